@@ -1,0 +1,213 @@
+//! Findings: what the conversion could not carry over as-is, as typed values with stable codes.
+//!
+//! Every code lives in the one table below and is never reused or renumbered: users grep for
+//! them, suppress them in CI and read them in reports. A retired code stays in the table.
+
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $sev:ident, $help:literal;)*) => {
+        /// A finding's kind. The string code is the stable identifier.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $($variant),* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+            pub fn as_str(self) -> &'static str { match self { $(Code::$variant => $code),* } }
+            pub fn severity(self) -> Severity { match self { $(Code::$variant => Severity::$sev),* } }
+            /// One line telling the user what to do about it.
+            pub fn help(self) -> &'static str { match self { $(Code::$variant => $help),* } }
+            /// The variant name in kebab-case, for the README table.
+            pub fn name(self) -> &'static str { match self { $(Code::$variant => stringify!($variant)),* } }
+        }
+    };
+}
+
+codes! {
+    // 1xx: the workload as a whole
+    TaskDefinitionAlone = "E2K100", Info, "No service referenced this task definition: it became a Deployment with 1 replica; give the service's JSON to carry replicas and rollout settings.";
+    UnknownField = "E2K101", Warning, "This field is not in the ECS API field list ecs2eks knows; check the spelling, or report it so it can be mapped.";
+    TaskDefinitionNotFound = "E2K102", Error, "Add the task definition's JSON (aws ecs describe-task-definition) to the inputs.";
+    UnknownAccount = "E2K103", Warning, "Add the account to the inventory (--inventory) so it gets the right environment.";
+    NameChanged = "E2K104", Info, "Kubernetes names are DNS-1123 labels; rename in ECS or use the new name in your tooling.";
+    LaunchType = "E2K105", Info, "Capacity is the cluster's now: Fargate profiles or node groups decide where pods run.";
+    DeploymentController = "E2K106", Warning, "Blue/green and external deployments have no Deployment equivalent; use Argo Rollouts or keep the rolling update.";
+    CircuitBreaker = "E2K107", Info, "A Deployment stops at progressDeadlineSeconds but does not roll back; Argo CD or Argo Rollouts can.";
+    DeploymentAlarms = "E2K108", Warning, "CloudWatch alarm rollback has no Kubernetes equivalent; use Argo Rollouts analysis with CloudWatch metrics.";
+    ExecuteCommand = "E2K109", Info, "ECS Exec becomes kubectl exec, governed by RBAC on pods/exec.";
+    AwsTags = "E2K110", Info, "AWS resource tags are not Kubernetes objects; cost allocation on EKS uses labels or split cost allocation data.";
+    NetworkConfiguration = "E2K111", Info, "Pods get subnets and security groups from the cluster (VPC CNI); use SecurityGroupPolicy for per-pod security groups.";
+    HealthCheckGracePeriod = "E2K112", Info, "Use a startupProbe or the target group's health check; the Deployment waits for readiness instead.";
+    DaemonScheduling = "E2K113", Info, "DAEMON services became a DaemonSet: one pod per node.";
+    PlatformVersion = "E2K114", Info, "Fargate platform versions have no Kubernetes equivalent; EKS Fargate picks its own.";
+    MissingImage = "E2K115", Error, "Every container needs an image; fill in the placeholder before converting.";
+    DuplicateWorkload = "E2K116", Error, "Two inputs give the same service in the same environment; remove one, or map their accounts to different environments.";
+    Placeholder = "E2K117", Warning, "The value looks like a template placeholder; render the template before converting, or fix the value in the output.";
+    ServiceFailure = "E2K118", Warning, "describe-services reported a failure for this ARN; it was not converted.";
+    ServiceInactive = "E2K119", Info, "The service is not ACTIVE in ECS; it was converted anyway.";
+    // 12x-15x: containers and the task around them
+    NonEssentialContainer = "E2K120", Info, "Kubernetes restarts a failed container instead of ignoring it; check that restarting this sidecar is right.";
+    DependsOnComplete = "E2K121", Info, "COMPLETE allows a non-zero exit; an init container must succeed, so make sure it exits 0.";
+    HealthCheckCommand = "E2K122", Warning, "A healthCheck command must start with CMD or CMD-SHELL; check the generated probe.";
+    UserName = "E2K123", Warning, "runAsUser needs a numeric UID; set it by hand or in the image.";
+    Ulimits = "E2K124", Warning, "Pods inherit ulimits from the container runtime on the node; set them in the node's containerd config or the image.";
+    Links = "E2K125", Info, "Containers in a pod share localhost; replace the link alias with localhost.";
+    VolumesFrom = "E2K126", Warning, "Kubernetes has no volumesFrom; mount the same named volumes in both containers.";
+    DockerSecurityOptions = "E2K127", Warning, "Use securityContext.seLinuxOptions, seccompProfile or appArmorProfile instead.";
+    SystemControls = "E2K128", Warning, "Use pod securityContext.sysctls; unsafe sysctls must be allowed on the kubelet.";
+    Devices = "E2K129", Warning, "Host devices need a device plugin on EKS; install one and request its resource.";
+    InitProcess = "E2K130", Info, "Kubernetes has no init-process flag; add tini to the image or use shareProcessNamespace.";
+    Swap = "E2K131", Warning, "Swap is a node setting in Kubernetes (NodeSwap); per-container swap is not carried.";
+    Hostname = "E2K132", Warning, "Pods are named by Kubernetes; set spec.hostname by hand if the application needs it.";
+    DisableNetworking = "E2K133", Warning, "Kubernetes cannot take the network away from one container of a pod; use a NetworkPolicy.";
+    HostPort = "E2K134", Warning, "The host port was not carried: pods are reached through their Service, never a hostPort.";
+    PortRange = "E2K135", Warning, "A Service cannot expose a port range; list the ports you need.";
+    StartTimeout = "E2K136", Info, "Dependency start timeouts are not carried; startup probes bound how long a container may take.";
+    RestartPolicy = "E2K137", Info, "Kubernetes restarts containers on its own (restartPolicy Always); the ECS restart policy is not carried.";
+    CredentialSpecs = "E2K138", Warning, "gMSA on EKS needs the Windows gMSA webhook and a GMSACredentialSpec object.";
+    FireLens = "E2K139", Warning, "FireLens routing is the cluster's now: configure Fluent Bit (aws-for-fluent-bit) as a DaemonSet.";
+    AwsLogs = "E2K140", Info, "awslogs becomes the cluster's log agent (Fluent Bit or CloudWatch Observability add-on) reading container stdout.";
+    LogDriver = "E2K141", Warning, "Pods write to stdout; ship logs with a cluster agent configured for this destination.";
+    TaskSizeSplit = "E2K142", Info, "The task-level size is not split among several containers; set requests per container.";
+    InferenceAccelerator = "E2K143", Warning, "Elastic Inference is retired; use Inferentia (aws.amazon.com/neuron) or GPU nodes.";
+    DnsServers = "E2K144", Info, "dnsConfig adds these to the cluster DNS; check that cluster names still resolve first.";
+    TmpfsMountOptions = "E2K145", Info, "emptyDir with medium Memory takes no mount options; they were not carried.";
+    DockerLabelKey = "E2K146", Warning, "This label is not a valid Kubernetes annotation key; rename it.";
+    DuplicateEnv = "E2K147", Warning, "The variable is set twice; the last value was kept, as Docker does.";
+    ProxyConfiguration = "E2K148", Warning, "App Mesh is retired; use a service mesh's sidecar injection (e.g. Istio or Linkerd) or VPC Lattice.";
+    NamespaceMode = "E2K149", Warning, "Host namespaces are a security risk on shared nodes; check that the workload really needs them.";
+    NetworkMode = "E2K150", Info, "Every pod gets its own IP (like awsvpc); ports are reached through the Service.";
+    ExecutionRole = "E2K151", Info, "The execution role is not given to pods: image pulls are the node's, secrets are ESO's, logs are the log agent's.";
+    VersionConsistency = "E2K152", Info, "Pin images by digest in the manifest if you relied on ECS resolving tags to digests.";
+    FaultInjection = "E2K153", Info, "ECS fault injection has no equivalent; use AWS FIS with EKS actions or Chaos Mesh.";
+    Windows = "E2K154", Warning, "Windows containers need a Windows node group; the pod is pinned to kubernetes.io/os=windows.";
+    DependsOnUnknown = "E2K155", Warning, "dependsOn names a container that is not in the task definition; the dependency was dropped.";
+    HealthyWithoutHealthCheck = "E2K156", Warning, "HEALTHY needs a healthCheck on the dependency; without one it only waits for the start.";
+    DependencyCycle = "E2K157", Warning, "The dependsOn graph has a cycle; the containers were started as regular containers.";
+    EnvironmentFiles = "E2K158", Warning, "The tool never reads S3: copy the file's variables into a ConfigMap or Secrets Manager and reference them.";
+    InvalidUser = "E2K159", Warning, "The user field could not be read as uid, uid:gid, user or user:group.";
+    NameTemplate = "E2K160", Error, "Fix the name template in the mappings file; it must render with the documented variables.";
+    InitContainerProbe = "E2K161", Info, "Init containers that run to completion cannot have probes; the healthCheck was not carried.";
+    // 2xx: volumes
+    HostPath = "E2K200", Warning, "hostPath ties the pod to node files and is often forbidden by Pod Security; prefer a PersistentVolume or emptyDir.";
+    DockerVolume = "E2K201", Warning, "Docker volumes became emptyDir, which lives as long as the pod; use a PersistentVolumeClaim for data that must persist.";
+    FsxVolume = "E2K202", Warning, "FSx for Windows needs the SMB CSI driver and a PersistentVolume; create them by hand.";
+    ConfiguredAtLaunch = "E2K203", Warning, "EBS volumes configured at launch become a PersistentVolumeClaim with the EBS CSI driver; create a StorageClass and claim.";
+    EfsVolume = "E2K204", Warning, "EFS volumes need the EFS CSI driver with a PersistentVolume and claim.";
+    UnknownVolume = "E2K205", Warning, "The mount point names a volume that the task definition does not define; it was not mounted.";
+    // 3xx: service-level placement, discovery, load balancing
+    LoadBalancers = "E2K300", Warning, "Load balancer wiring is not carried yet: create an Ingress or TargetGroupBinding by hand.";
+    ServiceRegistries = "E2K301", Warning, "Cloud Map names become Kubernetes Service DNS names (<service>.<namespace>.svc.cluster.local).";
+    ServiceConnect = "E2K302", Warning, "Service Connect becomes plain Kubernetes Service DNS; clients must use the new names.";
+    PlacementConstraints = "E2K303", Warning, "Placement constraints need node labels and affinity; express them with nodeSelector or nodeAffinity.";
+    PlacementStrategy = "E2K304", Info, "Kubernetes spreads pods by its own scoring; use topologySpreadConstraints for explicit spread.";
+    CapacityProviders = "E2K305", Warning, "Capacity providers become node pools (Karpenter NodePools or managed node groups).";
+    ServiceVolumeConfigurations = "E2K306", Warning, "Service-managed EBS volumes need the EBS CSI driver and a PersistentVolumeClaim.";
+    VpcLattice = "E2K307", Warning, "VPC Lattice on EKS goes through the AWS Gateway API Controller; create the Gateway and routes by hand.";
+    AzRebalancing = "E2K308", Info, "Kubernetes does not move running pods between zones; use the descheduler if you need rebalancing.";
+    ClassicLoadBalancer = "E2K309", Warning, "Classic Load Balancers are not supported by the AWS Load Balancer Controller; move to an ALB or NLB.";
+    Ephemeral = "E2K310", Info, "The ephemeral storage size became an ephemeral-storage request on the main container.";
+    RuntimePlatform = "E2K311", Info, "The operating system and CPU architecture became node selectors; the cluster needs matching nodes.";
+    PropagateTags = "E2K312", Info, "Tag propagation to tasks has no Kubernetes equivalent; labels on the pod template play that role.";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One thing a user must know about the conversion of one source field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    /// The input file the field is in.
+    pub input: String,
+    /// JSON path of the source field inside its input file, e.g. `taskDefinition.containerDefinitions[1].ulimits`.
+    pub field: String,
+    pub message: String,
+    pub help: &'static str,
+}
+
+impl Finding {
+    pub fn new(code: Code, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding {
+            code,
+            severity: code.severity(),
+            input: String::new(),
+            field: field.into(),
+            message: message.into(),
+            help: code.help(),
+        }
+    }
+}
+
+/// Collects findings while a translation runs; passed down by `&mut`. Each finding is stamped
+/// with `input`, the file whose fields are being translated.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub list: Vec<Finding>,
+    pub input: String,
+}
+
+impl Findings {
+    pub fn push(&mut self, code: Code, field: impl Into<String>, message: impl Into<String>) {
+        self.add(Finding::new(code, field, message));
+    }
+
+    /// Adds a finding made elsewhere; one without an input gets the current one.
+    pub fn add(&mut self, mut finding: Finding) {
+        if finding.input.is_empty() {
+            finding.input = self.input.clone();
+        }
+        if !self.list.contains(&finding) {
+            self.list.push(finding);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = BTreeSet::new();
+        for code in Code::ALL {
+            assert!(
+                seen.insert(code.as_str()),
+                "duplicate code {}",
+                code.as_str()
+            );
+            assert!(code.as_str().starts_with("E2K") && code.as_str().len() == 6);
+            assert!(!code.help().is_empty() && !code.help().contains('\n'));
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! The Kustomize repository: `apps/<app>/base` with what the environments share and
+//! `apps/<app>/overlays/<env>` with the namespace and what differs.
+//!
+//! The base holds the objects of the app's first environment (inventory order); every overlay
+//! says only how its environment differs from that, as `images`, `replicas` and JSON patches, so
+//! `kubectl kustomize` of an overlay gives exactly that environment's objects.
+
+use super::{Tree, yaml};
+use crate::model::k8s::Object;
+use crate::translate::Workload;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+/// Writes `apps/` for `workloads`; `env_order` is the inventory's order of environments.
+pub fn render(workloads: &[Workload], env_order: &[&str], tree: &mut Tree) {
+    let mut by_app: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
+    for w in workloads.iter().filter(|w| !w.failed()) {
+        by_app.entry(&w.app).or_default().push(w);
+    }
+    for (app, mut envs) in by_app {
+        envs.sort_by_key(|w| {
+            (
+                env_order
+                    .iter()
+                    .position(|e| *e == w.environment)
+                    .unwrap_or(usize::MAX),
+                w.environment.clone(),
+            )
+        });
+        let base_objects = namespaced_objects(envs[0]);
+        let root = format!("apps/{app}");
+        let mut resources = Vec::new();
+        for (file, docs) in files_by_kind(&base_objects) {
+            tree.insert(format!("{root}/base/{file}"), docs);
+            resources.push(file);
+        }
+        tree.insert(
+            format!("{root}/base/kustomization.yaml"),
+            kustomization(&json!({ "resources": resources })),
+        );
+        for w in &envs {
+            overlay(&root, w, &base_objects, tree);
+        }
+    }
+}
+
+/// The workload's objects as they go in a base: no namespace (the overlay sets it), no Namespace
+/// object (it is per environment).
+fn namespaced_objects(w: &Workload) -> Vec<(&'static str, String, Value)> {
+    w.objects
+        .iter()
+        .filter(|o| o.kind != "Namespace")
+        .map(|o| {
+            let mut v = o.to_json();
+            if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("namespace");
+            }
+            (o.kind, o.metadata.name.clone(), v)
+        })
+        .collect()
+}
+
+/// One file per kind (`deployment.yaml`, `service.yaml`, …), objects in their stream order.
+fn files_by_kind(objects: &[(&'static str, String, Value)]) -> BTreeMap<String, String> {
+    let mut files: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for (kind, _, v) in objects {
+        files
+            .entry(format!("{}.yaml", kind.to_ascii_lowercase()))
+            .or_default()
+            .push(v);
+    }
+    files
+        .into_iter()
+        .map(|(f, docs)| (f, yaml::documents(docs)))
+        .collect()
+}
+
+fn kustomization(body: &Value) -> String {
+    let mut doc = Map::new();
+    doc.insert(
+        "apiVersion".into(),
+        json!("kustomize.config.k8s.io/v1beta1"),
+    );
+    doc.insert("kind".into(), json!("Kustomization"));
+    if let Value::Object(b) = body {
+        doc.extend(b.clone());
+    }
+    yaml::to_yaml(&Value::Object(doc))
+}
+
+fn overlay(root: &str, w: &Workload, base: &[(&'static str, String, Value)], tree: &mut Tree) {
+    let dir = format!("{root}/overlays/{}", w.environment);
+    let mine = namespaced_objects(w);
+    let namespace: Vec<&Object> = w.objects.iter().filter(|o| o.kind == "Namespace").collect();
+    let mut resources = vec![json!("../../base")];
+    if !namespace.is_empty() {
+        tree.insert(format!("{dir}/namespace.yaml"), yaml::documents(namespace));
+        resources.push(json!("namespace.yaml"));
+    }
+    let mut images: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut replicas = Vec::new();
+    let mut patches = Vec::new();
+    let mut only_here = Vec::new();
+    for (kind, name, v) in &mine {
+        match base.iter().find(|(k, n, _)| k == kind && n == name) {
+            None => only_here.push((*kind, name.clone(), v.clone())),
+            Some((_, _, b)) => {
+                let mut b = b.clone();
+                let mut v = v.clone();
+                lift_images(&mut b, &mut v, &mut images);
+                if let (Some(rb), Some(rv)) = (replicas_of(&b), replicas_of(&v)) {
+                    if rb != rv {
+                        replicas.push(json!({ "name": name, "count": rv }));
+                        set_replicas(&mut v, rb);
+                    }
+                }
+                let mut ops = Vec::new();
+                diff(&b, &v, &mut String::new(), &mut ops);
+                if !ops.is_empty() {
+                    patches.push(json!({
+                        "target": { "kind": kind, "name": name },
+                        "patch": yaml::to_yaml(&ops),
+                    }));
+                }
+            }
+        }
+    }
+    for (kind, name, b) in base {
+        if !mine.iter().any(|(k, n, _)| k == kind && n == name) {
+            let api = b.get("apiVersion").cloned().unwrap_or(Value::Null);
+            let delete = json!({ "$patch": "delete", "apiVersion": api, "kind": kind, "metadata": { "name": name } });
+            patches.push(json!({ "patch": yaml::to_yaml(&delete) }));
+        }
+    }
+    for (file, docs) in files_by_kind(&only_here) {
+        let file = format!("only-{file}");
+        tree.insert(format!("{dir}/{file}"), docs);
+        resources.push(json!(file));
+    }
+    let mut body = Map::new();
+    body.insert("namespace".into(), json!(w.namespace));
+    body.insert("resources".into(), Value::Array(resources));
+    if !images.is_empty() {
+        let list: Vec<Value> = images
+            .into_iter()
+            .map(|(name, (new_name, tag))| {
+                let mut e = Map::new();
+                e.insert("name".into(), json!(name));
+                if new_name != name {
+                    e.insert("newName".into(), json!(new_name));
+                }
+                let key = if tag.starts_with("sha256:") {
+                    "digest"
+                } else {
+                    "newTag"
+                };
+                e.insert(key.into(), json!(tag));
+                Value::Object(e)
+            })
+            .collect();
+        body.insert("images".into(), Value::Array(list));
+    }
+    if !replicas.is_empty() {
+        body.insert("replicas".into(), Value::Array(replicas));
+    }
+    if !patches.is_empty() {
+        body.insert("patches".into(), Value::Array(patches));
+    }
+    tree.insert(
+        format!("{dir}/kustomization.yaml"),
+        kustomization(&Value::Object(body)),
+    );
+}
+
+/// Where base and overlay run a different image at the same container, the overlay's image goes
+/// to Kustomize `images` (keyed by the base image's name, which Kustomize matches without its
+/// tag) and out of the diff. Values are (newName, tag or digest).
+fn lift_images(
+    base: &mut Value,
+    mine: &mut Value,
+    images: &mut BTreeMap<String, (String, String)>,
+) {
+    let base_images = all_images(base);
+    for list in ["initContainers", "containers"] {
+        let path = ["spec", "template", "spec", list];
+        let (Some(Value::Array(bc)), Some(Value::Array(mc))) = (
+            get_mut(base, &path).map(|v| v.clone()),
+            get_mut(mine, &path),
+        ) else {
+            continue;
+        };
+        for (b, m) in bc.iter().zip(mc.iter_mut()) {
+            let (Some(bi), Some(mi)) = (
+                b.get("image").and_then(Value::as_str),
+                m.get("image").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            if bi == mi || b.get("name") != m.get("name") {
+                continue;
+            }
+            let (bn, _) = split_image(bi);
+            let (mn, Some(mt)) = split_image(mi) else {
+                continue;
+            };
+            // Kustomize re-points every image of that name: only when the base runs it once.
+            if base_images
+                .iter()
+                .filter(|i| split_image(i).0 == bn)
+                .count()
+                != 1
+            {
+                continue;
+            }
+            let entry = (mn.to_string(), mt.to_string());
+            match images.get(bn) {
+                Some(existing) if *existing != entry => continue,
+                _ => {}
+            }
+            images.insert(bn.to_string(), entry);
+            m["image"] = json!(bi);
+        }
+    }
+}
+
+fn all_images(v: &Value) -> Vec<String> {
+    ["initContainers", "containers"]
+        .iter()
+        .filter_map(|l| {
+            v.pointer(&format!("/spec/template/spec/{l}"))
+                .and_then(Value::as_array)
+        })
+        .flatten()
+        .filter_map(|c| c.get("image").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+fn get_mut<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
+    path.iter().try_fold(v, |v, k| v.get_mut(*k))
+}
+
+fn replicas_of(v: &Value) -> Option<i64> {
+    v.pointer("/spec/replicas").and_then(Value::as_i64)
+}
+
+fn set_replicas(v: &mut Value, n: i64) {
+    if let Some(r) = v.pointer_mut("/spec/replicas") {
+        *r = json!(n);
+    }
+}
+
+/// `registry/repo:tag` → (`registry/repo`, Some(tag)); `repo@sha256:…` → (`repo`, Some(digest)).
+fn split_image(image: &str) -> (&str, Option<&str>) {
+    if let Some((name, digest)) = image.split_once('@') {
+        return (name, Some(digest));
+    }
+    let slash = image.rfind('/').map_or(0, |i| i + 1);
+    match image[slash..].rfind(':') {
+        Some(i) => (&image[..slash + i], Some(&image[slash + i + 1..])),
+        None => (image, None),
+    }
+}
+
+/// RFC 6902 operations that turn `a` into `b`. Objects are compared key by key, lists of equal
+/// length item by item; anything else is replaced whole.
+pub fn diff(a: &Value, b: &Value, path: &mut String, ops: &mut Vec<Value>) {
+    if a == b {
+        return;
+    }
+    match (a, b) {
+        (Value::Object(ao), Value::Object(bo)) => {
+            for (k, av) in ao {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                match bo.get(k) {
+                    Some(bv) => diff(av, bv, path, ops),
+                    None => ops.push(json!({ "op": "remove", "path": path.clone() })),
+                }
+                path.truncate(len);
+            }
+            for (k, bv) in bo {
+                if !ao.contains_key(k) {
+                    let p = format!("{path}/{}", k.replace('~', "~0").replace('/', "~1"));
+                    ops.push(json!({ "op": "add", "path": p, "value": bv }));
+                }
+            }
+        }
+        (Value::Array(aa), Value::Array(ba)) if aa.len() == ba.len() => {
+            for (i, (av, bv)) in aa.iter().zip(ba).enumerate() {
+                let len = path.len();
+                path.push_str(&format!("/{i}"));
+                diff(av, bv, path, ops);
+                path.truncate(len);
+            }
+        }
+        _ => ops.push(json!({ "op": "replace", "path": path.clone(), "value": b })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references() {
+        assert_eq!(split_image("nginx:1.25"), ("nginx", Some("1.25")));
+        assert_eq!(
+            split_image("localhost:5000/app"),
+            ("localhost:5000/app", None)
+        );
+        assert_eq!(
+            split_image("1.dkr.ecr.eu-west-1.amazonaws.com/a:v2"),
+            ("1.dkr.ecr.eu-west-1.amazonaws.com/a", Some("v2"))
+        );
+        assert_eq!(split_image("a@sha256:abc"), ("a", Some("sha256:abc")));
+    }
+
+    #[test]
+    fn json_patch_diff() {
+        let a = json!({"x": 1, "l": [1, 2], "gone": true, "a/b": 1});
+        let b = json!({"x": 2, "l": [1, 3], "new": "y", "a/b": 2});
+        let mut ops = Vec::new();
+        diff(&a, &b, &mut String::new(), &mut ops);
+        assert_eq!(
+            ops,
+            vec![
+                json!({"op": "replace", "path": "/x", "value": 2}),
+                json!({"op": "replace", "path": "/l/1", "value": 3}),
+                json!({"op": "remove", "path": "/gone"}),
+                json!({"op": "replace", "path": "/a~1b", "value": 2}),
+                json!({"op": "add", "path": "/new", "value": "y"}),
+            ]
+        );
+    }
+}

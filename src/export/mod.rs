@@ -1,0 +1,16 @@
+//! Export: Kubernetes objects and findings out, as text. Exporters never read the ECS model.
+//!
+//! Every writer returns strings keyed by relative path; `files` is the one place that touches the
+//! file system, atomically and only for files ecs2eks wrote.
+
+pub mod argocd;
+pub mod files;
+pub mod kustomize;
+pub mod report;
+pub mod stream;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+
+/// A generated repository: relative path → content, in sorted order.
+pub type Tree = BTreeMap<String, String>;

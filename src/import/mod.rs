@@ -1,0 +1,225 @@
+//! Reads AWS JSON files, recognises each by its shape, and hands typed ECS values on.
+//!
+//! Adding an input shape is one new module and one row in `SHAPES`. Importers never build
+//! Kubernetes objects; they return the ECS model and the errors of the inputs they could not read.
+
+mod services;
+mod task_definitions;
+
+use crate::diagnostics::Finding;
+use crate::error::InputError;
+use crate::model::ecs::{Service, TaskDefinition};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// A value read from an input, with where it came from.
+#[derive(Debug, Clone)]
+pub struct Sourced<T> {
+    /// The file, as the user named it.
+    pub input: String,
+    /// JSON path of the value inside the file ("" for the whole file).
+    pub path: String,
+    /// The JSON as read, for the field coverage check.
+    pub raw: Value,
+    pub value: T,
+    /// Findings about the wrapper around the value (e.g. describe output's `tags`).
+    pub findings: Vec<Finding>,
+}
+
+/// Everything read from the inputs, in a stable order (files sorted, then position in file).
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub task_definitions: Vec<Sourced<TaskDefinition>>,
+    pub services: Vec<Sourced<Service>>,
+    /// `failures` entries of describe-services output.
+    pub service_failures: Vec<Sourced<Value>>,
+    pub errors: Vec<InputError>,
+}
+
+/// One input shape: how to recognise it and how to read it.
+struct Shape {
+    /// What the README calls it.
+    name: &'static str,
+    recognise: fn(&Value) -> bool,
+    read: fn(&str, Value, &mut Inputs),
+}
+
+/// The shapes ecs2eks reads, tried in order; the first that recognises a file reads it.
+const SHAPES: &[Shape] = &[
+    Shape {
+        name: "aws ecs describe-task-definition",
+        recognise: task_definitions::is_describe_output,
+        read: task_definitions::read_describe_output,
+    },
+    Shape {
+        name: "aws ecs register-task-definition --cli-input-json",
+        recognise: task_definitions::is_register_input,
+        read: task_definitions::read_register_input,
+    },
+    Shape {
+        name: "aws ecs describe-services",
+        recognise: services::is_describe_output,
+        read: services::read_describe_output,
+    },
+    Shape {
+        name: "aws ecs create-service / update-service output",
+        recognise: services::is_create_output,
+        read: services::read_create_output,
+    },
+    Shape {
+        name: "aws ecs create-service --cli-input-json",
+        recognise: services::is_create_input,
+        read: services::read_create_input,
+    },
+];
+
+/// The names of the shapes, for the README and error messages.
+pub fn shape_names() -> Vec<&'static str> {
+    SHAPES.iter().map(|s| s.name).collect()
+}
+
+/// Expands folders (recursively, `*.json`, hidden folders skipped) into a sorted file list.
+pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, crate::error::Error> {
+    let mut files = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).map_err(|source| crate::error::Error::Io {
+            path: input.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            walk(input, &mut files)?;
+        } else {
+            files.push(input.clone());
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error> {
+    let entries = std::fs::read_dir(dir).map_err(|source| crate::error::Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, files)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads every file; a file that cannot be read becomes an error and the others go on.
+pub fn read_files(files: &[PathBuf]) -> Inputs {
+    let mut inputs = Inputs::default();
+    for file in files {
+        let name = file.display().to_string();
+        match std::fs::read(file) {
+            Ok(bytes) => read_bytes(&name, &bytes, &mut inputs),
+            Err(e) => inputs.errors.push(InputError::Read {
+                input: name,
+                message: e.to_string(),
+            }),
+        }
+    }
+    inputs
+}
+
+/// Reads one input's bytes (a file's content, or an import's answer).
+pub fn read_bytes(input: &str, bytes: &[u8], inputs: &mut Inputs) {
+    match parse(input, bytes) {
+        Ok(value) => read_value(input, value, inputs),
+        Err(e) => inputs.errors.push(e),
+    }
+}
+
+fn parse(input: &str, bytes: &[u8]) -> Result<Value, InputError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(InputError::Empty {
+            input: input.to_string(),
+        });
+    }
+    let text = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| !t.contains('\0'))
+        .ok_or_else(|| InputError::Binary {
+            input: input.to_string(),
+        })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    serde_json::from_str(text).map_err(|e| InputError::Syntax {
+        input: input.to_string(),
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    })
+}
+
+/// serde_json appends " at line L column C"; we print the position in front instead.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn read_value(input: &str, value: Value, inputs: &mut Inputs) {
+    match SHAPES.iter().find(|s| (s.recognise)(&value)) {
+        Some(shape) => (shape.read)(input, value, inputs),
+        None => inputs.errors.push(InputError::UnknownShape {
+            input: input.to_string(),
+            message: describe_unknown(&value),
+        }),
+    }
+}
+
+fn describe_unknown(value: &Value) -> String {
+    match value {
+        Value::Object(o) => {
+            let keys: Vec<_> = o.keys().take(5).map(|k| format!("`{k}`")).collect();
+            format!(
+                "top-level keys {}; expected the output of one of: {}",
+                keys.join(", "),
+                shape_names().join(", ")
+            )
+        }
+        Value::Array(_) => "a JSON array at the top level".to_string(),
+        _ => "a JSON scalar at the top level".to_string(),
+    }
+}
+
+/// Deserialises `raw` into `T`, naming the JSON path of the first wrong field.
+fn typed<T: DeserializeOwned>(input: &str, path: &str, raw: &Value) -> Result<T, InputError> {
+    serde_path_to_error::deserialize(raw).map_err(|e| {
+        let inner = e.path().to_string();
+        let full = match (path.is_empty(), inner == ".") {
+            (true, _) => inner,
+            (false, true) => path.to_string(),
+            (false, false) => format!("{path}.{inner}"),
+        };
+        InputError::Field {
+            input: input.to_string(),
+            path: full,
+            message: e.inner().to_string(),
+        }
+    })
+}
+
+/// True when `value` is an object holding any of `keys` set to something.
+fn has_any(value: &Value, keys: &[&str]) -> bool {
+    value
+        .as_object()
+        .is_some_and(|o| keys.iter().any(|k| o.contains_key(*k)))
+}

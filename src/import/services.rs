@@ -1,0 +1,73 @@
+//! Services: `describe-services` output, `create-service` output and `--cli-input-json` input.
+
+use super::{Inputs, Sourced, has_any, typed};
+use crate::model::ecs::Service;
+use serde_json::Value;
+
+/// Keys only a service has (ecspresso-style files leave out `serviceName`).
+const SERVICE_KEYS: &[&str] = &[
+    "serviceName",
+    "desiredCount",
+    "launchType",
+    "loadBalancers",
+    "deploymentConfiguration",
+    "schedulingStrategy",
+    "serviceRegistries",
+    "capacityProviderStrategy",
+    "deploymentController",
+    "networkConfiguration",
+    "serviceConnectConfiguration",
+];
+
+pub fn is_describe_output(v: &Value) -> bool {
+    v.get("services").is_some_and(Value::is_array)
+}
+
+pub fn is_create_output(v: &Value) -> bool {
+    v.get("service").is_some_and(Value::is_object)
+}
+
+pub fn is_create_input(v: &Value) -> bool {
+    has_any(v, SERVICE_KEYS)
+}
+
+pub fn read_describe_output(input: &str, mut value: Value, inputs: &mut Inputs) {
+    if let Value::Array(services) = value["services"].take() {
+        for (i, raw) in services.into_iter().enumerate() {
+            push(input, &format!("services[{i}]"), raw, inputs);
+        }
+    }
+    if let Some(Value::Array(failures)) = value.get_mut("failures").map(Value::take) {
+        for (i, raw) in failures.into_iter().enumerate() {
+            inputs.service_failures.push(Sourced {
+                input: input.to_string(),
+                path: format!("failures[{i}]"),
+                value: raw.clone(),
+                raw,
+                findings: Vec::new(),
+            });
+        }
+    }
+}
+
+pub fn read_create_output(input: &str, mut value: Value, inputs: &mut Inputs) {
+    let raw = value["service"].take();
+    push(input, "service", raw, inputs);
+}
+
+pub fn read_create_input(input: &str, value: Value, inputs: &mut Inputs) {
+    push(input, "", value, inputs);
+}
+
+fn push(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
+    match typed::<Service>(input, path, &raw) {
+        Ok(value) => inputs.services.push(Sourced {
+            input: input.to_string(),
+            path: path.to_string(),
+            raw,
+            value,
+            findings: Vec::new(),
+        }),
+        Err(e) => inputs.errors.push(e),
+    }
+}

@@ -1,0 +1,81 @@
+//! Task definitions: `describe-task-definition` output and `register-task-definition` input.
+
+use super::{Inputs, Sourced, has_any, typed};
+use crate::diagnostics::{Code, Finding};
+use crate::error::InputError;
+use crate::model::ecs::TaskDefinition;
+use crate::model::fields::is_unset;
+use serde_json::Value;
+
+pub fn is_describe_output(v: &Value) -> bool {
+    v.get("taskDefinition").is_some_and(Value::is_object)
+}
+
+pub fn is_register_input(v: &Value) -> bool {
+    has_any(v, &["containerDefinitions"])
+}
+
+pub fn read_describe_output(input: &str, mut value: Value, inputs: &mut Inputs) {
+    let raw = value["taskDefinition"].take();
+    let mut findings = Vec::new();
+    if let Some(tags) = value.get("tags").filter(|t| !is_unset(t)) {
+        let count = tags.as_array().map_or(0, Vec::len);
+        findings.push(Finding::new(
+            Code::AwsTags,
+            "tags",
+            format!("{count} AWS tag(s) on the task definition were not converted"),
+        ));
+    }
+    push(input, "taskDefinition", raw, findings, inputs);
+}
+
+pub fn read_register_input(input: &str, value: Value, inputs: &mut Inputs) {
+    push(input, "", value, Vec::new(), inputs);
+}
+
+fn push(input: &str, path: &str, raw: Value, findings: Vec<Finding>, inputs: &mut Inputs) {
+    match typed::<TaskDefinition>(input, path, &raw).and_then(|td| validate(input, path, td)) {
+        Ok(value) => inputs.task_definitions.push(Sourced {
+            input: input.to_string(),
+            path: path.to_string(),
+            raw,
+            value,
+            findings,
+        }),
+        Err(e) => inputs.errors.push(e),
+    }
+}
+
+/// The fields ECS itself requires; without them there is nothing to convert.
+fn validate(input: &str, path: &str, td: TaskDefinition) -> Result<TaskDefinition, InputError> {
+    let at = |field: &str| crate::model::fields::join(path, field);
+    let missing = |field: String, what: &str| InputError::Field {
+        input: input.to_string(),
+        path: field,
+        message: format!("missing required field: {what}"),
+    };
+    if td.family.as_deref().is_none_or(str::is_empty) {
+        return Err(missing(at("family"), "the task definition's family"));
+    }
+    if td.container_definitions.is_empty() {
+        return Err(missing(
+            at("containerDefinitions"),
+            "at least one container definition",
+        ));
+    }
+    for (i, c) in td.container_definitions.iter().enumerate() {
+        if c.name.as_deref().is_none_or(str::is_empty) {
+            return Err(missing(
+                at(&format!("containerDefinitions[{i}].name")),
+                "the container's name",
+            ));
+        }
+        if c.image.as_deref().is_none_or(str::is_empty) {
+            return Err(missing(
+                at(&format!("containerDefinitions[{i}].image")),
+                "the container's image",
+            ));
+        }
+    }
+    Ok(td)
+}

@@ -1,0 +1,67 @@
+//! The inventory: which AWS account is which environment (and later, team and target cluster).
+
+use crate::error::Error;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inventory {
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Account {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub environment: String,
+    #[serde(default)]
+    pub regions: Vec<String>,
+    #[serde(default)]
+    pub team: Option<String>,
+    #[serde(default)]
+    pub assume_role_arn: Option<String>,
+}
+
+impl Inventory {
+    pub fn parse(path: &str, text: &str) -> Result<Inventory, Error> {
+        let value: serde_json::Value = serde_norway::from_str(text).map_err(|e| Error::Config {
+            path: path.to_string(),
+            message: e.to_string(),
+        })?;
+        let inventory: Inventory =
+            serde_path_to_error::deserialize(&value).map_err(|e| Error::Config {
+                path: path.to_string(),
+                message: format!("at `{}`: {}", e.path(), e.inner()),
+            })?;
+        for (i, a) in inventory.accounts.iter().enumerate() {
+            if a.id.len() != 12 || !a.id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Error::Config {
+                    path: path.to_string(),
+                    message: format!(
+                        "at `accounts[{i}].id`: an account id is 12 digits, found {:?} (quote it in YAML)",
+                        a.id
+                    ),
+                });
+            }
+        }
+        Ok(inventory)
+    }
+
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.id == id)
+    }
+
+    /// Environments in the order the inventory first names them (dev before prod, as people list them).
+    pub fn environment_order(&self) -> Vec<&str> {
+        let mut order: Vec<&str> = Vec::new();
+        for a in &self.accounts {
+            if !order.contains(&a.environment.as_str()) {
+                order.push(&a.environment);
+            }
+        }
+        order
+    }
+}

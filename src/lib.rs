@@ -1,0 +1,28 @@
+//! ecs2eks: moves workloads from Amazon ECS to Amazon EKS.
+//!
+//! The pipeline is `import` (AWS JSON → ECS model) → `translate` (ECS model → Kubernetes objects
+//! and findings) → `export` (stdout stream, Kustomize repository, report). The library returns
+//! values and diagnostics; only the binary prints and picks exit codes.
+
+pub mod diagnostics;
+pub mod error;
+pub mod export;
+pub mod import;
+pub mod inventory;
+pub mod mappings;
+pub mod model;
+pub mod translate;
+
+use std::path::PathBuf;
+
+/// Reads and converts `inputs` (files or folders). Errors here stop the run; errors of single
+/// inputs are in the returned conversion.
+pub fn convert(
+    inputs: &[PathBuf],
+    mappings: &mappings::Mappings,
+    inventory: Option<&inventory::Inventory>,
+) -> Result<translate::Conversion, error::Error> {
+    let files = import::discover(inputs)?;
+    let read = import::read_files(&files);
+    Ok(translate::translate(read, mappings, inventory))
+}

@@ -1,0 +1,514 @@
+//! The ECS side of the model: task definitions and services as the AWS API spells them.
+//!
+//! Only the fields the translators read are typed here; `model::fields` holds the complete field
+//! lists, so that a field nobody reads is still reported rather than dropped.
+
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+
+/// `null` and a missing field both mean "not set" in AWS JSON; teams' exports are full of nulls.
+fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Integers that people also write as strings ("512") in files kept in Git.
+fn lenient_int<'de, D>(d: D) -> Result<Option<i64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum IntOrString {
+        Int(i64),
+        Float(f64),
+        Str(String),
+    }
+    match Option::<IntOrString>::deserialize(d)? {
+        None => Ok(None),
+        Some(IntOrString::Int(i)) => Ok(Some(i)),
+        Some(IntOrString::Float(f)) if f.fract() == 0.0 => Ok(Some(f as i64)),
+        Some(IntOrString::Float(f)) => Err(serde::de::Error::custom(format!(
+            "expected an integer, found {f}"
+        ))),
+        Some(IntOrString::Str(s)) => s.trim().parse().map(Some).map_err(|_| {
+            serde::de::Error::custom(format!("expected an integer, found the string {s:?}"))
+        }),
+    }
+}
+
+/// Task-level `cpu` and `memory` are strings in the API ("256", "1 vCPU", "2 GB") and numbers in
+/// some files.
+fn size_string<'de, D>(d: D) -> Result<Option<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumOrString {
+        Int(i64),
+        Float(f64),
+        Str(String),
+    }
+    Ok(match Option::<NumOrString>::deserialize(d)? {
+        None => None,
+        Some(NumOrString::Int(i)) => Some(i.to_string()),
+        Some(NumOrString::Float(f)) => Some(f.to_string()),
+        Some(NumOrString::Str(s)) => Some(s),
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskDefinition {
+    #[serde(default)]
+    pub family: Option<String>,
+    #[serde(default)]
+    pub task_definition_arn: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub revision: Option<i64>,
+    #[serde(default)]
+    pub task_role_arn: Option<String>,
+    #[serde(default)]
+    pub execution_role_arn: Option<String>,
+    #[serde(default)]
+    pub network_mode: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub container_definitions: Vec<ContainerDefinition>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub volumes: Vec<Volume>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub requires_compatibilities: Vec<String>,
+    #[serde(default, deserialize_with = "size_string")]
+    pub cpu: Option<String>,
+    #[serde(default, deserialize_with = "size_string")]
+    pub memory: Option<String>,
+    #[serde(default)]
+    pub pid_mode: Option<String>,
+    #[serde(default)]
+    pub ipc_mode: Option<String>,
+    #[serde(default)]
+    pub ephemeral_storage: Option<EphemeralStorage>,
+    #[serde(default)]
+    pub runtime_platform: Option<RuntimePlatform>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EphemeralStorage {
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub size_in_gi_b: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuntimePlatform {
+    #[serde(default)]
+    pub cpu_architecture: Option<String>,
+    #[serde(default)]
+    pub operating_system_family: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerDefinition {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub repository_credentials: Option<RepositoryCredentials>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub cpu: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub memory: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub memory_reservation: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub port_mappings: Vec<PortMapping>,
+    #[serde(default)]
+    pub essential: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub entry_point: Vec<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub command: Vec<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub environment: Vec<KeyValue>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub environment_files: Vec<EnvironmentFile>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub mount_points: Vec<MountPoint>,
+    #[serde(default)]
+    pub linux_parameters: Option<LinuxParameters>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub secrets: Vec<Secret>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub depends_on: Vec<ContainerDependency>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub stop_timeout: Option<i64>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub working_directory: Option<String>,
+    #[serde(default)]
+    pub privileged: Option<bool>,
+    #[serde(default)]
+    pub readonly_root_filesystem: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub dns_servers: Vec<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub dns_search_domains: Vec<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub extra_hosts: Vec<HostEntry>,
+    #[serde(default)]
+    pub interactive: Option<bool>,
+    #[serde(default)]
+    pub pseudo_terminal: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub docker_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub log_configuration: Option<LogConfiguration>,
+    #[serde(default)]
+    pub health_check: Option<HealthCheck>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub resource_requirements: Vec<ResourceRequirement>,
+}
+
+impl ContainerDefinition {
+    /// ECS treats a container without `essential` as essential.
+    pub fn is_essential(&self) -> bool {
+        self.essential.unwrap_or(true)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepositoryCredentials {
+    #[serde(default)]
+    pub credentials_parameter: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortMapping {
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub container_port: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub host_port: Option<i64>,
+    #[serde(default)]
+    pub protocol: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub app_protocol: Option<String>,
+    #[serde(default)]
+    pub container_port_range: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct KeyValue {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EnvironmentFile {
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MountPoint {
+    #[serde(default)]
+    pub source_volume: Option<String>,
+    #[serde(default)]
+    pub container_path: Option<String>,
+    #[serde(default)]
+    pub read_only: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinuxParameters {
+    #[serde(default)]
+    pub capabilities: Option<Capabilities>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub shared_memory_size: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub tmpfs: Vec<Tmpfs>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Capabilities {
+    #[serde(default, deserialize_with = "nullable")]
+    pub add: Vec<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub drop: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tmpfs {
+    #[serde(default)]
+    pub container_path: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub size: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub mount_options: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Secret {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub value_from: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerDependency {
+    #[serde(default)]
+    pub container_name: Option<String>,
+    #[serde(default)]
+    pub condition: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostEntry {
+    #[serde(default)]
+    pub hostname: Option<String>,
+    #[serde(default)]
+    pub ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogConfiguration {
+    #[serde(default)]
+    pub log_driver: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub options: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub secret_options: Vec<Secret>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthCheck {
+    #[serde(default, deserialize_with = "nullable")]
+    pub command: Vec<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub interval: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub timeout: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub retries: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub start_period: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ResourceRequirement {
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub host: Option<HostVolume>,
+    #[serde(default)]
+    pub docker_volume_configuration: Option<serde_json::Value>,
+    #[serde(default)]
+    pub efs_volume_configuration: Option<EfsVolumeConfiguration>,
+    #[serde(default)]
+    pub fsx_windows_file_server_volume_configuration: Option<serde_json::Value>,
+    #[serde(default)]
+    pub configured_at_launch: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostVolume {
+    #[serde(default)]
+    pub source_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EfsVolumeConfiguration {
+    #[serde(default)]
+    pub file_system_id: Option<String>,
+    #[serde(default)]
+    pub root_directory: Option<String>,
+    #[serde(default)]
+    pub transit_encryption: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub transit_encryption_port: Option<i64>,
+    #[serde(default)]
+    pub authorization_config: Option<EfsAuthorizationConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EfsAuthorizationConfig {
+    #[serde(default)]
+    pub access_point_id: Option<String>,
+    #[serde(default)]
+    pub iam: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Service {
+    #[serde(default)]
+    pub service_name: Option<String>,
+    #[serde(default)]
+    pub service_arn: Option<String>,
+    #[serde(default)]
+    pub cluster: Option<String>,
+    #[serde(default)]
+    pub cluster_arn: Option<String>,
+    #[serde(default)]
+    pub task_definition: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub desired_count: Option<i64>,
+    #[serde(default)]
+    pub launch_type: Option<String>,
+    #[serde(default)]
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    #[serde(default)]
+    pub deployment_controller: Option<DeploymentController>,
+    #[serde(default)]
+    pub scheduling_strategy: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub load_balancers: Vec<ServiceLoadBalancer>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub placement_strategy: Vec<PlacementStrategy>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentConfiguration {
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub maximum_percent: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub minimum_healthy_percent: Option<i64>,
+    #[serde(default)]
+    pub deployment_circuit_breaker: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DeploymentController {
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceLoadBalancer {
+    #[serde(default)]
+    pub target_group_arn: Option<String>,
+    #[serde(default)]
+    pub load_balancer_name: Option<String>,
+    #[serde(default)]
+    pub container_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub container_port: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PlacementStrategy {
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub field: Option<String>,
+}
+
+/// The parts of an ARN: `arn:partition:service:region:account:resource`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    pub fn parse(s: &'a str) -> Option<Arn<'a>> {
+        let mut parts = s.splitn(6, ':');
+        if parts.next()? != "arn" {
+            return None;
+        }
+        let _partition = parts.next()?;
+        Some(Arn {
+            service: parts.next()?,
+            region: parts.next()?,
+            account: parts.next()?,
+            resource: parts.next()?,
+        })
+    }
+}
+
+/// Reads the family and revision out of `family`, `family:3` or a task-definition ARN.
+pub fn task_definition_ref(reference: &str) -> (&str, Option<i64>) {
+    let tail = match Arn::parse(reference) {
+        Some(arn) => arn
+            .resource
+            .strip_prefix("task-definition/")
+            .unwrap_or(arn.resource),
+        None => reference,
+    };
+    match tail.rsplit_once(':') {
+        Some((family, rev)) => match rev.parse() {
+            Ok(rev) => (family, Some(rev)),
+            Err(_) => (tail, None),
+        },
+        None => (tail, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_definition_references() {
+        assert_eq!(task_definition_ref("web"), ("web", None));
+        assert_eq!(task_definition_ref("web:12"), ("web", Some(12)));
+        assert_eq!(
+            task_definition_ref("arn:aws:ecs:eu-west-1:111111111111:task-definition/web:7"),
+            ("web", Some(7))
+        );
+    }
+
+    #[test]
+    fn nulls_and_numeric_strings_are_accepted() {
+        let c: ContainerDefinition = serde_json::from_str(
+            r#"{"name":"a","cpu":"256","command":null,"environment":null,"dockerLabels":null}"#,
+        )
+        .unwrap();
+        assert_eq!(c.cpu, Some(256));
+        assert!(c.command.is_empty());
+    }
+}

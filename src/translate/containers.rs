@@ -1,0 +1,336 @@
+//! Containers: image, command, environment, ports and security settings of each container,
+//! and the pod-level settings ECS keeps per container (hosts, DNS, labels, stop timeout).
+
+use super::names;
+use crate::diagnostics::{Code, Findings};
+use crate::model::ecs::{ContainerDefinition, TaskDefinition};
+use crate::model::fields::join;
+use crate::model::k8s::{
+    CapabilitiesSpec, Container, ContainerPort, DnsConfig, EnvVar, HostAlias, Map, PodSpec,
+    SecurityContext,
+};
+
+/// JSON path of container `i` of a task definition at `td_path`.
+pub fn path(td_path: &str, i: usize) -> String {
+    join(td_path, &format!("containerDefinitions[{i}]"))
+}
+
+/// Kubernetes names of the containers, in order: DNS labels, unique within the pod.
+pub fn container_names(td: &TaskDefinition) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in &td.container_definitions {
+        let base = names::dns_label(c.name.as_deref().unwrap_or(""), "container");
+        let mut name = base.clone();
+        let mut n = 2;
+        while out.contains(&name) {
+            name = format!("{}-{n}", &base[..base.len().min(60)]);
+            n += 1;
+        }
+        out.push(name);
+    }
+    out
+}
+
+/// The container itself, without resources, probes, mounts or secrets (their own modules).
+pub fn container(
+    c: &ContainerDefinition,
+    name: &str,
+    at: &str,
+    findings: &mut Findings,
+) -> Container {
+    let original = c.name.as_deref().unwrap_or("");
+    if original != name {
+        findings.push(
+            Code::NameChanged,
+            join(at, "name"),
+            format!("container {original:?} is named {name:?}"),
+        );
+    }
+    Container {
+        name: name.to_string(),
+        image: c.image.clone().unwrap_or_default(),
+        command: c.entry_point.clone(),
+        args: c.command.clone(),
+        working_dir: c.working_directory.clone().filter(|w| !w.is_empty()),
+        env: environment(c, at, findings),
+        security_context: security_context(c, at, findings),
+        stdin: c.interactive.unwrap_or(false),
+        tty: c.pseudo_terminal.unwrap_or(false),
+        ..Container::default()
+    }
+}
+
+/// `environment` sorted by name; a name given twice keeps its last value, as Docker does.
+fn environment(c: &ContainerDefinition, at: &str, findings: &mut Findings) -> Vec<EnvVar> {
+    let mut vars: std::collections::BTreeMap<String, String> = Default::default();
+    for (i, kv) in c.environment.iter().enumerate() {
+        let Some(name) = kv.name.as_deref().filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let previous = vars.insert(name.to_string(), kv.value.clone().unwrap_or_default());
+        if previous.is_some() {
+            findings.push(
+                Code::DuplicateEnv,
+                join(at, &format!("environment[{i}]")),
+                format!("{name} is set more than once"),
+            );
+        }
+    }
+    vars.into_iter()
+        .map(|(name, value)| EnvVar {
+            name,
+            value: Some(value),
+            value_from: None,
+        })
+        .collect()
+}
+
+fn security_context(
+    c: &ContainerDefinition,
+    at: &str,
+    findings: &mut Findings,
+) -> Option<SecurityContext> {
+    let mut sc = SecurityContext {
+        privileged: c.privileged.filter(|p| *p),
+        read_only_root_filesystem: c.readonly_root_filesystem.filter(|r| *r),
+        ..SecurityContext::default()
+    };
+    if let Some(user) = c.user.as_deref().filter(|u| !u.is_empty()) {
+        let (u, g) = parse_user(user);
+        match (u, g) {
+            (Some(Ok(uid)), group) => {
+                sc.run_as_user = Some(uid);
+                match group {
+                    Some(Ok(gid)) => sc.run_as_group = Some(gid),
+                    Some(Err(name)) => findings.push(
+                        Code::UserName,
+                        join(at, "user"),
+                        format!("group {name:?} is a name, not a GID; runAsGroup was not set"),
+                    ),
+                    None => {}
+                }
+            }
+            (Some(Err(name)), _) => findings.push(
+                Code::UserName,
+                join(at, "user"),
+                format!("user {name:?} is a name, not a UID; runAsUser was not set"),
+            ),
+            (None, _) => findings.push(
+                Code::InvalidUser,
+                join(at, "user"),
+                format!("cannot read user {user:?}"),
+            ),
+        }
+    }
+    if let Some(caps) = c
+        .linux_parameters
+        .as_ref()
+        .and_then(|l| l.capabilities.as_ref())
+    {
+        if !caps.add.is_empty() || !caps.drop.is_empty() {
+            sc.capabilities = Some(CapabilitiesSpec {
+                add: caps.add.clone(),
+                drop: caps.drop.clone(),
+            });
+        }
+    }
+    (!sc.is_empty()).then_some(sc)
+}
+
+/// `uid`, `uid:gid`, `user`, `user:group`; `root` is UID 0 everywhere.
+type Id = Option<Result<i64, String>>;
+fn parse_user(user: &str) -> (Id, Id) {
+    fn id(s: &str) -> Id {
+        if s.is_empty() {
+            return None;
+        }
+        Some(match s.parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(n),
+            _ if s == "root" => Ok(0),
+            _ => Err(s.to_string()),
+        })
+    }
+    match user.split_once(':') {
+        Some((u, g)) => (id(u), id(g)),
+        None => (id(user), None),
+    }
+}
+
+/// Container ports: never a hostPort; names valid for a Service, unique within the pod.
+pub fn ports(
+    c: &ContainerDefinition,
+    at: &str,
+    network_mode: &str,
+    used: &mut Vec<String>,
+    findings: &mut Findings,
+) -> Vec<ContainerPort> {
+    let mut out: Vec<ContainerPort> = Vec::new();
+    for (i, pm) in c.port_mappings.iter().enumerate() {
+        let here = join(at, &format!("portMappings[{i}]"));
+        let Some(port) = pm.container_port.filter(|p| (1..=65535).contains(p)) else {
+            continue;
+        };
+        let protocol = if pm
+            .protocol
+            .as_deref()
+            .is_some_and(|p| p.eq_ignore_ascii_case("udp"))
+        {
+            "UDP"
+        } else {
+            "TCP"
+        };
+        if out
+            .iter()
+            .any(|p| p.container_port == port && p.protocol == protocol)
+        {
+            continue;
+        }
+        if let Some(host) = pm.host_port.filter(|h| *h != 0 && *h != port) {
+            let why = if network_mode == "awsvpc" {
+                "ECS rejects a hostPort other than the containerPort under awsvpc"
+            } else {
+                "the pod is reached on the container port through its Service"
+            };
+            findings.push(
+                Code::HostPort,
+                join(&here, "hostPort"),
+                format!("host port {host} for container port {port} was not carried: {why}"),
+            );
+        }
+        let wanted = pm.name.as_deref().and_then(names::port_name);
+        let fallback = format!("{}-{port}", protocol.to_ascii_lowercase());
+        let name = match wanted {
+            Some(n) if !used.contains(&n) => n,
+            _ => fallback,
+        };
+        used.push(name.clone());
+        out.push(ContainerPort {
+            name,
+            container_port: port,
+            protocol,
+        });
+    }
+    out
+}
+
+/// What ECS sets per container but Kubernetes sets per pod: host aliases, DNS, annotations
+/// from Docker labels, and the stop timeout.
+pub fn pod_level(
+    td: &TaskDefinition,
+    td_path: &str,
+    pod: &mut PodSpec,
+    annotations: &mut Map,
+    findings: &mut Findings,
+) {
+    let mut dns = DnsConfig::default();
+    for (i, c) in td.container_definitions.iter().enumerate() {
+        let at = path(td_path, i);
+        for host in &c.extra_hosts {
+            let (Some(ip), Some(name)) = (host.ip_address.as_deref(), host.hostname.as_deref())
+            else {
+                continue;
+            };
+            match pod.host_aliases.iter_mut().find(|a| a.ip == ip) {
+                Some(alias) if !alias.hostnames.iter().any(|h| h == name) => {
+                    alias.hostnames.push(name.to_string())
+                }
+                Some(_) => {}
+                None => pod.host_aliases.push(HostAlias {
+                    ip: ip.to_string(),
+                    hostnames: vec![name.to_string()],
+                }),
+            }
+        }
+        for server in &c.dns_servers {
+            if !dns.nameservers.contains(server) {
+                dns.nameservers.push(server.clone());
+            }
+        }
+        if !c.dns_servers.is_empty() {
+            findings.push(
+                Code::DnsServers,
+                join(&at, "dnsServers"),
+                format!(
+                    "nameservers {} were added to the pod's DNS config",
+                    c.dns_servers.join(", ")
+                ),
+            );
+        }
+        for domain in &c.dns_search_domains {
+            if !dns.searches.contains(domain) {
+                dns.searches.push(domain.clone());
+            }
+        }
+        for (key, value) in &c.docker_labels {
+            if is_annotation_key(key) {
+                annotations.insert(key.clone(), value.clone());
+            } else {
+                findings.push(
+                    Code::DockerLabelKey,
+                    join(&at, "dockerLabels"),
+                    format!("label {key:?} is not a valid annotation key"),
+                );
+            }
+        }
+        if let Some(stop) = c.stop_timeout.filter(|s| *s > 0) {
+            let grace = pod.termination_grace_period_seconds.unwrap_or(0).max(stop);
+            pod.termination_grace_period_seconds = Some(grace);
+        }
+    }
+    if !dns.nameservers.is_empty() || !dns.searches.is_empty() {
+        pod.dns_config = Some(dns);
+    }
+}
+
+/// A Kubernetes annotation key: an optional DNS-subdomain prefix and `/`, then a name of at most
+/// 63 alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric.
+pub fn is_annotation_key(key: &str) -> bool {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    let name_ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    let prefix_ok = prefix.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 253
+            && p.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            })
+    });
+    name_ok && prefix_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users() {
+        assert_eq!(parse_user("1000"), (Some(Ok(1000)), None));
+        assert_eq!(parse_user("1000:2000"), (Some(Ok(1000)), Some(Ok(2000))));
+        assert_eq!(parse_user("root"), (Some(Ok(0)), None));
+        assert_eq!(
+            parse_user("nginx:nginx"),
+            (Some(Err("nginx".into())), Some(Err("nginx".into())))
+        );
+    }
+
+    #[test]
+    fn annotation_keys() {
+        assert!(is_annotation_key("com.datadoghq.ad.instances"));
+        assert!(is_annotation_key("example.com/team"));
+        assert!(!is_annotation_key("has space"));
+        assert!(!is_annotation_key("Example.COM/x"));
+    }
+}

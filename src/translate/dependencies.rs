@@ -1,0 +1,174 @@
+//! Container dependencies: `dependsOn` decides which containers start first.
+//!
+//! A container others wait on to COMPLETE or SUCCEED becomes an init container that runs to
+//! completion; one they wait on to START or be HEALTHY becomes a native sidecar (an init
+//! container with `restartPolicy: Always`) that starts first and keeps running, gated by a
+//! startup probe for HEALTHY. Init containers run in list order, so they are sorted by their own
+//! dependencies.
+
+use super::probes;
+use crate::diagnostics::{Code, Findings};
+use crate::model::ecs::TaskDefinition;
+use crate::model::fields::join;
+use crate::model::k8s::{Container, PodSpec};
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Role {
+    Main,
+    Sidecar { healthy: bool },
+    RunToCompletion,
+}
+
+/// Moves `containers` (same order as the task's definitions) into the pod's init containers and
+/// containers.
+pub fn arrange(
+    td: &TaskDefinition,
+    td_path: &str,
+    windows: bool,
+    containers: Vec<Container>,
+    pod: &mut PodSpec,
+    findings: &mut Findings,
+) {
+    let defs = &td.container_definitions;
+    let index_of = |name: &str| defs.iter().position(|c| c.name.as_deref() == Some(name));
+    let mut roles = vec![Role::Main; defs.len()];
+    // edges[i] = the containers i waits for.
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); defs.len()];
+    for (i, c) in defs.iter().enumerate() {
+        let at = super::containers::path(td_path, i);
+        for (j, dep) in c.depends_on.iter().enumerate() {
+            let here = join(&at, &format!("dependsOn[{j}]"));
+            let target = dep.container_name.as_deref().unwrap_or("");
+            let Some(t) = index_of(target).filter(|t| *t != i) else {
+                findings.push(
+                    Code::DependsOnUnknown,
+                    here,
+                    format!("container {target:?} is not in the task definition"),
+                );
+                continue;
+            };
+            edges[i].push(t);
+            let condition = dep
+                .condition
+                .as_deref()
+                .unwrap_or("START")
+                .to_ascii_uppercase();
+            let role = match condition.as_str() {
+                "COMPLETE" | "SUCCESS" => {
+                    if condition == "COMPLETE" {
+                        findings.push(
+                            Code::DependsOnComplete,
+                            &here,
+                            format!("{target} must now exit 0 before the others start"),
+                        );
+                    }
+                    Role::RunToCompletion
+                }
+                "HEALTHY" => Role::Sidecar { healthy: true },
+                _ => Role::Sidecar { healthy: false },
+            };
+            roles[t] = roles[t].max(role);
+        }
+    }
+
+    let init: Vec<usize> = (0..defs.len())
+        .filter(|i| roles[*i] != Role::Main)
+        .collect();
+    let order = match topological(&init, &edges) {
+        Some(order) => order,
+        None => {
+            findings.push(
+                Code::DependencyCycle,
+                join(td_path, "containerDefinitions"),
+                "dependsOn forms a cycle; all containers start together",
+            );
+            roles.iter_mut().for_each(|r| *r = Role::Main);
+            Vec::new()
+        }
+    };
+
+    let mut slots: Vec<Option<Container>> = containers.into_iter().map(Some).collect();
+    for i in order {
+        let mut k = slots[i].take().expect("each container is placed once");
+        let at = super::containers::path(td_path, i);
+        match roles[i] {
+            Role::RunToCompletion => {
+                if k.liveness_probe.take().is_some()
+                    | k.startup_probe.take().is_some()
+                    | k.readiness_probe.take().is_some()
+                {
+                    findings.push(
+                        Code::InitContainerProbe,
+                        join(&at, "healthCheck"),
+                        format!(
+                            "{} runs to completion first; its health check was dropped",
+                            k.name
+                        ),
+                    );
+                }
+            }
+            Role::Sidecar { healthy } => {
+                k.restart_policy = Some("Always");
+                if healthy {
+                    match defs[i].health_check.as_ref().and_then(|hc| {
+                        probes::healthy_gate(hc, windows, &at, &mut Findings::default())
+                    }) {
+                        Some(gate) => k.startup_probe = Some(gate),
+                        None => findings.push(
+                            Code::HealthyWithoutHealthCheck,
+                            join(&at, "name"),
+                            format!(
+                                "others wait for {} to be HEALTHY, but it has no healthCheck",
+                                k.name
+                            ),
+                        ),
+                    }
+                }
+            }
+            Role::Main => unreachable!("only init containers are ordered"),
+        }
+        pod.init_containers.push(k);
+    }
+    for (i, slot) in slots.into_iter().enumerate() {
+        let Some(k) = slot else { continue };
+        if !defs[i].is_essential() && roles[i] == Role::Main {
+            findings.push(
+                Code::NonEssentialContainer,
+                join(&super::containers::path(td_path, i), "essential"),
+                format!(
+                    "{} is not essential in ECS; in the pod it is restarted when it fails",
+                    k.name
+                ),
+            );
+        }
+        pod.containers.push(k);
+    }
+}
+
+/// Orders `nodes` so each comes after the nodes it waits for (ties by position); None on a cycle.
+fn topological(nodes: &[usize], edges: &[Vec<usize>]) -> Option<Vec<usize>> {
+    let mut done: Vec<usize> = Vec::new();
+    let mut remaining: Vec<usize> = nodes.to_vec();
+    while !remaining.is_empty() {
+        let ready = remaining.iter().position(|n| {
+            edges[*n]
+                .iter()
+                .all(|d| !nodes.contains(d) || done.contains(d))
+        })?;
+        done.push(remaining.remove(ready));
+    }
+    Some(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topological_order_and_cycles() {
+        let edges = vec![vec![1], vec![2], vec![], vec![]];
+        assert_eq!(topological(&[0, 1, 2], &edges), Some(vec![2, 1, 0]));
+        let cyclic = vec![vec![1], vec![0]];
+        assert_eq!(topological(&[0, 1], &cyclic), None);
+    }
+}

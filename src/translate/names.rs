@@ -1,0 +1,132 @@
+//! Kubernetes names: DNS-1123 labels made from ECS names, and the name templates of the mappings.
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+/// Makes a DNS-1123 label (lowercase alphanumerics and `-`, at most 63, starting and ending with
+/// an alphanumeric) out of any ECS name. `fallback` is used when nothing is left.
+pub fn dns_label(name: &str, fallback: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut prev_dash = true;
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            // camelCase boundaries become dashes: myService -> my-service
+            if c.is_ascii_uppercase() && prev_lower && !prev_dash {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+            prev_dash = false;
+        } else if !prev_dash {
+            out.push('-');
+            prev_dash = true;
+            prev_lower = false;
+        }
+    }
+    truncate_label(&mut out, 63);
+    if out.is_empty() {
+        fallback.to_string()
+    } else {
+        out
+    }
+}
+
+/// DNS-1035 labels (Service names) must also start with a letter.
+pub fn dns1035_label(name: &str, fallback: &str) -> String {
+    let label = dns_label(name, fallback);
+    if label.starts_with(|c: char| c.is_ascii_digit()) {
+        let mut prefixed = format!("s-{label}");
+        truncate_label(&mut prefixed, 63);
+        prefixed
+    } else {
+        label
+    }
+}
+
+fn truncate_label(s: &mut String, max: usize) {
+    s.truncate(max);
+    while s.ends_with('-') {
+        s.pop();
+    }
+}
+
+/// A port name as a Service needs it (IANA_SVC_NAME: at most 15 characters, lowercase
+/// alphanumerics and single dashes, at least one letter), or None.
+pub fn port_name(name: &str) -> Option<String> {
+    let ok = !name.is_empty()
+        && name.len() <= 15
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.chars().any(|c| c.is_ascii_lowercase())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--");
+    ok.then(|| name.to_string())
+}
+
+/// The values name templates can use.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NameContext<'a> {
+    pub service: &'a str,
+    pub environment: &'a str,
+    pub account: &'a str,
+    pub account_name: &'a str,
+    pub region: &'a str,
+    pub cluster: &'a str,
+    pub family: &'a str,
+}
+
+/// Renders a mappings name template, then makes a DNS-1123 label of it.
+pub fn render(template: &str, ctx: &NameContext<'_>) -> Result<String, String> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(handlebars::no_escape);
+    let rendered = hb
+        .render_template(template, ctx)
+        .map_err(|e| format!("name template {template:?}: {e}"))?;
+    Ok(dns_label(&rendered, ctx.service))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert_eq!(dns_label("My_Service.v2", "x"), "my-service-v2");
+        assert_eq!(dns_label("webApp", "x"), "web-app");
+        assert_eq!(dns_label("%CONTAINER_NAME%", "x"), "container-name");
+        assert_eq!(dns_label("---", "x"), "x");
+        assert_eq!(dns_label(&"a".repeat(80), "x").len(), 63);
+        assert_eq!(dns1035_label("3scale", "x"), "s-3scale");
+    }
+
+    #[test]
+    fn port_names() {
+        assert_eq!(port_name("http").as_deref(), Some("http"));
+        assert_eq!(port_name("ci-coordinator-22-tcp"), None);
+        assert_eq!(port_name("8080"), None);
+        assert_eq!(port_name("Web"), None);
+    }
+
+    #[test]
+    fn templates_render_and_unknown_variables_fail() {
+        let ctx = NameContext {
+            service: "web",
+            environment: "prod",
+            account: "1",
+            account_name: "a",
+            region: "eu-west-1",
+            cluster: "c",
+            family: "f",
+        };
+        assert_eq!(
+            render("{{service}}-{{environment}}", &ctx).unwrap(),
+            "web-prod"
+        );
+        assert!(render("{{servce}}", &ctx).is_err());
+    }
+}

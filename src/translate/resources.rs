@@ -1,0 +1,194 @@
+//! Resources: ECS CPU units and MiB become Kubernetes requests and limits.
+//!
+//! 1024 CPU units are one vCPU, which is 1000m. Memory hard limits (`memory`) become limits,
+//! soft limits (`memoryReservation`) requests; the task-level size goes to a single container
+//! that sets none, since the whole task is that container.
+
+use crate::diagnostics::{Code, Findings};
+use crate::model::ecs::TaskDefinition;
+use crate::model::fields::join;
+use crate::model::k8s::Container;
+
+/// CPU units → millicores, rounded to the nearest (at least 1m).
+pub fn cpu_quantity(units: i64) -> String {
+    let milli = ((units * 1000 + 512) / 1024).max(1);
+    format!("{milli}m")
+}
+
+pub fn memory_quantity(mib: i64) -> String {
+    format!("{mib}Mi")
+}
+
+/// Task-level `cpu`: "256", "1 vCPU", "0.25 vcpu" → CPU units.
+pub fn parse_task_cpu(s: &str) -> Option<i64> {
+    let t = s.trim().to_ascii_lowercase();
+    if let Some(v) = t.strip_suffix("vcpu") {
+        let v: f64 = v.trim().parse().ok()?;
+        return Some((v * 1024.0).round() as i64);
+    }
+    t.parse().ok()
+}
+
+/// Task-level `memory`: "512", "1 GB", "2gb" → MiB.
+pub fn parse_task_memory(s: &str) -> Option<i64> {
+    let t = s.trim().to_ascii_lowercase();
+    if let Some(v) = t.strip_suffix("gb") {
+        let v: f64 = v.trim().parse().ok()?;
+        return Some((v * 1024.0).round() as i64);
+    }
+    if let Some(v) = t.strip_suffix("mb") {
+        return v.trim().parse().ok();
+    }
+    t.parse().ok()
+}
+
+/// Sets requests and limits on `containers` (same order as the task's container definitions).
+pub fn apply(
+    td: &TaskDefinition,
+    td_path: &str,
+    containers: &mut [Container],
+    findings: &mut Findings,
+) {
+    let task_cpu = td
+        .cpu
+        .as_deref()
+        .and_then(parse_task_cpu)
+        .filter(|c| *c > 0);
+    let task_memory = td
+        .memory
+        .as_deref()
+        .and_then(parse_task_memory)
+        .filter(|m| *m > 0);
+    let single = td.container_definitions.len() == 1;
+    for (c, k) in td.container_definitions.iter().zip(containers.iter_mut()) {
+        let r = &mut k.resources;
+        let cpu = c
+            .cpu
+            .filter(|c| *c > 0)
+            .or(if single { task_cpu } else { None });
+        if let Some(units) = cpu {
+            r.requests.insert("cpu".into(), cpu_quantity(units));
+        }
+        match (
+            c.memory_reservation.filter(|m| *m > 0),
+            c.memory.filter(|m| *m > 0),
+        ) {
+            (Some(soft), hard) => {
+                r.requests.insert("memory".into(), memory_quantity(soft));
+                if let Some(hard) = hard {
+                    r.limits.insert("memory".into(), memory_quantity(hard));
+                }
+            }
+            (None, Some(hard)) => {
+                r.requests.insert("memory".into(), memory_quantity(hard));
+                r.limits.insert("memory".into(), memory_quantity(hard));
+            }
+            (None, None) => {
+                if let (true, Some(mib)) = (single, task_memory) {
+                    r.requests.insert("memory".into(), memory_quantity(mib));
+                    r.limits.insert("memory".into(), memory_quantity(mib));
+                }
+            }
+        }
+        for req in &c.resource_requirements {
+            match (
+                req.kind.as_deref(),
+                req.value
+                    .as_deref()
+                    .and_then(|v| v.trim().parse::<i64>().ok()),
+            ) {
+                (Some("GPU"), Some(n)) if n > 0 => {
+                    r.limits.insert("nvidia.com/gpu".into(), n.to_string());
+                }
+                _ => {}
+            }
+        }
+    }
+    let unsized_containers = td
+        .container_definitions
+        .iter()
+        .filter(|c| {
+            c.cpu.unwrap_or(0) <= 0
+                || (c.memory.unwrap_or(0) <= 0 && c.memory_reservation.unwrap_or(0) <= 0)
+        })
+        .count();
+    if !single && (task_cpu.is_some() || task_memory.is_some()) && unsized_containers > 0 {
+        let size = [
+            td.cpu.as_deref().map(|c| format!("cpu {c}")),
+            td.memory.as_deref().map(|m| format!("memory {m}")),
+        ];
+        let size: Vec<_> = size.into_iter().flatten().collect();
+        findings.push(
+            Code::TaskSizeSplit,
+            join(td_path, if task_cpu.is_some() { "cpu" } else { "memory" }),
+            format!("the task's {} is shared by {} containers, {unsized_containers} without their own size", size.join(" and "), td.container_definitions.len()),
+        );
+    }
+    for (i, c) in td.container_definitions.iter().enumerate() {
+        for (j, req) in c.resource_requirements.iter().enumerate() {
+            if req.kind.as_deref() == Some("InferenceAccelerator") {
+                findings.push(
+                    Code::InferenceAccelerator,
+                    join(
+                        &super::containers::path(td_path, i),
+                        &format!("resourceRequirements[{j}]"),
+                    ),
+                    "an Elastic Inference accelerator was not carried",
+                );
+            }
+        }
+    }
+}
+
+/// The task's ephemeral storage goes to the first container (the main one).
+pub fn ephemeral_storage(
+    td: &TaskDefinition,
+    td_path: &str,
+    main: &mut Container,
+    findings: &mut Findings,
+) {
+    if let Some(gib) = td
+        .ephemeral_storage
+        .as_ref()
+        .and_then(|e| e.size_in_gi_b)
+        .filter(|g| *g > 0)
+    {
+        main.resources
+            .requests
+            .insert("ephemeral-storage".into(), format!("{gib}Gi"));
+        findings.push(
+            Code::Ephemeral,
+            join(td_path, "ephemeralStorage"),
+            format!(
+                "{gib} GiB of ephemeral storage became a request on container {}",
+                main.name
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_units_to_millicores() {
+        assert_eq!(cpu_quantity(1024), "1000m");
+        assert_eq!(cpu_quantity(256), "250m");
+        assert_eq!(cpu_quantity(512), "500m");
+        assert_eq!(cpu_quantity(100), "98m");
+        assert_eq!(cpu_quantity(1), "1m");
+        assert_eq!(cpu_quantity(4096), "4000m");
+    }
+
+    #[test]
+    fn task_sizes() {
+        assert_eq!(parse_task_cpu("1 vCPU"), Some(1024));
+        assert_eq!(parse_task_cpu("0.25 vcpu"), Some(256));
+        assert_eq!(parse_task_cpu("512"), Some(512));
+        assert_eq!(parse_task_memory("2 GB"), Some(2048));
+        assert_eq!(parse_task_memory("0.5GB"), Some(512));
+        assert_eq!(parse_task_memory("1024"), Some(1024));
+        assert_eq!(parse_task_memory("{{ memory }}"), None);
+    }
+}

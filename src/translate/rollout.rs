@@ -1,0 +1,132 @@
+//! Rollout: replicas and the rolling update from the service's deployment configuration, and
+//! which workload kind runs the pods (Deployment, or DaemonSet for DAEMON services).
+
+use crate::diagnostics::{Code, Findings};
+use crate::model::ecs::Service;
+use crate::model::fields::join;
+use crate::model::k8s::{
+    DaemonSetSpec, DeploymentSpec, DeploymentStrategy, LabelSelector, Map, Object, ObjectMeta,
+    PodTemplate, RollingUpdate,
+};
+use serde_json::json;
+
+/// ECS's defaults for REPLICA services: 200 % maximum, 100 % minimum healthy.
+const MAX_PERCENT: i64 = 200;
+const MIN_HEALTHY_PERCENT: i64 = 100;
+
+/// `maxSurge` = maximumPercent − 100 %, `maxUnavailable` = 100 % − minimumHealthyPercent.
+pub fn strategy(max_percent: i64, min_healthy_percent: i64) -> DeploymentStrategy {
+    let surge = (max_percent - 100).max(0);
+    let unavailable = (100 - min_healthy_percent).clamp(0, 100);
+    // Both zero cannot make progress; Kubernetes rejects it (ECS does too): allow one surge step.
+    let surge = if surge == 0 && unavailable == 0 {
+        25
+    } else {
+        surge
+    };
+    DeploymentStrategy {
+        kind: "RollingUpdate",
+        rolling_update: RollingUpdate {
+            max_surge: format!("{surge}%"),
+            max_unavailable: format!("{unavailable}%"),
+        },
+    }
+}
+
+/// The workload object for `template`, given the service (None for a lone task definition).
+pub fn workload(
+    service: Option<(&Service, &str)>,
+    metadata: ObjectMeta,
+    selector: &Map,
+    template: PodTemplate,
+    findings: &mut Findings,
+) -> Object {
+    let selector = LabelSelector {
+        match_labels: selector.clone(),
+    };
+    let Some((s, at)) = service else {
+        let spec = DeploymentSpec {
+            replicas: Some(1),
+            selector,
+            strategy: None,
+            template,
+        };
+        return Object::new("apps/v1", "Deployment", metadata, json!({ "spec": spec }));
+    };
+    if s.status
+        .as_deref()
+        .is_some_and(|st| !st.eq_ignore_ascii_case("ACTIVE"))
+    {
+        findings.push(
+            Code::ServiceInactive,
+            join(at, "status"),
+            format!("the service is {}", s.status.as_deref().unwrap_or("")),
+        );
+    }
+    if let Some(kind) = s
+        .deployment_controller
+        .as_ref()
+        .and_then(|d| d.kind.as_deref())
+        .filter(|k| *k != "ECS")
+    {
+        findings.push(
+            Code::DeploymentController,
+            join(at, "deploymentController"),
+            format!("deployment controller {kind} became a rolling update"),
+        );
+    }
+    if s.scheduling_strategy.as_deref() == Some("DAEMON") {
+        findings.push(
+            Code::DaemonScheduling,
+            join(at, "schedulingStrategy"),
+            "one pod per node, like a DAEMON service on its instances",
+        );
+        let spec = DaemonSetSpec { selector, template };
+        return Object::new("apps/v1", "DaemonSet", metadata, json!({ "spec": spec }));
+    }
+    let dc = s.deployment_configuration.as_ref();
+    let max = dc.and_then(|d| d.maximum_percent).unwrap_or(MAX_PERCENT);
+    let min = dc
+        .and_then(|d| d.minimum_healthy_percent)
+        .unwrap_or(MIN_HEALTHY_PERCENT);
+    let spec = DeploymentSpec {
+        replicas: Some(s.desired_count.unwrap_or(1).max(0)),
+        selector,
+        strategy: Some(strategy(max, min)),
+        template,
+    };
+    Object::new("apps/v1", "Deployment", metadata, json!({ "spec": spec }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages() {
+        let s = strategy(200, 100);
+        assert_eq!(
+            (
+                s.rolling_update.max_surge.as_str(),
+                s.rolling_update.max_unavailable.as_str()
+            ),
+            ("100%", "0%")
+        );
+        let s = strategy(150, 50);
+        assert_eq!(
+            (
+                s.rolling_update.max_surge.as_str(),
+                s.rolling_update.max_unavailable.as_str()
+            ),
+            ("50%", "50%")
+        );
+        let s = strategy(100, 0);
+        assert_eq!(
+            (
+                s.rolling_update.max_surge.as_str(),
+                s.rolling_update.max_unavailable.as_str()
+            ),
+            ("0%", "100%")
+        );
+    }
+}

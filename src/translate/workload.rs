@@ -1,0 +1,175 @@
+//! The workload: assembles containers, pod, Deployment, Service, ServiceAccount and Namespace
+//! from the concept modules, in the order each needs the others.
+
+use super::names::{self, NameContext};
+use super::{
+    containers, dependencies, logging, network, placement, probes, resources, rollout, secrets,
+    volumes,
+};
+use crate::diagnostics::Findings;
+use crate::import::Sourced;
+use crate::mappings::Mappings;
+use crate::model::ecs::{Service, TaskDefinition};
+use crate::model::fields::{self, join};
+use crate::model::k8s::{Map, Object, ObjectMeta, PodSpec, PodTemplate, TemplateMeta};
+use serde_json::json;
+
+/// `(namespace, objects)` of one workload, or the message of a name template that failed.
+pub fn build(
+    td: &Sourced<TaskDefinition>,
+    service: Option<&Sourced<Service>>,
+    mappings: &Mappings,
+    ctx: &NameContext<'_>,
+    findings: &mut Findings,
+) -> Result<(String, Vec<Object>), String> {
+    let namespace = names::render(&mappings.names.namespace, ctx)?;
+    let service_account = names::render(&mappings.names.service_account, ctx)?;
+    let t = &td.value;
+    let tp = td.path.as_str();
+    let svc = service.map(|s| (&s.value, s.path.as_str()));
+
+    // Nothing dropped silently: every field is checked against the ECS field lists.
+    if let Some(s) = service {
+        findings.input = s.input.clone();
+        s.findings.iter().cloned().for_each(|f| findings.add(f));
+        fields::check(&s.raw, fields::SERVICE, &s.path, findings);
+    }
+    findings.input = td.input.clone();
+    td.findings.iter().cloned().for_each(|f| findings.add(f));
+    fields::check(&td.raw, fields::TASK_DEFINITION, tp, findings);
+    if service.is_none() {
+        findings.push(
+            crate::diagnostics::Code::TaskDefinitionAlone,
+            join(tp, "family"),
+            format!("task definition {} was given without a service", ctx.family),
+        );
+    }
+
+    let selector: Map = [(
+        "app.kubernetes.io/name".to_string(),
+        ctx.service.to_string(),
+    )]
+    .into();
+    let mut labels = mappings.labels.clone();
+    labels.extend(selector.clone());
+    let meta = |name: &str| ObjectMeta {
+        name: name.to_string(),
+        namespace: Some(namespace.clone()),
+        labels: labels.clone(),
+        ..ObjectMeta::default()
+    };
+
+    let windows = placement::is_windows(t);
+    let network_mode = t.network_mode.as_deref().unwrap_or("");
+    let container_names = containers::container_names(t);
+    let mut used_port_names = Vec::new();
+    let mut app_protocols = Vec::new();
+    let mut built = Vec::new();
+    for (i, c) in t.container_definitions.iter().enumerate() {
+        let at = containers::path(tp, i);
+        let mut k = containers::container(c, &container_names[i], &at, findings);
+        k.ports = containers::ports(c, &at, network_mode, &mut used_port_names, findings);
+        for pm in &c.port_mappings {
+            if let (Some(port), Some(app)) = (pm.container_port, pm.app_protocol.as_deref()) {
+                let proto = if pm
+                    .protocol
+                    .as_deref()
+                    .is_some_and(|p| p.eq_ignore_ascii_case("udp"))
+                {
+                    "UDP"
+                } else {
+                    "TCP"
+                };
+                app_protocols.push((port, proto, app.to_string()));
+            }
+        }
+        if let Some(hc) = c.health_check.as_ref() {
+            if let Some((liveness, startup)) = probes::from_health_check(hc, windows, &at, findings)
+            {
+                k.liveness_probe = Some(liveness);
+                k.startup_probe = startup;
+            }
+        }
+        built.push(k);
+    }
+    resources::apply(t, tp, &mut built, findings);
+    if let Some(main) = built.first_mut() {
+        resources::ephemeral_storage(t, tp, main, findings);
+    }
+    let mut pod = PodSpec {
+        service_account_name: Some(service_account.clone()),
+        ..PodSpec::default()
+    };
+    let mut objects = Vec::new();
+    volumes::apply(t, tp, &mut pod, &mut built, findings);
+    logging::check(t, tp, findings);
+    let secrets_ctx = secrets::SecretsContext {
+        td: t,
+        td_path: tp,
+        app: ctx.service,
+        namespace: &namespace,
+        account: ctx.account,
+        region: ctx.region,
+        meta: &meta,
+    };
+    secrets::apply(&secrets_ctx, &mut built, &mut pod, &mut objects, findings);
+    placement::apply(t, tp, &mut pod, findings);
+    placement::launch_type(
+        (t, &td.input, tp),
+        service.map(|s| (&s.value, s.input.as_str(), s.path.as_str())),
+        findings,
+    );
+    let mut annotations = Map::new();
+    containers::pod_level(t, tp, &mut pod, &mut annotations, findings);
+    dependencies::arrange(t, tp, windows, built, &mut pod, findings);
+
+    let all: Vec<_> = pod
+        .init_containers
+        .iter()
+        .chain(pod.containers.iter())
+        .collect();
+    if let Some(svc_obj) =
+        network::cluster_ip_service(meta(ctx.service), &selector, &all, &app_protocols)
+    {
+        objects.push(svc_obj);
+    }
+    let mut template_labels = mappings.labels.clone();
+    template_labels.extend(selector.clone());
+    let template = PodTemplate {
+        metadata: TemplateMeta {
+            labels: template_labels,
+            annotations,
+        },
+        spec: pod,
+    };
+    if let Some(s) = service {
+        findings.input = s.input.clone();
+    }
+    objects.push(rollout::workload(
+        svc,
+        meta(ctx.service),
+        &selector,
+        template,
+        findings,
+    ));
+    findings.input = td.input.clone();
+
+    let mut sa = meta(&service_account);
+    let role = t.task_role_arn.as_deref().filter(|r| !r.is_empty());
+    if let Some(role) = role {
+        sa.annotations
+            .insert("eks.amazonaws.com/role-arn".into(), role.to_string());
+    }
+    let sa_body = if role.is_some() {
+        json!({})
+    } else {
+        json!({ "automountServiceAccountToken": false })
+    };
+    objects.push(Object::new("v1", "ServiceAccount", sa, sa_body));
+    let ns_meta = ObjectMeta {
+        namespace: None,
+        ..meta(&namespace)
+    };
+    objects.push(Object::new("v1", "Namespace", ns_meta, json!({})));
+    Ok((namespace, objects))
+}
