@@ -130,7 +130,7 @@ fn identity(td: &TaskDefinition, service: Option<&Service>) -> Identity {
 
 /// Converts everything that was read. `inventory` is None when the user gave none.
 pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Inventory>) -> Conversion {
-    let mut errors = inputs.errors;
+    let mut errors = inputs.errors.clone();
     for failure in &inputs.service_failures {
         let arn = failure
             .value
@@ -160,14 +160,14 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
             Some(i) => {
                 used[i] = true;
                 let td = &inputs.task_definitions[i];
-                workloads.push(convert_one(td, Some(service), mappings, inventory));
+                workloads.push(convert_one(td, Some(service), &inputs, mappings, inventory));
             }
             None => workloads.push(missing_task_definition(service, reference, mappings)),
         }
     }
     for (i, td) in inputs.task_definitions.iter().enumerate() {
         if !used[i] {
-            workloads.push(convert_one(td, None, mappings, inventory));
+            workloads.push(convert_one(td, None, &inputs, mappings, inventory));
         }
     }
 
@@ -266,6 +266,7 @@ fn missing_task_definition(
 fn convert_one(
     td: &Sourced<TaskDefinition>,
     service: Option<&Sourced<Service>>,
+    inputs: &Inputs,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
 ) -> Workload {
@@ -335,7 +336,7 @@ fn convert_one(
         objects: Vec::new(),
         findings: Vec::new(),
     };
-    match workload::build(td, service, mappings, &ctx, &mut findings) {
+    match workload::build(td, service, inputs, mappings, &ctx, &mut findings) {
         Ok((namespace, mut objects)) => {
             objects.sort_by(|a, b| {
                 (a.kind_rank(), &a.metadata.name).cmp(&(b.kind_rank(), &b.metadata.name))

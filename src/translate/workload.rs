@@ -7,7 +7,7 @@ use super::{
     volumes,
 };
 use crate::diagnostics::Findings;
-use crate::import::Sourced;
+use crate::import::{Inputs, Sourced};
 use crate::mappings::Mappings;
 use crate::model::ecs::{Service, TaskDefinition};
 use crate::model::fields::{self, join};
@@ -18,6 +18,8 @@ use serde_json::json;
 pub fn build(
     td: &Sourced<TaskDefinition>,
     service: Option<&Sourced<Service>>,
+    // Everything read, for what other inputs say about this workload (roles, load balancers…).
+    _inputs: &Inputs,
     mappings: &Mappings,
     ctx: &NameContext<'_>,
     findings: &mut Findings,
