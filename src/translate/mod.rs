@@ -320,11 +320,11 @@ fn convert_one(
         cluster: &id.cluster,
         family,
     };
-    let mut inputs = vec![td.input.clone()];
+    let mut files = vec![td.input.clone()];
     if let Some(s) = service {
-        inputs.insert(0, s.input.clone());
+        files.insert(0, s.input.clone());
     }
-    inputs.dedup();
+    files.dedup();
     let mut workload = Workload {
         app: app.clone(),
         environment: environment.clone(),
@@ -332,7 +332,7 @@ fn convert_one(
         account: id.account.clone(),
         region: id.region.clone(),
         cluster: id.cluster.clone(),
-        inputs,
+        inputs: files,
         objects: Vec::new(),
         findings: Vec::new(),
     };
