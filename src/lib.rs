@@ -26,3 +26,24 @@ pub fn convert(
     let read = import::read_files(&files);
     Ok(translate::translate(read, mappings, inventory))
 }
+
+/// The repository `convert --out` writes, in memory: `apps/`, `argocd/` and the reports.
+pub fn generate_repo(
+    conversion: &translate::Conversion,
+    mappings: &mappings::Mappings,
+    inventory: Option<&inventory::Inventory>,
+) -> export::Tree {
+    let env_order = inventory.map(|i| i.environment_order()).unwrap_or_default();
+    let mut tree = export::Tree::new();
+    export::kustomize::render(&conversion.workloads, &env_order, &mut tree);
+    export::argocd::render(&conversion.workloads, mappings, &mut tree);
+    tree.insert(
+        "migration-report.json".into(),
+        export::report::json(conversion),
+    );
+    tree.insert(
+        "MIGRATION_REPORT.md".into(),
+        export::report::markdown(conversion),
+    );
+    tree
+}

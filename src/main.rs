@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use ecs2eks::diagnostics::Severity;
-use ecs2eks::export::{self, Tree};
+use ecs2eks::export;
 use ecs2eks::inventory::Inventory;
 use ecs2eks::mappings::Mappings;
 use ecs2eks::translate::Conversion;
@@ -110,21 +110,7 @@ fn convert(args: ConvertArgs) -> ExitCode {
     match &args.out {
         None => print!("{}", export::stream::render(&conversion)),
         Some(dir) => {
-            let env_order = inventory
-                .as_ref()
-                .map(|i| i.environment_order())
-                .unwrap_or_default();
-            let mut tree = Tree::new();
-            export::kustomize::render(&conversion.workloads, &env_order, &mut tree);
-            export::argocd::render(&conversion.workloads, &mappings, &mut tree);
-            tree.insert(
-                "migration-report.json".into(),
-                export::report::json(&conversion),
-            );
-            tree.insert(
-                "MIGRATION_REPORT.md".into(),
-                export::report::markdown(&conversion),
-            );
+            let tree = ecs2eks::generate_repo(&conversion, &mappings, inventory.as_ref());
             match export::files::write(dir, &tree) {
                 Ok(s) => eprintln!(
                     "wrote {}: {} file(s) written, {} unchanged, {} removed",
