@@ -35,8 +35,13 @@ pub fn generate_repo(
 ) -> export::Tree {
     let env_order = inventory.map(|i| i.environment_order()).unwrap_or_default();
     let mut tree = export::Tree::new();
-    export::kustomize::render(&conversion.workloads, &env_order, &mut tree);
-    export::argocd::render(&conversion.workloads, mappings, &mut tree);
+    export::kustomize::render(
+        &conversion.workloads,
+        &env_order,
+        mappings.argocd.sync_waves,
+        &mut tree,
+    );
+    export::argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
     tree.insert(
         "migration-report.json".into(),
         export::report::json(conversion),

@@ -39,6 +39,10 @@ struct ConvertArgs {
     /// Mapping rules laid over the shipped defaults (YAML; see mappings/README.md).
     #[arg(long, value_name = "FILE")]
     mappings: Option<PathBuf>,
+    /// With --out: write nothing; print a unified diff of what would change and exit 1 if
+    /// anything would (for CI on pull requests that change inputs or mappings).
+    #[arg(long, requires = "out")]
+    check: bool,
     /// Exit 1 when any finding is a warning or worse (for CI).
     #[arg(long)]
     fail_on_warnings: bool,
@@ -111,6 +115,29 @@ fn convert(args: ConvertArgs) -> ExitCode {
         None => print!("{}", export::stream::render(&conversion)),
         Some(dir) => {
             let tree = ecs2eks::generate_repo(&conversion, &mappings, inventory.as_ref());
+            if args.check {
+                return match export::files::check(dir, &tree) {
+                    Ok(diff) if diff.is_empty() => {
+                        eprintln!(
+                            "{} is up to date with the inputs and mappings",
+                            dir.display()
+                        );
+                        ExitCode::SUCCESS
+                    }
+                    Ok(diff) => {
+                        print!("{diff}");
+                        eprintln!(
+                            "{} differs from what the inputs and mappings give (diff on stdout)",
+                            dir.display()
+                        );
+                        ExitCode::from(EXIT_FAILED)
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::from(EXIT_FAILED)
+                    }
+                };
+            }
             match export::files::write(dir, &tree) {
                 Ok(s) => eprintln!(
                     "wrote {}: {} file(s) written, {} unchanged, {} removed",
