@@ -117,6 +117,7 @@ fn convert(args: ConvertArgs) -> ExitCode {
             let mut tree = Tree::new();
             export::kustomize::render(&conversion.workloads, &env_order, &mut tree);
             export::argocd::render(&conversion.workloads, &mappings, &mut tree);
+            export::terraform::render(&conversion.iam, &mut tree);
             tree.insert(
                 "migration-report.json".into(),
                 export::report::json(&conversion),
