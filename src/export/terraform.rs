@@ -346,8 +346,8 @@ impl Hcl {
     }
 }
 
-/// The lines of an object or block body, `=` aligned as `terraform fmt` does: a run of
-/// attributes is aligned up to and including the first multi-line one.
+/// The lines of an object or block body, `=` aligned as `terraform fmt` (hclwrite) does: over
+/// each run of single-line attributes; a multi-line one keeps one space and ends the run.
 fn body(entries: &[(String, Hcl)], indent: usize) -> String {
     let pad = "  ".repeat(indent);
     let rendered: Vec<(&str, String)> = entries
@@ -361,7 +361,6 @@ fn body(entries: &[(String, Hcl)], indent: usize) -> String {
         while end < rendered.len() && !rendered[end].1.contains('\n') {
             end += 1;
         }
-        let end = (end + 1).min(rendered.len());
         let width = rendered[start..end]
             .iter()
             .map(|(k, _)| k.chars().count())
@@ -371,7 +370,10 @@ fn body(entries: &[(String, Hcl)], indent: usize) -> String {
             let gap = " ".repeat(width - k.chars().count());
             out.push_str(&format!("{pad}{k}{gap} = {v}\n"));
         }
-        start = end;
+        if let Some((k, v)) = rendered.get(end) {
+            out.push_str(&format!("{pad}{k} = {v}\n"));
+        }
+        start = end + 1;
     }
     out
 }
@@ -467,20 +469,23 @@ mod tests {
 
     #[test]
     fn equals_signs_are_aligned_like_terraform_fmt() {
+        let one = |v: &str| Hcl::Expr(v.into());
         let out = block(
             "x",
             vec![
-                ("a".into(), Hcl::Expr("1".into())),
+                ("a".into(), one("1")),
+                ("bb".into(), one("2")),
                 (
                     "long_name".into(),
-                    Hcl::Object(vec![("k".into(), Hcl::Expr("2".into()))]),
+                    Hcl::Object(vec![("k".into(), one("3"))]),
                 ),
-                ("b".into(), Hcl::Expr("3".into())),
+                ("c".into(), one("4")),
+                ("dddd".into(), one("5")),
             ],
         );
         assert_eq!(
             out,
-            "x {\n  a         = 1\n  long_name = {\n    k = 2\n  }\n  b = 3\n}\n"
+            "x {\n  a  = 1\n  bb = 2\n  long_name = {\n    k = 3\n  }\n  c    = 4\n  dddd = 5\n}\n"
         );
     }
 }
