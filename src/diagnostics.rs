@@ -137,6 +137,9 @@ codes! {
     RiskyAdministratorAccess = "E2K455", Warning, "AdministratorAccess gives the pods full control of the account; attach a policy with the permissions they need.";
     RoleShared = "E2K456", Info, "One IAM role trusts the ServiceAccount of each workload; put {{service}} or {{environment}} in iam.roleName for separate roles.";
     ClusterUnset = "E2K457", Info, "Set iam.cluster (or iam.clusters.<environment>) in the mappings, or pass the variable to terraform plan.";
+    TrustPolicyTooLarge = "E2K458", Warning, "Split the role (put {{service}} or {{environment}} in iam.roleName) or ask AWS to raise the trust policy length quota (up to 4,096).";
+    PodIdentityOtherAccount = "E2K459", Warning, "Create the role in the cluster's account, or use IRSA (new-role) for this app; Pod Identity can also chain to a target role in another account.";
+    TaskRoleIsExecutionRole = "E2K460", Info, "Give the pods a role of their own without the execution permissions (ECR pull, CloudWatch Logs, secrets), which are the node's and ESO's on EKS.";
 }
 
 impl fmt::Display for Code {

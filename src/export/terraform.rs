@@ -400,9 +400,8 @@ fn key(k: &str) -> String {
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !matches!(k, "true" | "false" | "null");
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !matches!(k, "true" | "false" | "null" | "for" | "in" | "if");
     if is_ident { k.to_string() } else { quote(k) }
 }
 

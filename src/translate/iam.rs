@@ -203,6 +203,29 @@ fn binding(c: &IamContext<'_>, findings: &mut Findings) -> Option<RoleBinding> {
         }
     };
     let target = format!("arn:aws:iam::{account}:role{path}{name}");
+    if t.execution_role_arn.as_deref() == Some(reference) {
+        findings.push(
+            Code::TaskRoleIsExecutionRole,
+            &field,
+            format!(
+                "task role {source_name} is also the execution role: its image-pull, log and secret permissions go to the pods' role too"
+            ),
+        );
+    }
+    if strategy == IamStrategy::PodIdentity
+        && let Some(cluster_account) = cluster.account.as_deref()
+        && !account.is_empty()
+        && cluster_account != account
+    {
+        findings.push(
+            Code::PodIdentityOtherAccount,
+            &field,
+            format!(
+                "role {name} is in account {account}, the cluster of environment {} in account {cluster_account}: Pod Identity associates roles of the cluster's account only",
+                c.names.environment
+            ),
+        );
+    }
     match role {
         None => findings.push(
             Code::TaskRoleNotInInputs,
@@ -487,6 +510,20 @@ pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> IamPlan {
             }
         }
         if let Some(mut role) = role {
+            let size = trust_size(&role);
+            if size > TRUST_POLICY_LIMIT {
+                for (&i, b) in members.iter().zip(&bindings) {
+                    let mut f = Finding::new(
+                        Code::TrustPolicyTooLarge,
+                        &b.field,
+                        format!(
+                            "the trust policy of role {name} is about {size} characters, over IAM's default limit of {TRUST_POLICY_LIMIT}"
+                        ),
+                    );
+                    f.input = b.input.clone();
+                    add(&mut workloads[i], f);
+                }
+            }
             let taken = resources.entry(directory.clone()).or_default();
             let base = ident(&role.name);
             let mut resource = base.clone();
@@ -500,6 +537,50 @@ pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> IamPlan {
         }
     }
     IamPlan { roles }
+}
+
+/// IAM's default quota for a role trust policy (characters, whitespace not counted); it can be
+/// raised to 4,096.
+const TRUST_POLICY_LIMIT: usize = 2048;
+
+/// The length of the role's trust policy as IAM counts it (no whitespace); a variable issuer
+/// counts as a typical one (`oidc.eks.<region>.amazonaws.com/id/<32 hex>`).
+fn trust_size(role: &IamRole) -> usize {
+    let typical = "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF";
+    let statements: Vec<Value> = role
+        .trust
+        .iter()
+        .map(|st| match st {
+            TrustStatement::Verbatim(v) => v.clone(),
+            TrustStatement::Oidc {
+                provider_account,
+                issuer,
+                subjects,
+            } => {
+                let issuer = match issuer {
+                    Text::Literal(s) => s.as_str(),
+                    Text::Var { .. } => typical,
+                };
+                json!({
+                    "Effect": "Allow",
+                    "Principal": {"Federated": format!("arn:aws:iam::{provider_account}:oidc-provider/{issuer}")},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": {
+                        format!("{issuer}:aud"): "sts.amazonaws.com",
+                        format!("{issuer}:sub"): subjects,
+                    }},
+                })
+            }
+            TrustStatement::PodIdentity => json!({
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }),
+        })
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": statements})
+        .to_string()
+        .len()
 }
 
 fn add(w: &mut Workload, f: Finding) {

@@ -63,7 +63,7 @@ fn codes(c: &Conversion, app: &str) -> Vec<&'static str> {
     w.findings
         .iter()
         .map(|f| f.code.as_str())
-        .filter(|c| c.starts_with("E2K45"))
+        .filter(|c| ("E2K450"..="E2K499").contains(c))
         .collect()
 }
 
@@ -337,4 +337,41 @@ fn role_arns_and_names() {
     assert!(glob("iam:Pass*", "iam:PassRole"));
     assert!(glob("IAM:passrole", "iam:PassRole"));
     assert!(!glob("iam:Get*", "iam:PassRole"));
+}
+
+#[test]
+fn a_trust_policy_over_the_quota_is_a_warning() {
+    let mut files = vec![("iam.json".to_string(), role_details(SAFE))];
+    for i in 0..30 {
+        files.push((
+            format!("td{i}.json"),
+            task(
+                &format!("service-number-{i}"),
+                "111111111111",
+                Some("/app"),
+                "EC2",
+            ),
+        ));
+    }
+    let files: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    let c = run(&files, "");
+    assert!(codes(&c, "service-number-0").contains(&"E2K458"));
+    let c = run(&files[..3], "");
+    assert!(!codes(&c, "service-number-0").contains(&"E2K458"));
+}
+
+#[test]
+fn pod_identity_role_outside_the_cluster_account_is_a_warning() {
+    let c = run(
+        &[("td.json", task("web", "111111111111", Some("/app"), "EC2"))],
+        "iam:\n  strategy: pod-identity\n  cluster: {account: \"999999999999\"}\n",
+    );
+    assert!(codes(&c, "web").contains(&"E2K459"));
+}
+
+#[test]
+fn a_task_role_that_is_the_execution_role_is_reported() {
+    let td = task("web", "111111111111", Some("/ecsTaskExecutionRole"), "EC2");
+    let c = run(&[("td.json", td)], "");
+    assert!(codes(&c, "web").contains(&"E2K460"));
 }
