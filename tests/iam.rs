@@ -13,10 +13,29 @@ use std::path::PathBuf;
 
 fn convert(mappings: &str) -> (Conversion, Tree) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    convert_dir(&root.join("samples/iam"), mappings)
+}
+
+/// samples/iam with every workload on EC2 rather than Fargate (Pod Identity is allowed there).
+fn ec2_samples() -> tempfile::TempDir {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(root.join("samples/iam")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("FARGATE", "EC2");
+        std::fs::write(dir.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    dir
+}
+
+fn convert_dir(dir: &std::path::Path, mappings: &str) -> (Conversion, Tree) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let inv_text = std::fs::read_to_string(root.join("samples/inventory.yaml")).unwrap();
     let inventory = Inventory::parse("inventory.yaml", &inv_text).unwrap();
     let mappings = Mappings::load(Some(("m.yaml", mappings))).unwrap();
-    let c = ecs2eks::convert(&[root.join("samples/iam")], &mappings, Some(&inventory)).unwrap();
+    let c = ecs2eks::convert(&[dir.to_path_buf()], &mappings, Some(&inventory)).unwrap();
     assert!(c.errors.is_empty(), "{:?}", c.errors);
     let mut tree = Tree::new();
     terraform::render(&c.iam, &mut tree);
@@ -268,38 +287,26 @@ fn pod_identity_on_the_fargate_samples_is_an_error_and_writes_no_role() {
 
 #[test]
 fn pod_identity_association_parses() {
-    // The samples run on Fargate; the same task on EC2 may use Pod Identity.
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(root.join("samples/iam")).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_str().unwrap().to_string();
-        if name.starts_with("payments") || name.starts_with("iam-get-role") {
-            let text = std::fs::read_to_string(&path)
-                .unwrap()
-                .replace("FARGATE", "EC2");
-            std::fs::write(dir.path().join(name), text).unwrap();
-        }
-    }
-    let inventory = Inventory::parse(
-        "inventory.yaml",
-        &std::fs::read_to_string(root.join("samples/inventory.yaml")).unwrap(),
-    )
-    .unwrap();
-    let mappings = Mappings::load(Some((
-        "m.yaml",
+    // The samples run on Fargate; the same tasks on EC2 may use Pod Identity.
+    let dir = ec2_samples();
+    let (c, tree) = convert_dir(
+        dir.path(),
         "iam:\n  strategies: {payments: pod-identity}\n  clusters: {prod: {name: shop-prod}}\n",
-    )))
-    .unwrap();
-    let c = ecs2eks::convert(&[dir.path().to_path_buf()], &mappings, Some(&inventory)).unwrap();
+    );
+    let c = Conversion {
+        workloads: c
+            .workloads
+            .into_iter()
+            .filter(|w| w.app == "payments")
+            .collect(),
+        ..c
+    };
     let sa = c.workloads[0]
         .objects
         .iter()
         .find(|o| o.kind == "ServiceAccount")
         .unwrap();
     assert!(sa.metadata.annotations.is_empty());
-    let mut tree = Tree::new();
-    terraform::render(&c.iam, &mut tree);
     let parsed = parse(&tree, "iam/shop-prod/");
     let assoc: Vec<_> = parsed
         .resources
@@ -321,4 +328,65 @@ fn pod_identity_association_parses() {
             "Action": ["sts:AssumeRole", "sts:TagSession"]
         }])
     );
+}
+
+/// `terraform fmt -check` and `terraform validate` on every folder, where Terraform and a local
+/// AWS provider mirror are installed (`ECS2EKS_TF_PLUGIN_DIR`, default /opt/tf-plugins);
+/// skipped elsewhere.
+#[test]
+fn terraform_validates_when_available() {
+    use std::process::Command;
+    let plugins = std::env::var("ECS2EKS_TF_PLUGIN_DIR").unwrap_or("/opt/tf-plugins".into());
+    let has_terraform = Command::new("terraform")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_terraform || !std::path::Path::new(&plugins).is_dir() {
+        eprintln!("skipped: terraform or {plugins} not available");
+        return;
+    }
+    let ec2 = ec2_samples();
+    for (dir, mappings) in [
+        (None, ""),
+        (None, "iam:\n  strategy: extend-task-role\n"),
+        (Some(ec2.path()), "iam:\n  strategy: pod-identity\n"),
+    ] {
+        let (_, tree) = match dir {
+            Some(d) => convert_dir(d, mappings),
+            None => convert(mappings),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in &tree {
+            let file = dir.path().join(path);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, text).unwrap();
+        }
+        for account in std::fs::read_dir(dir.path().join("iam")).unwrap() {
+            let account = account.unwrap().path();
+            let run = |args: &[&str]| {
+                let out = Command::new("terraform")
+                    .args(args)
+                    .current_dir(&account)
+                    .env("TF_IN_AUTOMATION", "1")
+                    .env("CHECKPOINT_DISABLE", "1")
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "terraform {args:?} in {} ({mappings:?}):\n{}{}",
+                    account.display(),
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            };
+            run(&["fmt", "-check", "-diff"]);
+            run(&[
+                "init",
+                "-backend=false",
+                "-input=false",
+                &format!("-plugin-dir={plugins}"),
+            ]);
+            run(&["validate", "-no-color"]);
+        }
+    }
 }

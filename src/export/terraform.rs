@@ -197,15 +197,22 @@ fn role_file(role: &IamRole) -> String {
 }
 
 fn header(role: &IamRole) -> String {
-    let how = match (role.adopt, role.pod_identity.is_empty()) {
-        (true, _) => {
+    let irsa = role
+        .trust
+        .iter()
+        .any(|t| matches!(t, TrustStatement::Oidc { .. }));
+    let how = match (role.adopt, irsa, !role.pod_identity.is_empty()) {
+        (true, _, _) => {
             "the task role itself (extend-task-role): its trust policy gets the cluster's OIDC provider next to ecs-tasks.amazonaws.com; the import blocks adopt the existing role"
         }
-        (false, true) => {
-            "a new role for IRSA (new-role): it trusts the cluster's OIDC provider for exactly the ServiceAccounts below"
+        (false, true, true) => {
+            "a new role for IRSA (new-role) and EKS Pod Identity (pod-identity): it trusts the cluster's OIDC provider for exactly the ServiceAccounts below that use IRSA, and pods.eks.amazonaws.com with an association for the others"
         }
-        (false, false) => {
+        (false, _, true) => {
             "a new role for EKS Pod Identity (pod-identity): it trusts pods.eks.amazonaws.com, and an association binds each ServiceAccount below"
+        }
+        (false, _, false) => {
+            "a new role for IRSA (new-role): it trusts the cluster's OIDC provider for exactly the ServiceAccounts below"
         }
     };
     let mut out = format!(
