@@ -744,7 +744,7 @@ fn build_role(
     used_by.sort();
     used_by.dedup();
     Some(IamRole {
-        directory: ident_dir(directory),
+        directory: account_directory(directory),
         account: first.account.clone(),
         name: name.to_string(),
         path: first.path.clone(),
@@ -764,8 +764,9 @@ fn build_role(
     })
 }
 
-/// A folder name: the account's name, made safe for a path.
-fn ident_dir(name: &str) -> String {
+/// The folder under `iam/` of an account (its inventory name, or its id), made safe for a path:
+/// other Terraform for that account (e.g. a policy for External Secrets Operator) goes there too.
+pub fn account_directory(name: &str) -> String {
     let d = super::names::dns_label(name, "account");
     if d.is_empty() { "account".into() } else { d }
 }
