@@ -332,16 +332,30 @@ fn split_role(reference: &str) -> (String, String, String) {
     }
 }
 
-/// The role of `account` named `name` (IAM role names are case-insensitive).
+/// The role of `account` named `name` (IAM role names are case-insensitive), preferring an
+/// input that lists its permissions.
 fn find_role(roles: &[Sourced<Role>], account: &str, name: &str) -> Option<usize> {
-    roles.iter().position(|r| {
-        let (acct, _, n) = match (&r.value.arn, &r.value.role_name) {
-            (Some(arn), _) => split_role(arn),
-            (None, Some(n)) => (String::new(), "/".into(), n.clone()),
-            (None, None) => return false,
-        };
-        n.eq_ignore_ascii_case(name) && (acct.is_empty() || account.is_empty() || acct == account)
-    })
+    let matches = matching_roles(roles, account, name);
+    matches
+        .iter()
+        .copied()
+        .find(|&i| roles[i].value.permissions_known())
+        .or(matches.first().copied())
+}
+
+fn matching_roles(roles: &[Sourced<Role>], account: &str, name: &str) -> Vec<usize> {
+    (0..roles.len())
+        .filter(|&i| {
+            let r = &roles[i].value;
+            let (acct, _, n) = match (&r.arn, &r.role_name) {
+                (Some(arn), _) => split_role(arn),
+                (None, Some(n)) => (String::new(), "/".into(), n.clone()),
+                (None, None) => return false,
+            };
+            n.eq_ignore_ascii_case(name)
+                && (acct.is_empty() || account.is_empty() || acct == account)
+        })
+        .collect()
 }
 
 /// Where the workload says it runs on Fargate: `(input, JSON path, what says so)`.
@@ -708,7 +722,19 @@ fn build_role(
         inline_policies.sort_by(|a, b| a.0.cmp(&b.0));
         managed_policies.sort();
         managed_policies.dedup();
-        max_session_duration = r.max_session_duration;
+        // get-role output has what the account details lack (description, session duration).
+        let (acct, _, source_name) = split_role(&first.source_arn);
+        let all: Vec<&Role> = matching_roles(&inputs.roles, &acct, &source_name)
+            .into_iter()
+            .map(|i| &inputs.roles[i].value)
+            .collect();
+        max_session_duration = r
+            .max_session_duration
+            .or_else(|| all.iter().find_map(|o| o.max_session_duration));
+        let source_description = r
+            .description
+            .clone()
+            .or_else(|| all.iter().find_map(|o| o.description.clone()));
         permissions_boundary = r
             .permissions_boundary
             .as_ref()
@@ -719,7 +745,7 @@ fn build_role(
             }
         }
         description = if adopt {
-            r.description.clone()
+            source_description
         } else {
             Some(format!(
                 "EKS role for the pods of task role {}",

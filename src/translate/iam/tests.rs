@@ -375,3 +375,24 @@ fn a_task_role_that_is_the_execution_role_is_reported() {
     let c = run(&[("td.json", td)], "");
     assert!(codes(&c, "web").contains(&"E2K460"));
 }
+
+#[test]
+fn get_role_output_completes_the_account_details() {
+    let get_role = r#"{"Role": {"RoleName": "app", "Arn": "arn:aws:iam::111111111111:role/app",
+        "Description": "from get-role", "MaxSessionDuration": 7200}}"#;
+    let details = role_details(SAFE).replace(r#""Description": "the app","#, "");
+    let c = run(
+        &[
+            ("a-get-role.json", get_role.to_string()),
+            ("b-details.json", details),
+            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
+        ],
+        "iam:\n  strategy: extend-task-role\n",
+    );
+    let role = &c.iam.roles[0];
+    assert!(role.permissions_known);
+    assert_eq!(role.inline_policies.len(), 1);
+    assert_eq!(role.description.as_deref(), Some("from get-role"));
+    assert_eq!(role.max_session_duration, Some(7200));
+    assert!(!codes(&c, "web").contains(&"E2K451"));
+}
