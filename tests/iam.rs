@@ -334,6 +334,7 @@ fn pod_identity_association_parses() {
 /// AWS provider mirror are installed (`ECS2EKS_TF_PLUGIN_DIR`, default /opt/tf-plugins);
 /// skipped elsewhere.
 #[test]
+#[allow(clippy::print_stderr)] // says why it was skipped
 fn terraform_validates_when_available() {
     use std::process::Command;
     let plugins = std::env::var("ECS2EKS_TF_PLUGIN_DIR").unwrap_or("/opt/tf-plugins".into());
