@@ -128,6 +128,18 @@ codes! {
     Ephemeral = "E2K310", Info, "The ephemeral storage size became an ephemeral-storage request on the main container.";
     RuntimePlatform = "E2K311", Info, "The operating system and CPU architecture became node selectors; the cluster needs matching nodes.";
     PropagateTags = "E2K312", Info, "Tag propagation to tasks has no Kubernetes equivalent; labels on the pod template play that role.";
+    // 45x: IAM (task roles, IRSA, Pod Identity)
+    TaskRoleNotInInputs = "E2K450", Warning, "Add `aws iam get-account-authorization-details` output to the inputs so the role's permissions are written into iam/.";
+    TaskRolePermissionsUnknown = "E2K451", Warning, "get-role output has the trust policy only; add get-account-authorization-details output to carry the inline and managed policies.";
+    PodIdentityOnFargate = "E2K452", Error, "EKS Pod Identity is not available to Fargate pods: choose new-role or extend-task-role (IRSA) for this app in iam.strategies.";
+    RiskyWildcard = "E2K453", Warning, "The role allows every action on every resource; scope it down before the migration carries it over.";
+    RiskyPassRole = "E2K454", Warning, "iam:PassRole on every resource lets the pod hand any role to AWS services; name the roles it needs in Resource.";
+    RiskyAdministratorAccess = "E2K455", Warning, "AdministratorAccess gives the pods full control of the account; attach a policy with the permissions they need.";
+    RoleShared = "E2K456", Info, "One IAM role trusts the ServiceAccount of each workload; put {{service}} or {{environment}} in iam.roleName for separate roles.";
+    ClusterUnset = "E2K457", Info, "Set iam.cluster (or iam.clusters.<environment>) in the mappings, or pass the variable to terraform plan.";
+    TrustPolicyTooLarge = "E2K458", Warning, "Split the role (put {{service}} or {{environment}} in iam.roleName) or ask AWS to raise the trust policy length quota (up to 4,096).";
+    PodIdentityOtherAccount = "E2K459", Warning, "Create the role in the cluster's account, or use IRSA (new-role) for this app; Pod Identity can also chain to a target role in another account.";
+    TaskRoleIsExecutionRole = "E2K460", Info, "Give the pods a role of their own without the execution permissions (ECR pull, CloudWatch Logs, secrets), which are the node's and ESO's on EKS.";
 }
 
 impl fmt::Display for Code {

@@ -42,6 +42,7 @@ pub fn generate_repo(
         &mut tree,
     );
     export::argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
+    export::terraform::render(&conversion.iam, &mut tree);
     tree.insert(
         "migration-report.json".into(),
         export::report::json(conversion),

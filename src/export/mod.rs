@@ -9,6 +9,7 @@ pub mod files;
 pub mod kustomize;
 pub mod report;
 pub mod stream;
+pub mod terraform;
 pub mod yaml;
 
 use std::collections::BTreeMap;

@@ -2,4 +2,5 @@
 
 pub mod ecs;
 pub mod fields;
+pub mod iam;
 pub mod k8s;

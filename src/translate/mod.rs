@@ -6,6 +6,7 @@
 mod containers;
 pub mod cron;
 mod dependencies;
+pub mod iam;
 mod logging;
 pub mod names;
 mod network;
@@ -31,6 +32,8 @@ use crate::model::k8s::Object;
 pub struct Conversion {
     pub workloads: Vec<Workload>,
     pub errors: Vec<InputError>,
+    /// The IAM roles the pods get, for `export::terraform`.
+    pub iam: iam::IamPlan,
 }
 
 /// One ECS service (or lone task definition) in one environment, as Kubernetes objects.
@@ -50,6 +53,8 @@ pub struct Workload {
     /// Sorted by kind, then name.
     pub objects: Vec<Object>,
     pub findings: Vec<Finding>,
+    /// The IAM role its pods get (None: no task role, or not converted).
+    pub role: Option<iam::RoleBinding>,
 }
 
 impl Workload {
@@ -199,6 +204,7 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
         let cur = &mut rest[0];
         if prev.app == cur.app && prev.environment == cur.environment && !prev.failed() {
             cur.objects.clear();
+            cur.role = None;
             cur.findings.push(Finding::new(
                 Code::DuplicateWorkload,
                 "",
@@ -211,7 +217,12 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
             ));
         }
     }
-    Conversion { workloads, errors }
+    let iam = iam::plan(&mut workloads, &inputs);
+    Conversion {
+        workloads,
+        errors,
+        iam,
+    }
 }
 
 /// Finds task definitions by ARN, `family:revision` or family (the latest revision given), in
@@ -326,6 +337,7 @@ fn missing_task_definition(
         inputs: vec![service.input.clone()],
         objects: Vec::new(),
         findings: vec![Finding::new(Code::TaskDefinitionNotFound, field, message)],
+        role: None,
     }
 }
 
@@ -408,9 +420,11 @@ fn convert_one(
         inputs: files,
         objects: Vec::new(),
         findings: Vec::new(),
+        role: None,
     };
     match workload::build(td, service, inputs, mappings, &ctx, &mut findings) {
-        Ok((namespace, mut objects)) => {
+        Ok((namespace, mut objects, role)) => {
+            workload.role = role;
             objects.sort_by(|a, b| {
                 (a.kind_rank(), &a.metadata.name).cmp(&(b.kind_rank(), &b.metadata.name))
             });
