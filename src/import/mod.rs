@@ -3,12 +3,14 @@
 //! Adding an input shape is one new module and one row in `SHAPES`. Importers never build
 //! Kubernetes objects; they return the ECS model and the errors of the inputs they could not read.
 
+mod elbv2;
 mod services;
 mod task_definitions;
 
 use crate::diagnostics::Finding;
 use crate::error::InputError;
 use crate::model::ecs::{Service, TaskDefinition};
+use crate::model::elbv2::{Listener, LoadBalancer, Rule, TargetGroup};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -34,6 +36,11 @@ pub struct Inputs {
     pub services: Vec<Sourced<Service>>,
     /// `failures` entries of describe-services output.
     pub service_failures: Vec<Sourced<Value>>,
+    /// `aws elbv2 describe-*` output: what the services' `loadBalancers` point at.
+    pub load_balancers: Vec<Sourced<LoadBalancer>>,
+    pub listeners: Vec<Sourced<Listener>>,
+    pub rules: Vec<Sourced<Rule>>,
+    pub target_groups: Vec<Sourced<TargetGroup>>,
     pub errors: Vec<InputError>,
 }
 
@@ -71,6 +78,26 @@ const SHAPES: &[Shape] = &[
         name: "aws ecs create-service --cli-input-json",
         recognise: services::is_create_input,
         read: services::read_create_input,
+    },
+    Shape {
+        name: "aws elbv2 describe-load-balancers",
+        recognise: elbv2::is_load_balancers,
+        read: elbv2::read_load_balancers,
+    },
+    Shape {
+        name: "aws elbv2 describe-listeners",
+        recognise: elbv2::is_listeners,
+        read: elbv2::read_listeners,
+    },
+    Shape {
+        name: "aws elbv2 describe-rules",
+        recognise: elbv2::is_rules,
+        read: elbv2::read_rules,
+    },
+    Shape {
+        name: "aws elbv2 describe-target-groups",
+        recognise: elbv2::is_target_groups,
+        read: elbv2::read_target_groups,
     },
 ];
 

@@ -6,6 +6,7 @@
 mod containers;
 pub mod cron;
 mod dependencies;
+mod ingress;
 mod logging;
 pub mod names;
 mod network;

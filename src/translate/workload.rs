@@ -3,8 +3,8 @@
 
 use super::names::{self, NameContext};
 use super::{
-    containers, dependencies, logging, network, placement, probes, resources, rollout, secrets,
-    volumes,
+    containers, dependencies, ingress, logging, network, placement, probes, resources, rollout,
+    secrets, volumes,
 };
 use crate::diagnostics::Findings;
 use crate::import::{Inputs, Sourced};
@@ -19,7 +19,7 @@ pub fn build(
     td: &Sourced<TaskDefinition>,
     service: Option<&Sourced<Service>>,
     // Everything read, for what other inputs say about this workload (roles, load balancers…).
-    _inputs: &Inputs,
+    inputs: &Inputs,
     mappings: &Mappings,
     ctx: &NameContext<'_>,
     findings: &mut Findings,
@@ -135,6 +135,24 @@ pub fn build(
     {
         objects.push(svc_obj);
     }
+    // Load balancers: Service type and ports, Ingresses/TargetGroupBindings, readiness probes.
+    let mut readiness_gate = false;
+    if let Some(s) = service.filter(|s| !s.value.load_balancers.is_empty()) {
+        findings.input = s.input.clone();
+        let lb_ctx = ingress::Context {
+            service: s,
+            td: t,
+            inputs,
+            mappings,
+            app: ctx.service,
+            container_names: &container_names,
+            network_mode,
+            meta: &meta,
+            selector: &selector,
+        };
+        readiness_gate = ingress::apply(&lb_ctx, &mut pod, &mut objects, findings);
+        findings.input = td.input.clone();
+    }
     let mut template_labels = mappings.labels.clone();
     template_labels.extend(selector.clone());
     let template = PodTemplate {
@@ -168,10 +186,15 @@ pub fn build(
         json!({ "automountServiceAccountToken": false })
     };
     objects.push(Object::new("v1", "ServiceAccount", sa, sa_body));
-    let ns_meta = ObjectMeta {
+    let mut ns_meta = ObjectMeta {
         namespace: None,
         ..meta(&namespace)
     };
+    if readiness_gate {
+        ns_meta
+            .labels
+            .insert(ingress::READINESS_GATE_LABEL.into(), "enabled".into());
+    }
     objects.push(Object::new("v1", "Namespace", ns_meta, json!({})));
     Ok((namespace, objects))
 }
