@@ -197,7 +197,6 @@ pub fn apply(
         for lb in lbs {
             match lb.value.kind.as_deref() {
                 Some("network") => {
-                    needs_node_port |= instance_targets;
                     if let Some(obj) = nlb_service(ctx, &target, lb, findings) {
                         others.push(obj);
                     }
@@ -1331,6 +1330,9 @@ fn target_group_binding(
         "serviceRef": { "name": target.svc, "port": target.port },
         "targetGroupARN": tg.target_group_arn,
         "targetType": target_type,
+        // Without it the controller deregisters every target it did not register: the ECS
+        // tasks would be drained the moment the binding is created.
+        "multiClusterTargetGroup": true,
     });
     let groups: BTreeSet<&str> = lbs
         .iter()
@@ -1373,7 +1375,8 @@ mod tests {
 
     #[test]
     fn path_pattern_to_path_type_table() {
-        let cases: &[(&[&str], &[(&str, &str)])] = &[
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+        let cases: &[Case] = &[
             (&["/checkout", "/checkout/*"], &[("/checkout", "Prefix")]),
             (&["/checkout/*", "/checkout"], &[("/checkout", "Prefix")]),
             (&["/*"], &[("/", "Prefix")]),
