@@ -56,7 +56,7 @@ fn convert(dir: &str, mappings: &Mappings) -> Conversion {
     ecs2eks::convert(&[PathBuf::from(dir)], mappings, None).unwrap()
 }
 
-fn objects<'a>(w: &'a Workload, kind: &str) -> Vec<Value> {
+fn objects(w: &Workload, kind: &str) -> Vec<Value> {
     w.objects
         .iter()
         .filter(|o| o.kind == kind)
