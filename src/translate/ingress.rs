@@ -83,18 +83,14 @@ pub fn apply(
             .iter()
             .position(|c| c.name.as_deref() == Some(ecs_container));
         let k8s_container = index.map(|i| ctx.container_names[i].clone());
+        // A sidecar that became a (restartable) init container serves traffic too.
         let found = k8s_container.as_deref().and_then(|name| {
             pod.containers
-                .iter()
-                .position(|c| c.name == name)
-                .filter(|&ci| {
-                    pod.containers[ci]
-                        .ports
-                        .iter()
-                        .any(|p| p.container_port == port)
-                })
+                .iter_mut()
+                .chain(pod.init_containers.iter_mut())
+                .find(|c| c.name == name && c.ports.iter().any(|p| p.container_port == port))
         });
-        let Some(ci) = found else {
+        let Some(container) = found else {
             findings.push(
                 Code::ContainerPortMissing,
                 at.clone(),
@@ -141,11 +137,10 @@ pub fn apply(
             );
             continue;
         }
-        if let Some(probe) = readiness_probe(&tg.value, port, tg, findings) {
-            let c = &mut pod.containers[ci];
-            if c.readiness_probe.is_none() {
-                c.readiness_probe = Some(probe);
-            }
+        if let Some(probe) = readiness_probe(&tg.value, port, tg, findings)
+            && container.readiness_probe.is_none()
+        {
+            container.readiness_probe = Some(probe);
         }
         readiness_gate = true;
 
@@ -255,7 +250,10 @@ pub fn apply(
         obj.metadata.name = unique(&names::dns_label(&base, "targetgroupbinding"), &mut used);
         objects.push(obj);
     }
-    objects.extend(others);
+    for mut obj in others {
+        obj.metadata.name = unique(&obj.metadata.name, &mut used);
+        objects.push(obj);
+    }
     readiness_gate
 }
 
