@@ -655,10 +655,7 @@ fn edge_cases_instance_targets_weights_redirects_and_findings() {
         .iter()
         .find_map(|i| annotation(i, "target-group-attributes"))
         .unwrap();
-    assert_eq!(
-        attrs,
-        "deregistration_delay.timeout_seconds=30,stickiness.enabled=false"
-    );
+    assert_eq!(attrs, "deregistration_delay.timeout_seconds=30");
     let codes: BTreeSet<&str> = api.findings.iter().map(|f| f.code.as_str()).collect();
     for code in ["E2K505", "E2K508", "E2K509"] {
         assert!(codes.contains(code), "{code} missing: {codes:?}");

@@ -731,11 +731,8 @@ fn alb_routes(
     if let Some(ip) = lb.value.ip_address_type.as_deref().filter(|t| *t != "ipv4") {
         lb_annotations.insert(format!("{ALB}ip-address-type"), ip.to_string());
     }
-    if !lb.value.attributes.is_empty() {
-        lb_annotations.insert(
-            format!("{ALB}load-balancer-attributes"),
-            pairs(&lb.value.attributes),
-        );
+    if let Some(attrs) = pairs(&lb.value.attributes, &[ALB_DEFAULTS]) {
+        lb_annotations.insert(format!("{ALB}load-balancer-attributes"), attrs);
     }
     let mut tg_annotations = Map::new();
     tg_annotations.insert(
@@ -796,11 +793,9 @@ fn alb_routes(
     if let Some(v) = tg.protocol_version.as_deref().filter(|v| *v != "HTTP1") {
         tg_annotations.insert(format!("{ALB}backend-protocol-version"), v.to_string());
     }
-    if !tg.attributes.is_empty() {
-        tg_annotations.insert(
-            format!("{ALB}target-group-attributes"),
-            pairs(&tg.attributes),
-        );
+    let tg_defaults = [TARGET_GROUP_HEALTH_DEFAULTS, ALB_TARGET_GROUP_DEFAULTS];
+    if let Some(attrs) = pairs(&tg.attributes, &tg_defaults) {
+        tg_annotations.insert(format!("{ALB}target-group-attributes"), attrs);
     }
 
     let mut routed = false;
@@ -1083,12 +1078,103 @@ fn weighted_action(
     json!({ "type": "forward", "forwardConfig": forward })
 }
 
-/// `k=v,k2=v2`, the controller's string-map form.
-fn pairs(map: &std::collections::BTreeMap<String, String>) -> String {
-    map.iter()
+/// Attribute values AWS sets by default (Elastic Load Balancing user guides): describe-*-attributes
+/// lists every attribute, and only those a team changed are worth carrying.
+const TARGET_GROUP_HEALTH_DEFAULTS: &[(&str, &str)] = &[
+    (
+        "load_balancing.cross_zone.enabled",
+        "use_load_balancer_configuration",
+    ),
+    (
+        "target_group_health.dns_failover.minimum_healthy_targets.count",
+        "1",
+    ),
+    (
+        "target_group_health.dns_failover.minimum_healthy_targets.percentage",
+        "off",
+    ),
+    (
+        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count",
+        "1",
+    ),
+    (
+        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage",
+        "off",
+    ),
+    ("deregistration_delay.timeout_seconds", "300"),
+    ("stickiness.enabled", "false"),
+];
+const ALB_DEFAULTS: &[(&str, &str)] = &[
+    ("access_logs.s3.enabled", "false"),
+    ("client_keep_alive.seconds", "3600"),
+    ("connection_logs.s3.enabled", "false"),
+    ("deletion_protection.enabled", "false"),
+    ("health_check_logs.s3.enabled", "false"),
+    ("idle_timeout.timeout_seconds", "60"),
+    ("load_balancing.cross_zone.enabled", "true"),
+    ("routing.http.desync_mitigation_mode", "defensive"),
+    ("routing.http.drop_invalid_header_fields.enabled", "false"),
+    ("routing.http.preserve_host_header.enabled", "false"),
+    (
+        "routing.http.x_amzn_tls_version_and_cipher_suite.enabled",
+        "false",
+    ),
+    ("routing.http.xff_client_port.enabled", "false"),
+    ("routing.http.xff_header_processing.mode", "append"),
+    ("routing.http2.enabled", "true"),
+    ("waf.fail_open.enabled", "false"),
+    ("zonal_shift.config.enabled", "false"),
+];
+const ALB_TARGET_GROUP_DEFAULTS: &[(&str, &str)] = &[
+    ("stickiness.type", "lb_cookie"),
+    ("stickiness.lb_cookie.duration_seconds", "86400"),
+    ("stickiness.app_cookie.duration_seconds", "86400"),
+    ("slow_start.duration_seconds", "0"),
+    ("load_balancing.algorithm.type", "round_robin"),
+    ("load_balancing.algorithm.anomaly_mitigation", "off"),
+];
+const NLB_DEFAULTS: &[(&str, &str)] = &[
+    ("access_logs.s3.enabled", "false"),
+    ("deletion_protection.enabled", "false"),
+    ("load_balancing.cross_zone.enabled", "false"),
+    ("dns_record.client_routing_policy", "any_availability_zone"),
+    ("zonal_shift.config.enabled", "false"),
+];
+const NLB_TARGET_GROUP_DEFAULTS: &[(&str, &str)] = &[
+    (
+        "deregistration_delay.connection_termination.enabled",
+        "false",
+    ),
+    ("proxy_protocol_v2.enabled", "false"),
+    ("stickiness.type", "source_ip"),
+    (
+        "target_health_state.unhealthy.connection_termination.enabled",
+        "true",
+    ),
+    (
+        "target_health_state.unhealthy.draining_interval_seconds",
+        "0",
+    ),
+];
+
+/// `k=v,k2=v2`, the controller's string-map form, of the attributes that are set to something
+/// other than empty or an AWS default; None when none is.
+fn pairs(
+    map: &std::collections::BTreeMap<String, String>,
+    defaults: &[&[(&str, &str)]],
+) -> Option<String> {
+    let set: Vec<String> = map
+        .iter()
+        .filter(|(k, v)| {
+            !v.is_empty()
+                && !defaults
+                    .iter()
+                    .flat_map(|d| d.iter())
+                    .any(|(dk, dv)| dk == k && dv == v)
+        })
         .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",")
+        .collect();
+    (!set.is_empty()).then(|| set.join(","))
 }
 
 /// The Ingress spec of one rule: a default backend for a listener's default action, or one
@@ -1216,14 +1302,12 @@ fn nlb_service(
             }
         }
     }
-    if !lb.value.attributes.is_empty() {
-        a("aws-load-balancer-attributes", pairs(&lb.value.attributes));
+    if let Some(attrs) = pairs(&lb.value.attributes, &[NLB_DEFAULTS]) {
+        a("aws-load-balancer-attributes", attrs);
     }
-    if !tg.attributes.is_empty() {
-        a(
-            "aws-load-balancer-target-group-attributes",
-            pairs(&tg.attributes),
-        );
+    let tg_defaults = [TARGET_GROUP_HEALTH_DEFAULTS, NLB_TARGET_GROUP_DEFAULTS];
+    if let Some(attrs) = pairs(&tg.attributes, &tg_defaults) {
+        a("aws-load-balancer-target-group-attributes", attrs);
     }
     let mut ports = Vec::new();
     let mut tls_ports = Vec::new();
@@ -1446,6 +1530,29 @@ mod tests {
             r#"{"Field":"host-header","Values":["*.example.com"]}"#,
         )]);
         assert_eq!(m.hosts, ["*.example.com"]);
+    }
+
+    #[test]
+    fn only_attributes_that_differ_from_the_aws_defaults_are_carried() {
+        let attrs: std::collections::BTreeMap<String, String> = [
+            ("idle_timeout.timeout_seconds", "120"),
+            ("routing.http2.enabled", "true"),
+            ("access_logs.s3.bucket", ""),
+            ("deletion_protection.enabled", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(
+            pairs(&attrs, &[ALB_DEFAULTS]).unwrap(),
+            "deletion_protection.enabled=true,idle_timeout.timeout_seconds=120"
+        );
+        let defaults: std::collections::BTreeMap<String, String> = [(
+            "deregistration_delay.timeout_seconds".to_string(),
+            "300".to_string(),
+        )]
+        .into();
+        assert_eq!(pairs(&defaults, &[TARGET_GROUP_HEALTH_DEFAULTS]), None);
     }
 
     #[test]
