@@ -845,7 +845,7 @@ fn alb_routes(
                             .as_ref()
                             .and_then(|f| f.target_group_stickiness_config.as_ref());
                         Backend::Action(
-                            format!("{}-weighted", target.svc),
+                            names::dns1035_label(&format!("{}-weighted", target.svc), "weighted"),
                             weighted_action(target, &weighted, stick),
                         )
                     }
