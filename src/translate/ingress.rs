@@ -160,11 +160,19 @@ pub fn apply(
                         tg,
                         "LoadBalancerArns",
                         Code::LoadBalancerMissing,
-                        format!(
-                            "load balancer {} of target group {} is not in the inputs; its routing was not converted",
-                            short(arn),
-                            tg_name(&tg.value)
-                        ),
+                        if mode == LoadBalancingMode::TargetGroupBinding {
+                            format!(
+                                "load balancer {} of target group {} is not in the inputs; the TargetGroupBinding opens no security group to it",
+                                short(arn),
+                                tg_name(&tg.value)
+                            )
+                        } else {
+                            format!(
+                                "load balancer {} of target group {} is not in the inputs; its routing was not converted",
+                                short(arn),
+                                tg_name(&tg.value)
+                            )
+                        },
                     );
                 }
                 lb
