@@ -2,28 +2,34 @@
 //! `describe-rules` and `describe-target-groups` output. Each is a top-level list; every entry
 //! is read on its own, so one bad entry does not hide the others.
 
-use super::{Inputs, Sourced, typed};
+use super::{Inputs, Sourced, has_any, typed};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-fn is_list(v: &Value, key: &str) -> bool {
-    v.get(key).is_some_and(Value::is_array)
+/// True when `v[key]` is a list whose entries carry `marker` (an empty list counts when
+/// `empty_ok`). The markers keep look-alikes out: `aws events list-rules` also answers `Rules`.
+fn is_list(v: &Value, key: &str, markers: &[&str], empty_ok: bool) -> bool {
+    match v.get(key).and_then(Value::as_array) {
+        Some(items) if items.is_empty() => empty_ok,
+        Some(items) => items.iter().all(|i| has_any(i, markers)),
+        None => false,
+    }
 }
 
 pub fn is_load_balancers(v: &Value) -> bool {
-    is_list(v, "LoadBalancers")
+    is_list(v, "LoadBalancers", &["LoadBalancerArn"], true)
 }
 
 pub fn is_listeners(v: &Value) -> bool {
-    is_list(v, "Listeners")
+    is_list(v, "Listeners", &["LoadBalancerArn", "DefaultActions"], true)
 }
 
 pub fn is_rules(v: &Value) -> bool {
-    is_list(v, "Rules")
+    is_list(v, "Rules", &["RuleArn", "Conditions", "Actions"], false)
 }
 
 pub fn is_target_groups(v: &Value) -> bool {
-    is_list(v, "TargetGroups")
+    is_list(v, "TargetGroups", &["TargetGroupArn"], true)
 }
 
 pub fn read_load_balancers(input: &str, value: Value, inputs: &mut Inputs) {
@@ -96,7 +102,7 @@ mod tests {
         );
         read_bytes(
             "ls.json",
-            br#"{"Listeners":[{"ListenerArn":"l","Port":443,"Protocol":"HTTPS"}]}"#,
+            br#"{"Listeners":[{"ListenerArn":"l","LoadBalancerArn":"lb","Port":443,"Protocol":"HTTPS"}]}"#,
             &mut inputs,
         );
         assert!(inputs.errors.is_empty(), "{:?}", inputs.errors);
@@ -104,6 +110,14 @@ mod tests {
         assert_eq!(inputs.target_groups[0].value.port, Some(8080));
         assert_eq!(inputs.load_balancers[0].path, "LoadBalancers[0]");
         assert_eq!(inputs.listeners[0].value.port, Some(443));
+    }
+
+    #[test]
+    fn eventbridge_rules_are_not_listener_rules() {
+        let events = serde_json::json!({"Rules": [{"Name": "nightly", "Arn": "arn:aws:events:r:1:rule/nightly", "ScheduleExpression": "cron(0 2 * * ? *)"}]});
+        assert!(!is_rules(&events));
+        let elb = serde_json::json!({"Rules": [{"RuleArn": "arn", "Priority": "default"}]});
+        assert!(is_rules(&elb));
     }
 
     #[test]
