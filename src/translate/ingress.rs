@@ -265,6 +265,47 @@ pub fn apply(
     readiness_gate
 }
 
+/// The ELBv2 input files that describe the service's target groups, their load balancers,
+/// listeners and rules, sorted: the report lists them with the workload's inputs.
+pub fn inputs_used(service: &Service, inputs: &Inputs) -> Vec<String> {
+    let mut files = BTreeSet::new();
+    for entry in &service.load_balancers {
+        let Some(arn) = entry.target_group_arn.as_deref() else {
+            continue;
+        };
+        for tg in inputs
+            .target_groups
+            .iter()
+            .filter(|t| t.value.target_group_arn.as_deref() == Some(arn))
+        {
+            files.insert(tg.input.clone());
+            for lb_arn in &tg.value.load_balancer_arns {
+                for lb in inputs
+                    .load_balancers
+                    .iter()
+                    .filter(|l| l.value.load_balancer_arn.as_ref() == Some(lb_arn))
+                {
+                    files.insert(lb.input.clone());
+                }
+                for l in inputs
+                    .listeners
+                    .iter()
+                    .filter(|l| l.value.load_balancer_arn.as_ref() == Some(lb_arn))
+                {
+                    files.insert(l.input.clone());
+                    for r in inputs.rules.iter().filter(|r| {
+                        r.value.listener_arn().is_some()
+                            && r.value.listener_arn() == l.value.listener_arn
+                    }) {
+                        files.insert(r.input.clone());
+                    }
+                }
+            }
+        }
+    }
+    files.into_iter().collect()
+}
+
 /// One target group of the service, and the Service port that reaches it.
 struct Target<'a> {
     tg: &'a Sourced<TargetGroup>,

@@ -326,6 +326,9 @@ fn convert_one(
         files.insert(0, s.input.clone());
     }
     files.dedup();
+    if let Some(s) = service {
+        files.extend(ingress::inputs_used(&s.value, inputs));
+    }
     let mut workload = Workload {
         app: app.clone(),
         environment: environment.clone(),
