@@ -627,6 +627,13 @@ fn edge_cases_instance_targets_weights_redirects_and_findings() {
             .iter()
             .all(|i| annotation(i, "target-type").is_none_or(|t| t == "instance"))
     );
+    // A health check port other than the traffic port is named: the controller maps it to
+    // the NodePort.
+    assert!(
+        ingresses
+            .iter()
+            .all(|i| annotation(i, "healthcheck-port").is_none_or(|p| p == "tcp-8443"))
+    );
     let weighted = ingresses
         .iter()
         .find_map(|i| annotation(i, "actions.api-weighted"))

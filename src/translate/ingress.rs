@@ -61,6 +61,15 @@ pub fn apply(
     let mut ingresses: Vec<IngressDraft> = Vec::new();
     let mut others: Vec<Object> = Vec::new();
     let mut tgbs: Vec<(String, Object)> = Vec::new();
+    // The Service's port names by number (network.rs names Service ports after container ports).
+    let port_names: Vec<(i64, String)> = pod
+        .init_containers
+        .iter()
+        .chain(pod.containers.iter())
+        .flat_map(|c| &c.ports)
+        .filter(|p| p.protocol == "TCP")
+        .map(|p| (p.container_port, p.name.clone()))
+        .collect();
 
     for (i, entry) in service.load_balancers.iter().enumerate() {
         let at = join(&ctx.service.path, &format!("loadBalancers[{i}]"));
@@ -122,6 +131,7 @@ pub fn apply(
             svc: svc_name.clone(),
             port,
             instance: instance_targets,
+            port_names: &port_names,
         };
         if matches!(tg.value.target_type.as_deref(), Some("lambda" | "alb")) {
             push_at(
@@ -313,6 +323,29 @@ struct Target<'a> {
     port: i64,
     /// bridge/host network mode: the targets are instances, reached through a NodePort.
     instance: bool,
+    /// The Service's TCP port names by number.
+    port_names: &'a [(i64, String)],
+}
+
+impl Target<'_> {
+    /// `healthcheck-port`: with instance targets a port number would be a node port, so a port
+    /// the pods expose is named after its Service port, which the controller maps to the
+    /// NodePort.
+    fn health_check_port(&self) -> Option<String> {
+        let port = self.tg.value.health_check_port.clone()?;
+        if !self.instance {
+            return Some(port);
+        }
+        match port.parse::<i64>() {
+            Ok(n) => Some(
+                self.port_names
+                    .iter()
+                    .find(|(p, _)| *p == n)
+                    .map_or(port, |(_, name)| name.clone()),
+            ),
+            Err(_) => Some(port),
+        }
+    }
 }
 
 /// An Ingress before it is named.
@@ -805,7 +838,7 @@ fn alb_routes(
         );
         hc(
             "healthcheck-port",
-            tg.health_check_port.clone(),
+            target.health_check_port(),
             &mut tg_annotations,
         );
         hc("healthcheck-protocol", hc_protocol, &mut tg_annotations);
