@@ -140,6 +140,20 @@ codes! {
     TrustPolicyTooLarge = "E2K458", Warning, "Split the role (put {{service}} or {{environment}} in iam.roleName) or ask AWS to raise the trust policy length quota (up to 4,096).";
     PodIdentityOtherAccount = "E2K459", Warning, "Create the role in the cluster's account, or use IRSA (new-role) for this app; Pod Identity can also chain to a target role in another account.";
     TaskRoleIsExecutionRole = "E2K460", Info, "Give the pods a role of their own without the execution permissions (ECR pull, CloudWatch Logs, secrets), which are the node's and ESO's on EKS.";
+    // 5xx: load balancing (ELBv2 → AWS Load Balancer Controller)
+    TargetGroupMissing = "E2K500", Warning, "Add `aws elbv2 describe-target-groups`, `describe-load-balancers`, `describe-listeners` and `describe-rules` output to the inputs so the routing can be converted.";
+    LoadBalancerMissing = "E2K501", Warning, "Add the `aws elbv2 describe-load-balancers` and `describe-listeners` output of this load balancer to the inputs.";
+    ListenerRulesMissing = "E2K502", Info, "Add `aws elbv2 describe-rules --listener-arn ...` output if the listener has rules besides its default action.";
+    NoForwardingRule = "E2K503", Warning, "No listener rule or default action in the inputs forwards to this target group; nothing routes to it yet, so no Ingress was made.";
+    ContainerPortMissing = "E2K504", Warning, "The load balancer names a container or port that the task definition does not expose; fix the service or the task definition.";
+    WeightedForward = "E2K505", Warning, "The rule splits traffic over several target groups: check the `actions.*` annotation; replace the target group ARNs by Services as the other services move.";
+    RuleActionNotCarried = "E2K506", Warning, "Authentication actions are not carried; set `alb.ingress.kubernetes.io/auth-*` on the Ingress by hand.";
+    PathPatternNotCarried = "E2K507", Warning, "This path pattern never matches a request path (they start with `/`); it was left out.";
+    GroupOrderRenumbered = "E2K508", Info, "group.order allows -1000..1000, so rule priorities were replaced by their rank; the evaluation order is unchanged.";
+    HealthCheckProbe = "E2K509", Info, "The readiness probe follows the target group's health check; Kubernetes counts any 200-399 answer as healthy.";
+    NlbSettings = "E2K510", Warning, "This NLB setting is not carried by the Service annotations; set it by hand after the cutover.";
+    UnsupportedLoadBalancer = "E2K511", Warning, "Gateway Load Balancers and lambda/alb targets have no AWS Load Balancer Controller equivalent; keep them outside Kubernetes.";
+    TargetGroupBindingCutover = "E2K512", Info, "The pods join the existing target group (TargetGroupBinding); follow the cutover steps in MIGRATION_REPORT.md.";
 }
 
 impl fmt::Display for Code {

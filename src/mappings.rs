@@ -22,6 +22,8 @@ pub struct Mappings {
     pub services: Services,
     #[serde(default)]
     pub iam: Iam,
+    #[serde(default)]
+    pub load_balancing: LoadBalancing,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -108,6 +110,35 @@ pub struct Cluster {
     pub oidc_issuer: Option<String>,
     /// The EKS cluster name (for Pod Identity associations).
     pub name: Option<String>,
+}
+
+/// How services behind ELBv2 target groups reach their pods (docs/load-balancing.md).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LoadBalancing {
+    /// The mode of every service not listed in `services`.
+    #[serde(default)]
+    pub mode: LoadBalancingMode,
+    /// Per ECS service name: its mode.
+    #[serde(default)]
+    pub services: BTreeMap<String, LoadBalancingMode>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LoadBalancingMode {
+    /// Ingresses in IngressGroups: the controller creates new load balancers.
+    #[default]
+    Ingress,
+    /// TargetGroupBindings: the pods join the existing target groups (zero-downtime cutover).
+    TargetGroupBinding,
+}
+
+impl LoadBalancing {
+    /// The mode of one ECS service.
+    pub fn mode_of(&self, service: &str) -> LoadBalancingMode {
+        self.services.get(service).copied().unwrap_or(self.mode)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -232,6 +263,22 @@ mod tests {
         assert_eq!(prod.oidc_issuer.as_deref(), Some("oidc.example/id/1"));
         assert!(m.iam.cluster_of("dev").oidc_issuer.is_none());
         assert!(Mappings::load(Some(("m.yaml", "iam:\n  strategy: irsa\n"))).is_err());
+    }
+
+    #[test]
+    fn load_balancing_mode_per_service_overrides_the_global_one() {
+        let m = Mappings::load(Some((
+            "m.yaml",
+            "loadBalancing:\n  services:\n    admin: targetGroupBinding\n",
+        )))
+        .unwrap();
+        assert_eq!(m.load_balancing.mode, LoadBalancingMode::Ingress);
+        assert_eq!(
+            m.load_balancing.mode_of("admin"),
+            LoadBalancingMode::TargetGroupBinding
+        );
+        assert_eq!(m.load_balancing.mode_of("web"), LoadBalancingMode::Ingress);
+        assert!(Mappings::load(Some(("m.yaml", "loadBalancing:\n  mode: alb\n"))).is_err());
     }
 
     #[test]

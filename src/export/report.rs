@@ -201,6 +201,13 @@ pub fn markdown(conversion: &Conversion) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+        if let Some(w) = conversion
+            .workloads
+            .iter()
+            .find(|w| w.app == s.name && w.environment == s.environment)
+        {
+            out.push_str(&cutover(w));
+        }
         if s.findings.is_empty() {
             out.push_str("No findings.\n\n");
             continue;
@@ -232,5 +239,67 @@ pub fn markdown(conversion: &Conversion) -> String {
             out.push_str(&format!("| {code} | {} |\n", cell(code.help())));
         }
     }
+    out
+}
+
+/// The cutover steps of a workload whose pods join existing target groups
+/// (TargetGroupBinding mode), or "" when it has none.
+fn cutover(w: &crate::translate::Workload) -> String {
+    let bindings: Vec<_> = w
+        .objects
+        .iter()
+        .filter(|o| o.kind == "TargetGroupBinding")
+        .collect();
+    if bindings.is_empty() {
+        return String::new();
+    }
+    let spec = |o: &crate::model::k8s::Object, k: &str| -> String {
+        match &o.body["spec"][k] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            v => v.to_string(),
+        }
+    };
+    let replicas = w
+        .objects
+        .iter()
+        .find(|o| o.kind == "Deployment")
+        .and_then(|o| o.body["spec"]["replicas"].as_i64());
+    let region = if w.region.is_empty() {
+        String::new()
+    } else {
+        format!(" --region {}", w.region)
+    };
+    let cluster = if w.cluster.is_empty() {
+        "<cluster>"
+    } else {
+        &w.cluster
+    };
+    let mut out = String::from(
+        "### Cutover (TargetGroupBinding)\n\nThe pods join the target groups of the ECS service, next to its tasks; the load balancer, its listeners and DNS stay as they are.\n\n| TargetGroupBinding | target group | Service port | target type |\n|---|---|---|---|\n",
+    );
+    for b in &bindings {
+        let svc = &b.body["spec"]["serviceRef"];
+        out.push_str(&format!(
+            "| `{}` | `{}` | `{}:{}` | {} |\n",
+            b.metadata.name,
+            spec(b, "targetGroupARN"),
+            svc["name"].as_str().unwrap_or(""),
+            svc["port"],
+            spec(b, "targetType"),
+        ));
+    }
+    let tg = spec(bindings[0], "targetGroupARN");
+    out.push_str(&format!(
+        "\n1. Before syncing, make sure the load balancer can reach the pods: the TargetGroupBinding's `networking` lets the load balancer's security groups in on the container port (the controller edits the pods' or nodes' security group), and the pods get VPC addresses in the target group's VPC. The binding sets `multiClusterTargetGroup: true`, so the controller leaves the ECS tasks' targets alone instead of deregistering every target it did not register; keep it.\n\
+2. Sync the app with the ECS service still running. The Deployment starts {} and the controller registers each pod in the target group; the namespace label `elbv2.k8s.aws/pod-readiness-gate-inject: enabled` keeps a pod unready until its target is healthy.\n\
+3. Wait until the pods are healthy targets: `aws elbv2 describe-target-health --target-group-arn {tg}{region}`.\n\
+4. Drain ECS step by step: `aws ecs update-service --cluster {cluster} --service {} --desired-count <n>{region}`; each task is deregistered and drained for the target group's deregistration delay. (If the listener rule forwards to several target groups, shift the weights instead.)\n\
+5. Scale ECS to zero: `aws ecs update-service --cluster {cluster} --service {} --desired-count 0{region}`, and watch the load balancer's 5xx and latency metrics. To roll back, scale ECS up again.\n\
+6. Only then delete the ECS service and remove it from infrastructure code, **keeping the load balancer, listeners and target group**: they now serve the pods.\n\n",
+        replicas.map_or("its pods".to_string(), |r| format!("{r} pod(s)")),
+        w.app,
+        w.app,
+    ));
     out
 }

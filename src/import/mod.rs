@@ -3,6 +3,7 @@
 //! Adding an input shape is one new module and one row in `SHAPES`. Importers never build
 //! Kubernetes objects; they return the ECS model and the errors of the inputs they could not read.
 
+mod elbv2;
 mod iam;
 mod services;
 mod task_definitions;
@@ -10,6 +11,7 @@ mod task_definitions;
 use crate::diagnostics::Finding;
 use crate::error::InputError;
 use crate::model::ecs::{Service, TaskDefinition};
+use crate::model::elbv2::{Listener, LoadBalancer, Rule, TargetGroup};
 use crate::model::iam::{ManagedPolicy, Role};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -40,6 +42,11 @@ pub struct Inputs {
     pub roles: Vec<Sourced<Role>>,
     /// Managed policies with their versions (get-account-authorization-details).
     pub managed_policies: Vec<Sourced<ManagedPolicy>>,
+    /// `aws elbv2 describe-*` output: what the services' `loadBalancers` point at.
+    pub load_balancers: Vec<Sourced<LoadBalancer>>,
+    pub listeners: Vec<Sourced<Listener>>,
+    pub rules: Vec<Sourced<Rule>>,
+    pub target_groups: Vec<Sourced<TargetGroup>>,
     pub errors: Vec<InputError>,
 }
 
@@ -87,6 +94,26 @@ const SHAPES: &[Shape] = &[
         name: "aws iam get-role",
         recognise: iam::is_get_role,
         read: iam::read_get_role,
+    },
+    Shape {
+        name: "aws elbv2 describe-load-balancers",
+        recognise: elbv2::is_load_balancers,
+        read: elbv2::read_load_balancers,
+    },
+    Shape {
+        name: "aws elbv2 describe-listeners",
+        recognise: elbv2::is_listeners,
+        read: elbv2::read_listeners,
+    },
+    Shape {
+        name: "aws elbv2 describe-rules",
+        recognise: elbv2::is_rules,
+        read: elbv2::read_rules,
+    },
+    Shape {
+        name: "aws elbv2 describe-target-groups",
+        recognise: elbv2::is_target_groups,
+        read: elbv2::read_target_groups,
     },
 ];
 
@@ -139,19 +166,59 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error>
 }
 
 /// Reads every file; a file that cannot be read becomes an error and the others go on.
+/// Files are parsed in parallel and merged in file order, so the result does not depend on
+/// thread timing.
 pub fn read_files(files: &[PathBuf]) -> Inputs {
-    let mut inputs = Inputs::default();
-    for file in files {
-        let name = file.display().to_string();
-        match std::fs::read(file) {
-            Ok(bytes) => read_bytes(&name, &bytes, &mut inputs),
-            Err(e) => inputs.errors.push(InputError::Read {
-                input: name,
-                message: e.to_string(),
-            }),
-        }
+    use rayon::prelude::*;
+    let parts: Vec<Inputs> = files
+        .par_iter()
+        .map(|file| {
+            let mut inputs = Inputs::default();
+            let name = file.display().to_string();
+            match std::fs::read(file) {
+                Ok(bytes) => read_bytes(&name, &bytes, &mut inputs),
+                Err(e) => inputs.errors.push(InputError::Read {
+                    input: name,
+                    message: e.to_string(),
+                }),
+            }
+            inputs
+        })
+        .collect();
+    let mut all = Inputs::default();
+    for part in parts {
+        all.extend(part);
     }
-    inputs
+    all
+}
+
+impl Inputs {
+    /// Appends everything read from another input. Destructured field by field, so a new kind of
+    /// input cannot be forgotten here.
+    pub fn extend(&mut self, other: Inputs) {
+        let Inputs {
+            task_definitions,
+            services,
+            service_failures,
+            roles,
+            managed_policies,
+            load_balancers,
+            listeners,
+            rules,
+            target_groups,
+            errors,
+        } = other;
+        self.task_definitions.extend(task_definitions);
+        self.services.extend(services);
+        self.service_failures.extend(service_failures);
+        self.roles.extend(roles);
+        self.managed_policies.extend(managed_policies);
+        self.load_balancers.extend(load_balancers);
+        self.listeners.extend(listeners);
+        self.rules.extend(rules);
+        self.target_groups.extend(target_groups);
+        self.errors.extend(errors);
+    }
 }
 
 /// Reads one input's bytes (a file's content, or an import's answer).

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 
 /// `null` and a missing field both mean "not set" in AWS JSON; teams' exports are full of nulls.
-fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Default + Deserialize<'de>,
@@ -16,7 +16,7 @@ where
 }
 
 /// Integers that people also write as strings ("512") in files kept in Git.
-fn lenient_int<'de, D>(d: D) -> Result<Option<i64>, D::Error>
+pub(crate) fn lenient_int<'de, D>(d: D) -> Result<Option<i64>, D::Error>
 where
     D: Deserializer<'de>,
 {

@@ -273,7 +273,12 @@ pub const SERVICE: &[Field] = &[
     ),
     f("platformVersion", Reported(Code::PlatformVersion)),
     f("platformFamily", Metadata),
-    f("loadBalancers", Reported(Code::LoadBalancers)),
+    f(
+        "loadBalancers",
+        Mapped(
+            "Service port, Ingress (IngressGroup per ALB), NLB Service or TargetGroupBinding, readiness probe (docs/load-balancing.md)",
+        ),
+    ),
     f("serviceRegistries", Reported(Code::ServiceRegistries)),
     f(
         "serviceConnectConfiguration",

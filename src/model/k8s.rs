@@ -306,6 +306,8 @@ pub struct Probe {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_get: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_socket: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_delay_seconds: Option<i64>,
     pub period_seconds: i64,
     pub timeout_seconds: i64,

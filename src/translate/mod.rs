@@ -7,6 +7,7 @@ mod containers;
 pub mod cron;
 mod dependencies;
 pub mod iam;
+mod ingress;
 mod logging;
 pub mod names;
 mod network;
@@ -409,6 +410,9 @@ fn convert_one(
         files.insert(0, s.input.clone());
     }
     files.dedup();
+    if let Some(s) = service {
+        files.extend(ingress::inputs_used(&s.value, inputs));
+    }
     let mut workload = Workload {
         app: app.clone(),
         environment: environment.clone(),

@@ -59,6 +59,7 @@ pub fn from_health_check(
             command: command.clone(),
         }),
         http_get: None,
+        tcp_socket: None,
         initial_delay_seconds: None,
         period_seconds: period,
         timeout_seconds: timeout,

@@ -3,8 +3,8 @@
 
 use super::names::{self, NameContext};
 use super::{
-    containers, dependencies, iam, logging, network, placement, probes, resources, rollout,
-    secrets, volumes,
+    containers, dependencies, iam, ingress, logging, network, placement, probes, resources,
+    rollout, secrets, volumes,
 };
 use crate::diagnostics::Findings;
 use crate::import::{Inputs, Sourced};
@@ -132,6 +132,24 @@ pub fn build(
     {
         objects.push(svc_obj);
     }
+    // Load balancers: Service type and ports, Ingresses/TargetGroupBindings, readiness probes.
+    let mut readiness_gate = false;
+    if let Some(s) = service.filter(|s| !s.value.load_balancers.is_empty()) {
+        findings.input = s.input.clone();
+        let lb_ctx = ingress::Context {
+            service: s,
+            td: t,
+            inputs,
+            mappings,
+            app: ctx.service,
+            container_names: &container_names,
+            network_mode,
+            meta: &meta,
+            selector: &selector,
+        };
+        readiness_gate = ingress::apply(&lb_ctx, &mut pod, &mut objects, findings);
+        findings.input = td.input.clone();
+    }
     let mut template_labels = mappings.labels.clone();
     template_labels.extend(selector.clone());
     let template = PodTemplate {
@@ -164,10 +182,15 @@ pub fn build(
     };
     let (sa, role) = iam::service_account(&iam_ctx, meta(&service_account), findings);
     objects.push(sa);
-    let ns_meta = ObjectMeta {
+    let mut ns_meta = ObjectMeta {
         namespace: None,
         ..meta(&namespace)
     };
+    if readiness_gate {
+        ns_meta
+            .labels
+            .insert(ingress::READINESS_GATE_LABEL.into(), "enabled".into());
+    }
     objects.push(Object::new("v1", "Namespace", ns_meta, json!({})));
     Ok((namespace, objects, role))
 }
