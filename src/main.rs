@@ -116,7 +116,9 @@ fn convert(args: ConvertArgs) -> ExitCode {
                 .unwrap_or_default();
             let mut tree = Tree::new();
             export::kustomize::render(&conversion.workloads, &env_order, &mut tree);
+            export::secret_stores::render(&conversion, &mappings, &mut tree);
             export::argocd::render(&conversion.workloads, &mappings, &mut tree);
+            export::eso_iam::render(&conversion, &mut tree);
             tree.insert(
                 "migration-report.json".into(),
                 export::report::json(&conversion),

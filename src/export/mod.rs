@@ -4,9 +4,11 @@
 //! file system, atomically and only for files ecs2eks wrote.
 
 pub mod argocd;
+pub mod eso_iam;
 pub mod files;
 pub mod kustomize;
 pub mod report;
+pub mod secret_stores;
 pub mod stream;
 pub mod yaml;
 

@@ -3,3 +3,4 @@
 pub mod ecs;
 pub mod fields;
 pub mod k8s;
+pub mod secret_access;

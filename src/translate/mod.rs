@@ -24,6 +24,7 @@ use crate::inventory::Inventory;
 use crate::mappings::Mappings;
 use crate::model::ecs::{Arn, Service, TaskDefinition, task_definition_ref};
 use crate::model::k8s::Object;
+use crate::model::secret_access::{self, SecretAccess, SecretRead};
 use std::collections::BTreeMap;
 
 /// The result of a conversion: workloads, sorted by app and environment, and the inputs that
@@ -32,6 +33,18 @@ use std::collections::BTreeMap;
 pub struct Conversion {
     pub workloads: Vec<Workload>,
     pub errors: Vec<InputError>,
+    /// ClusterSecretStores, shared by the apps of an environment (cluster): written once, apart
+    /// from every app's overlay. Sorted by environment, then name.
+    pub secret_stores: Vec<SharedStore>,
+    /// What External Secrets Operator must be able to read, per AWS account (sorted).
+    pub secret_access: Vec<SecretAccess>,
+}
+
+/// A cluster-scoped object shared by the apps of one environment.
+#[derive(Debug, Clone)]
+pub struct SharedStore {
+    pub environment: String,
+    pub object: Object,
 }
 
 /// One ECS service (or lone task definition) in one environment, as Kubernetes objects.
@@ -49,6 +62,8 @@ pub struct Workload {
     /// Sorted by kind, then name.
     pub objects: Vec<Object>,
     pub findings: Vec<Finding>,
+    /// The secrets and parameters its pods read through External Secrets Operator.
+    pub secret_reads: Vec<SecretRead>,
 }
 
 impl Workload {
@@ -191,7 +206,19 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
             ));
         }
     }
-    Conversion { workloads, errors }
+    let secret_stores = secrets::share(&mut workloads);
+    let reads = workloads.iter().filter(|w| !w.failed()).flat_map(|w| {
+        w.secret_reads
+            .iter()
+            .map(move |r| (r, format!("{} ({})", w.app, w.environment)))
+    });
+    let secret_access = secret_access::group(reads, &mappings.external_secrets.kms_keys);
+    Conversion {
+        workloads,
+        errors,
+        secret_stores,
+        secret_access,
+    }
 }
 
 /// Finds task definitions by ARN, `family:revision` or family (the latest revision given).
@@ -260,6 +287,7 @@ fn missing_task_definition(
         inputs: vec![service.input.clone()],
         objects: Vec::new(),
         findings: vec![Finding::new(Code::TaskDefinitionNotFound, field, message)],
+        secret_reads: Vec::new(),
     }
 }
 
@@ -335,6 +363,7 @@ fn convert_one(
         inputs: files,
         objects: Vec::new(),
         findings: Vec::new(),
+        secret_reads: secrets::reads(&td.value, &id.account, &id.region),
     };
     match workload::build(td, service, inputs, mappings, &ctx, &mut findings) {
         Ok((namespace, mut objects)) => {

@@ -81,13 +81,16 @@ pub struct NameContext<'a> {
 
 /// Renders a mappings name template, then makes a DNS-1123 label of it.
 pub fn render(template: &str, ctx: &NameContext<'_>) -> Result<String, String> {
+    Ok(dns_label(&render_text(template, ctx)?, ctx.service))
+}
+
+/// Renders a mappings template with any context, as text (strict: unknown variables fail).
+pub fn render_text(template: &str, ctx: &impl Serialize) -> Result<String, String> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
-    let rendered = hb
-        .render_template(template, ctx)
-        .map_err(|e| format!("name template {template:?}: {e}"))?;
-    Ok(dns_label(&rendered, ctx.service))
+    hb.render_template(template, ctx)
+        .map_err(|e| format!("name template {template:?}: {e}"))
 }
 
 #[cfg(test)]
