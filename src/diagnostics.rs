@@ -141,6 +141,7 @@ codes! {
     SecretPlaceholder = "E2K409", Warning, "The reference holds an unrendered template placeholder; render the template (ecspresso, CloudFormation…) first.";
     ExternalSecrets = "E2K410", Info, "Secrets are synced by External Secrets Operator: install it, and give its role the policy in iam/external-secrets-<account>.tf.";
     PullSecret = "E2K411", Info, "The registry credentials are synced into a dockerconfigjson Secret; the secret must hold `username` and `password` keys.";
+    StoreRegionUnknown = "E2K412", Warning, "No ARN of the task or service names its region, and a bare parameter name is read in the task's region: set the store's `region` by hand.";
 }
 
 impl fmt::Display for Code {

@@ -369,6 +369,13 @@ impl Builder<'_, '_> {
                     ),
                 );
             }
+            if key.region.is_empty() {
+                findings.push(
+                    Code::StoreRegionUnknown,
+                    at,
+                    format!("store {name} has no region: the workload's region is unknown"),
+                );
+            }
             let object = store_object(ctx, &name, key, role.as_deref());
             self.stores.insert(
                 key.clone(),
