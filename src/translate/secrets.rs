@@ -909,11 +909,14 @@ pub fn reads(td: &TaskDefinition, account: &str, region: &str) -> Vec<SecretRead
 /// with different settings get a finding, and the first one's store is kept.
 pub fn share(workloads: &mut [Workload]) -> Vec<SharedStore> {
     let mut shared: BTreeMap<(String, String), (Object, BTreeSet<String>)> = BTreeMap::new();
-    for w in workloads.iter_mut().filter(|w| !w.failed()) {
+    for w in workloads.iter_mut() {
         let (stores, rest): (Vec<Object>, Vec<Object>) = std::mem::take(&mut w.objects)
             .into_iter()
             .partition(|o| o.kind == "ClusterSecretStore");
         w.objects = rest;
+        if w.failed() {
+            continue; // nothing of a failed workload is written
+        }
         for store in stores {
             let key = (w.environment.clone(), store.metadata.name.clone());
             match shared.get_mut(&key) {
