@@ -206,6 +206,21 @@ impl Findings {
     }
 }
 
+/// The README's table of codes, rendered from the table above.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| code | severity | name | what to do |\n|---|---|---|---|\n");
+    for code in Code::ALL {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            code.as_str(),
+            code.severity(),
+            code.name(),
+            code.help()
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,27 @@ use serde::Deserialize;
 pub struct Inventory {
     #[serde(default)]
     pub accounts: Vec<Account>,
+    /// Per environment: the target cluster.
+    #[serde(default)]
+    pub environments: std::collections::BTreeMap<String, Environment>,
+}
+
+/// The EKS cluster an environment goes to.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Environment {
+    /// Argo CD destination (`server` URL or cluster `name`); the mappings' default when absent.
+    #[serde(default)]
+    pub destination: Option<crate::mappings::Destination>,
+    /// The cluster's OIDC issuer without `https://`, for IRSA trust policies.
+    #[serde(default)]
+    pub oidc_issuer: Option<String>,
+    /// The EKS cluster name (Pod Identity associations).
+    #[serde(default)]
+    pub cluster_name: Option<String>,
+    /// The AWS account of the EKS cluster.
+    #[serde(default)]
+    pub cluster_account: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -48,6 +69,10 @@ impl Inventory {
             }
         }
         Ok(inventory)
+    }
+
+    pub fn environment(&self, name: &str) -> Option<&Environment> {
+        self.environments.get(name)
     }
 
     pub fn account(&self, id: &str) -> Option<&Account> {

@@ -26,3 +26,33 @@ pub fn convert(
     let read = import::read_files(&files);
     Ok(translate::translate(read, mappings, inventory))
 }
+
+/// The repository `convert --out` writes, in memory: `apps/`, `platform/`, `argocd/`, `iam/`
+/// and the reports.
+pub fn generate_repo(
+    conversion: &translate::Conversion,
+    mappings: &mappings::Mappings,
+    inventory: Option<&inventory::Inventory>,
+) -> export::Tree {
+    let env_order = inventory.map(|i| i.environment_order()).unwrap_or_default();
+    let mut tree = export::Tree::new();
+    export::kustomize::render(
+        &conversion.workloads,
+        &env_order,
+        mappings.argocd.sync_waves,
+        &mut tree,
+    );
+    // Shared secret stores first: argocd lists their Application too.
+    export::secret_stores::render(conversion, mappings, inventory, &mut tree);
+    export::argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
+    export::eso_iam::render(conversion, &mut tree);
+    tree.insert(
+        "migration-report.json".into(),
+        export::report::json(conversion),
+    );
+    tree.insert(
+        "MIGRATION_REPORT.md".into(),
+        export::report::markdown(conversion),
+    );
+    tree
+}

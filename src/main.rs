@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use ecs2eks::diagnostics::Severity;
-use ecs2eks::export::{self, Tree};
+use ecs2eks::export;
 use ecs2eks::inventory::Inventory;
 use ecs2eks::mappings::Mappings;
 use ecs2eks::translate::Conversion;
@@ -39,6 +39,10 @@ struct ConvertArgs {
     /// Mapping rules laid over the shipped defaults (YAML; see mappings/README.md).
     #[arg(long, value_name = "FILE")]
     mappings: Option<PathBuf>,
+    /// With --out: write nothing; print a unified diff of what would change and exit 1 if
+    /// anything would (for CI on pull requests that change inputs or mappings).
+    #[arg(long, requires = "out")]
+    check: bool,
     /// Exit 1 when any finding is a warning or worse (for CI).
     #[arg(long)]
     fail_on_warnings: bool,
@@ -110,23 +114,30 @@ fn convert(args: ConvertArgs) -> ExitCode {
     match &args.out {
         None => print!("{}", export::stream::render(&conversion)),
         Some(dir) => {
-            let env_order = inventory
-                .as_ref()
-                .map(|i| i.environment_order())
-                .unwrap_or_default();
-            let mut tree = Tree::new();
-            export::kustomize::render(&conversion.workloads, &env_order, &mut tree);
-            export::secret_stores::render(&conversion, &mappings, &mut tree);
-            export::argocd::render(&conversion.workloads, &mappings, &mut tree);
-            export::eso_iam::render(&conversion, &mut tree);
-            tree.insert(
-                "migration-report.json".into(),
-                export::report::json(&conversion),
-            );
-            tree.insert(
-                "MIGRATION_REPORT.md".into(),
-                export::report::markdown(&conversion),
-            );
+            let tree = ecs2eks::generate_repo(&conversion, &mappings, inventory.as_ref());
+            if args.check {
+                return match export::files::check(dir, &tree) {
+                    Ok(diff) if diff.is_empty() => {
+                        eprintln!(
+                            "{} is up to date with the inputs and mappings",
+                            dir.display()
+                        );
+                        ExitCode::SUCCESS
+                    }
+                    Ok(diff) => {
+                        print!("{diff}");
+                        eprintln!(
+                            "{} differs from what the inputs and mappings give (diff on stdout)",
+                            dir.display()
+                        );
+                        ExitCode::from(EXIT_FAILED)
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::from(EXIT_FAILED)
+                    }
+                };
+            }
             match export::files::write(dir, &tree) {
                 Ok(s) => eprintln!(
                     "wrote {}: {} file(s) written, {} unchanged, {} removed",

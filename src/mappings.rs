@@ -19,7 +19,17 @@ pub struct Mappings {
     pub labels: BTreeMap<String, String>,
     pub argocd: ArgoCd,
     #[serde(default)]
+    pub services: Services,
+    #[serde(default)]
     pub external_secrets: ExternalSecrets,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Services {
+    /// ECS service name → app name, to merge services named differently per environment.
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
 }
 
 /// How ECS secrets reach pods through External Secrets Operator (see docs/secrets.md).
@@ -100,6 +110,18 @@ pub struct ArgoCd {
     pub automated: bool,
     pub prune: bool,
     pub self_heal: bool,
+    pub generator: Generator,
+    pub sync_waves: bool,
+}
+
+/// How Argo CD finds the overlays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Generator {
+    /// One Application per overlay.
+    Applications,
+    /// One ApplicationSet per project, with a Git directory generator listing its overlays.
+    Applicationset,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]

@@ -104,6 +104,64 @@ pub fn write(dir: &Path, tree: &Tree) -> Result<WriteSummary, Error> {
     Ok(summary)
 }
 
+/// The manifest's content for a tree: the list of files ecs2eks wrote.
+fn manifest(tree: &Tree) -> String {
+    let mut manifest =
+        String::from("# Files written by ecs2eks; it replaces and removes only these.\n");
+    for rel in tree.keys() {
+        manifest.push_str(rel);
+        manifest.push('\n');
+    }
+    manifest
+}
+
+/// `--check`: what `write` would change in `dir`, as a unified diff (empty when nothing).
+pub fn check(dir: &Path, tree: &Tree) -> Result<String, Error> {
+    let old = previous(dir)?;
+    let mut expected = tree.clone();
+    expected.insert(MANIFEST.to_string(), manifest(tree));
+    let mut paths: BTreeSet<&String> = expected.keys().collect();
+    paths.extend(old.iter());
+    let mut out = String::new();
+    for rel in paths {
+        let path = dir.join(rel);
+        let current = match fs::read(&path) {
+            Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io(&path)(e)),
+        };
+        let wanted = expected.get(rel);
+        if current.as_ref() == wanted {
+            continue;
+        }
+        let (a, b) = (
+            current.as_deref().unwrap_or(""),
+            wanted.map_or("", String::as_str),
+        );
+        let old_name = if current.is_some() {
+            format!("a/{rel}")
+        } else {
+            "/dev/null".to_string()
+        };
+        let new_name = if wanted.is_some() {
+            format!("b/{rel}")
+        } else {
+            "/dev/null".to_string()
+        };
+        let diff = similar::TextDiff::from_lines(a, b);
+        out.push_str(&format!(
+            "{}",
+            diff.unified_diff()
+                .context_radius(3)
+                .header(&old_name, &new_name)
+        ));
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
 fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let parent = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io(parent))?;
@@ -171,6 +229,18 @@ mod tests {
         );
         assert!(!d.join("apps/b").exists());
         assert_eq!(fs::read_to_string(d.join("README.md")).unwrap(), "mine");
+    }
+
+    #[test]
+    fn check_shows_what_a_write_would_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let t = tree(&[("a.yaml", "x: 1\n")]);
+        assert!(check(d, &t).unwrap().contains("+x: 1"));
+        write(d, &t).unwrap();
+        assert_eq!(check(d, &t).unwrap(), "");
+        let diff = check(d, &tree(&[("a.yaml", "x: 2\n")])).unwrap();
+        assert!(diff.contains("-x: 1") && diff.contains("+x: 2"), "{diff}");
     }
 
     #[test]

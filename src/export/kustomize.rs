@@ -11,8 +11,32 @@ use crate::translate::Workload;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
-/// Writes `apps/` for `workloads`; `env_order` is the inventory's order of environments.
-pub fn render(workloads: &[Workload], env_order: &[&str], tree: &mut Tree) {
+/// Argo CD sync waves: what others need is applied first (Namespace, then identities and secret
+/// stores, then secrets and volumes, then workloads in wave 0).
+fn sync_wave(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Namespace" => Some("-3"),
+        "ServiceAccount" | "ClusterSecretStore" | "SecretStore" => Some("-2"),
+        "ExternalSecret" | "ConfigMap" | "PersistentVolume" | "PersistentVolumeClaim" => Some("-1"),
+        _ => None,
+    }
+}
+
+/// The object as JSON, with its sync-wave annotation when `waves` is on.
+fn with_wave(o: &Object, waves: bool) -> Value {
+    let mut v = o.to_json();
+    if let (true, Some(wave)) = (waves, sync_wave(o.kind)) {
+        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+            annotations["argocd.argoproj.io/sync-wave"] = json!(wave);
+        }
+    }
+    v
+}
+
+/// Writes `apps/` for `workloads`; `env_order` is the inventory's order of environments, `waves`
+/// adds Argo CD sync-wave annotations.
+pub fn render(workloads: &[Workload], env_order: &[&str], waves: bool, tree: &mut Tree) {
     let mut by_app: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
     for w in workloads.iter().filter(|w| !w.failed()) {
         by_app.entry(&w.app).or_default().push(w);
@@ -27,7 +51,7 @@ pub fn render(workloads: &[Workload], env_order: &[&str], tree: &mut Tree) {
                 w.environment.clone(),
             )
         });
-        let base_objects = namespaced_objects(envs[0]);
+        let base_objects = namespaced_objects(envs[0], waves);
         let root = format!("apps/{app}");
         let mut resources = Vec::new();
         for (file, docs) in files_by_kind(&base_objects) {
@@ -39,19 +63,19 @@ pub fn render(workloads: &[Workload], env_order: &[&str], tree: &mut Tree) {
             kustomization(&json!({ "resources": resources })),
         );
         for w in &envs {
-            overlay(&root, w, &base_objects, tree);
+            overlay(&root, w, &base_objects, waves, tree);
         }
     }
 }
 
 /// The workload's objects as they go in a base: no namespace (the overlay sets it), no Namespace
 /// object (it is per environment).
-fn namespaced_objects(w: &Workload) -> Vec<(&'static str, String, Value)> {
+fn namespaced_objects(w: &Workload, waves: bool) -> Vec<(&'static str, String, Value)> {
     w.objects
         .iter()
         .filter(|o| o.kind != "Namespace")
         .map(|o| {
-            let mut v = o.to_json();
+            let mut v = with_wave(o, waves);
             if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
                 meta.remove("namespace");
             }
@@ -88,13 +112,24 @@ fn kustomization(body: &Value) -> String {
     yaml::to_yaml(&Value::Object(doc))
 }
 
-fn overlay(root: &str, w: &Workload, base: &[(&'static str, String, Value)], tree: &mut Tree) {
+fn overlay(
+    root: &str,
+    w: &Workload,
+    base: &[(&'static str, String, Value)],
+    waves: bool,
+    tree: &mut Tree,
+) {
     let dir = format!("{root}/overlays/{}", w.environment);
-    let mine = namespaced_objects(w);
-    let namespace: Vec<&Object> = w.objects.iter().filter(|o| o.kind == "Namespace").collect();
+    let mine = namespaced_objects(w, waves);
+    let namespace: Vec<Value> = w
+        .objects
+        .iter()
+        .filter(|o| o.kind == "Namespace")
+        .map(|o| with_wave(o, waves))
+        .collect();
     let mut resources = vec![json!("../../base")];
     if !namespace.is_empty() {
-        tree.insert(format!("{dir}/namespace.yaml"), yaml::documents(namespace));
+        tree.insert(format!("{dir}/namespace.yaml"), yaml::documents(&namespace));
         resources.push(json!("namespace.yaml"));
     }
     let mut images: BTreeMap<String, (String, String)> = BTreeMap::new();

@@ -4,6 +4,7 @@
 //! file system, atomically and only for files ecs2eks wrote.
 
 pub mod argocd;
+pub mod capacity;
 pub mod eso_iam;
 pub mod files;
 pub mod kustomize;

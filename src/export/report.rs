@@ -1,15 +1,48 @@
 //! The migration report: what was converted, what needs review, and what failed, as JSON for
 //! tools and Markdown for people reading a pull request.
 
+use super::capacity::{self, Capacity};
 use crate::diagnostics::{Code, Finding};
 use crate::translate::Conversion;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 
 #[derive(Serialize)]
 pub struct Report<'a> {
+    pub summary: Summary,
     pub services: Vec<ServiceReport<'a>>,
     pub errors: Vec<ErrorReport>,
+    pub capacity: Vec<Capacity>,
+}
+
+/// Counts of services by status, overall and per environment and team.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub services: Counts,
+    pub by_environment: BTreeMap<String, Counts>,
+    pub by_team: BTreeMap<String, Counts>,
+}
+
+#[derive(Serialize, Default, Clone, Copy)]
+pub struct Counts {
+    pub converted: usize,
+    pub review: usize,
+    pub failed: usize,
+}
+
+impl Counts {
+    fn add(&mut self, status: &str) {
+        match status {
+            "converted" => self.converted += 1,
+            "review" => self.review += 1,
+            _ => self.failed += 1,
+        }
+    }
+    fn total(&self) -> usize {
+        self.converted + self.review + self.failed
+    }
 }
 
 #[derive(Serialize)]
@@ -19,6 +52,7 @@ pub struct ServiceReport<'a> {
     pub region: &'a str,
     pub cluster: &'a str,
     pub environment: &'a str,
+    pub team: &'a str,
     pub namespace: &'a str,
     pub status: &'static str,
     pub inputs: &'a [String],
@@ -32,7 +66,24 @@ pub struct ErrorReport {
 }
 
 pub fn build(conversion: &Conversion) -> Report<'_> {
+    let mut summary = Summary::default();
+    for w in &conversion.workloads {
+        summary.services.add(w.status());
+        summary
+            .by_environment
+            .entry(w.environment.clone())
+            .or_default()
+            .add(w.status());
+        let team = if w.team.is_empty() { "(none)" } else { &w.team };
+        summary
+            .by_team
+            .entry(team.to_string())
+            .or_default()
+            .add(w.status());
+    }
     Report {
+        summary,
+        capacity: capacity::summary(&conversion.workloads),
         services: conversion
             .workloads
             .iter()
@@ -42,6 +93,7 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
                 region: &w.region,
                 cluster: &w.cluster,
                 environment: &w.environment,
+                team: &w.team,
                 namespace: &w.namespace,
                 status: w.status(),
                 inputs: &w.inputs,
@@ -73,23 +125,47 @@ fn cell(s: &str) -> String {
 pub fn markdown(conversion: &Conversion) -> String {
     let report = build(conversion);
     let mut out = String::from("# Migration report\n\n");
-    let count = |status: &str| {
-        report
-            .services
-            .iter()
-            .filter(|s| s.status == status)
-            .count()
+    out.push_str("| | services | converted | review | failed |\n|---|---:|---:|---:|---:|\n");
+    let row = |label: &str, c: &Counts| {
+        format!(
+            "| {label} | {} | {} | {} | {} |\n",
+            c.total(),
+            c.converted,
+            c.review,
+            c.failed
+        )
     };
-    out.push_str("| services | converted | review | failed | unreadable inputs |\n|---:|---:|---:|---:|---:|\n");
+    out.push_str(&row("**all**", &report.summary.services));
+    for (env, c) in &report.summary.by_environment {
+        out.push_str(&row(&format!("environment {env}"), c));
+    }
+    for (team, c) in &report.summary.by_team {
+        out.push_str(&row(&format!("team {team}"), c));
+    }
     out.push_str(&format!(
-        "| {} | {} | {} | {} | {} |\n\n",
-        report.services.len(),
-        count("converted"),
-        count("review"),
-        count("failed"),
+        "\nInputs that could not be read: {}.\n\n",
         report.errors.len()
     ));
     out.push_str("`converted`: nothing to review. `review`: converted, with warnings to read. `failed`: not converted.\n\n");
+    if !report.capacity.is_empty() {
+        out.push_str("## Capacity\n\nPods at steady state and at peak (rollout surge or autoscaler maximum), the VPC pod IPs that takes, and the requests at steady state. DaemonSets run one pod per node and are counted apart.\n\n");
+        out.push_str("| environment | namespace | pods | peak pods | pod IPs | CPU requests | memory requests | DaemonSets |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+        let totals = capacity::totals(&report.capacity);
+        for c in report.capacity.iter().chain(totals.iter()) {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {}m | {}Mi | {} |\n",
+                c.environment,
+                c.namespace,
+                c.pods,
+                c.peak_pods,
+                c.pod_ips,
+                c.cpu_millicores,
+                c.memory_mib,
+                c.daemonsets
+            ));
+        }
+        out.push('\n');
+    }
     if !report.errors.is_empty() {
         out.push_str("## Inputs that could not be read\n\n| input | error |\n|---|---|\n");
         for e in &report.errors {

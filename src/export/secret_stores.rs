@@ -7,12 +7,18 @@
 //! `secret-stores-<env>`, and the apps' overlays only reference them by name.
 
 use super::{Tree, argocd, yaml};
+use crate::inventory::Inventory;
 use crate::mappings::Mappings;
 use crate::translate::Conversion;
 use serde_json::json;
 use std::collections::BTreeMap;
 
-pub fn render(conversion: &Conversion, mappings: &Mappings, tree: &mut Tree) {
+pub fn render(
+    conversion: &Conversion,
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+    tree: &mut Tree,
+) {
     let mut by_env: BTreeMap<&str, Vec<_>> = BTreeMap::new();
     for s in &conversion.secret_stores {
         by_env.entry(&s.environment).or_default().push(&s.object);
@@ -36,7 +42,7 @@ pub fn render(conversion: &Conversion, mappings: &Mappings, tree: &mut Tree) {
         });
         tree.insert(format!("{dir}/kustomization.yaml"), yaml::to_yaml(&k));
         let name = format!("secret-stores-{env}");
-        let app = argocd::application(mappings, &name, "secret-stores", &dir, namespace);
+        let app = argocd::platform_application(&name, &dir, namespace, env, mappings, inventory);
         tree.insert(format!("argocd/{name}.yaml"), yaml::to_yaml(&app));
     }
 }

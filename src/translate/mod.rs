@@ -25,7 +25,6 @@ use crate::mappings::Mappings;
 use crate::model::ecs::{Arn, Service, TaskDefinition, task_definition_ref};
 use crate::model::k8s::Object;
 use crate::model::secret_access::{self, SecretAccess, SecretRead};
-use std::collections::BTreeMap;
 
 /// The result of a conversion: workloads, sorted by app and environment, and the inputs that
 /// could not be read.
@@ -53,6 +52,8 @@ pub struct Workload {
     /// The app's name: the service name (or the family), as a DNS-1123 label.
     pub app: String,
     pub environment: String,
+    /// The owning team, from the inventory (empty when none is named).
+    pub team: String,
     pub namespace: String,
     pub account: String,
     pub region: String,
@@ -171,7 +172,8 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
     let mut workloads = Vec::new();
     for service in &inputs.services {
         let reference = service.value.task_definition.as_deref().unwrap_or("");
-        match index.find(reference, service.value.service_name.is_none()) {
+        let account = identity(&TaskDefinition::default(), Some(&service.value)).account;
+        match index.find(reference, &account, service.value.service_name.is_none()) {
             Some(i) => {
                 used[i] = true;
                 let td = &inputs.task_definitions[i];
@@ -221,43 +223,71 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
     }
 }
 
-/// Finds task definitions by ARN, `family:revision` or family (the latest revision given).
+/// Finds task definitions by ARN, `family:revision` or family (the latest revision given), in
+/// the service's account when both accounts are known: several accounts often share a family.
 struct TaskDefinitionIndex<'a> {
-    by_family: BTreeMap<&'a str, Vec<(Option<i64>, usize)>>,
+    entries: Vec<Entry<'a>>,
+}
+
+struct Entry<'a> {
+    family: &'a str,
+    revision: Option<i64>,
+    account: String,
+    arn: Option<&'a str>,
+    index: usize,
 }
 
 impl<'a> TaskDefinitionIndex<'a> {
     fn new(tds: &'a [Sourced<TaskDefinition>]) -> Self {
-        let mut by_family: BTreeMap<&str, Vec<(Option<i64>, usize)>> = BTreeMap::new();
-        for (i, td) in tds.iter().enumerate() {
-            let family = td.value.family.as_deref().unwrap_or("");
-            let revision = td.value.revision.or_else(|| {
-                td.value
-                    .task_definition_arn
-                    .as_deref()
-                    .and_then(|a| task_definition_ref(a).1)
-            });
-            by_family.entry(family).or_default().push((revision, i));
-        }
-        TaskDefinitionIndex { by_family }
+        let entries = tds
+            .iter()
+            .enumerate()
+            .map(|(index, td)| {
+                let arn = td.value.task_definition_arn.as_deref();
+                Entry {
+                    family: td.value.family.as_deref().unwrap_or(""),
+                    revision: td
+                        .value
+                        .revision
+                        .or_else(|| arn.and_then(|a| task_definition_ref(a).1)),
+                    account: identity(&td.value, None).account,
+                    arn,
+                    index,
+                }
+            })
+            .collect();
+        TaskDefinitionIndex { entries }
     }
 
     /// `lone_fallback`: an ecspresso-style service (no name, no reference) takes the only task
     /// definition in its inputs.
-    fn find(&self, reference: &str, lone_fallback: bool) -> Option<usize> {
+    fn find(&self, reference: &str, service_account: &str, lone_fallback: bool) -> Option<usize> {
         if reference.is_empty() {
-            let all: Vec<_> = self.by_family.values().flatten().collect();
-            return (lone_fallback && all.len() == 1).then(|| all[0].1);
+            return (lone_fallback && self.entries.len() == 1).then(|| self.entries[0].index);
+        }
+        if let Some(e) = self.entries.iter().find(|e| e.arn == Some(reference)) {
+            return Some(e.index);
         }
         let (family, revision) = task_definition_ref(reference);
-        let candidates = self.by_family.get(family)?;
+        let account = Arn::parse(reference)
+            .map(|a| a.account)
+            .unwrap_or(service_account);
+        let candidates: Vec<&Entry> = self
+            .entries
+            .iter()
+            .filter(|e| e.family == family)
+            .filter(|e| account.is_empty() || e.account.is_empty() || e.account == account)
+            .collect();
         match revision {
             Some(rev) => candidates
                 .iter()
-                .find(|(r, _)| *r == Some(rev))
-                .or_else(|| candidates.iter().find(|(r, _)| r.is_none()))
-                .map(|(_, i)| *i),
-            None => candidates.iter().max_by_key(|(r, _)| *r).map(|(_, i)| *i),
+                .find(|e| e.revision == Some(rev))
+                .or_else(|| candidates.iter().find(|e| e.revision.is_none()))
+                .map(|e| e.index),
+            None => candidates
+                .iter()
+                .max_by_key(|e| e.revision)
+                .map(|e| e.index),
         }
     }
 }
@@ -279,6 +309,7 @@ fn missing_task_definition(
     };
     Workload {
         namespace: String::new(),
+        team: String::new(),
         environment: mappings.default_environment.clone(),
         app,
         account: id.account,
@@ -325,8 +356,14 @@ fn convert_one(
     let service_name = service
         .and_then(|s| s.value.service_name.as_deref())
         .unwrap_or(family);
-    let app = names::dns_label(service_name, "app");
-    if app != service_name {
+    // Services named differently per environment are merged into one app by the mappings.
+    let renamed = mappings
+        .services
+        .rename
+        .get(service_name)
+        .map(String::as_str);
+    let app = names::dns_label(renamed.unwrap_or(service_name), "app");
+    if app != service_name && renamed.is_none() {
         let field = match service.filter(|s| s.value.service_name.is_some()) {
             Some(s) => crate::model::fields::join(&s.path, "serviceName"),
             None => crate::model::fields::join(&td.path, "family"),
@@ -356,6 +393,7 @@ fn convert_one(
     let mut workload = Workload {
         app: app.clone(),
         environment: environment.clone(),
+        team: account.and_then(|a| a.team.clone()).unwrap_or_default(),
         namespace: String::new(),
         account: id.account.clone(),
         region: id.region.clone(),

@@ -1,0 +1,233 @@
+//! Capacity: what the converted workloads will ask of the cluster, per environment and namespace,
+//! so the platform team sizes nodes and subnets before the first sync.
+//!
+//! The VPC CNI gives every pod (but host-network pods) its own VPC address, and a rollout runs
+//! old and new pods side by side: peak pods = replicas + maxSurge (or the HPA's maximum).
+
+use crate::model::k8s::Object;
+use crate::translate::Workload;
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Capacity {
+    pub environment: String,
+    pub namespace: String,
+    /// Pods at steady state (replicas; DaemonSets count one pod per node and are listed apart).
+    pub pods: i64,
+    /// Pods during a rollout or at the autoscaler's maximum.
+    pub peak_pods: i64,
+    /// VPC addresses at peak (host-network pods take none).
+    pub pod_ips: i64,
+    /// CPU requests at steady state, in millicores.
+    pub cpu_millicores: i64,
+    /// Memory requests at steady state, in MiB.
+    pub memory_mib: i64,
+    /// DaemonSets: one pod per node, not counted above.
+    pub daemonsets: i64,
+}
+
+/// One row per workload that runs pods, sorted by environment and namespace.
+pub fn summary(workloads: &[Workload]) -> Vec<Capacity> {
+    let mut rows: Vec<Capacity> = workloads
+        .iter()
+        .filter(|w| !w.failed())
+        .map(of_workload)
+        .collect();
+    rows.sort_by(|a, b| (&a.environment, &a.namespace).cmp(&(&b.environment, &b.namespace)));
+    rows
+}
+
+/// Totals per environment.
+pub fn totals(rows: &[Capacity]) -> Vec<Capacity> {
+    let mut out: Vec<Capacity> = Vec::new();
+    for r in rows {
+        let t = match out.iter_mut().find(|t| t.environment == r.environment) {
+            Some(t) => t,
+            None => {
+                out.push(Capacity {
+                    environment: r.environment.clone(),
+                    namespace: "(all)".into(),
+                    ..Capacity::default()
+                });
+                out.last_mut().expect("just pushed")
+            }
+        };
+        t.pods += r.pods;
+        t.peak_pods += r.peak_pods;
+        t.pod_ips += r.pod_ips;
+        t.cpu_millicores += r.cpu_millicores;
+        t.memory_mib += r.memory_mib;
+        t.daemonsets += r.daemonsets;
+    }
+    out
+}
+
+fn of_workload(w: &Workload) -> Capacity {
+    let mut c = Capacity {
+        environment: w.environment.clone(),
+        namespace: w.namespace.clone(),
+        ..Capacity::default()
+    };
+    let hpa_max = w
+        .objects
+        .iter()
+        .find(|o| o.kind == "HorizontalPodAutoscaler")
+        .and_then(|o| o.body.pointer("/spec/maxReplicas"))
+        .and_then(Value::as_i64);
+    for o in &w.objects {
+        let Some(pod) = pod_spec(o) else { continue };
+        let (cpu, mem) = pod_requests(pod);
+        let host_network = pod
+            .get("hostNetwork")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let (pods, peak) = match o.kind {
+            "Deployment" => {
+                let replicas = o
+                    .body
+                    .pointer("/spec/replicas")
+                    .and_then(Value::as_i64)
+                    .or(hpa_max)
+                    .unwrap_or(1);
+                let surge = o
+                    .body
+                    .pointer("/spec/strategy/rollingUpdate/maxSurge")
+                    .and_then(Value::as_str)
+                    .map_or(0, |s| surge_pods(s, replicas));
+                let peak =
+                    hpa_max.map_or(replicas + surge, |max| max + surge_pods_of(&o.body, max));
+                (replicas, peak)
+            }
+            "DaemonSet" => {
+                c.daemonsets += 1;
+                continue;
+            }
+            "CronJob" => {
+                let n = o
+                    .body
+                    .pointer("/spec/jobTemplate/spec/parallelism")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(1);
+                (0, n)
+            }
+            _ => (1, 1),
+        };
+        c.pods += pods;
+        c.peak_pods += peak;
+        c.pod_ips += if host_network { 0 } else { peak };
+        c.cpu_millicores += cpu * pods;
+        c.memory_mib += mem * pods;
+    }
+    c
+}
+
+fn surge_pods_of(body: &Value, replicas: i64) -> i64 {
+    body.pointer("/spec/strategy/rollingUpdate/maxSurge")
+        .and_then(Value::as_str)
+        .map_or(0, |s| surge_pods(s, replicas))
+}
+
+/// `maxSurge` as pods: percentages round up, as the Deployment controller does.
+fn surge_pods(surge: &str, replicas: i64) -> i64 {
+    match surge.strip_suffix('%').map(str::parse::<i64>) {
+        Some(Ok(p)) => (replicas * p + 99) / 100,
+        _ => surge.parse().unwrap_or(0),
+    }
+}
+
+fn pod_spec(o: &Object) -> Option<&Value> {
+    match o.kind {
+        "Deployment" | "DaemonSet" => o.body.pointer("/spec/template/spec"),
+        "CronJob" => o.body.pointer("/spec/jobTemplate/spec/template/spec"),
+        _ => None,
+    }
+}
+
+/// The pod's effective requests: its containers and native sidecars together, or the largest
+/// run-to-completion init container if that is more (Kubernetes' rule).
+fn pod_requests(pod: &Value) -> (i64, i64) {
+    let list = |key: &str| {
+        pod.get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let req = |c: &Value, what: &str| {
+        c.pointer(&format!("/resources/requests/{what}"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let (mut cpu, mut mem) = (0, 0);
+    let (mut init_cpu, mut init_mem) = (0, 0);
+    for c in list("initContainers") {
+        let (ccpu, cmem) = (
+            req(&c, "cpu").map_or(0, |q| millicores(&q)),
+            req(&c, "memory").map_or(0, |q| mib(&q)),
+        );
+        if c.get("restartPolicy").and_then(Value::as_str) == Some("Always") {
+            cpu += ccpu;
+            mem += cmem;
+        } else {
+            init_cpu = init_cpu.max(ccpu);
+            init_mem = init_mem.max(cmem);
+        }
+    }
+    for c in list("containers") {
+        cpu += req(&c, "cpu").map_or(0, |q| millicores(&q));
+        mem += req(&c, "memory").map_or(0, |q| mib(&q));
+    }
+    (cpu.max(init_cpu), mem.max(init_mem))
+}
+
+fn millicores(q: &str) -> i64 {
+    match q.strip_suffix('m') {
+        Some(m) => m.parse().unwrap_or(0),
+        None => q.parse::<f64>().map_or(0, |c| (c * 1000.0).round() as i64),
+    }
+}
+
+fn mib(q: &str) -> i64 {
+    let units = [
+        ("Ki", 1.0 / 1024.0),
+        ("Mi", 1.0),
+        ("Gi", 1024.0),
+        ("Ti", 1024.0 * 1024.0),
+    ];
+    for (suffix, factor) in units {
+        if let Some(n) = q.strip_suffix(suffix) {
+            return n.parse::<f64>().map_or(0, |n| (n * factor).ceil() as i64);
+        }
+    }
+    q.parse::<f64>()
+        .map_or(0, |b| (b / 1048576.0).ceil() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_and_surge() {
+        assert_eq!(millicores("250m"), 250);
+        assert_eq!(millicores("2"), 2000);
+        assert_eq!(mib("2Gi"), 2048);
+        assert_eq!(mib("512Mi"), 512);
+        assert_eq!(surge_pods("100%", 3), 3);
+        assert_eq!(surge_pods("25%", 3), 1);
+        assert_eq!(surge_pods("2", 3), 2);
+    }
+
+    #[test]
+    fn requests_count_sidecars_and_the_largest_init_container() {
+        let pod = serde_json::json!({
+            "initContainers": [
+                {"name": "migrate", "resources": {"requests": {"cpu": "2000m", "memory": "64Mi"}}},
+                {"name": "proxy", "restartPolicy": "Always", "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}
+            ],
+            "containers": [{"name": "app", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}]
+        });
+        assert_eq!(pod_requests(&pod), (2000, 1152));
+    }
+}

@@ -1,0 +1,228 @@
+//! Batch migration: one app per service across environments, thin overlays that build to exactly
+//! each environment's objects, `--check`, and partial failures.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn objects_by_key(docs: impl IntoIterator<Item = Value>) -> BTreeMap<(String, String), Value> {
+    docs.into_iter()
+        .map(|mut d| {
+            // Sync waves are Argo CD's ordering, added to the repository only.
+            if let Some(a) = d
+                .pointer_mut("/metadata/annotations")
+                .and_then(Value::as_object_mut)
+            {
+                a.remove("argocd.argoproj.io/sync-wave");
+                if a.is_empty() {
+                    d["metadata"].as_object_mut().unwrap().remove("annotations");
+                }
+            }
+            let key = (
+                d["kind"].as_str().unwrap().to_string(),
+                d["metadata"]["name"].as_str().unwrap().to_string(),
+            );
+            (key, d)
+        })
+        .collect()
+}
+
+fn kustomize(dir: &Path) -> Vec<Value> {
+    let out = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("kubectl is installed");
+    assert!(
+        out.status.success(),
+        "kubectl kustomize {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.split("\n---\n")
+        .map(|d| serde_norway::from_str(d).unwrap())
+        .collect()
+}
+
+fn write_repo(dir: &Path, files: &[PathBuf]) {
+    let inventory = inventory();
+    let mappings = ecs2eks::mappings::Mappings::defaults();
+    std::env::set_current_dir(root()).unwrap();
+    let conversion = ecs2eks::convert(files, &mappings, Some(&inventory)).unwrap();
+    let tree = ecs2eks::generate_repo(&conversion, &mappings, Some(&inventory));
+    ecs2eks::export::files::write(dir, &tree).unwrap();
+}
+
+fn env_files(env: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("samples/batch"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{env}-"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn each_overlay_builds_to_exactly_that_environments_objects() {
+    let out = tempfile::tempdir().unwrap();
+    write_repo(out.path(), &[PathBuf::from("samples/batch")]);
+    let inventory = inventory();
+    let mappings = ecs2eks::mappings::Mappings::defaults();
+    for env in ["dev", "stg", "prod"] {
+        let alone = ecs2eks::convert(&env_files(env), &mappings, Some(&inventory)).unwrap();
+        assert!(!alone.workloads.is_empty());
+        let mut built = Vec::new();
+        for w in &alone.workloads {
+            built.extend(kustomize(
+                &out.path().join(format!("apps/{}/overlays/{env}", w.app)),
+            ));
+        }
+        let expected = objects_by_key(
+            alone
+                .workloads
+                .iter()
+                .flat_map(|w| w.objects.iter().map(|o| o.to_json())),
+        );
+        assert_eq!(
+            objects_by_key(built),
+            expected,
+            "overlay {env} differs from a conversion of {env} alone"
+        );
+    }
+}
+
+#[test]
+fn overlays_are_thin() {
+    let (conversion, mappings, inventory) = convert_sample("batch");
+    let tree = repo_tree(&conversion, &mappings, &inventory);
+    let prod = &tree["apps/catalog/overlays/prod/kustomization.yaml"];
+    assert!(
+        prod.contains("images:") && prod.contains("newTag: 2.14.1"),
+        "{prod}"
+    );
+    assert!(
+        prod.contains("replicas:") && prod.contains("count: 6"),
+        "{prod}"
+    );
+    assert!(
+        !prod.contains("kind: Deployment\nmetadata"),
+        "an overlay never repeats a whole object"
+    );
+    let dev = &tree["apps/catalog/overlays/dev/kustomization.yaml"];
+    assert!(
+        !dev.contains("patches:"),
+        "the base is dev's, so dev's overlay has no patches:\n{dev}"
+    );
+    // recommendations exists in prod only: one app with one overlay.
+    assert!(tree.contains_key("apps/recommendations/overlays/prod/kustomization.yaml"));
+    assert!(
+        !tree
+            .keys()
+            .any(|k| k.starts_with("apps/recommendations/overlays/dev"))
+    );
+}
+
+#[test]
+fn check_passes_on_a_fresh_repository_and_fails_with_a_diff_after_a_change() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    let args = [
+        "convert",
+        "samples/batch",
+        "--inventory",
+        "samples/inventory.yaml",
+        "-q",
+        "--out",
+        dir,
+    ];
+    assert_eq!(ecs2eks(&args).code, 0);
+    let check = ecs2eks(&[&args[..], &["--check"]].concat());
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(check.stdout.is_empty());
+    let kustomization = out
+        .path()
+        .join("apps/catalog/overlays/prod/kustomization.yaml");
+    let text = std::fs::read_to_string(&kustomization).unwrap();
+    std::fs::write(&kustomization, text.replace("count: 6", "count: 9")).unwrap();
+    let check = ecs2eks(&[&args[..], &["--check"]].concat());
+    assert_eq!(check.code, 1);
+    assert!(
+        check
+            .stdout
+            .contains("--- a/apps/catalog/overlays/prod/kustomization.yaml"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("-  count: 9") && check.stdout.contains("+  count: 6"),
+        "{}",
+        check.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&kustomization)
+            .unwrap()
+            .contains("count: 9"),
+        true,
+        "--check writes nothing"
+    );
+}
+
+#[test]
+fn one_broken_account_does_not_stop_the_others() {
+    let input = tempfile::tempdir().unwrap();
+    for f in env_files("dev").into_iter().chain(env_files("prod")) {
+        std::fs::copy(&f, input.path().join(f.file_name().unwrap())).unwrap();
+    }
+    for f in env_files("stg") {
+        let text = std::fs::read_to_string(&f).unwrap();
+        std::fs::write(
+            input.path().join(f.file_name().unwrap()),
+            &text[..text.len() / 2],
+        )
+        .unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let run = ecs2eks(&[
+        "convert",
+        input.path().to_str().unwrap(),
+        "--inventory",
+        "samples/inventory.yaml",
+        "-q",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        out.path()
+            .join("apps/catalog/overlays/dev/kustomization.yaml")
+            .exists()
+    );
+    assert!(
+        out.path()
+            .join("apps/catalog/overlays/prod/kustomization.yaml")
+            .exists()
+    );
+    assert!(!out.path().join("apps/catalog/overlays/stg").exists());
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("migration-report.json")).unwrap(),
+    )
+    .unwrap();
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2);
+    assert!(
+        errors
+            .iter()
+            .all(|e| e["input"].as_str().unwrap().contains("stg-"))
+    );
+}

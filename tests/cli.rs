@@ -1,0 +1,185 @@
+//! The command line contract: exit codes, bad inputs, stdout stream, and how `--out` treats an
+//! existing checkout.
+
+mod common;
+
+use common::*;
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(root().join("snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    s
+}
+
+#[test]
+fn bad_inputs_are_named_with_their_json_path_and_the_rest_converts() {
+    let run = ecs2eks(&["convert", "tests/fixtures/bad-input"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("name: bad-input-survivor"),
+        "the good file is still converted"
+    );
+    for expected in [
+        "tests/fixtures/bad-input/syntax-error.json:8:5: invalid JSON",
+        "tests/fixtures/bad-input/empty.json: the file is empty",
+        "tests/fixtures/bad-input/binary.json: not a text file",
+        "tests/fixtures/bad-input/not-aws.json: not an AWS output",
+        "tests/fixtures/bad-input/wrong-type.json: at `containerDefinitions[0].portMappings[0].containerPort`",
+        "tests/fixtures/bad-input/missing-required.json: at `containerDefinitions[0].name`",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing {expected:?} in:\n{}",
+            run.stderr
+        );
+    }
+    let shown = format!("exit code: {}\n--- stderr\n{}", run.code, run.stderr);
+    settings().bind(|| insta::assert_snapshot!("bad-input.cli", shown));
+}
+
+#[test]
+fn bad_input_leaves_no_half_written_repository() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    let run = ecs2eks(&["convert", "tests/fixtures/bad-input", "--out", dir]);
+    assert_eq!(run.code, 1);
+    let report = std::fs::read_to_string(out.path().join("migration-report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["errors"].as_array().unwrap().len(), 6);
+    assert_eq!(report["services"][0]["name"], "bad-input-survivor");
+    let leftovers: Vec<_> = walk(out.path())
+        .into_iter()
+        .filter(|p| p.contains("ecs2eks-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path().display().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(ecs2eks(&["convert"]).code, 2);
+    assert_eq!(ecs2eks(&["convert", "samples", "--no-such-flag"]).code, 2);
+    assert_eq!(ecs2eks(&["convert", "no/such/dir"]).code, 2);
+    let run = ecs2eks(&[
+        "convert",
+        "samples/fargate-web",
+        "--mappings",
+        "tests/fixtures/mappings/typo.yaml",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("names.namespce"), "{}", run.stderr);
+    let run = ecs2eks(&[
+        "convert",
+        "samples/fargate-web",
+        "--inventory",
+        "tests/fixtures/mappings/typo.yaml",
+    ]);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn warnings_fail_the_run_only_when_asked() {
+    let args = [
+        "convert",
+        "samples/fargate-web",
+        "--inventory",
+        "samples/inventory.yaml",
+        "-q",
+    ];
+    assert_eq!(ecs2eks(&args).code, 0);
+    let mut strict = args.to_vec();
+    strict.push("--fail-on-warnings");
+    assert_eq!(ecs2eks(&strict).code, 1);
+}
+
+#[test]
+fn stdout_is_a_yaml_stream_of_valid_documents_with_namespaces() {
+    let run = ecs2eks(&["convert", "samples/ec2-worker-sidecars", "-q"]);
+    assert_eq!(run.code, 0);
+    let docs: Vec<serde_json::Value> = run
+        .stdout
+        .split("\n---\n")
+        .map(|d| serde_norway::from_str(d).unwrap())
+        .collect();
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["Namespace", "ServiceAccount", "Service", "Deployment"]
+    );
+    for d in &docs[1..] {
+        assert_eq!(d["metadata"]["namespace"], "inventory-sync-worker-default");
+    }
+    assert!(!run.stdout.contains("hostPort"));
+}
+
+#[test]
+fn rerun_keeps_foreign_files_and_removes_what_is_gone() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    std::fs::create_dir_all(out.path().join("apps")).unwrap();
+    std::fs::write(out.path().join("apps/NOTES.md"), "ours, not the tool's").unwrap();
+    let inv = ["--inventory", "samples/inventory.yaml", "-q", "--out", dir];
+    let first = ecs2eks(
+        &[
+            &["convert", "samples/fargate-web", "samples/secrets"][..],
+            &inv[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        out.path()
+            .join("apps/billing-api/base/deployment.yaml")
+            .exists()
+    );
+    let second = ecs2eks(&[&["convert", "samples/fargate-web"][..], &inv[..]].concat());
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(
+        !out.path().join("apps/billing-api").exists(),
+        "a service gone from the input is removed"
+    );
+    assert!(
+        out.path()
+            .join("apps/customer-portal/base/deployment.yaml")
+            .exists()
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("apps/NOTES.md")).unwrap(),
+        "ours, not the tool's"
+    );
+}
+
+#[test]
+fn refuses_to_overwrite_a_file_it_did_not_write() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    std::fs::write(out.path().join("MIGRATION_REPORT.md"), "hand-written").unwrap();
+    let run = ecs2eks(&["convert", "samples/fargate-web", "-q", "--out", dir]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("was not written by ecs2eks"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("MIGRATION_REPORT.md")).unwrap(),
+        "hand-written"
+    );
+    assert!(
+        !out.path().join("apps").exists(),
+        "nothing is written when one file conflicts"
+    );
+}

@@ -1,0 +1,82 @@
+//! Helpers shared by the integration tests: running the pipeline and the binary on samples.
+#![allow(dead_code)]
+
+use ecs2eks::export::Tree;
+use ecs2eks::inventory::Inventory;
+use ecs2eks::mappings::Mappings;
+use ecs2eks::translate::Conversion;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The sample folders (each holds one scenario), sorted.
+pub fn sample_dirs() -> Vec<String> {
+    let mut dirs: Vec<String> = std::fs::read_dir(root().join("samples"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+pub fn inventory() -> Inventory {
+    let path = "samples/inventory.yaml";
+    Inventory::parse(path, &std::fs::read_to_string(root().join(path)).unwrap()).unwrap()
+}
+
+/// The sample's own mappings file, if it has one.
+pub fn mappings_for(dir: &Path) -> Mappings {
+    let path = dir.join("mappings.yaml");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Mappings::load(Some((&path.display().to_string(), &text))).unwrap(),
+        Err(_) => Mappings::defaults(),
+    }
+}
+
+/// Converts `samples/<name>` as the CLI does with `--inventory samples/inventory.yaml`.
+pub fn convert_sample(name: &str) -> (Conversion, Mappings, Inventory) {
+    let dir = PathBuf::from("samples").join(name);
+    let mappings = mappings_for(&root().join(&dir));
+    let inventory = inventory();
+    std::env::set_current_dir(root()).unwrap();
+    let conversion = ecs2eks::convert(&[dir], &mappings, Some(&inventory)).unwrap();
+    (conversion, mappings, inventory)
+}
+
+/// The repository the CLI writes with `--out`, in memory.
+pub fn repo_tree(conversion: &Conversion, mappings: &Mappings, inventory: &Inventory) -> Tree {
+    ecs2eks::generate_repo(conversion, mappings, Some(inventory))
+}
+
+/// All files of a tree, one after the other, for a snapshot people can read.
+pub fn render_tree(tree: &Tree) -> String {
+    tree.iter()
+        .map(|(path, content)| format!("# ==> {path} <==\n{content}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the binary from the repository root.
+pub fn ecs2eks(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_ecs2eks"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}

@@ -1,0 +1,42 @@
+//! Snapshot tests: for every sample, the repository a user gets (YAML, Argo CD, report) and what
+//! the CLI prints on stderr with its exit code. Review changes with `cargo insta review`.
+
+mod common;
+
+use common::*;
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(root().join("snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    s
+}
+
+#[test]
+fn every_sample_converts_to_the_snapshotted_repository() {
+    for name in sample_dirs() {
+        let (conversion, mappings, inventory) = convert_sample(&name);
+        let tree = repo_tree(&conversion, &mappings, &inventory);
+        settings().bind(|| insta::assert_snapshot!(format!("{name}.repo"), render_tree(&tree)));
+    }
+}
+
+#[test]
+fn every_sample_prints_the_snapshotted_findings_and_exit_code() {
+    for name in sample_dirs() {
+        let dir = format!("samples/{name}");
+        let run = ecs2eks(&["convert", &dir, "--inventory", "samples/inventory.yaml"]);
+        let shown = format!("exit code: {}\n--- stderr\n{}", run.code, run.stderr);
+        settings().bind(|| insta::assert_snapshot!(format!("{name}.cli"), shown));
+    }
+}
+
+#[test]
+fn output_is_byte_identical_across_runs() {
+    for name in sample_dirs() {
+        let (a, m, i) = convert_sample(&name);
+        let (b, _, _) = convert_sample(&name);
+        assert_eq!(repo_tree(&a, &m, &i), repo_tree(&b, &m, &i), "{name}");
+    }
+}
