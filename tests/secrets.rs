@@ -268,13 +268,7 @@ fn secrets_sample(mappings: &Mappings) -> Conversion {
 }
 
 fn render(conversion: &Conversion, mappings: &Mappings) -> Tree {
-    let mut tree = Tree::new();
-    export::kustomize::render(&conversion.workloads, &["dev", "stg", "prod"], &mut tree);
-    export::secret_stores::render(conversion, mappings, &mut tree);
-    export::argocd::render(&conversion.workloads, mappings, &mut tree);
-    export::eso_iam::render(conversion, &mut tree);
-    tree.insert("report.json".into(), export::report::json(conversion));
-    tree.insert("report.md".into(), export::report::markdown(conversion));
+    let mut tree = ecs2eks::generate_repo(conversion, mappings, Some(&inventory()));
     tree.insert("stream.yaml".into(), export::stream::render(conversion));
     tree
 }
