@@ -407,6 +407,15 @@ fn eso_policy_lists_exactly_the_referenced_arns() {
         ]
     );
     assert_eq!(prod.kms_keys.len(), 1);
+    // ESO's role in the cluster's account may assume the cross-account store's role, and only it.
+    assert_eq!(
+        prod.assume_roles
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["arn:aws:iam::444444444444:role/external-secrets-reader"]
+    );
+    assert!(c.secret_access[1].assume_roles.is_empty());
     assert!(c.secret_access[1].kms_keys.is_empty());
     let tree = render(&c, &mappings);
     let tf = &tree["iam/external-secrets-333333333333.tf"];

@@ -2,7 +2,8 @@
 //!
 //! One file per AWS account whose secrets or parameters the workloads read: a policy document
 //! listing exactly those ARNs (`secretsmanager:GetSecretValue`, `ssm:GetParameter(s)`, and
-//! `kms:Decrypt` through those services for the keys the mappings name) and an `aws_iam_policy`.
+//! `kms:Decrypt` through those services for the keys the mappings name, and `sts:AssumeRole` on
+//! the roles the stores of the workloads in this account assume) and an `aws_iam_policy`.
 //! Attach it to ESO's IRSA role in the cluster's account, or, for another account, to the role
 //! the stores assume there. Deterministic: ARNs sorted, no timestamps.
 
@@ -110,6 +111,15 @@ pub fn terraform(a: &SecretAccess) -> String {
             "    condition {\n      test     = \"StringLike\"\n      variable = \"kms:ViaService\"\n      values   = [\"secretsmanager.*.amazonaws.com\", \"ssm.*.amazonaws.com\"]\n    }\n  }\n",
         );
     }
+    if !a.assume_roles.is_empty() {
+        statement(
+            &mut out,
+            "AssumeSecretStoreRoles",
+            &["sts:AssumeRole"],
+            &list(&a.assume_roles, "    "),
+        );
+        out.push_str("  }\n");
+    }
     out.push_str("}\n\n");
     let _ = write!(
         out,
@@ -137,6 +147,7 @@ mod tests {
             .into(),
             parameters: ["arn:aws:ssm:eu-west-1:333333333333:parameter/x".to_string()].into(),
             kms_keys: Default::default(),
+            assume_roles: Default::default(),
             readers: ["billing-api (prod)".to_string()].into(),
         };
         let tf = terraform(&a);

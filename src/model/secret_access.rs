@@ -18,6 +18,9 @@ pub struct SecretAccess {
     pub parameters: BTreeSet<String>,
     /// KMS key ARNs (`kms:Decrypt` through Secrets Manager and SSM only).
     pub kms_keys: BTreeSet<String>,
+    /// Roles the stores assume (`sts:AssumeRole`), granted in the account of the workloads'
+    /// cluster, whose ESO role assumes them.
+    pub assume_roles: BTreeSet<String>,
     /// `app (environment)` of the workloads that need it, for the comments.
     pub readers: BTreeSet<String>,
 }
@@ -25,14 +28,27 @@ pub struct SecretAccess {
 /// One reference a workload needs, before grouping by account.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SecretRead {
-    Secret { account: String, arn: String },
-    Parameter { account: String, arn: String },
+    Secret {
+        account: String,
+        arn: String,
+    },
+    Parameter {
+        account: String,
+        arn: String,
+    },
+    /// A store's `role`: ESO's role in `account` (the workload's) must be allowed to assume it.
+    AssumeRole {
+        account: String,
+        arn: String,
+    },
 }
 
 impl SecretRead {
     pub fn account(&self) -> &str {
         match self {
-            SecretRead::Secret { account, .. } | SecretRead::Parameter { account, .. } => account,
+            SecretRead::Secret { account, .. }
+            | SecretRead::Parameter { account, .. }
+            | SecretRead::AssumeRole { account, .. } => account,
         }
     }
 }
@@ -53,6 +69,7 @@ pub fn group<'a>(
         match read {
             SecretRead::Secret { arn, .. } => entry.secrets.insert(arn.clone()),
             SecretRead::Parameter { arn, .. } => entry.parameters.insert(arn.clone()),
+            SecretRead::AssumeRole { arn, .. } => entry.assume_roles.insert(arn.clone()),
         };
         entry.readers.insert(reader);
     }

@@ -942,7 +942,7 @@ pub fn share(workloads: &mut [Workload]) -> Vec<SharedStore> {
             }
         }
     }
-    shared
+    let stores: Vec<SharedStore> = shared
         .into_iter()
         .map(|((environment, _), (mut object, namespaces))| {
             let namespaces: Vec<String> = namespaces.into_iter().collect();
@@ -954,7 +954,36 @@ pub fn share(workloads: &mut [Workload]) -> Vec<SharedStore> {
                 object,
             }
         })
-        .collect()
+        .collect();
+    for w in workloads.iter_mut().filter(|w| !w.failed()) {
+        let roles = store_roles(w, &stores);
+        w.secret_reads
+            .extend(roles.into_iter().map(|arn| SecretRead::AssumeRole {
+                account: w.account.clone(),
+                arn,
+            }));
+        w.secret_reads.sort();
+        w.secret_reads.dedup();
+    }
+    stores
+}
+
+/// The `role` of every store the workload's ExternalSecrets use.
+fn store_roles(w: &Workload, shared: &[SharedStore]) -> BTreeSet<String> {
+    let mut roles = BTreeSet::new();
+    for es in w.objects.iter().filter(|o| o.kind == "ExternalSecret") {
+        let store_ref = &es.body["spec"]["secretStoreRef"];
+        let store = shared
+            .iter()
+            .filter(|s| s.environment == w.environment)
+            .map(|s| &s.object)
+            .chain(w.objects.iter())
+            .find(|o| o.kind == store_ref["kind"] && o.metadata.name == store_ref["name"]);
+        if let Some(role) = store.and_then(|s| s.body["spec"]["provider"]["aws"]["role"].as_str()) {
+            roles.insert(role.to_string());
+        }
+    }
+    roles
 }
 
 #[cfg(test)]
