@@ -1139,6 +1139,150 @@ mod tests {
         assert_eq!(registry("nginx"), "https://index.docker.io/v1/");
     }
 
+    fn run(td_json: &str, m: &ExternalSecrets) -> (Vec<Container>, PodSpec, Vec<Object>, Findings) {
+        let td: TaskDefinition = serde_json::from_str(td_json).unwrap();
+        let meta = |name: &str| ObjectMeta {
+            name: name.to_string(),
+            namespace: Some("web-prod".into()),
+            ..ObjectMeta::default()
+        };
+        let ctx = SecretsContext {
+            td: &td,
+            td_path: "taskDefinition",
+            app: "web",
+            namespace: "web-prod",
+            environment: "prod",
+            account: "111111111111",
+            region: "eu-west-1",
+            mappings: m,
+            meta: &meta,
+        };
+        let mut findings = Findings::default();
+        let mut containers: Vec<Container> = td
+            .container_definitions
+            .iter()
+            .map(|c| Container {
+                name: c.name.clone().unwrap_or_default(),
+                env: c
+                    .environment
+                    .iter()
+                    .map(|kv| EnvVar {
+                        name: kv.name.clone().unwrap_or_default(),
+                        value: kv.value.clone(),
+                        value_from: None,
+                    })
+                    .collect(),
+                ..Container::default()
+            })
+            .collect();
+        let mut pod = PodSpec::default();
+        let mut objects = Vec::new();
+        apply(&ctx, &mut containers, &mut pod, &mut objects, &mut findings);
+        (containers, pod, objects, findings)
+    }
+
+    fn codes(f: &Findings) -> Vec<&'static str> {
+        f.list.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    #[test]
+    fn a_secret_wins_over_a_plain_variable_and_env_stays_sorted() {
+        let (cs, _, objects, findings) = run(
+            r#"{"containerDefinitions": [{"name": "app",
+                "environment": [{"name": "A", "value": "1"}, {"name": "TOKEN_X", "value": "v4lu3-xyz"}, {"name": "Z", "value": "2"}],
+                "secrets": [{"name": "TOKEN_X", "valueFrom": "/app/token"},
+                            {"name": "my.var name", "valueFrom": "/app/other"}]}]}"#,
+            &ExternalSecrets::default(),
+        );
+        let names: Vec<&str> = cs[0].env.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["A", "TOKEN_X", "Z", "my.var name"]);
+        let token = &cs[0].env[1];
+        assert_eq!(token.value, None);
+        let sel = &token.value_from.as_ref().unwrap().secret_key_ref;
+        assert_eq!(
+            (sel.name.as_str(), sel.key.as_str()),
+            ("web-parameter-store", "TOKEN_X")
+        );
+        assert_eq!(
+            cs[0].env[3].value_from.as_ref().unwrap().secret_key_ref.key,
+            "my.var_name"
+        );
+        assert!(codes(&findings).contains(&"E2K401"));
+        assert!(
+            codes(&findings).contains(&"E2K403"),
+            "the plain TOKEN_X is still reported"
+        );
+        assert!(codes(&findings).contains(&"E2K407"));
+        let kinds: Vec<&str> = objects.iter().map(|o| o.kind).collect();
+        assert_eq!(kinds, ["ExternalSecret", "ClusterSecretStore"]);
+        assert_eq!(objects[1].metadata.namespace, None);
+        for f in &findings.list {
+            assert!(
+                !f.message.contains("plain"),
+                "a value leaked: {}",
+                f.message
+            );
+        }
+    }
+
+    #[test]
+    fn same_key_from_two_containers_is_shared_or_renamed() {
+        let (cs, _, objects, _) = run(
+            r#"{"containerDefinitions": [
+                {"name": "a", "secrets": [{"name": "K", "valueFrom": "/x"}]},
+                {"name": "b", "secrets": [{"name": "K", "valueFrom": "/x"}]},
+                {"name": "c", "secrets": [{"name": "K", "valueFrom": "/y"}]}]}"#,
+            &ExternalSecrets::default(),
+        );
+        let key = |i: usize| {
+            cs[i].env[0]
+                .value_from
+                .as_ref()
+                .unwrap()
+                .secret_key_ref
+                .key
+                .clone()
+        };
+        assert_eq!(
+            (key(0), key(1), key(2)),
+            ("K".into(), "K".into(), "K-2".into())
+        );
+        assert_eq!(objects[0].body["spec"]["data"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn secret_store_kind_and_service_account_auth() {
+        let m = ExternalSecrets {
+            store_kind: StoreKind::SecretStore,
+            service_account: Some(crate::mappings::StoreServiceAccount {
+                name: "eso".into(),
+                namespace: Some("ignored".into()),
+            }),
+            ..ExternalSecrets::default()
+        };
+        let (_, _, objects, _) = run(
+            r#"{"containerDefinitions": [{"name": "a", "secrets": [{"name": "K", "valueFrom": "arn:aws:secretsmanager:eu-west-1:111111111111:secret:k-AbCdEf"}]}]}"#,
+            &m,
+        );
+        let store = objects.iter().find(|o| o.kind == "SecretStore").unwrap();
+        assert_eq!(store.metadata.namespace.as_deref(), Some("web-prod"));
+        assert_eq!(
+            store.body["spec"]["provider"]["aws"]["auth"],
+            json!({"jwt": {"serviceAccountRef": {"name": "eso"}}})
+        );
+        assert!(store.body["spec"]["provider"]["aws"].get("role").is_none());
+    }
+
+    #[test]
+    fn unreadable_references_make_no_variable() {
+        let (cs, _, objects, findings) = run(
+            r#"{"containerDefinitions": [{"name": "a", "secrets": [{"name": "K", "valueFrom": ""}, {"name": "S3", "valueFrom": "arn:aws:s3:::b/k"}]}]}"#,
+            &ExternalSecrets::default(),
+        );
+        assert!(cs[0].env.is_empty() && objects.is_empty());
+        assert_eq!(codes(&findings), ["E2K400", "E2K400"]);
+    }
+
     #[test]
     fn secret_keys() {
         assert_eq!(secret_key("DB_PASSWORD"), "DB_PASSWORD");
