@@ -1,4 +1,5 @@
 //! The ecs2eks command line: parses flags, runs the library, prints, and picks the exit code.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // the binary is where output happens
 //! It is the only place that prints or exits.
 
 use clap::{Args, Parser, Subcommand};

@@ -247,16 +247,14 @@ fn app_project(
     mappings: &Mappings,
     inventory: Option<&Inventory>,
 ) -> Value {
-    let mut destinations: Vec<Value> = Vec::new();
+    let mut destinations: BTreeMap<String, Value> = BTreeMap::new();
     let mut cluster_kinds: BTreeSet<(String, &str)> = BTreeSet::new();
     for w in members {
         let d = destination_json(
             destination(mappings, inventory, &w.environment),
             Some(&w.namespace),
         );
-        if !destinations.contains(&d) {
-            destinations.push(d);
-        }
+        destinations.insert(d.to_string(), d);
         for o in w.objects.iter().filter(|o| o.is_cluster_scoped()) {
             let group = o
                 .api_version
@@ -266,7 +264,7 @@ fn app_project(
             cluster_kinds.insert((group, o.kind));
         }
     }
-    destinations.sort_by_key(|d| d.to_string());
+    let destinations: Vec<Value> = destinations.into_values().collect();
     let whitelist: Vec<Value> = cluster_kinds
         .into_iter()
         .map(|(g, k)| json!({ "group": g, "kind": k }))

@@ -67,14 +67,37 @@ pub fn write(dir: &Path, tree: &Tree) -> Result<WriteSummary, Error> {
         }
     }
     let mut summary = WriteSummary::default();
-    for (rel, content) in tree {
-        let path = dir.join(rel);
-        if fs::read(&path).is_ok_and(|b| b == content.as_bytes()) {
-            summary.unchanged += 1;
-            continue;
-        }
-        atomic_write(&path, content.as_bytes())?;
-        summary.written += 1;
+    // Writing is bound by file-system latency, not CPU: a few threads more than cores help.
+    let entries: Vec<(&String, &String)> = tree.iter().collect();
+    let chunk = entries.len().div_ceil(8).max(1);
+    let results: Vec<Result<(usize, usize), Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = entries
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let (mut written, mut unchanged) = (0, 0);
+                    for (rel, content) in part {
+                        let path = dir.join(rel);
+                        if fs::read(&path).is_ok_and(|b| b == content.as_bytes()) {
+                            unchanged += 1;
+                        } else {
+                            atomic_write(&path, content.as_bytes())?;
+                            written += 1;
+                        }
+                    }
+                    Ok((written, unchanged))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("writer threads do not panic"))
+            .collect()
+    });
+    for r in results {
+        let (w, u) = r?;
+        summary.written += w;
+        summary.unchanged += u;
     }
     for rel in old
         .iter()

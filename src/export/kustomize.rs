@@ -41,30 +41,40 @@ pub fn render(workloads: &[Workload], env_order: &[&str], waves: bool, tree: &mu
     for w in workloads.iter().filter(|w| !w.failed()) {
         by_app.entry(&w.app).or_default().push(w);
     }
-    for (app, mut envs) in by_app {
-        envs.sort_by_key(|w| {
-            (
-                env_order
-                    .iter()
-                    .position(|e| *e == w.environment)
-                    .unwrap_or(usize::MAX),
-                w.environment.clone(),
-            )
-        });
-        let base_objects = namespaced_objects(envs[0], waves);
-        let root = format!("apps/{app}");
-        let mut resources = Vec::new();
-        for (file, docs) in files_by_kind(&base_objects) {
-            tree.insert(format!("{root}/base/{file}"), docs);
-            resources.push(file);
-        }
-        tree.insert(
-            format!("{root}/base/kustomization.yaml"),
-            kustomization(&json!({ "resources": resources })),
-        );
-        for w in &envs {
-            overlay(&root, w, &base_objects, waves, tree);
-        }
+    use rayon::prelude::*;
+    let apps: Vec<(&str, Vec<&Workload>)> = by_app.into_iter().collect();
+    let parts: Vec<Tree> = apps
+        .into_par_iter()
+        .map(|(app, mut envs)| {
+            let mut tree = Tree::new();
+            envs.sort_by_key(|w| {
+                (
+                    env_order
+                        .iter()
+                        .position(|e| *e == w.environment)
+                        .unwrap_or(usize::MAX),
+                    w.environment.clone(),
+                )
+            });
+            let base_objects = namespaced_objects(envs[0], waves);
+            let root = format!("apps/{app}");
+            let mut resources = Vec::new();
+            for (file, docs) in files_by_kind(&base_objects) {
+                tree.insert(format!("{root}/base/{file}"), docs);
+                resources.push(file);
+            }
+            tree.insert(
+                format!("{root}/base/kustomization.yaml"),
+                kustomization(&json!({ "resources": resources })),
+            );
+            for w in &envs {
+                overlay(&root, w, &base_objects, waves, &mut tree);
+            }
+            tree
+        })
+        .collect();
+    for part in parts {
+        tree.extend(part);
     }
 }
 

@@ -20,10 +20,10 @@ pub struct Sourced<T> {
     pub input: String,
     /// JSON path of the value inside the file ("" for the whole file).
     pub path: String,
-    /// The JSON as read, for the field coverage check.
-    pub raw: Value,
     pub value: T,
-    /// Findings about the wrapper around the value (e.g. describe output's `tags`).
+    /// Findings about the value as read: fields Kubernetes cannot express or the ECS API does not
+    /// know (checked here against `model::fields`, so the raw JSON need not be kept), and the
+    /// wrapper around it (e.g. describe output's `tags`).
     pub findings: Vec<Finding>,
 }
 
@@ -215,6 +215,21 @@ fn typed<T: DeserializeOwned>(input: &str, path: &str, raw: &Value) -> Result<T,
             message: e.inner().to_string(),
         }
     })
+}
+
+/// The field coverage check of one object read from `input`.
+fn coverage(
+    input: &str,
+    path: &str,
+    raw: &Value,
+    table: &[crate::model::fields::Field],
+) -> Vec<Finding> {
+    let mut findings = crate::diagnostics::Findings {
+        list: Vec::new(),
+        input: input.to_string(),
+    };
+    crate::model::fields::check(raw, table, path, &mut findings);
+    findings.list
 }
 
 /// True when `value` is an object holding any of `keys` set to something.

@@ -1,6 +1,6 @@
 //! Services: `describe-services` output, `create-service` output and `--cli-input-json` input.
 
-use super::{Inputs, Sourced, has_any, typed};
+use super::{Inputs, Sourced, coverage, has_any, typed};
 use crate::model::ecs::Service;
 use serde_json::Value;
 
@@ -42,8 +42,7 @@ pub fn read_describe_output(input: &str, mut value: Value, inputs: &mut Inputs) 
             inputs.service_failures.push(Sourced {
                 input: input.to_string(),
                 path: format!("failures[{i}]"),
-                value: raw.clone(),
-                raw,
+                value: raw,
                 findings: Vec::new(),
             });
         }
@@ -64,9 +63,8 @@ fn push(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
         Ok(value) => inputs.services.push(Sourced {
             input: input.to_string(),
             path: path.to_string(),
-            raw,
             value,
-            findings: Vec::new(),
+            findings: coverage(input, path, &raw, crate::model::fields::SERVICE),
         }),
         Err(e) => inputs.errors.push(e),
     }

@@ -1,6 +1,6 @@
 //! Task definitions: `describe-task-definition` output and `register-task-definition` input.
 
-use super::{Inputs, Sourced, has_any, typed};
+use super::{Inputs, Sourced, coverage, has_any, typed};
 use crate::diagnostics::{Code, Finding};
 use crate::error::InputError;
 use crate::model::ecs::TaskDefinition;
@@ -20,11 +20,13 @@ pub fn read_describe_output(input: &str, mut value: Value, inputs: &mut Inputs) 
     let mut findings = Vec::new();
     if let Some(tags) = value.get("tags").filter(|t| !is_unset(t)) {
         let count = tags.as_array().map_or(0, Vec::len);
-        findings.push(Finding::new(
+        let mut f = Finding::new(
             Code::AwsTags,
             "tags",
             format!("{count} AWS tag(s) on the task definition were not converted"),
-        ));
+        );
+        f.input = input.to_string();
+        findings.push(f);
     }
     push(input, "taskDefinition", raw, findings, inputs);
 }
@@ -35,13 +37,21 @@ pub fn read_register_input(input: &str, value: Value, inputs: &mut Inputs) {
 
 fn push(input: &str, path: &str, raw: Value, findings: Vec<Finding>, inputs: &mut Inputs) {
     match typed::<TaskDefinition>(input, path, &raw).and_then(|td| validate(input, path, td)) {
-        Ok(value) => inputs.task_definitions.push(Sourced {
-            input: input.to_string(),
-            path: path.to_string(),
-            raw,
-            value,
-            findings,
-        }),
+        Ok(value) => {
+            let mut findings = findings;
+            findings.extend(coverage(
+                input,
+                path,
+                &raw,
+                crate::model::fields::TASK_DEFINITION,
+            ));
+            inputs.task_definitions.push(Sourced {
+                input: input.to_string(),
+                path: path.to_string(),
+                value,
+                findings,
+            })
+        }
         Err(e) => inputs.errors.push(e),
     }
 }

@@ -169,24 +169,42 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
 
     let index = TaskDefinitionIndex::new(&inputs.task_definitions);
     let mut used = vec![false; inputs.task_definitions.len()];
-    let mut workloads = Vec::new();
+    // What becomes a workload: each service with its task definition, then each task definition
+    // no service uses. Converted in parallel; the order is fixed here, before.
+    let mut jobs: Vec<(Option<&Sourced<Service>>, Option<usize>)> = Vec::new();
     for service in &inputs.services {
         let reference = service.value.task_definition.as_deref().unwrap_or("");
         let account = identity(&TaskDefinition::default(), Some(&service.value)).account;
-        match index.find(reference, &account, service.value.service_name.is_none()) {
-            Some(i) => {
-                used[i] = true;
-                let td = &inputs.task_definitions[i];
-                workloads.push(convert_one(td, Some(service), &inputs, mappings, inventory));
-            }
-            None => workloads.push(missing_task_definition(service, reference, mappings)),
+        let found = index.find(reference, &account, service.value.service_name.is_none());
+        if let Some(i) = found {
+            used[i] = true;
         }
+        jobs.push((Some(service), found));
     }
-    for (i, td) in inputs.task_definitions.iter().enumerate() {
-        if !used[i] {
-            workloads.push(convert_one(td, None, &inputs, mappings, inventory));
-        }
-    }
+    jobs.extend(
+        (0..inputs.task_definitions.len())
+            .filter(|i| !used[*i])
+            .map(|i| (None, Some(i))),
+    );
+    use rayon::prelude::*;
+    let mut workloads: Vec<Workload> = jobs
+        .par_iter()
+        .map(|(service, td)| match (service, td) {
+            (s, Some(i)) => convert_one(
+                &inputs.task_definitions[*i],
+                *s,
+                &inputs,
+                mappings,
+                inventory,
+            ),
+            (Some(s), None) => missing_task_definition(
+                s,
+                s.value.task_definition.as_deref().unwrap_or(""),
+                mappings,
+            ),
+            (None, None) => unreachable!("every job has a service or a task definition"),
+        })
+        .collect();
 
     workloads.sort_by(|a, b| (&a.app, &a.environment).cmp(&(&b.app, &b.environment)));
     // The same app in the same environment twice: keep the first, fail the others.
@@ -227,6 +245,8 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
 /// the service's account when both accounts are known: several accounts often share a family.
 struct TaskDefinitionIndex<'a> {
     entries: Vec<Entry<'a>>,
+    by_arn: std::collections::HashMap<&'a str, usize>,
+    by_family: std::collections::HashMap<&'a str, Vec<usize>>,
 }
 
 struct Entry<'a> {
@@ -255,8 +275,21 @@ impl<'a> TaskDefinitionIndex<'a> {
                     index,
                 }
             })
-            .collect();
-        TaskDefinitionIndex { entries }
+            .collect::<Vec<Entry>>();
+        let mut by_arn = std::collections::HashMap::new();
+        let mut by_family: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            if let Some(arn) = e.arn {
+                by_arn.entry(arn).or_insert(e.index);
+            }
+            by_family.entry(e.family).or_default().push(i);
+        }
+        TaskDefinitionIndex {
+            entries,
+            by_arn,
+            by_family,
+        }
     }
 
     /// `lone_fallback`: an ecspresso-style service (no name, no reference) takes the only task
@@ -265,17 +298,19 @@ impl<'a> TaskDefinitionIndex<'a> {
         if reference.is_empty() {
             return (lone_fallback && self.entries.len() == 1).then(|| self.entries[0].index);
         }
-        if let Some(e) = self.entries.iter().find(|e| e.arn == Some(reference)) {
-            return Some(e.index);
+        if let Some(i) = self.by_arn.get(reference) {
+            return Some(*i);
         }
         let (family, revision) = task_definition_ref(reference);
         let account = Arn::parse(reference)
             .map(|a| a.account)
             .unwrap_or(service_account);
         let candidates: Vec<&Entry> = self
-            .entries
-            .iter()
-            .filter(|e| e.family == family)
+            .by_family
+            .get(family)
+            .into_iter()
+            .flatten()
+            .map(|i| &self.entries[*i])
             .filter(|e| account.is_empty() || e.account.is_empty() || e.account == account)
             .collect();
         match revision {

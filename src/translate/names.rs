@@ -79,6 +79,16 @@ pub struct NameContext<'a> {
     pub family: &'a str,
 }
 
+thread_local! {
+    /// Compiled templates, keyed by their text: a batch renders the same few thousands of times.
+    static TEMPLATES: std::cell::RefCell<Handlebars<'static>> = std::cell::RefCell::new({
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(true);
+        hb.register_escape_fn(handlebars::no_escape);
+        hb
+    });
+}
+
 /// Renders a mappings name template, then makes a DNS-1123 label of it.
 pub fn render(template: &str, ctx: &NameContext<'_>) -> Result<String, String> {
     Ok(dns_label(&render_text(template, ctx)?, ctx.service))
@@ -86,11 +96,15 @@ pub fn render(template: &str, ctx: &NameContext<'_>) -> Result<String, String> {
 
 /// Renders a mappings template with any context, as text (strict: unknown variables fail).
 pub fn render_text(template: &str, ctx: &impl Serialize) -> Result<String, String> {
-    let mut hb = Handlebars::new();
-    hb.set_strict_mode(true);
-    hb.register_escape_fn(handlebars::no_escape);
-    hb.render_template(template, ctx)
-        .map_err(|e| format!("name template {template:?}: {e}"))
+    let fail = |e: &dyn std::fmt::Display| format!("name template {template:?}: {e}");
+    TEMPLATES.with(|cell| {
+        let mut hb = cell.borrow_mut();
+        if !hb.has_template(template) {
+            hb.register_template_string(template, template)
+                .map_err(|e| fail(&e))?;
+        }
+        hb.render(template, ctx).map_err(|e| fail(&e))
+    })
 }
 
 #[cfg(test)]

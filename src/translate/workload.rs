@@ -10,7 +10,7 @@ use crate::diagnostics::Findings;
 use crate::import::{Inputs, Sourced};
 use crate::mappings::Mappings;
 use crate::model::ecs::{Service, TaskDefinition};
-use crate::model::fields::{self, join};
+use crate::model::fields::join;
 use crate::model::k8s::{Map, Object, ObjectMeta, PodSpec, PodTemplate, TemplateMeta};
 use serde_json::json;
 
@@ -30,15 +30,12 @@ pub fn build(
     let tp = td.path.as_str();
     let svc = service.map(|s| (&s.value, s.path.as_str()));
 
-    // Nothing dropped silently: every field is checked against the ECS field lists.
+    // Nothing dropped silently: the importer checked every field against the ECS field lists.
     if let Some(s) = service {
-        findings.input = s.input.clone();
         s.findings.iter().cloned().for_each(|f| findings.add(f));
-        fields::check(&s.raw, fields::SERVICE, &s.path, findings);
     }
     findings.input = td.input.clone();
     td.findings.iter().cloned().for_each(|f| findings.add(f));
-    fields::check(&td.raw, fields::TASK_DEFINITION, tp, findings);
     if service.is_none() {
         findings.push(
             crate::diagnostics::Code::TaskDefinitionAlone,

@@ -1,0 +1,113 @@
+//! The batch benchmark: converts a synthetic inventory of N services × 3 environments into a
+//! repository and prints wall time, task definitions per second and peak memory, for N = 1,000,
+//! 5,000 and 20,000 (or the N given in ECS2EKS_BENCH_N, comma-separated). Goal: N = 5,000
+//! (15,000 task definitions) in under 3 s on 2 cores, under 500 MB.
+//!
+//! Each N runs in a child process so peak memory (VmHWM) is that run's own.
+
+#[path = "generate.rs"]
+mod generate;
+
+use std::time::Instant;
+
+fn main() {
+    if let Ok(n) = std::env::var("ECS2EKS_BENCH_CHILD") {
+        return child(n.parse().unwrap());
+    }
+    let ns = std::env::var("ECS2EKS_BENCH_N").unwrap_or_else(|_| "1000,5000,20000".into());
+    println!(
+        "| N services | task definitions | generate | convert + write | task definitions/s | peak memory |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for n in ns.split(',').filter(|s| !s.trim().is_empty()) {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .env("ECS2EKS_BENCH_CHILD", n.trim())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+}
+
+fn child(n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("snapshot");
+    let t0 = Instant::now();
+    generate::write(&input, n);
+    let generated = t0.elapsed();
+    let inventory =
+        ecs2eks::inventory::Inventory::parse("inventory.yaml", &generate::inventory_yaml())
+            .unwrap();
+    let mappings = ecs2eks::mappings::Mappings::defaults();
+    let peak_before = peak_mib();
+    let t1 = Instant::now();
+    let files = ecs2eks::import::discover(&[input]).unwrap();
+    let inputs = ecs2eks::import::read_files(&files);
+    let t_read = t1.elapsed();
+    let conversion = ecs2eks::translate::translate(inputs, &mappings, Some(&inventory));
+    let t_translate = t1.elapsed();
+    let tree = ecs2eks::generate_repo(&conversion, &mappings, Some(&inventory));
+    let t_render = t1.elapsed();
+    if std::env::var_os("ECS2EKS_BENCH_PHASES").is_some() {
+        let t = Instant::now();
+        let mut scratch = ecs2eks::export::Tree::new();
+        ecs2eks::export::kustomize::render(
+            &conversion.workloads,
+            &["dev", "stg", "prod"],
+            true,
+            &mut scratch,
+        );
+        let k = t.elapsed();
+        ecs2eks::export::argocd::render(
+            &conversion.workloads,
+            &mappings,
+            Some(&inventory),
+            &mut scratch,
+        );
+        let a = t.elapsed();
+        let _ = ecs2eks::export::report::json(&conversion);
+        let j = t.elapsed();
+        let _ = ecs2eks::export::report::markdown(&conversion);
+        let m = t.elapsed();
+        eprintln!(
+            "kustomize {k:?} argocd {:?} report.json {:?} report.md {:?}",
+            a - k,
+            j - a,
+            m - j
+        );
+    }
+    ecs2eks::export::files::write(&dir.path().join("repo"), &tree).unwrap();
+    let took = t1.elapsed();
+    eprintln!(
+        "read {:?} translate {:?} render {:?} write {:?}",
+        t_read,
+        t_translate - t_read,
+        t_render - t_translate,
+        took - t_render
+    );
+    assert_eq!(conversion.workloads.len(), n * 3);
+    let tds = n * 3;
+    println!(
+        "| {n} | {tds} | {:.2} s | {:.2} s | {:.0} | {} MiB (generator: {} MiB) |",
+        generated.as_secs_f64(),
+        took.as_secs_f64(),
+        tds as f64 / took.as_secs_f64(),
+        peak_mib(),
+        peak_before
+    );
+}
+
+/// Peak resident memory of this process, from /proc (Linux).
+fn peak_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
