@@ -131,7 +131,7 @@ codes! {
     // 4xx: secrets (External Secrets Operator)
     SecretReference = "E2K400", Warning, "valueFrom must be a Secrets Manager ARN, an SSM parameter ARN or a parameter name; fix the reference, the variable was not created.";
     SecretOverridesEnv = "E2K401", Warning, "The name is both a plain variable and a secret; the secret was kept. Remove one of them.";
-    CrossAccountSecret = "E2K402", Warning, "The store of another account assumes a role there: create it, trust ESO's role, and attach iam/external-secrets-<account>.tf.";
+    CrossAccountSecret = "E2K402", Warning, "The store of another account assumes a role there: create it, trust ESO's role, and attach iam/<account>/external-secrets.tf.";
     PlaintextSecret = "E2K403", Warning, "Move the value into Secrets Manager or SSM (SecureString) and reference it from `secrets`; it is in Git as plain text now.";
     PlaintextRedacted = "E2K404", Warning, "The value was left out of the manifest: create the named Secret (or an ExternalSecret) with this key before the pod starts.";
     SecretVersion = "E2K405", Info, "ESO takes one version per reference: the version id was used (it names the same version as the stage).";
@@ -139,9 +139,21 @@ codes! {
     SecretKeyRenamed = "E2K407", Info, "Secret keys allow only alphanumerics, `-`, `_` and `.`, once per Secret; the env var name is kept, its key differs.";
     StoreConflict = "E2K408", Warning, "Two apps render the same store name with different settings; make the storeName template tell them apart.";
     SecretPlaceholder = "E2K409", Warning, "The reference holds an unrendered template placeholder; render the template (ecspresso, CloudFormation…) first.";
-    ExternalSecrets = "E2K410", Info, "Secrets are synced by External Secrets Operator: install it, and give its role the policy in iam/external-secrets-<account>.tf.";
+    ExternalSecrets = "E2K410", Info, "Secrets are synced by External Secrets Operator: install it, and give its role the policy in iam/<account>/external-secrets.tf.";
     PullSecret = "E2K411", Info, "The registry credentials are synced into a dockerconfigjson Secret; the secret must hold `username` and `password` keys.";
     StoreRegionUnknown = "E2K412", Warning, "No ARN of the task or service names its region, and a bare parameter name is read in the task's region: set the store's `region` by hand.";
+    // 45x: IAM (task roles, IRSA, Pod Identity)
+    TaskRoleNotInInputs = "E2K450", Warning, "Add `aws iam get-account-authorization-details` output to the inputs so the role's permissions are written into iam/.";
+    TaskRolePermissionsUnknown = "E2K451", Warning, "get-role output has the trust policy only; add get-account-authorization-details output to carry the inline and managed policies.";
+    PodIdentityOnFargate = "E2K452", Error, "EKS Pod Identity is not available to Fargate pods: choose new-role or extend-task-role (IRSA) for this app in iam.strategies.";
+    RiskyWildcard = "E2K453", Warning, "The role allows every action on every resource; scope it down before the migration carries it over.";
+    RiskyPassRole = "E2K454", Warning, "iam:PassRole on every resource lets the pod hand any role to AWS services; name the roles it needs in Resource.";
+    RiskyAdministratorAccess = "E2K455", Warning, "AdministratorAccess gives the pods full control of the account; attach a policy with the permissions they need.";
+    RoleShared = "E2K456", Info, "One IAM role trusts the ServiceAccount of each workload; put {{service}} or {{environment}} in iam.roleName for separate roles.";
+    ClusterUnset = "E2K457", Info, "Set iam.cluster (or iam.clusters.<environment>) in the mappings, or pass the variable to terraform plan.";
+    TrustPolicyTooLarge = "E2K458", Warning, "Split the role (put {{service}} or {{environment}} in iam.roleName) or ask AWS to raise the trust policy length quota (up to 4,096).";
+    PodIdentityOtherAccount = "E2K459", Warning, "Create the role in the cluster's account, or use IRSA (new-role) for this app; Pod Identity can also chain to a target role in another account.";
+    TaskRoleIsExecutionRole = "E2K460", Info, "Give the pods a role of their own without the execution permissions (ECR pull, CloudWatch Logs, secrets), which are the node's and ESO's on EKS.";
 }
 
 impl fmt::Display for Code {

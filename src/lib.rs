@@ -45,6 +45,7 @@ pub fn generate_repo(
     // Shared secret stores first: argocd lists their Application too.
     export::secret_stores::render(conversion, mappings, inventory, &mut tree);
     export::argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
+    export::terraform::render(&conversion.iam, &mut tree);
     export::eso_iam::render(conversion, &mut tree);
     tree.insert(
         "migration-report.json".into(),

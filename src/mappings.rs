@@ -21,6 +21,8 @@ pub struct Mappings {
     #[serde(default)]
     pub services: Services,
     #[serde(default)]
+    pub iam: Iam,
+    #[serde(default)]
     pub external_secrets: ExternalSecrets,
 }
 
@@ -88,6 +90,84 @@ impl Default for ExternalSecrets {
             kms_keys: Vec::new(),
         }
     }
+}
+
+/// How task roles reach the pods (see docs/iam.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Iam {
+    /// The strategy of every workload not in `strategies`.
+    pub strategy: IamStrategy,
+    /// Per-app strategy (the app is the Kubernetes name of the service).
+    pub strategies: BTreeMap<String, IamStrategy>,
+    /// Name template of the IAM roles made for EKS (`new-role`, `pod-identity`). Workloads whose
+    /// names render the same share one role.
+    pub role_name: String,
+    /// The cluster of every environment not in `clusters`.
+    pub cluster: Cluster,
+    /// Per-environment cluster.
+    pub clusters: BTreeMap<String, Cluster>,
+}
+
+impl Default for Iam {
+    fn default() -> Self {
+        Iam {
+            strategy: IamStrategy::NewRole,
+            strategies: BTreeMap::new(),
+            role_name: "{{role}}-eks".to_string(),
+            cluster: Cluster::default(),
+            clusters: BTreeMap::new(),
+        }
+    }
+}
+
+impl Iam {
+    pub fn strategy_of(&self, app: &str) -> IamStrategy {
+        self.strategies.get(app).copied().unwrap_or(self.strategy)
+    }
+
+    /// The cluster of an environment: its own keys, else the shared ones.
+    pub fn cluster_of(&self, environment: &str) -> Cluster {
+        let own = self.clusters.get(environment).cloned().unwrap_or_default();
+        Cluster {
+            account: own.account.or_else(|| self.cluster.account.clone()),
+            oidc_issuer: own.oidc_issuer.or_else(|| self.cluster.oidc_issuer.clone()),
+            name: own.name.or_else(|| self.cluster.name.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IamStrategy {
+    /// A new role per task role, trusting the cluster's OIDC provider (IRSA).
+    NewRole,
+    /// The task role itself, with an OIDC trust statement added next to ecs-tasks (IRSA).
+    ExtendTaskRole,
+    /// A new role trusting `pods.eks.amazonaws.com`, bound by a Pod Identity association.
+    PodIdentity,
+}
+
+impl IamStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IamStrategy::NewRole => "new-role",
+            IamStrategy::ExtendTaskRole => "extend-task-role",
+            IamStrategy::PodIdentity => "pod-identity",
+        }
+    }
+}
+
+/// What ecs2eks needs to know about an EKS cluster; unset values become Terraform variables.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Cluster {
+    /// The cluster's AWS account.
+    pub account: Option<String>,
+    /// The OIDC issuer URL (`https://` is optional).
+    pub oidc_issuer: Option<String>,
+    /// The EKS cluster name (for Pod Identity associations).
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -196,6 +276,22 @@ mod tests {
         let m = Mappings::load(Some(("m.yaml", "names:\n  namespace: \"{{service}}\"\n"))).unwrap();
         assert_eq!(m.names.namespace, "{{service}}");
         assert_eq!(m.names.service_account, "{{service}}");
+    }
+
+    #[test]
+    fn iam_strategy_per_app_and_cluster_per_environment() {
+        let m = Mappings::load(Some((
+            "m.yaml",
+            "iam:\n  strategies: {payments: pod-identity}\n  cluster: {name: shared}\n  clusters:\n    prod: {oidcIssuer: oidc.example/id/1}\n",
+        )))
+        .unwrap();
+        assert_eq!(m.iam.strategy_of("payments"), IamStrategy::PodIdentity);
+        assert_eq!(m.iam.strategy_of("web"), IamStrategy::NewRole);
+        let prod = m.iam.cluster_of("prod");
+        assert_eq!(prod.name.as_deref(), Some("shared"));
+        assert_eq!(prod.oidc_issuer.as_deref(), Some("oidc.example/id/1"));
+        assert!(m.iam.cluster_of("dev").oidc_issuer.is_none());
+        assert!(Mappings::load(Some(("m.yaml", "iam:\n  strategy: irsa\n"))).is_err());
     }
 
     #[test]

@@ -418,7 +418,7 @@ fn eso_policy_lists_exactly_the_referenced_arns() {
     assert!(c.secret_access[1].assume_roles.is_empty());
     assert!(c.secret_access[1].kms_keys.is_empty());
     let tree = render(&c, &mappings);
-    let tf = &tree["iam/external-secrets-333333333333.tf"];
+    let tf = &tree["iam/shop-prod/external-secrets.tf"];
     assert!(tf.contains("\"secretsmanager:GetSecretValue\""));
     assert!(tf.contains("\"kms:Decrypt\""));
     // The splunk token is the log agent's, not ESO's.

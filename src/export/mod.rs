@@ -11,6 +11,7 @@ pub mod kustomize;
 pub mod report;
 pub mod secret_stores;
 pub mod stream;
+pub mod terraform;
 pub mod yaml;
 
 use std::collections::BTreeMap;

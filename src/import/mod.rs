@@ -3,12 +3,14 @@
 //! Adding an input shape is one new module and one row in `SHAPES`. Importers never build
 //! Kubernetes objects; they return the ECS model and the errors of the inputs they could not read.
 
+mod iam;
 mod services;
 mod task_definitions;
 
 use crate::diagnostics::Finding;
 use crate::error::InputError;
 use crate::model::ecs::{Service, TaskDefinition};
+use crate::model::iam::{ManagedPolicy, Role};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -34,6 +36,10 @@ pub struct Inputs {
     pub services: Vec<Sourced<Service>>,
     /// `failures` entries of describe-services output.
     pub service_failures: Vec<Sourced<Value>>,
+    /// IAM roles (get-account-authorization-details, get-role).
+    pub roles: Vec<Sourced<Role>>,
+    /// Managed policies with their versions (get-account-authorization-details).
+    pub managed_policies: Vec<Sourced<ManagedPolicy>>,
     pub errors: Vec<InputError>,
 }
 
@@ -71,6 +77,16 @@ const SHAPES: &[Shape] = &[
         name: "aws ecs create-service --cli-input-json",
         recognise: services::is_create_input,
         read: services::read_create_input,
+    },
+    Shape {
+        name: "aws iam get-account-authorization-details",
+        recognise: iam::is_authorization_details,
+        read: iam::read_authorization_details,
+    },
+    Shape {
+        name: "aws iam get-role",
+        recognise: iam::is_get_role,
+        read: iam::read_get_role,
     },
 ];
 

@@ -405,6 +405,19 @@ pub struct Service {
     pub load_balancers: Vec<ServiceLoadBalancer>,
     #[serde(default, deserialize_with = "nullable")]
     pub placement_strategy: Vec<PlacementStrategy>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityProviderStrategyItem {
+    #[serde(default)]
+    pub capacity_provider: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub weight: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub base: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

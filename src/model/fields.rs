@@ -51,7 +51,9 @@ pub const TASK_DEFINITION: &[Field] = &[
     ),
     f(
         "taskRoleArn",
-        Mapped("ServiceAccount of the pod (IRSA annotation)"),
+        Mapped(
+            "ServiceAccount of the pod (IRSA annotation or Pod Identity association); the role as Terraform in iam/",
+        ),
     ),
     f("executionRoleArn", Mapped("not given to pods; E2K151")),
     f(

@@ -2,5 +2,6 @@
 
 pub mod ecs;
 pub mod fields;
+pub mod iam;
 pub mod k8s;
 pub mod secret_access;

@@ -11,6 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecretAccess {
     pub account: String,
+    /// The account's folder under `iam/` (its inventory name, or its id), shared with the task
+    /// roles' Terraform: one Terraform root per account.
+    pub directory: String,
     /// Secrets Manager secret ARNs (`secretsmanager:GetSecretValue`). A secret known only by name
     /// ends in `-??????`, the random suffix Secrets Manager adds.
     pub secrets: BTreeSet<String>,

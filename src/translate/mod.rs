@@ -6,6 +6,7 @@
 mod containers;
 pub mod cron;
 mod dependencies;
+pub mod iam;
 mod logging;
 pub mod names;
 mod network;
@@ -32,6 +33,8 @@ use crate::model::secret_access::{self, SecretAccess, SecretRead};
 pub struct Conversion {
     pub workloads: Vec<Workload>,
     pub errors: Vec<InputError>,
+    /// The IAM roles the pods get, for `export::terraform`.
+    pub iam: iam::IamPlan,
     /// ClusterSecretStores, shared by the apps of an environment (cluster): written once, apart
     /// from every app's overlay. Sorted by environment, then name.
     pub secret_stores: Vec<SharedStore>,
@@ -65,6 +68,8 @@ pub struct Workload {
     pub findings: Vec<Finding>,
     /// The secrets and parameters its pods read through External Secrets Operator.
     pub secret_reads: Vec<SecretRead>,
+    /// The IAM role its pods get (None: no task role, or not converted).
+    pub role: Option<iam::RoleBinding>,
 }
 
 impl Workload {
@@ -214,6 +219,7 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
         let cur = &mut rest[0];
         if prev.app == cur.app && prev.environment == cur.environment && !prev.failed() {
             cur.objects.clear();
+            cur.role = None;
             cur.findings.push(Finding::new(
                 Code::DuplicateWorkload,
                 "",
@@ -226,16 +232,29 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
             ));
         }
     }
+    let iam = iam::plan(&mut workloads, &inputs);
     let secret_stores = secrets::share(&mut workloads);
     let reads = workloads.iter().filter(|w| !w.failed()).flat_map(|w| {
         w.secret_reads
             .iter()
             .map(move |r| (r, format!("{} ({})", w.app, w.environment)))
     });
-    let secret_access = secret_access::group(reads, &mappings.external_secrets.kms_keys);
+    let mut secret_access = secret_access::group(reads, &mappings.external_secrets.kms_keys);
+    for a in &mut secret_access {
+        let name = inventory
+            .and_then(|i| i.account(&a.account))
+            .and_then(|acc| acc.name.as_deref())
+            .unwrap_or(if a.account.is_empty() {
+                "unknown"
+            } else {
+                &a.account
+            });
+        a.directory = iam::account_directory(name);
+    }
     Conversion {
         workloads,
         errors,
+        iam,
         secret_stores,
         secret_access,
     }
@@ -354,6 +373,7 @@ fn missing_task_definition(
         objects: Vec::new(),
         findings: vec![Finding::new(Code::TaskDefinitionNotFound, field, message)],
         secret_reads: Vec::new(),
+        role: None,
     }
 }
 
@@ -437,9 +457,11 @@ fn convert_one(
         objects: Vec::new(),
         findings: Vec::new(),
         secret_reads: secrets::reads(&td.value, &id.account, &id.region),
+        role: None,
     };
     match workload::build(td, service, inputs, mappings, &ctx, &mut findings) {
-        Ok((namespace, mut objects)) => {
+        Ok((namespace, mut objects, role)) => {
+            workload.role = role;
             objects.sort_by(|a, b| {
                 (a.kind_rank(), &a.metadata.name).cmp(&(b.kind_rank(), &b.metadata.name))
             });

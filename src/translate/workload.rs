@@ -3,8 +3,8 @@
 
 use super::names::{self, NameContext};
 use super::{
-    containers, dependencies, logging, network, placement, probes, resources, rollout, secrets,
-    volumes,
+    containers, dependencies, iam, logging, network, placement, probes, resources, rollout,
+    secrets, volumes,
 };
 use crate::diagnostics::Findings;
 use crate::import::{Inputs, Sourced};
@@ -14,16 +14,16 @@ use crate::model::fields::join;
 use crate::model::k8s::{Map, Object, ObjectMeta, PodSpec, PodTemplate, TemplateMeta};
 use serde_json::json;
 
-/// `(namespace, objects)` of one workload, or the message of a name template that failed.
+/// `(namespace, objects, the IAM role its pods get)` of one workload, or the message of a name template that failed.
 pub fn build(
     td: &Sourced<TaskDefinition>,
     service: Option<&Sourced<Service>>,
     // Everything read, for what other inputs say about this workload (roles, load balancers…).
-    _inputs: &Inputs,
+    inputs: &Inputs,
     mappings: &Mappings,
     ctx: &NameContext<'_>,
     findings: &mut Findings,
-) -> Result<(String, Vec<Object>), String> {
+) -> Result<(String, Vec<Object>, Option<iam::RoleBinding>), String> {
     let namespace = names::render(&mappings.names.namespace, ctx)?;
     let service_account = names::render(&mappings.names.service_account, ctx)?;
     let t = &td.value;
@@ -155,22 +155,21 @@ pub fn build(
     ));
     findings.input = td.input.clone();
 
-    let mut sa = meta(&service_account);
-    let role = t.task_role_arn.as_deref().filter(|r| !r.is_empty());
-    if let Some(role) = role {
-        sa.annotations
-            .insert("eks.amazonaws.com/role-arn".into(), role.to_string());
-    }
-    let sa_body = if role.is_some() {
-        json!({})
-    } else {
-        json!({ "automountServiceAccountToken": false })
+    let iam_ctx = iam::IamContext {
+        td,
+        service,
+        inputs,
+        mappings,
+        names: ctx,
+        namespace: &namespace,
+        service_account: &service_account,
     };
-    objects.push(Object::new("v1", "ServiceAccount", sa, sa_body));
+    let (sa, role) = iam::service_account(&iam_ctx, meta(&service_account), findings);
+    objects.push(sa);
     let ns_meta = ObjectMeta {
         namespace: None,
         ..meta(&namespace)
     };
     objects.push(Object::new("v1", "Namespace", ns_meta, json!({})));
-    Ok((namespace, objects))
+    Ok((namespace, objects, role))
 }

@@ -1,0 +1,497 @@
+//! Terraform (HCL) for the IAM side: `iam/<account>/<role>.tf`, one file per role, and per
+//! account folder a `versions.tf` and the `variables.tf` of the cluster values the mappings left
+//! unset. One folder per account, because a Terraform root plans against one account.
+//!
+//! Policy documents are written with `jsonencode()` of HCL objects, in the source's key order, so
+//! that a diff against the task role's JSON reads line by line. Output is laid out as
+//! `terraform fmt` would (aligned `=`), so a `terraform fmt` leaves it unchanged.
+
+use super::Tree;
+use crate::translate::iam::{IamPlan, IamRole, Text, TrustStatement, ident};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Writes the plan's roles into `tree` under `iam/`.
+pub fn render(plan: &IamPlan, tree: &mut Tree) {
+    let mut folders: BTreeMap<&str, Vec<&IamRole>> = BTreeMap::new();
+    for role in &plan.roles {
+        folders.entry(&role.directory).or_default().push(role);
+    }
+    for (dir, roles) in folders {
+        let mut variables: BTreeMap<String, String> = BTreeMap::new();
+        for role in &roles {
+            tree.insert(format!("iam/{dir}/{}.tf", role.name), role_file(role));
+            collect_variables(role, &mut variables);
+        }
+        tree.insert(format!("iam/{dir}/versions.tf"), VERSIONS.to_string());
+        if !variables.is_empty() {
+            let blocks: Vec<String> = variables
+                .iter()
+                .map(|(name, description)| {
+                    block(
+                        &format!("variable {}", quote(name)),
+                        vec![
+                            ("description".into(), Hcl::Str(escape(description))),
+                            ("type".into(), Hcl::Expr("string".into())),
+                        ],
+                    )
+                })
+                .collect();
+            tree.insert(format!("iam/{dir}/variables.tf"), blocks.join("\n"));
+        }
+    }
+}
+
+pub const VERSIONS: &str = r#"# Written by ecs2eks. Import blocks need Terraform 1.5; Pod Identity associations need
+# the AWS provider 5.32 or later.
+terraform {
+  required_version = ">= 1.5.0"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.32"
+    }
+  }
+}
+"#;
+
+/// An `aws_iam_policy` resource with `document` as its policy, for callers that make policies
+/// of their own (e.g. the read policy External Secrets Operator needs).
+pub fn iam_policy(resource: &str, name: &str, description: &str, document: &Value) -> String {
+    block(
+        &format!("resource \"aws_iam_policy\" {}", quote(resource)),
+        vec![
+            ("name".into(), Hcl::Str(escape(name))),
+            ("description".into(), Hcl::Str(escape(description))),
+            (
+                "policy".into(),
+                Hcl::call("jsonencode", from_json(document)),
+            ),
+        ],
+    )
+}
+
+fn collect_variables(role: &IamRole, out: &mut BTreeMap<String, String>) {
+    let mut add = |t: &Text| {
+        if let Text::Var { name, description } = t {
+            out.insert(name.clone(), description.clone());
+        }
+    };
+    for st in &role.trust {
+        if let TrustStatement::Oidc { issuer, .. } = st {
+            add(issuer);
+        }
+    }
+    for a in &role.pod_identity {
+        add(&a.cluster_name);
+    }
+}
+
+fn role_file(role: &IamRole) -> String {
+    let r = &role.resource;
+    let role_ref = format!("aws_iam_role.{r}");
+    let mut out = header(role);
+    let mut blocks = Vec::new();
+    if role.adopt {
+        blocks.push(import(&role_ref, &role.name));
+    }
+    let mut attrs = vec![
+        ("name".to_string(), Hcl::Str(escape(&role.name))),
+        ("path".to_string(), Hcl::Str(escape(&role.path))),
+    ];
+    if let Some(d) = &role.description {
+        attrs.push(("description".into(), Hcl::Str(escape(d))));
+    }
+    if let Some(m) = role.max_session_duration {
+        attrs.push(("max_session_duration".into(), Hcl::Expr(m.to_string())));
+    }
+    if let Some(b) = &role.permissions_boundary {
+        attrs.push(("permissions_boundary".into(), Hcl::Str(escape(b))));
+    }
+    attrs.push((
+        "assume_role_policy".into(),
+        Hcl::call("jsonencode", trust_policy(role)),
+    ));
+    if !role.tags.is_empty() {
+        attrs.push((
+            "tags".into(),
+            Hcl::Object(
+                role.tags
+                    .iter()
+                    .map(|(k, v)| (key(k), Hcl::Str(escape(v))))
+                    .collect(),
+            ),
+        ));
+    }
+    blocks.push(block(
+        &format!("resource \"aws_iam_role\" {}", quote(r)),
+        attrs,
+    ));
+    if !role.permissions_known {
+        blocks.push(format!(
+            "# The permissions of {} were not in the inputs: add its policies here.\n",
+            role.source_arn
+        ));
+    }
+    for (name, doc) in &role.inline_policies {
+        let res = format!("{r}__{}", ident(name));
+        if role.adopt {
+            blocks.push(import(
+                &format!("aws_iam_role_policy.{res}"),
+                &format!("{}:{name}", role.name),
+            ));
+        }
+        blocks.push(block(
+            &format!("resource \"aws_iam_role_policy\" {}", quote(&res)),
+            vec![
+                ("name".into(), Hcl::Str(escape(name))),
+                ("role".into(), Hcl::Expr(format!("{role_ref}.id"))),
+                ("policy".into(), Hcl::call("jsonencode", from_json(doc))),
+            ],
+        ));
+    }
+    for arn in &role.managed_policies {
+        let short = arn.rsplit('/').next().unwrap_or(arn);
+        let res = format!("{r}__{}", ident(short));
+        if role.adopt {
+            blocks.push(import(
+                &format!("aws_iam_role_policy_attachment.{res}"),
+                &format!("{}/{arn}", role.name),
+            ));
+        }
+        blocks.push(block(
+            &format!(
+                "resource \"aws_iam_role_policy_attachment\" {}",
+                quote(&res)
+            ),
+            vec![
+                ("role".into(), Hcl::Expr(format!("{role_ref}.name"))),
+                ("policy_arn".into(), Hcl::Str(escape(arn))),
+            ],
+        ));
+    }
+    for a in &role.pod_identity {
+        let res = format!(
+            "{r}__{}__{}",
+            ident(&a.namespace),
+            ident(&a.service_account)
+        );
+        blocks.push(block(
+            &format!(
+                "resource \"aws_eks_pod_identity_association\" {}",
+                quote(&res)
+            ),
+            vec![
+                ("cluster_name".into(), text(&a.cluster_name)),
+                ("namespace".into(), Hcl::Str(escape(&a.namespace))),
+                (
+                    "service_account".into(),
+                    Hcl::Str(escape(&a.service_account)),
+                ),
+                ("role_arn".into(), Hcl::Expr(format!("{role_ref}.arn"))),
+            ],
+        ));
+    }
+    out.push_str(&blocks.join("\n"));
+    out
+}
+
+fn header(role: &IamRole) -> String {
+    let irsa = role
+        .trust
+        .iter()
+        .any(|t| matches!(t, TrustStatement::Oidc { .. }));
+    let how = match (role.adopt, irsa, !role.pod_identity.is_empty()) {
+        (true, _, _) => {
+            "the task role itself (extend-task-role): its trust policy gets the cluster's OIDC provider next to ecs-tasks.amazonaws.com; the import blocks adopt the existing role"
+        }
+        (false, true, true) => {
+            "a new role for IRSA (new-role) and EKS Pod Identity (pod-identity): it trusts the cluster's OIDC provider for exactly the ServiceAccounts below that use IRSA, and pods.eks.amazonaws.com with an association for the others"
+        }
+        (false, _, true) => {
+            "a new role for EKS Pod Identity (pod-identity): it trusts pods.eks.amazonaws.com, and an association binds each ServiceAccount below"
+        }
+        (false, _, false) => {
+            "a new role for IRSA (new-role): it trusts the cluster's OIDC provider for exactly the ServiceAccounts below"
+        }
+    };
+    let mut out = format!(
+        "# IAM role {}, written by ecs2eks from task role {}.\n# It is {how}.\n# Used by:\n",
+        role.name, role.source_arn
+    );
+    for u in &role.used_by {
+        out.push_str(&format!("#   {u}\n"));
+    }
+    out.push('\n');
+    out
+}
+
+fn import(to: &str, id: &str) -> String {
+    block(
+        "import",
+        vec![
+            ("to".into(), Hcl::Expr(to.to_string())),
+            ("id".into(), Hcl::Str(escape(id))),
+        ],
+    )
+}
+
+fn trust_policy(role: &IamRole) -> Hcl {
+    let mut statements = Vec::new();
+    for st in &role.trust {
+        statements.push(match st {
+            TrustStatement::Verbatim(v) => from_json(v),
+            TrustStatement::Oidc {
+                provider_account,
+                issuer,
+                subjects,
+            } => {
+                let issuer_t = template(issuer);
+                let sub = match subjects.as_slice() {
+                    [one] => Hcl::Str(escape(one)),
+                    many => Hcl::List(many.iter().map(|s| Hcl::Str(escape(s))).collect()),
+                };
+                Hcl::Object(vec![
+                    ("Effect".into(), Hcl::Str("Allow".into())),
+                    (
+                        "Principal".into(),
+                        Hcl::Object(vec![(
+                            "Federated".into(),
+                            Hcl::Str(format!(
+                                "arn:aws:iam::{}:oidc-provider/{issuer_t}",
+                                escape(provider_account)
+                            )),
+                        )]),
+                    ),
+                    (
+                        "Action".into(),
+                        Hcl::Str("sts:AssumeRoleWithWebIdentity".into()),
+                    ),
+                    (
+                        "Condition".into(),
+                        Hcl::Object(vec![(
+                            "StringEquals".into(),
+                            Hcl::Object(vec![
+                                (
+                                    format!("\"{issuer_t}:aud\""),
+                                    Hcl::Str("sts.amazonaws.com".into()),
+                                ),
+                                (format!("\"{issuer_t}:sub\""), sub),
+                            ]),
+                        )]),
+                    ),
+                ])
+            }
+            TrustStatement::PodIdentity => Hcl::Object(vec![
+                ("Effect".into(), Hcl::Str("Allow".into())),
+                (
+                    "Principal".into(),
+                    Hcl::Object(vec![(
+                        "Service".into(),
+                        Hcl::Str("pods.eks.amazonaws.com".into()),
+                    )]),
+                ),
+                (
+                    "Action".into(),
+                    Hcl::List(vec![
+                        Hcl::Str("sts:AssumeRole".into()),
+                        Hcl::Str("sts:TagSession".into()),
+                    ]),
+                ),
+            ]),
+        });
+    }
+    Hcl::Object(vec![
+        ("Version".into(), Hcl::Str("2012-10-17".into())),
+        ("Statement".into(), Hcl::List(statements)),
+    ])
+}
+
+/// An HCL expression, enough for attributes and `jsonencode()` arguments.
+#[derive(Debug, Clone)]
+enum Hcl {
+    /// A quoted template; the content is already escaped.
+    Str(String),
+    /// A bare expression: `var.x`, `aws_iam_role.x.arn`, a number.
+    Expr(String),
+    List(Vec<Hcl>),
+    /// Keys are already in their HCL form (identifier or quoted template).
+    Object(Vec<(String, Hcl)>),
+    Call(&'static str, Box<Hcl>),
+}
+
+impl Hcl {
+    fn call(f: &'static str, arg: Hcl) -> Hcl {
+        Hcl::Call(f, Box::new(arg))
+    }
+
+    fn render(&self, indent: usize) -> String {
+        let pad = "  ".repeat(indent);
+        match self {
+            Hcl::Str(s) => format!("\"{s}\""),
+            Hcl::Expr(e) => e.clone(),
+            Hcl::List(items) if items.is_empty() => "[]".into(),
+            Hcl::List(items) if items.len() == 1 && items[0].is_scalar() => {
+                format!("[{}]", items[0].render(indent))
+            }
+            Hcl::List(items) => {
+                let mut out = "[\n".to_string();
+                for item in items {
+                    out.push_str(&format!("{pad}  {},\n", item.render(indent + 1)));
+                }
+                out.push_str(&format!("{pad}]"));
+                out
+            }
+            Hcl::Object(entries) if entries.is_empty() => "{}".into(),
+            Hcl::Object(entries) => format!("{{\n{}{pad}}}", body(entries, indent + 1)),
+            Hcl::Call(f, arg) => format!("{f}({})", arg.render(indent)),
+        }
+    }
+
+    fn is_scalar(&self) -> bool {
+        matches!(self, Hcl::Str(_) | Hcl::Expr(_))
+    }
+}
+
+/// The lines of an object or block body, `=` aligned as `terraform fmt` (hclwrite) does: over
+/// each run of single-line attributes; a multi-line one keeps one space and ends the run.
+fn body(entries: &[(String, Hcl)], indent: usize) -> String {
+    let pad = "  ".repeat(indent);
+    let rendered: Vec<(&str, String)> = entries
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.render(indent)))
+        .collect();
+    let mut out = String::new();
+    let mut start = 0;
+    while start < rendered.len() {
+        let mut end = start;
+        while end < rendered.len() && !rendered[end].1.contains('\n') {
+            end += 1;
+        }
+        let width = rendered[start..end]
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (k, v) in &rendered[start..end] {
+            let gap = " ".repeat(width - k.chars().count());
+            out.push_str(&format!("{pad}{k}{gap} = {v}\n"));
+        }
+        if let Some((k, v)) = rendered.get(end) {
+            out.push_str(&format!("{pad}{k} = {v}\n"));
+        }
+        start = end + 1;
+    }
+    out
+}
+
+fn block(header: &str, attrs: Vec<(String, Hcl)>) -> String {
+    format!("{header} {{\n{}}}\n", body(&attrs, 1))
+}
+
+/// A JSON value as HCL, every string escaped so that `${…}` policy variables stay literal.
+fn from_json(v: &Value) -> Hcl {
+    match v {
+        Value::String(s) => Hcl::Str(escape(s)),
+        Value::Number(n) => Hcl::Expr(n.to_string()),
+        Value::Bool(b) => Hcl::Expr(b.to_string()),
+        Value::Null => Hcl::Expr("null".into()),
+        Value::Array(a) => Hcl::List(a.iter().map(from_json).collect()),
+        Value::Object(o) => Hcl::Object(o.iter().map(|(k, v)| (key(k), from_json(v))).collect()),
+    }
+}
+
+/// An object key: a bare identifier when it is one, else a quoted string.
+fn key(k: &str) -> String {
+    let is_ident = k
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !matches!(k, "true" | "false" | "null" | "for" | "in" | "if");
+    if is_ident { k.to_string() } else { quote(k) }
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", escape(s))
+}
+
+/// Escapes text for an HCL quoted template.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A Terraform string as template content: escaped literal, or `${var.name}`.
+fn template(t: &Text) -> String {
+    match t {
+        Text::Literal(s) => escape(s),
+        Text::Var { name, .. } => format!("${{var.{name}}}"),
+    }
+}
+
+fn text(t: &Text) -> Hcl {
+    match t {
+        Text::Literal(s) => Hcl::Str(escape(s)),
+        Text::Var { name, .. } => Hcl::Expr(format!("var.{name}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn policy_variables_stay_literal_and_keys_are_quoted_when_needed() {
+        let doc = json!({"Statement": [{"Resource": "arn:aws:s3:::b/${aws:username}/*",
+            "Condition": {"StringLike": {"s3:prefix": ["a\"b"]}}}]});
+        let out = iam_policy("p", "p", "d", &doc);
+        assert!(
+            out.contains(r#""arn:aws:s3:::b/$${aws:username}/*""#),
+            "{out}"
+        );
+        assert!(out.contains(r#""s3:prefix" = ["a\"b"]"#), "{out}");
+        let body: hcl::Body = hcl::from_str(&out).unwrap();
+        let policy = body.blocks().next().unwrap();
+        assert_eq!(policy.identifier(), "resource");
+    }
+
+    #[test]
+    fn equals_signs_are_aligned_like_terraform_fmt() {
+        let one = |v: &str| Hcl::Expr(v.into());
+        let out = block(
+            "x",
+            vec![
+                ("a".into(), one("1")),
+                ("bb".into(), one("2")),
+                (
+                    "long_name".into(),
+                    Hcl::Object(vec![("k".into(), one("3"))]),
+                ),
+                ("c".into(), one("4")),
+                ("dddd".into(), one("5")),
+            ],
+        );
+        assert_eq!(
+            out,
+            "x {\n  a  = 1\n  bb = 2\n  long_name = {\n    k = 3\n  }\n  c    = 4\n  dddd = 5\n}\n"
+        );
+    }
+}

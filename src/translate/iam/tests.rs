@@ -1,0 +1,398 @@
+use super::*;
+use crate::import::{Inputs, read_bytes};
+use crate::inventory::Inventory;
+use crate::translate::{Conversion, translate};
+
+const INVENTORY: &str = "accounts:\n  - {id: \"111111111111\", name: shop-dev, environment: dev}\n  - {id: \"222222222222\", name: shop-stg, environment: stg}\n";
+
+fn task(family: &str, account: &str, role: Option<&str>, compat: &str) -> String {
+    let role = role
+        .map(|r| format!(r#""taskRoleArn": "arn:aws:iam::{account}:role{r}","#))
+        .unwrap_or_default();
+    format!(
+        r#"{{"taskDefinition": {{"family": "{family}", {role}
+            "taskDefinitionArn": "arn:aws:ecs:eu-west-1:{account}:task-definition/{family}:1",
+            "executionRoleArn": "arn:aws:iam::{account}:role/ecsTaskExecutionRole",
+            "requiresCompatibilities": ["{compat}"],
+            "containerDefinitions": [{{"name": "app", "image": "nginx"}}]}}}}"#
+    )
+}
+
+fn role_details(policies: &str) -> String {
+    format!(
+        r#"{{"RoleDetailList": [{{
+            "RoleName": "app", "Path": "/", "Arn": "arn:aws:iam::111111111111:role/app",
+            "Description": "the app",
+            "AssumeRolePolicyDocument": {{"Version": "2012-10-17", "Statement": [
+                {{"Effect": "Allow", "Principal": {{"Service": "ecs-tasks.amazonaws.com"}}, "Action": "sts:AssumeRole"}}]}},
+            {policies}
+            "Tags": [{{"Key": "team", "Value": "a"}}]
+        }}], "Policies": [{{
+            "PolicyName": "custom", "Arn": "arn:aws:iam::111111111111:policy/custom", "DefaultVersionId": "v2",
+            "PolicyVersionList": [
+                {{"VersionId": "v2", "IsDefaultVersion": true, "Document": {{"Statement": [{{"Effect": "Allow", "Action": "*", "Resource": "*"}}]}}}},
+                {{"VersionId": "v1", "IsDefaultVersion": false, "Document": {{"Statement": [{{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}}]}}}}
+            ]}}]}}"#
+    )
+}
+
+const SAFE: &str = r#""RolePolicyList": [{"PolicyName": "s3", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}],
+    "AttachedManagedPolicies": [{"PolicyName": "ro", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}],"#;
+
+fn run(files: &[(&str, String)], mappings: &str) -> Conversion {
+    let mut inputs = Inputs::default();
+    for (name, text) in files {
+        read_bytes(name, text.as_bytes(), &mut inputs);
+    }
+    assert!(inputs.errors.is_empty(), "{:?}", inputs.errors);
+    let m = Mappings::load(Some(("m.yaml", mappings))).unwrap();
+    let inv = Inventory::parse("inv.yaml", INVENTORY).unwrap();
+    translate(inputs, &m, Some(&inv))
+}
+
+fn sa<'a>(c: &'a Conversion, app: &str) -> &'a Object {
+    let w = c.workloads.iter().find(|w| w.app == app).unwrap();
+    w.objects
+        .iter()
+        .find(|o| o.kind == "ServiceAccount")
+        .unwrap()
+}
+
+fn codes(c: &Conversion, app: &str) -> Vec<&'static str> {
+    let w = c.workloads.iter().find(|w| w.app == app).unwrap();
+    w.findings
+        .iter()
+        .map(|f| f.code.as_str())
+        .filter(|c| ("E2K450"..="E2K499").contains(c))
+        .collect()
+}
+
+#[test]
+fn new_role_annotates_the_service_account_and_trusts_exactly_it() {
+    let c = run(
+        &[
+            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
+            ("iam.json", role_details(SAFE)),
+        ],
+        "iam:\n  cluster: {oidcIssuer: \"https://oidc.eks.eu-west-1.amazonaws.com/id/ABC/\"}\n",
+    );
+    let sa = sa(&c, "web");
+    assert_eq!(
+        sa.metadata.annotations[ROLE_ARN_ANNOTATION],
+        "arn:aws:iam::111111111111:role/app-eks"
+    );
+    assert!(sa.body.get("automountServiceAccountToken").is_none());
+    assert_eq!(c.iam.roles.len(), 1);
+    let role = &c.iam.roles[0];
+    assert_eq!(
+        (role.directory.as_str(), role.name.as_str()),
+        ("shop-dev", "app-eks")
+    );
+    assert!(!role.adopt);
+    assert_eq!(
+        role.trust,
+        vec![TrustStatement::Oidc {
+            provider_account: "111111111111".into(),
+            issuer: Text::Literal("oidc.eks.eu-west-1.amazonaws.com/id/ABC".into()),
+            subjects: vec!["system:serviceaccount:web-dev:web".into()],
+        }]
+    );
+    assert_eq!(role.inline_policies.len(), 1);
+    assert_eq!(
+        role.managed_policies,
+        vec!["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    );
+    assert_eq!(role.tags["team"], "a");
+    assert!(codes(&c, "web").is_empty(), "{:?}", codes(&c, "web"));
+}
+
+#[test]
+fn no_task_role_means_no_token_and_no_role() {
+    let c = run(&[("td.json", task("web", "111111111111", None, "EC2"))], "");
+    let sa = sa(&c, "web");
+    assert!(sa.metadata.annotations.is_empty());
+    assert_eq!(sa.body["automountServiceAccountToken"], false);
+    assert!(c.iam.roles.is_empty());
+    // The execution role is still reported once, by placement.
+    let w = &c.workloads[0];
+    assert_eq!(
+        w.findings
+            .iter()
+            .filter(|f| f.code == Code::ExecutionRole)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_missing_task_role_still_annotates_and_warns() {
+    let c = run(
+        &[(
+            "td.json",
+            task("web", "111111111111", Some("/team/app"), "EC2"),
+        )],
+        "",
+    );
+    assert_eq!(
+        sa(&c, "web").metadata.annotations[ROLE_ARN_ANNOTATION],
+        "arn:aws:iam::111111111111:role/team/app-eks"
+    );
+    assert_eq!(codes(&c, "web"), vec!["E2K450", "E2K457"]);
+    let role = &c.iam.roles[0];
+    assert!(!role.permissions_known);
+    assert_eq!(role.path, "/team/");
+    assert!(matches!(
+        &role.trust[0],
+        TrustStatement::Oidc { issuer: Text::Var { name, .. }, .. } if name == "oidc_issuer_dev"
+    ));
+}
+
+#[test]
+fn extend_task_role_keeps_the_trust_and_adds_oidc() {
+    let c = run(
+        &[
+            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
+            ("iam.json", role_details(SAFE)),
+        ],
+        "iam:\n  strategy: extend-task-role\n",
+    );
+    assert_eq!(
+        sa(&c, "web").metadata.annotations[ROLE_ARN_ANNOTATION],
+        "arn:aws:iam::111111111111:role/app"
+    );
+    let role = &c.iam.roles[0];
+    assert!(role.adopt);
+    assert_eq!(role.name, "app");
+    assert_eq!(role.description.as_deref(), Some("the app"));
+    assert_eq!(role.trust.len(), 2);
+    assert!(
+        matches!(&role.trust[0], TrustStatement::Verbatim(v) if v["Principal"]["Service"] == "ecs-tasks.amazonaws.com")
+    );
+    assert!(matches!(&role.trust[1], TrustStatement::Oidc { .. }));
+}
+
+#[test]
+fn extend_task_role_without_its_trust_policy_writes_nothing() {
+    let c = run(
+        &[("td.json", task("web", "111111111111", Some("/app"), "EC2"))],
+        "iam:\n  strategy: extend-task-role\n",
+    );
+    assert!(c.iam.roles.is_empty());
+    let w = &c.workloads[0];
+    assert!(
+        w.findings
+            .iter()
+            .any(|f| f.message.contains("no Terraform was written"))
+    );
+}
+
+#[test]
+fn pod_identity_binds_without_annotation() {
+    let c = run(
+        &[
+            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
+            ("iam.json", role_details(SAFE)),
+        ],
+        "iam:\n  strategies: {web: pod-identity}\n  clusters: {dev: {name: shop-dev}}\n",
+    );
+    assert!(sa(&c, "web").metadata.annotations.is_empty());
+    let role = &c.iam.roles[0];
+    assert_eq!(role.trust, vec![TrustStatement::PodIdentity]);
+    assert_eq!(
+        role.pod_identity,
+        vec![PodIdentityAssociation {
+            cluster_name: Text::Literal("shop-dev".into()),
+            namespace: "web-dev".into(),
+            service_account: "web".into(),
+        }]
+    );
+    assert!(!codes(&c, "web").contains(&"E2K457"));
+}
+
+#[test]
+fn pod_identity_on_fargate_is_an_error() {
+    let c = run(
+        &[
+            (
+                "td.json",
+                task("web", "111111111111", Some("/app"), "FARGATE"),
+            ),
+            ("iam.json", role_details(SAFE)),
+        ],
+        "iam:\n  strategy: pod-identity\n",
+    );
+    assert_eq!(codes(&c, "web"), vec!["E2K452"]);
+    assert!(c.workloads[0].failed());
+    assert!(c.iam.roles.is_empty());
+}
+
+#[test]
+fn a_shared_role_trusts_each_service_account_or_splits_per_environment() {
+    let files = [
+        ("a.json", task("api", "111111111111", Some("/app"), "EC2")),
+        (
+            "b.json",
+            task("worker", "111111111111", Some("/app"), "EC2"),
+        ),
+        ("iam.json", role_details(SAFE)),
+    ];
+    let c = run(&files, "");
+    assert_eq!(c.iam.roles.len(), 1);
+    let TrustStatement::Oidc { subjects, .. } = &c.iam.roles[0].trust[0] else {
+        panic!("{:?}", c.iam.roles[0].trust);
+    };
+    assert_eq!(
+        subjects,
+        &[
+            "system:serviceaccount:api-dev:api",
+            "system:serviceaccount:worker-dev:worker"
+        ]
+    );
+    assert!(codes(&c, "api").contains(&"E2K456"));
+
+    let c = run(&files, "iam:\n  roleName: \"{{role}}-{{service}}\"\n");
+    let names: Vec<_> = c.iam.roles.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["app-api", "app-worker"]);
+    assert!(!codes(&c, "api").contains(&"E2K456"));
+}
+
+#[test]
+fn environments_in_other_accounts_get_a_role_in_their_own_folder() {
+    let c = run(
+        &[
+            ("a.json", task("api", "111111111111", Some("/app"), "EC2")),
+            ("b.json", task("api", "222222222222", Some("/app"), "EC2")),
+        ],
+        "",
+    );
+    // Two accounts: two folders, one role each.
+    let dirs: Vec<_> = c.iam.roles.iter().map(|r| r.directory.as_str()).collect();
+    assert_eq!(dirs, ["shop-dev", "shop-stg"]);
+}
+
+#[test]
+fn risky_permissions_are_findings_with_their_path() {
+    let policies = r#""RolePolicyList": [{"PolicyName": "p", "PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "*", "Resource": "*"},
+            {"Effect": "Allow", "Action": ["iam:Pass*"], "Resource": ["*"]},
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/x"}
+        ]}}],
+        "AttachedManagedPolicies": [
+            {"PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+            {"PolicyArn": "arn:aws:iam::111111111111:policy/custom"}
+        ],"#;
+    let c = run(
+        &[
+            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
+            ("iam.json", role_details(policies)),
+        ],
+        "",
+    );
+    let w = &c.workloads[0];
+    let risky: Vec<(&str, &str)> = w
+        .findings
+        .iter()
+        .filter(|f| ["E2K453", "E2K454", "E2K455"].contains(&f.code.as_str()))
+        .map(|f| (f.code.as_str(), f.field.as_str()))
+        .collect();
+    assert_eq!(
+        risky,
+        [
+            (
+                "E2K454",
+                "RoleDetailList[0].RolePolicyList[0].PolicyDocument.Statement[2]"
+            ),
+            ("E2K455", "RoleDetailList[0].AttachedManagedPolicies[0]"),
+            (
+                "E2K453",
+                "Policies[0].PolicyVersionList[0].Document.Statement[0]"
+            ),
+        ]
+    );
+    assert!(w.findings.iter().all(|f| !f.message.contains("v1")));
+    assert_eq!(
+        w.findings
+            .iter()
+            .find(|f| f.code == Code::RiskyWildcard)
+            .unwrap()
+            .input,
+        "iam.json"
+    );
+}
+
+#[test]
+fn role_arns_and_names() {
+    assert_eq!(
+        split_role("arn:aws:iam::1:role/a/b/name"),
+        ("1".into(), "/a/b/".into(), "name".into())
+    );
+    assert_eq!(
+        split_role("arn:aws:iam::1:role/name"),
+        ("1".into(), "/".into(), "name".into())
+    );
+    assert_eq!(split_role("name"), ("".into(), "/".into(), "name".into()));
+    assert_eq!(ident("orders-app.v2"), "orders_app_v2");
+    assert_eq!(ident("3x"), "r_3x");
+    assert!(glob("iam:Pass*", "iam:PassRole"));
+    assert!(glob("IAM:passrole", "iam:PassRole"));
+    assert!(!glob("iam:Get*", "iam:PassRole"));
+}
+
+#[test]
+fn a_trust_policy_over_the_quota_is_a_warning() {
+    let mut files = vec![("iam.json".to_string(), role_details(SAFE))];
+    for i in 0..30 {
+        files.push((
+            format!("td{i}.json"),
+            task(
+                &format!("service-number-{i}"),
+                "111111111111",
+                Some("/app"),
+                "EC2",
+            ),
+        ));
+    }
+    let files: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    let c = run(&files, "");
+    assert!(codes(&c, "service-number-0").contains(&"E2K458"));
+    let c = run(&files[..3], "");
+    assert!(!codes(&c, "service-number-0").contains(&"E2K458"));
+}
+
+#[test]
+fn pod_identity_role_outside_the_cluster_account_is_a_warning() {
+    let c = run(
+        &[("td.json", task("web", "111111111111", Some("/app"), "EC2"))],
+        "iam:\n  strategy: pod-identity\n  cluster: {account: \"999999999999\"}\n",
+    );
+    assert!(codes(&c, "web").contains(&"E2K459"));
+}
+
+#[test]
+fn a_task_role_that_is_the_execution_role_is_reported() {
+    let td = task("web", "111111111111", Some("/ecsTaskExecutionRole"), "EC2");
+    let c = run(&[("td.json", td)], "");
+    assert!(codes(&c, "web").contains(&"E2K460"));
+}
+
+#[test]
+fn get_role_output_completes_the_account_details() {
+    let get_role = r#"{"Role": {"RoleName": "app", "Arn": "arn:aws:iam::111111111111:role/app",
+        "Description": "from get-role", "MaxSessionDuration": 7200}}"#;
+    let details = role_details(SAFE).replace(r#""Description": "the app","#, "");
+    let c = run(
+        &[
+            ("a-get-role.json", get_role.to_string()),
+            ("b-details.json", details),
+            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
+        ],
+        "iam:\n  strategy: extend-task-role\n",
+    );
+    let role = &c.iam.roles[0];
+    assert!(role.permissions_known);
+    assert_eq!(role.inline_policies.len(), 1);
+    assert_eq!(role.description.as_deref(), Some("from get-role"));
+    assert_eq!(role.max_session_duration, Some(7200));
+    assert!(!codes(&c, "web").contains(&"E2K451"));
+}
