@@ -35,7 +35,10 @@ fn main() {
 }
 
 fn child(n: usize) {
-    let dir = tempfile::tempdir().unwrap();
+    // On tmpfs where there is one: the figures are then the tool's, not this machine's disk's
+    // (file creation on a busy ext4 costs more than the whole conversion).
+    let base = std::env::var("ECS2EKS_BENCH_DIR").unwrap_or_else(|_| if std::path::Path::new("/dev/shm").is_dir() { "/dev/shm".into() } else { std::env::temp_dir().display().to_string() });
+    let dir = tempfile::tempdir_in(base).unwrap();
     let input = dir.path().join("snapshot");
     let t0 = Instant::now();
     generate::write(&input, n);
@@ -49,10 +52,13 @@ fn child(n: usize) {
     let files = ecs2eks::import::discover(&[input]).unwrap();
     let inputs = ecs2eks::import::read_files(&files);
     let t_read = t1.elapsed();
+    let rss_read = rss_mib();
     let conversion = ecs2eks::translate::translate(inputs, &mappings, Some(&inventory));
     let t_translate = t1.elapsed();
+    let rss_translate = rss_mib();
     let tree = ecs2eks::generate_repo(&conversion, &mappings, Some(&inventory));
     let t_render = t1.elapsed();
+    let rss_render = rss_mib();
     if std::env::var_os("ECS2EKS_BENCH_PHASES").is_some() {
         let t = Instant::now();
         let mut scratch = ecs2eks::export::Tree::new();
@@ -83,23 +89,32 @@ fn child(n: usize) {
     }
     ecs2eks::export::files::write(&dir.path().join("repo"), &tree).unwrap();
     let took = t1.elapsed();
-    eprintln!(
-        "read {:?} translate {:?} render {:?} write {:?}",
-        t_read,
-        t_translate - t_read,
-        t_render - t_translate,
-        took - t_render
+    let phases = format!(
+        "read {:.2} s ({rss_read} MiB), translate {:.2} s ({rss_translate} MiB), render {:.2} s ({rss_render} MiB), write {:.2} s",
+        t_read.as_secs_f64(),
+        (t_translate - t_read).as_secs_f64(),
+        (t_render - t_translate).as_secs_f64(),
+        (took - t_render).as_secs_f64()
     );
     assert_eq!(conversion.workloads.len(), n * 3);
     let tds = n * 3;
+    let _ = (generated, peak_before);
     println!(
-        "| {n} | {tds} | {:.2} s | {:.2} s | {:.0} | {} MiB (generator: {} MiB) |",
-        generated.as_secs_f64(),
+        "| {n} | {tds} | {:.2} s | {:.0} | {} MiB | {phases} |",
         took.as_secs_f64(),
         tds as f64 / took.as_secs_f64(),
         peak_mib(),
-        peak_before
     );
+}
+
+/// Resident memory now, from /proc (Linux).
+fn rss_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
 }
 
 /// Peak resident memory of this process, from /proc (Linux).
