@@ -37,7 +37,13 @@ fn main() {
 fn child(n: usize) {
     // On tmpfs where there is one: the figures are then the tool's, not this machine's disk's
     // (file creation on a busy ext4 costs more than the whole conversion).
-    let base = std::env::var("ECS2EKS_BENCH_DIR").unwrap_or_else(|_| if std::path::Path::new("/dev/shm").is_dir() { "/dev/shm".into() } else { std::env::temp_dir().display().to_string() });
+    let base = std::env::var("ECS2EKS_BENCH_DIR").unwrap_or_else(|_| {
+        if std::path::Path::new("/dev/shm").is_dir() {
+            "/dev/shm".into()
+        } else {
+            std::env::temp_dir().display().to_string()
+        }
+    });
     let dir = tempfile::tempdir_in(base).unwrap();
     let input = dir.path().join("snapshot");
     let t0 = Instant::now();

@@ -310,7 +310,8 @@ impl Builder<'_, '_> {
         }
     }
 
-    /// The store of `key`, made on first use. Err: a name template failed.
+    /// The store of `key`, made on first use (a failing name template gives E2K160 and the
+    /// default name).
     fn store(&mut self, key: &StoreKey, at: &str, findings: &mut Findings) -> &mut Store {
         let ctx = self.ctx;
         let m = ctx.mappings;
