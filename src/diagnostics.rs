@@ -128,6 +128,20 @@ codes! {
     Ephemeral = "E2K310", Info, "The ephemeral storage size became an ephemeral-storage request on the main container.";
     RuntimePlatform = "E2K311", Info, "The operating system and CPU architecture became node selectors; the cluster needs matching nodes.";
     PropagateTags = "E2K312", Info, "Tag propagation to tasks has no Kubernetes equivalent; labels on the pod template play that role.";
+    // 4xx: secrets (External Secrets Operator)
+    SecretReference = "E2K400", Warning, "valueFrom must be a Secrets Manager ARN, an SSM parameter ARN or a parameter name; fix the reference, the variable was not created.";
+    SecretOverridesEnv = "E2K401", Warning, "The name is both a plain variable and a secret; the secret was kept. Remove one of them.";
+    CrossAccountSecret = "E2K402", Warning, "The store of another account assumes a role there: create it, trust ESO's role, and attach iam/<account>/external-secrets.tf.";
+    PlaintextSecret = "E2K403", Warning, "Move the value into Secrets Manager or SSM (SecureString) and reference it from `secrets`; it is in Git as plain text now.";
+    PlaintextRedacted = "E2K404", Warning, "The value was left out of the manifest: create the named Secret (or an ExternalSecret) with this key before the pod starts.";
+    SecretVersion = "E2K405", Info, "ESO takes one version per reference: the version id was used (it names the same version as the stage).";
+    SsmParameterName = "E2K406", Info, "A one-level parameter ARN does not say whether the name starts with `/`; the name without it was used. Check it.";
+    SecretKeyRenamed = "E2K407", Info, "Secret keys allow only alphanumerics, `-`, `_` and `.`, once per Secret; the env var name is kept, its key differs.";
+    StoreConflict = "E2K408", Warning, "Two apps render the same store name with different settings; make the storeName template tell them apart.";
+    SecretPlaceholder = "E2K409", Warning, "The reference holds an unrendered template placeholder; render the template (ecspresso, CloudFormation…) first.";
+    ExternalSecrets = "E2K410", Info, "Secrets are synced by External Secrets Operator: install it, and give its role the policy in iam/<account>/external-secrets.tf.";
+    PullSecret = "E2K411", Info, "The registry credentials are synced into a dockerconfigjson Secret; the secret must hold `username` and `password` keys.";
+    StoreRegionUnknown = "E2K412", Warning, "No ARN of the task or service names its region, and a bare parameter name is read in the task's region: set the store's `region` by hand.";
     // 45x: IAM (task roles, IRSA, Pod Identity)
     TaskRoleNotInInputs = "E2K450", Warning, "Add `aws iam get-account-authorization-details` output to the inputs so the role's permissions are written into iam/.";
     TaskRolePermissionsUnknown = "E2K451", Warning, "get-role output has the trust policy only; add get-account-authorization-details output to carry the inline and managed policies.";

@@ -27,7 +27,8 @@ pub fn convert(
     Ok(translate::translate(read, mappings, inventory))
 }
 
-/// The repository `convert --out` writes, in memory: `apps/`, `argocd/` and the reports.
+/// The repository `convert --out` writes, in memory: `apps/`, `platform/`, `argocd/`, `iam/`
+/// and the reports.
 pub fn generate_repo(
     conversion: &translate::Conversion,
     mappings: &mappings::Mappings,
@@ -41,8 +42,11 @@ pub fn generate_repo(
         mappings.argocd.sync_waves,
         &mut tree,
     );
+    // Shared secret stores first: argocd lists their Application too.
+    export::secret_stores::render(conversion, mappings, inventory, &mut tree);
     export::argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
     export::terraform::render(&conversion.iam, &mut tree);
+    export::eso_iam::render(conversion, &mut tree);
     tree.insert(
         "migration-report.json".into(),
         export::report::json(conversion),

@@ -24,6 +24,8 @@ pub struct Mappings {
     pub iam: Iam,
     #[serde(default)]
     pub load_balancing: LoadBalancing,
+    #[serde(default)]
+    pub external_secrets: ExternalSecrets,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -32,6 +34,64 @@ pub struct Services {
     /// ECS service name → app name, to merge services named differently per environment.
     #[serde(default)]
     pub rename: BTreeMap<String, String>,
+}
+
+/// How ECS secrets reach pods through External Secrets Operator (see docs/secrets.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct ExternalSecrets {
+    /// `ClusterSecretStore` (shared per environment, in platform/secret-stores) or `SecretStore`
+    /// (one per app namespace).
+    pub store_kind: StoreKind,
+    /// Name template of a store; sees provider, account, region, environment, app, namespace.
+    pub store_name: String,
+    /// Name template of an app's ExternalSecret (and its Secret); sees app, store, provider,
+    /// account, region, environment, and remote (empty for the app's own account and region).
+    pub external_secret_name: String,
+    /// ServiceAccount whose IRSA token the stores use (`auth.jwt.serviceAccountRef`); none: the
+    /// ESO controller's own credentials.
+    pub service_account: Option<StoreServiceAccount>,
+    /// Role template every store assumes (`provider.aws.role`); sees account, region.
+    pub role: Option<String>,
+    /// Role template the stores of another account than the workload's assume, when `role` is
+    /// not set.
+    pub cross_account_role: String,
+    pub refresh_interval: String,
+    /// Replace plaintext secrets found in `environment` by a reference to a Secret to create.
+    pub redact_plaintext: bool,
+    /// KMS key ARNs that encrypt the referenced secrets: ESO's policy gets kms:Decrypt on them.
+    pub kms_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum StoreKind {
+    ClusterSecretStore,
+    SecretStore,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreServiceAccount {
+    pub name: String,
+    /// Required for a ClusterSecretStore; ignored by a SecretStore (the app's namespace).
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+impl Default for ExternalSecrets {
+    fn default() -> Self {
+        ExternalSecrets {
+            store_kind: StoreKind::ClusterSecretStore,
+            store_name: "aws-{{provider}}-{{account}}-{{region}}".into(),
+            external_secret_name: "{{app}}-{{provider}}{{#if remote}}-{{remote}}{{/if}}".into(),
+            service_account: None,
+            role: None,
+            cross_account_role: "arn:aws:iam::{{account}}:role/external-secrets-reader".into(),
+            refresh_interval: "1h".into(),
+            redact_plaintext: false,
+            kms_keys: Vec::new(),
+        }
+    }
 }
 
 /// How task roles reach the pods (see docs/iam.md).

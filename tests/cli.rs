@@ -115,11 +115,19 @@ fn stdout_is_a_yaml_stream_of_valid_documents_with_namespaces() {
         .map(|d| serde_norway::from_str(d).unwrap())
         .collect();
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    // The shared ClusterSecretStore (cluster-scoped) comes first, once.
     assert_eq!(
         kinds,
-        ["Namespace", "ServiceAccount", "Service", "Deployment"]
+        [
+            "ClusterSecretStore",
+            "Namespace",
+            "ServiceAccount",
+            "ExternalSecret",
+            "Service",
+            "Deployment"
+        ]
     );
-    for d in &docs[1..] {
+    for d in &docs[2..] {
         assert_eq!(d["metadata"]["namespace"], "inventory-sync-worker-default");
     }
     assert!(!run.stdout.contains("hostPort"));

@@ -70,6 +70,15 @@ pub fn render(
             }
         }
     }
+    // Applications other exporters wrote before (platform/ apps such as the secret stores).
+    let others: Vec<Value> = tree
+        .keys()
+        .filter_map(|k| k.strip_prefix("argocd/"))
+        .filter(|f| !f.contains('/') && *f != "kustomization.yaml")
+        .map(|f| Value::String(f.to_string()))
+        .filter(|f| !files.contains(f))
+        .collect();
+    files.extend(others);
     if !files.is_empty() {
         let k = json!({
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -153,6 +162,34 @@ fn application(
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": metadata(name, mappings, Some(&w.app)),
+        "spec": spec,
+    })
+}
+
+/// An Application of a platform kustomization at `path` (shared, cluster-scoped objects of
+/// environment `env`), in the mappings' project, deployed into `namespace` of the environment's
+/// cluster.
+pub fn platform_application(
+    name: &str,
+    path: &str,
+    namespace: &str,
+    env: &str,
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+) -> Value {
+    let a = &mappings.argocd;
+    let mut spec = json!({
+        "project": a.project,
+        "source": { "repoURL": a.repo_url, "targetRevision": a.target_revision, "path": path },
+        "destination": destination_json(destination(mappings, inventory, env), Some(namespace)),
+    });
+    if let Some(p) = sync_policy(mappings) {
+        spec["syncPolicy"] = p;
+    }
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": metadata(name, mappings, Some(name)),
         "spec": spec,
     })
 }

@@ -5,9 +5,11 @@
 
 pub mod argocd;
 pub mod capacity;
+pub mod eso_iam;
 pub mod files;
 pub mod kustomize;
 pub mod report;
+pub mod secret_stores;
 pub mod stream;
 pub mod terraform;
 pub mod yaml;

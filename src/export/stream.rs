@@ -5,10 +5,12 @@ use super::yaml;
 use crate::translate::Conversion;
 
 pub fn render(conversion: &Conversion) -> String {
+    // Shared ClusterSecretStores first (once each), then every workload's objects.
     let objects: Vec<_> = conversion
-        .workloads
+        .secret_stores
         .iter()
-        .flat_map(|w| w.objects.iter())
+        .map(|s| &s.object)
+        .chain(conversion.workloads.iter().flat_map(|w| w.objects.iter()))
         .collect();
     yaml::documents(objects)
 }

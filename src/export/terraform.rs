@@ -42,7 +42,7 @@ pub fn render(plan: &IamPlan, tree: &mut Tree) {
     }
 }
 
-const VERSIONS: &str = r#"# Written by ecs2eks. Import blocks need Terraform 1.5; Pod Identity associations need
+pub const VERSIONS: &str = r#"# Written by ecs2eks. Import blocks need Terraform 1.5; Pod Identity associations need
 # the AWS provider 5.32 or later.
 terraform {
   required_version = ">= 1.5.0"

@@ -139,7 +139,10 @@ pub const CONTAINER_DEFINITION: &[Field] = &[
     f("entryPoint", Mapped("`command`")),
     f("command", Mapped("`args`")),
     f("environment", Mapped("`env` (sorted by name)")),
-    f("environmentFiles", Reported(Code::EnvironmentFiles)),
+    f(
+        "environmentFiles",
+        Mapped("nothing: the tool never reads S3; E2K158 names each file to move"),
+    ),
     f("mountPoints", Mapped("`volumeMounts`")),
     f("volumesFrom", Reported(Code::VolumesFrom)),
     f(

@@ -5,3 +5,4 @@ pub mod elbv2;
 pub mod fields;
 pub mod iam;
 pub mod k8s;
+pub mod secret_access;

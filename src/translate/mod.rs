@@ -26,6 +26,7 @@ use crate::inventory::Inventory;
 use crate::mappings::Mappings;
 use crate::model::ecs::{Arn, Service, TaskDefinition, task_definition_ref};
 use crate::model::k8s::Object;
+use crate::model::secret_access::{self, SecretAccess, SecretRead};
 
 /// The result of a conversion: workloads, sorted by app and environment, and the inputs that
 /// could not be read.
@@ -35,6 +36,18 @@ pub struct Conversion {
     pub errors: Vec<InputError>,
     /// The IAM roles the pods get, for `export::terraform`.
     pub iam: iam::IamPlan,
+    /// ClusterSecretStores, shared by the apps of an environment (cluster): written once, apart
+    /// from every app's overlay. Sorted by environment, then name.
+    pub secret_stores: Vec<SharedStore>,
+    /// What External Secrets Operator must be able to read, per AWS account (sorted).
+    pub secret_access: Vec<SecretAccess>,
+}
+
+/// A cluster-scoped object shared by the apps of one environment.
+#[derive(Debug, Clone)]
+pub struct SharedStore {
+    pub environment: String,
+    pub object: Object,
 }
 
 /// One ECS service (or lone task definition) in one environment, as Kubernetes objects.
@@ -54,6 +67,8 @@ pub struct Workload {
     /// Sorted by kind, then name.
     pub objects: Vec<Object>,
     pub findings: Vec<Finding>,
+    /// The secrets and parameters its pods read through External Secrets Operator.
+    pub secret_reads: Vec<SecretRead>,
     /// The IAM role its pods get (None: no task role, or not converted).
     pub role: Option<iam::RoleBinding>,
 }
@@ -219,10 +234,30 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
         }
     }
     let iam = iam::plan(&mut workloads, &inputs);
+    let secret_stores = secrets::share(&mut workloads);
+    let reads = workloads.iter().filter(|w| !w.failed()).flat_map(|w| {
+        w.secret_reads
+            .iter()
+            .map(move |r| (r, format!("{} ({})", w.app, w.environment)))
+    });
+    let mut secret_access = secret_access::group(reads, &mappings.external_secrets.kms_keys);
+    for a in &mut secret_access {
+        let name = inventory
+            .and_then(|i| i.account(&a.account))
+            .and_then(|acc| acc.name.as_deref())
+            .unwrap_or(if a.account.is_empty() {
+                "unknown"
+            } else {
+                &a.account
+            });
+        a.directory = iam::account_directory(name);
+    }
     Conversion {
         workloads,
         errors,
         iam,
+        secret_stores,
+        secret_access,
     }
 }
 
@@ -338,6 +373,7 @@ fn missing_task_definition(
         inputs: vec![service.input.clone()],
         objects: Vec::new(),
         findings: vec![Finding::new(Code::TaskDefinitionNotFound, field, message)],
+        secret_reads: Vec::new(),
         role: None,
     }
 }
@@ -424,6 +460,7 @@ fn convert_one(
         inputs: files,
         objects: Vec::new(),
         findings: Vec::new(),
+        secret_reads: secrets::reads(&td.value, &id.account, &id.region),
         role: None,
     };
     match workload::build(td, service, inputs, mappings, &ctx, &mut findings) {

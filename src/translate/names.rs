@@ -91,16 +91,20 @@ thread_local! {
 
 /// Renders a mappings name template, then makes a DNS-1123 label of it.
 pub fn render(template: &str, ctx: &NameContext<'_>) -> Result<String, String> {
+    Ok(dns_label(&render_text(template, ctx)?, ctx.service))
+}
+
+/// Renders a mappings template with any context, as text (strict: unknown variables fail).
+pub fn render_text(template: &str, ctx: &impl Serialize) -> Result<String, String> {
     let fail = |e: &dyn std::fmt::Display| format!("name template {template:?}: {e}");
-    let rendered = TEMPLATES.with(|cell| {
+    TEMPLATES.with(|cell| {
         let mut hb = cell.borrow_mut();
         if !hb.has_template(template) {
             hb.register_template_string(template, template)
                 .map_err(|e| fail(&e))?;
         }
         hb.render(template, ctx).map_err(|e| fail(&e))
-    })?;
-    Ok(dns_label(&rendered, ctx.service))
+    })
 }
 
 #[cfg(test)]

@@ -107,8 +107,10 @@ pub fn build(
         td_path: tp,
         app: ctx.service,
         namespace: &namespace,
+        environment: ctx.environment,
         account: ctx.account,
         region: ctx.region,
+        mappings: &mappings.external_secrets,
         meta: &meta,
     };
     secrets::apply(&secrets_ctx, &mut built, &mut pod, &mut objects, findings);

@@ -1,0 +1,48 @@
+//! Shared ClusterSecretStores: `platform/secret-stores/<env>/` with its own Argo CD Application.
+//!
+//! A ClusterSecretStore is cluster-scoped and serves every app of the cluster. Put in an app's
+//! overlay, it would be owned by whichever Argo CD Application synced it last, and pruning one
+//! app would delete the store under all the others. So the stores of an environment live in
+//! one kustomization (no `namespace:`: they have none), synced by one Application
+//! `secret-stores-<env>`, and the apps' overlays only reference them by name.
+
+use super::{Tree, argocd, yaml};
+use crate::inventory::Inventory;
+use crate::mappings::Mappings;
+use crate::translate::Conversion;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+pub fn render(
+    conversion: &Conversion,
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+    tree: &mut Tree,
+) {
+    let mut by_env: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+    for s in &conversion.secret_stores {
+        by_env.entry(&s.environment).or_default().push(&s.object);
+    }
+    let namespace = mappings
+        .external_secrets
+        .service_account
+        .as_ref()
+        .and_then(|sa| sa.namespace.as_deref())
+        .unwrap_or("external-secrets");
+    for (env, stores) in by_env {
+        let dir = format!("platform/secret-stores/{env}");
+        tree.insert(
+            format!("{dir}/clustersecretstore.yaml"),
+            yaml::documents(stores),
+        );
+        let k = json!({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": ["clustersecretstore.yaml"],
+        });
+        tree.insert(format!("{dir}/kustomization.yaml"), yaml::to_yaml(&k));
+        let name = format!("secret-stores-{env}");
+        let app = argocd::platform_application(&name, &dir, namespace, env, mappings, inventory);
+        tree.insert(format!("argocd/{name}.yaml"), yaml::to_yaml(&app));
+    }
+}
