@@ -3,6 +3,7 @@
 //! One module per ECS concept; `workload` assembles them. Translators read the ECS model and
 //! return Kubernetes objects and findings; they never touch files or print.
 
+mod autoscaling;
 mod containers;
 pub mod cron;
 mod dependencies;

@@ -3,8 +3,8 @@
 
 use super::names::{self, NameContext};
 use super::{
-    containers, dependencies, logging, network, placement, probes, resources, rollout, secrets,
-    volumes,
+    autoscaling, containers, dependencies, logging, network, placement, probes, resources, rollout,
+    secrets, volumes,
 };
 use crate::diagnostics::Findings;
 use crate::import::{Inputs, Sourced};
@@ -19,7 +19,7 @@ pub fn build(
     td: &Sourced<TaskDefinition>,
     service: Option<&Sourced<Service>>,
     // Everything read, for what other inputs say about this workload (roles, load balancers…).
-    _inputs: &Inputs,
+    inputs: &Inputs,
     mappings: &Mappings,
     ctx: &NameContext<'_>,
     findings: &mut Findings,
@@ -144,6 +144,22 @@ pub fn build(
         },
         spec: pod,
     };
+    let daemon = svc.is_some_and(|(s, _)| s.scheduling_strategy.as_deref() == Some("DAEMON"));
+    let hpa = svc.filter(|_| !daemon).and_then(|(s, _)| {
+        let target = autoscaling::Target {
+            cluster: ctx.cluster,
+            service: s.service_name.as_deref().unwrap_or(""),
+            account: ctx.account,
+        };
+        autoscaling::hpa(
+            inputs,
+            &target,
+            meta(ctx.service),
+            ctx.service,
+            &template.spec,
+            findings,
+        )
+    });
     if let Some(s) = service {
         findings.input = s.input.clone();
     }
@@ -152,8 +168,10 @@ pub fn build(
         meta(ctx.service),
         &selector,
         template,
+        hpa.is_some(),
         findings,
     ));
+    objects.extend(hpa);
     findings.input = td.input.clone();
 
     let mut sa = meta(&service_account);
