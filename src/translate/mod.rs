@@ -14,6 +14,7 @@ mod placement;
 mod probes;
 mod resources;
 mod rollout;
+mod schedules;
 mod secrets;
 mod volumes;
 mod workload;
@@ -152,6 +153,8 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
         });
     }
 
+    // Scheduled runs of task definitions that are not in the inputs.
+    errors.extend(schedules::orphans(&inputs));
     let index = TaskDefinitionIndex::new(&inputs.task_definitions);
     let mut used = vec![false; inputs.task_definitions.len()];
     let mut workloads = Vec::new();

@@ -4,7 +4,7 @@
 use super::names::{self, NameContext};
 use super::{
     autoscaling, containers, dependencies, logging, network, placement, probes, resources, rollout,
-    secrets, volumes,
+    schedules, secrets, volumes,
 };
 use crate::diagnostics::Findings;
 use crate::import::{Inputs, Sourced};
@@ -39,7 +39,10 @@ pub fn build(
     findings.input = td.input.clone();
     td.findings.iter().cloned().for_each(|f| findings.add(f));
     fields::check(&td.raw, fields::TASK_DEFINITION, tp, findings);
-    if service.is_none() {
+    // Scheduled runs of this task definition; run only by schedules, it becomes jobs.
+    let runs = schedules::runs_for(inputs, td);
+    let job_only = service.is_none() && !runs.is_empty();
+    if service.is_none() && runs.is_empty() {
         findings.push(
             crate::diagnostics::Code::TaskDefinitionAlone,
             join(tp, "family"),
@@ -132,6 +135,7 @@ pub fn build(
         .collect();
     if let Some(svc_obj) =
         network::cluster_ip_service(meta(ctx.service), &selector, &all, &app_protocols)
+            .filter(|_| !job_only)
     {
         objects.push(svc_obj);
     }
@@ -160,17 +164,31 @@ pub fn build(
             findings,
         )
     });
+    if !runs.is_empty() {
+        let job_ctx = schedules::JobContext {
+            app: ctx.service,
+            td: t,
+            container_names: &container_names,
+            has_service: service.is_some(),
+            mappings,
+        };
+        objects.extend(schedules::objects(
+            &runs, &job_ctx, &template, &meta, findings,
+        ));
+    }
     if let Some(s) = service {
         findings.input = s.input.clone();
     }
-    objects.push(rollout::workload(
-        svc,
-        meta(ctx.service),
-        &selector,
-        template,
-        hpa.is_some(),
-        findings,
-    ));
+    if !job_only {
+        objects.push(rollout::workload(
+            svc,
+            meta(ctx.service),
+            &selector,
+            template,
+            hpa.is_some(),
+            findings,
+        ));
+    }
     objects.extend(hpa);
     findings.input = td.input.clone();
 
