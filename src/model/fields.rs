@@ -238,7 +238,12 @@ pub const VOLUME: &[Field] = &[
         Mapped("no sourcePath → `emptyDir`; sourcePath → `hostPath` and E2K200"),
     ),
     f("dockerVolumeConfiguration", Mapped("`emptyDir` and E2K201")),
-    f("efsVolumeConfiguration", Reported(Code::EfsVolume)),
+    f(
+        "efsVolumeConfiguration",
+        Mapped(
+            "static `PersistentVolume` (`efs.csi.aws.com`, `tls`/`iam` mount options) and a claim bound by `volumeName`; E2K570",
+        ),
+    ),
     f(
         "fsxWindowsFileServerVolumeConfiguration",
         Reported(Code::FsxVolume),

@@ -106,7 +106,13 @@ pub fn build(
         ..PodSpec::default()
     };
     let mut objects = Vec::new();
-    volumes::apply(t, tp, &mut pod, &mut built, findings);
+    volumes::apply(t, tp, ctx.service, &mut pod, &mut built, findings);
+    let efs = volumes::EfsContext {
+        app: ctx.service,
+        environment: ctx.environment,
+        namespace: &namespace,
+    };
+    objects.extend(volumes::efs_objects(t, tp, &efs, &meta, findings));
     logging::check(t, tp, findings);
     let secrets_ctx = secrets::SecretsContext {
         td: t,
