@@ -154,6 +154,7 @@ codes! {
     PlacementNotExpressible = "E2K582", Warning, "This placement rule has no node affinity equivalent; express it with node labels and nodeAffinity by hand.";
     TopologySpread = "E2K583", Info, "The spread strategy became a topologySpreadConstraint (ScheduleAnyway, maxSkew 1).";
     PackingStrategy = "E2K584", Info, "binpack and random are scheduler scoring in Kubernetes (e.g. MostAllocated, Karpenter consolidation), not per-workload settings.";
+    PlacementAffinity = "E2K585", Info, "The memberOf constraint became required node affinity; the cluster needs nodes carrying that label.";
     DisruptionBudget = "E2K590", Info, "A PodDisruptionBudget keeps pods available during node drains; check it does not block upgrades.";
     DnsRenamed = "E2K595", Warning, "Clients must use the Kubernetes Service DNS name; the report lists old name -> new name.";
 }

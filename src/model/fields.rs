@@ -62,7 +62,12 @@ pub const TASK_DEFINITION: &[Field] = &[
         "volumes",
         Nested("pod `volumes` (see the volume table)", VOLUME),
     ),
-    f("placementConstraints", Reported(Code::PlacementConstraints)),
+    f(
+        "placementConstraints",
+        Mapped(
+            "`memberOf` → required node affinity where a node label says the same; E2K585/E2K582",
+        ),
+    ),
     f(
         "requiresCompatibilities",
         Mapped("capacity is the cluster's; E2K105"),
@@ -272,7 +277,9 @@ pub const SERVICE: &[Field] = &[
     f("launchType", Mapped("capacity is the cluster's; E2K105")),
     f(
         "capacityProviderStrategy",
-        Reported(Code::CapacityProviders),
+        Mapped(
+            "spot providers → node affinity on the capacity-type label (mapping); E2K580/E2K581",
+        ),
     ),
     f("platformVersion", Reported(Code::PlatformVersion)),
     f("platformFamily", Metadata),
@@ -282,8 +289,16 @@ pub const SERVICE: &[Field] = &[
         "serviceConnectConfiguration",
         Reported(Code::ServiceConnect),
     ),
-    f("placementConstraints", Reported(Code::PlacementConstraints)),
-    f("placementStrategy", Reported(Code::PlacementStrategy)),
+    f(
+        "placementConstraints",
+        Mapped(
+            "`memberOf` → required node affinity; `distinctInstance` → pod anti-affinity; E2K582",
+        ),
+    ),
+    f(
+        "placementStrategy",
+        Mapped("spread → `topologySpreadConstraints`; binpack/random E2K584"),
+    ),
     f("networkConfiguration", Reported(Code::NetworkConfiguration)),
     f(
         "healthCheckGracePeriodSeconds",

@@ -125,6 +125,16 @@ pub fn build(
     };
     secrets::apply(&secrets_ctx, &mut built, &mut pod, &mut objects, findings);
     placement::apply(t, tp, &mut pod, findings);
+    placement::rules(
+        &placement::Rules {
+            td: (t, &td.input, tp),
+            service: service.map(|s| (&s.value, s.input.as_str(), s.path.as_str())),
+            selector: &selector,
+            mappings: &mappings.placement,
+        },
+        &mut pod,
+        findings,
+    );
     placement::launch_type(
         (t, &td.input, tp),
         service.map(|s| (&s.value, s.input.as_str(), s.path.as_str())),
