@@ -518,10 +518,9 @@ fn add_required(pod: &mut PodSpec, expression: Value) {
     if let Some(list) = terms
         .pointer_mut("/nodeSelectorTerms/0/matchExpressions")
         .and_then(Value::as_array_mut)
+        .filter(|l| !l.contains(&expression))
     {
-        if !list.contains(&expression) {
-            list.push(expression);
-        }
+        list.push(expression);
     }
 }
 
