@@ -350,7 +350,9 @@ pub const DEPLOYMENT_CONFIGURATION: &[Field] = &[
     ),
     f(
         "minimumHealthyPercent",
-        Mapped("`maxUnavailable` = 100 % − minimumHealthyPercent"),
+        Mapped(
+            "`maxUnavailable` = 100 % − minimumHealthyPercent; PodDisruptionBudget when > 1 replica (E2K590)",
+        ),
     ),
     f("deploymentCircuitBreaker", Reported(Code::CircuitBreaker)),
     f("alarms", Reported(Code::DeploymentAlarms)),

@@ -7,6 +7,7 @@ mod autoscaling;
 mod containers;
 pub mod cron;
 mod dependencies;
+mod disruption;
 mod logging;
 pub mod names;
 mod network;

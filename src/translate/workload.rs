@@ -3,8 +3,8 @@
 
 use super::names::{self, NameContext};
 use super::{
-    autoscaling, containers, dependencies, logging, network, placement, probes, resources, rollout,
-    schedules, secrets, volumes,
+    autoscaling, containers, dependencies, disruption, logging, network, placement, probes,
+    resources, rollout, schedules, secrets, volumes,
 };
 use crate::diagnostics::Findings;
 use crate::import::{Inputs, Sourced};
@@ -202,6 +202,20 @@ pub fn build(
             &selector,
             template,
             hpa.is_some(),
+            findings,
+        ));
+    }
+    if let Some((s, at)) = svc.filter(|_| !job_only) {
+        let replicas = match hpa.as_ref() {
+            Some(h) => h.body["spec"]["minReplicas"].as_i64().unwrap_or(1),
+            None => s.desired_count.unwrap_or(1),
+        };
+        objects.extend(disruption::pdb(
+            s,
+            at,
+            replicas,
+            meta(ctx.service),
+            &selector,
             findings,
         ));
     }
