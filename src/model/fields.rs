@@ -284,10 +284,15 @@ pub const SERVICE: &[Field] = &[
     f("platformVersion", Reported(Code::PlatformVersion)),
     f("platformFamily", Metadata),
     f("loadBalancers", Reported(Code::LoadBalancers)),
-    f("serviceRegistries", Reported(Code::ServiceRegistries)),
+    f(
+        "serviceRegistries",
+        Mapped("the Service's cluster DNS name; old → new in the report (E2K595)"),
+    ),
     f(
         "serviceConnectConfiguration",
-        Reported(Code::ServiceConnect),
+        Mapped(
+            "the Service's cluster DNS name; old → new in the report (E2K595); optional ExternalName Service",
+        ),
     ),
     f(
         "placementConstraints",

@@ -7,6 +7,7 @@ mod autoscaling;
 mod containers;
 pub mod cron;
 mod dependencies;
+pub mod discovery;
 mod disruption;
 mod logging;
 pub mod names;
@@ -52,6 +53,8 @@ pub struct Workload {
     /// Sorted by kind, then name.
     pub objects: Vec<Object>,
     pub findings: Vec<Finding>,
+    /// Old service discovery names (Cloud Map, Service Connect) → Kubernetes Service DNS names.
+    pub dns_names: Vec<discovery::DnsRename>,
 }
 
 impl Workload {
@@ -265,6 +268,7 @@ fn missing_task_definition(
         inputs: vec![service.input.clone()],
         objects: Vec::new(),
         findings: vec![Finding::new(Code::TaskDefinitionNotFound, field, message)],
+        dns_names: Vec::new(),
     }
 }
 
@@ -340,9 +344,34 @@ fn convert_one(
         inputs: files,
         objects: Vec::new(),
         findings: Vec::new(),
+        dns_names: Vec::new(),
     };
     match workload::build(td, service, inputs, mappings, &ctx, &mut findings) {
         Ok((namespace, mut objects)) => {
+            if let Some(s) = service {
+                findings.input = s.input.clone();
+                let meta = |name: &str| crate::model::k8s::ObjectMeta {
+                    name: name.to_string(),
+                    namespace: Some(namespace.clone()),
+                    labels: {
+                        let mut l = mappings.labels.clone();
+                        l.insert("app.kubernetes.io/name".into(), app.clone());
+                        l
+                    },
+                    ..Default::default()
+                };
+                let mut extra = Vec::new();
+                let target = discovery::Target {
+                    app: &app,
+                    namespace: &namespace,
+                    objects: &objects,
+                    external_name: mappings.discovery.external_name,
+                    meta: &meta,
+                };
+                workload.dns_names =
+                    discovery::renames(&s.value, &s.path, &target, &mut extra, &mut findings);
+                objects.extend(extra);
+            }
             objects.sort_by(|a, b| {
                 (a.kind_rank(), &a.metadata.name).cmp(&(b.kind_rank(), &b.metadata.name))
             });
