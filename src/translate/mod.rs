@@ -380,6 +380,13 @@ fn convert_one(
         }
         Err(message) => findings.push(Code::NameTemplate, "", message),
     }
+    // Inputs other than the service and task definition (autoscaling, schedules) that the
+    // workload's findings come from.
+    for f in &findings.list {
+        if !f.input.is_empty() && !workload.inputs.contains(&f.input) {
+            workload.inputs.push(f.input.clone());
+        }
+    }
     workload.findings = findings.list;
     workload
 }
