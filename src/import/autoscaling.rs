@@ -55,7 +55,8 @@ fn read_list<T: DeserializeOwned>(
             Ok(v) => out.push(Sourced {
                 input: input.to_string(),
                 path,
-                raw,
+                // Not field-checked; main's `Sourced` has no `raw` (delete this line there).
+                raw: Value::Null,
                 value: v,
                 findings: Vec::new(),
             }),

@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// `aws application-autoscaling describe-scalable-targets`: `ScalableTargets[]`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -158,6 +159,8 @@ pub struct EventTarget {
     pub ecs_parameters: Option<EcsParameters>,
     #[serde(default)]
     pub retry_policy: Option<Value>,
+    #[serde(default)]
+    pub dead_letter_config: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -169,8 +172,10 @@ pub struct EcsParameters {
     pub task_count: Option<i64>,
     #[serde(default)]
     pub launch_type: Option<String>,
-    #[serde(default)]
-    pub capacity_provider_strategy: Option<Value>,
+    /// The other RunTask parameters (network, launch type, capacity providers, tags…), which a
+    /// job does not carry; kept by name for the finding that says so.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, Value>,
 }
 
 /// `aws scheduler get-schedule`.

@@ -38,8 +38,6 @@ pub struct Run<'a> {
     /// Flexible time window in minutes, with its file and path.
     pub flexible_window: Option<(i64, &'a str, String)>,
     pub target: &'a EventTarget,
-    /// The target as read, for the RunTask parameters not carried.
-    pub target_raw: &'a Value,
     pub target_input: &'a str,
     pub target_path: String,
 }
@@ -113,10 +111,6 @@ pub fn runs(inputs: &Inputs) -> Vec<Run<'_>> {
                     .map(|r| (r.input.as_str(), join(&r.path, "State"))),
                 flexible_window: None,
                 target: t,
-                target_raw: rt
-                    .raw
-                    .pointer(&format!("/Targets/{j}"))
-                    .unwrap_or(&Value::Null),
                 target_input: &rt.input,
                 target_path,
             });
@@ -153,7 +147,6 @@ pub fn runs(inputs: &Inputs) -> Vec<Run<'_>> {
                     )
                 }),
             target: t,
-            target_raw: s.raw.get("Target").unwrap_or(&Value::Null),
             target_input: &s.input,
             target_path: join(&s.path, "Target"),
         });
@@ -354,7 +347,7 @@ pub fn objects(
                 ),
             );
         }
-        let not_carried = run_task_parameters(run.target_raw);
+        let not_carried = run_task_parameters(run.target);
         if !not_carried.is_empty() {
             push_at(
                 findings,
@@ -439,27 +432,28 @@ fn job_name(rule: &str, ctx: &JobContext<'_>, used: &[String]) -> String {
 }
 
 /// Names of the RunTask parameters of a target that a job does not carry.
-fn run_task_parameters(target: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(p) = target.get("EcsParameters").and_then(Value::as_object) {
-        for (k, v) in p {
-            if !matches!(k.as_str(), "TaskDefinitionArn" | "TaskCount")
-                && !crate::model::fields::is_unset(v)
-            {
-                out.push(format!("EcsParameters.{k}"));
-            }
-        }
-    }
+fn run_task_parameters(target: &EventTarget) -> Vec<String> {
+    let unset = crate::model::fields::is_unset;
+    let mut out: Vec<String> = target
+        .ecs_parameters
+        .iter()
+        .flat_map(|p| p.other.iter())
+        .filter(|(_, v)| !unset(v))
+        .map(|(k, _)| format!("EcsParameters.{k}"))
+        .collect();
     if target
-        .pointer("/RetryPolicy/MaximumRetryAttempts")
+        .retry_policy
+        .as_ref()
+        .and_then(|r| r.get("MaximumRetryAttempts"))
         .and_then(Value::as_i64)
         .is_some_and(|n| n > 0)
     {
         out.push("RetryPolicy.MaximumRetryAttempts".into());
     }
     if target
-        .get("DeadLetterConfig")
-        .is_some_and(|v| !crate::model::fields::is_unset(v))
+        .dead_letter_config
+        .as_ref()
+        .is_some_and(|v| !unset(v))
     {
         out.push("DeadLetterConfig".into());
     }
