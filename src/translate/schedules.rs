@@ -442,6 +442,14 @@ fn run_task_parameters(target: &EventTarget) -> Vec<String> {
         .map(|(k, _)| format!("EcsParameters.{k}"))
         .collect();
     if target
+        .ecs_parameters
+        .as_ref()
+        .is_some_and(|p| p.launch_type.is_some())
+    {
+        out.push("EcsParameters.LaunchType".into());
+        out.sort();
+    }
+    if target
         .retry_policy
         .as_ref()
         .and_then(|r| r.get("MaximumRetryAttempts"))
