@@ -141,6 +141,9 @@ pub struct ServiceConnectConfiguration {
     pub namespace: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub services: Vec<ServiceConnectService>,
+    /// `logConfiguration` and anything else: reported, not carried.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -152,6 +155,9 @@ pub struct ServiceConnectService {
     pub discovery_name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub client_aliases: Vec<ServiceConnectClientAlias>,
+    /// `ingressPortOverride`, `timeout`, `tls`…: reported, not carried.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -291,7 +291,7 @@ pub const SERVICE: &[Field] = &[
     f(
         "serviceConnectConfiguration",
         Mapped(
-            "the Service's cluster DNS name; old → new in the report (E2K595); optional ExternalName Service",
+            "the Service's cluster DNS name; old → new in the report (E2K595); optional ExternalName Service; `logConfiguration`, `tls`, `timeout`… E2K302",
         ),
     ),
     f(

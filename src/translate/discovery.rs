@@ -5,7 +5,7 @@
 
 use crate::diagnostics::{Code, Findings};
 use crate::model::ecs::{Arn, Service};
-use crate::model::fields::join;
+use crate::model::fields::{is_unset as unset, join};
 use crate::model::k8s::{Object, ObjectMeta};
 use serde::Serialize;
 use serde_json::json;
@@ -101,8 +101,23 @@ pub fn renames(
                 None => n,
             })
             .unwrap_or("");
+        let sc_at = join(at, "serviceConnectConfiguration");
+        for (key, v) in sc.other.iter().filter(|(_, v)| !unset(v)) {
+            findings.push(
+                Code::ServiceConnect,
+                join(&sc_at, key),
+                format!("Service Connect `{key}` was not carried"),
+            );
+        }
         for (i, s) in sc.services.iter().enumerate() {
             let here = join(at, &format!("serviceConnectConfiguration.services[{i}]"));
+            for (key, v) in s.other.iter().filter(|(_, v)| !unset(v)) {
+                findings.push(
+                    Code::ServiceConnect,
+                    join(&here, key),
+                    format!("Service Connect `{key}` of port {} was not carried (a mesh or the Ingress does this in Kubernetes)", s.port_name.as_deref().unwrap_or("?")),
+                );
+            }
             let port_name = s.port_name.as_deref().unwrap_or("");
             let discovery = s.discovery_name.as_deref().unwrap_or(port_name);
             let new_port = port_named(port_name);
@@ -213,7 +228,7 @@ mod tests {
             "serviceConnectConfiguration": {"enabled": true,
                 "namespace": "arn:aws:servicediscovery:eu-west-1:1:namespace/ns-1",
                 "services": [
-                    {"portName": "http", "discoveryName": "orders-api",
+                    {"portName": "http", "discoveryName": "orders-api", "timeout": {"idleTimeoutSeconds": 60},
                      "clientAliases": [{"port": 80, "dnsName": "orders-api"}, {"port": 80, "dnsName": "orders.shop.local"}]},
                     {"portName": "http"}]}
         }));
@@ -235,7 +250,7 @@ mod tests {
             r.iter()
                 .all(|d| d.new == "orders.orders-prod.svc.cluster.local")
         );
-        assert_eq!(findings, 4);
+        assert_eq!(findings, 5);
         // Only the single-label alias can be a Service name.
         assert_eq!(extra.len(), 1);
         let e = extra[0].to_json();
