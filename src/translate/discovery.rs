@@ -102,7 +102,7 @@ pub fn renames(
             })
             .unwrap_or("");
         let sc_at = join(at, "serviceConnectConfiguration");
-        for (key, v) in sc.other.iter().filter(|(_, v)| !unset(v)) {
+        for (key, _) in sc.other.iter().filter(|(_, v)| !unset(v)) {
             findings.push(
                 Code::ServiceConnect,
                 join(&sc_at, key),
@@ -111,7 +111,7 @@ pub fn renames(
         }
         for (i, s) in sc.services.iter().enumerate() {
             let here = join(at, &format!("serviceConnectConfiguration.services[{i}]"));
-            for (key, v) in s.other.iter().filter(|(_, v)| !unset(v)) {
+            for (key, _) in s.other.iter().filter(|(_, v)| !unset(v)) {
                 findings.push(
                     Code::ServiceConnect,
                     join(&here, key),
