@@ -168,6 +168,35 @@ codes! {
     NlbSettings = "E2K510", Warning, "This NLB setting is not carried by the Service annotations; set it by hand after the cutover.";
     UnsupportedLoadBalancer = "E2K511", Warning, "Gateway Load Balancers and lambda/alb targets have no AWS Load Balancer Controller equivalent; keep them outside Kubernetes.";
     TargetGroupBindingCutover = "E2K512", Info, "The pods join the existing target group (TargetGroupBinding); follow the cutover steps in MIGRATION_REPORT.md.";
+    // 55x-59x: the rest of the ECS surface (autoscaling, schedules, EFS, placement, PDB, discovery)
+    Autoscaled = "E2K550", Info, "The scalable target became a HorizontalPodAutoscaler; the Deployment leaves replicas to it.";
+    AutoscalingMetric = "E2K551", Warning, "This metric is not a pod resource metric: scale on it with KEDA (aws-cloudwatch or prometheus scaler) or an external/custom metric through a metrics adapter.";
+    StepScaling = "E2K552", Warning, "Step scaling has no HPA equivalent: use KEDA's aws-cloudwatch scaler on the alarm's metric, or target tracking on a custom metric.";
+    ScheduledScaling = "E2K553", Warning, "Scheduled scaling has no HPA equivalent: use KEDA's cron scaler (or a CronJob that patches minReplicas).";
+    AutoscalingCapacity = "E2K554", Warning, "An HPA needs 1 <= minReplicas <= maxReplicas; scaling to zero needs KEDA.";
+    AutoscalingNotCarried = "E2K555", Warning, "No scaling policy could become an HPA metric: no HPA was made and the Deployment keeps its replicas.";
+    ScaleInPerMetric = "E2K556", Info, "An HPA cannot disable scale-in for one metric only; scale-in stays on for all metrics.";
+    AutoscalingRequests = "E2K557", Warning, "Utilization targets are relative to resource requests: set the request on every container or the HPA cannot compute it.";
+    ScheduledTask = "E2K560", Info, "The scheduled task became a CronJob (or Argo CronWorkflow); check its time zone and concurrency policy.";
+    ScheduleUntranslatable = "E2K561", Error, "Rewrite the schedule so five-field cron can express it (e.g. split it into several schedules), or drop the feature it uses.";
+    ScheduleNote = "E2K562", Info, "The schedule was translated exactly in cadence; read the note on how it differs.";
+    ScheduleOverride = "E2K563", Warning, "This RunTask override has no place in the job's pod template; apply it by hand.";
+    ScheduleFlexibleWindow = "E2K564", Info, "CronJobs start on time: the flexible time window (jitter) is not carried.";
+    ScheduleRevision = "E2K565", Info, "The schedule runs another revision of the task definition than the one converted; check the pod template.";
+    ScheduleDisabled = "E2K566", Info, "The rule or schedule is disabled: the CronJob is suspended.";
+    ScheduleTarget = "E2K567", Warning, "The schedule's target is not an ECS task in the inputs; add the task definition's JSON or convert the target by hand.";
+    ScheduleRunTask = "E2K568", Info, "RunTask parameters (network, launch type, tags, retry policy) are the cluster's in Kubernetes and were not carried.";
+    EfsPersistentVolume = "E2K570", Info, "The EFS volume became a static PersistentVolume and claim; install the EFS CSI driver (aws-efs-csi-driver add-on) on the cluster.";
+    EfsIam = "E2K571", Info, "EFS IAM authorization now uses the EFS CSI node driver's role, not the task role: grant that role elasticfilesystem:ClientMount (and ClientWrite).";
+    EfsIncomplete = "E2K572", Warning, "The EFS volume names no file system; it was not mounted.";
+    SpotCapacity = "E2K580", Info, "The capacity provider strategy became node affinity on the capacity-type label; the cluster needs spot and on-demand nodes carrying it.";
+    CapacityBase = "E2K581", Warning, "Kubernetes cannot keep the first N pods on on-demand capacity; on-demand is only preferred. Split into two Deployments if the base matters.";
+    PlacementNotExpressible = "E2K582", Warning, "This placement rule has no node affinity equivalent; express it with node labels and nodeAffinity by hand.";
+    TopologySpread = "E2K583", Info, "The spread strategy became a topologySpreadConstraint (ScheduleAnyway, maxSkew 1).";
+    PackingStrategy = "E2K584", Info, "binpack and random are scheduler scoring in Kubernetes (e.g. MostAllocated, Karpenter consolidation), not per-workload settings.";
+    PlacementAffinity = "E2K585", Info, "The memberOf constraint became required node affinity; the cluster needs nodes carrying that label.";
+    DisruptionBudget = "E2K590", Info, "A PodDisruptionBudget keeps pods available during node drains; check it does not block upgrades.";
+    DnsRenamed = "E2K595", Warning, "Clients must use the Kubernetes Service DNS name; the report lists old name -> new name.";
 }
 
 impl fmt::Display for Code {

@@ -26,6 +26,97 @@ pub struct Mappings {
     pub load_balancing: LoadBalancing,
     #[serde(default)]
     pub external_secrets: ExternalSecrets,
+    #[serde(default)]
+    pub schedules: Schedules,
+    #[serde(default)]
+    pub placement: Placement,
+    #[serde(default)]
+    pub discovery: Discovery,
+}
+
+/// Scheduled tasks (EventBridge rules and Scheduler schedules): what runs them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Schedules {
+    pub kind: ScheduleKind,
+    /// `Forbid`, `Allow` or `Replace`.
+    pub concurrency_policy: ConcurrencyPolicy,
+}
+
+impl Default for Schedules {
+    fn default() -> Self {
+        Schedules {
+            kind: ScheduleKind::CronJob,
+            concurrency_policy: ConcurrencyPolicy::Forbid,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ScheduleKind {
+    /// Kubernetes `batch/v1` CronJob.
+    CronJob,
+    /// Argo Workflows `argoproj.io/v1alpha1` CronWorkflow.
+    CronWorkflow,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ConcurrencyPolicy {
+    Forbid,
+    Allow,
+    Replace,
+}
+
+impl ConcurrencyPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConcurrencyPolicy::Forbid => "Forbid",
+            ConcurrencyPolicy::Allow => "Allow",
+            ConcurrencyPolicy::Replace => "Replace",
+        }
+    }
+}
+
+/// Placement and capacity: which node label says spot or on-demand.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Placement {
+    pub capacity_type_label: CapacityTypeLabel,
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Placement {
+            capacity_type_label: CapacityTypeLabel::Karpenter,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CapacityTypeLabel {
+    /// `karpenter.sh/capacity-type`: `spot` / `on-demand`.
+    Karpenter,
+    /// `eks.amazonaws.com/capacityType` (managed node groups): `SPOT` / `ON_DEMAND`.
+    Eks,
+}
+
+impl CapacityTypeLabel {
+    /// (label key, spot value, on-demand value).
+    pub fn key_values(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            CapacityTypeLabel::Karpenter => ("karpenter.sh/capacity-type", "spot", "on-demand"),
+            CapacityTypeLabel::Eks => ("eks.amazonaws.com/capacityType", "SPOT", "ON_DEMAND"),
+        }
+    }
+}
+
+/// Service discovery: Cloud Map and Service Connect names.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Discovery {
+    /// Also emit an `ExternalName` Service under each old Service Connect name.
+    pub external_name: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -339,6 +430,28 @@ mod tests {
         );
         assert_eq!(m.load_balancing.mode_of("web"), LoadBalancingMode::Ingress);
         assert!(Mappings::load(Some(("m.yaml", "loadBalancing:\n  mode: alb\n"))).is_err());
+    }
+
+    #[test]
+    fn surface_sections_default_and_override() {
+        let m = Mappings::defaults();
+        assert_eq!(m.schedules.kind, ScheduleKind::CronJob);
+        assert_eq!(m.schedules.concurrency_policy, ConcurrencyPolicy::Forbid);
+        assert_eq!(
+            m.placement.capacity_type_label,
+            CapacityTypeLabel::Karpenter
+        );
+        assert!(!m.discovery.external_name);
+        let m = Mappings::load(Some((
+            "m.yaml",
+            "schedules:\n  kind: CronWorkflow\nplacement:\n  capacityTypeLabel: eks\ndiscovery:\n  externalName: true\n",
+        )))
+        .unwrap();
+        assert_eq!(m.schedules.kind, ScheduleKind::CronWorkflow);
+        assert_eq!(m.schedules.concurrency_policy, ConcurrencyPolicy::Forbid);
+        assert_eq!(m.placement.capacity_type_label, CapacityTypeLabel::Eks);
+        assert!(m.discovery.external_name);
+        assert!(Mappings::load(Some(("m.yaml", "schedules:\n  kind: Job\n"))).is_err());
     }
 
     #[test]

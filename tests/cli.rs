@@ -124,7 +124,8 @@ fn stdout_is_a_yaml_stream_of_valid_documents_with_namespaces() {
             "ServiceAccount",
             "ExternalSecret",
             "Service",
-            "Deployment"
+            "Deployment",
+            "PodDisruptionBudget"
         ]
     );
     for d in &docs[2..] {

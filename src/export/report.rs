@@ -4,6 +4,7 @@
 use super::capacity::{self, Capacity};
 use crate::diagnostics::{Code, Finding};
 use crate::translate::Conversion;
+use crate::translate::discovery::DnsRename;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -57,6 +58,9 @@ pub struct ServiceReport<'a> {
     pub status: &'static str,
     pub inputs: &'a [String],
     pub findings: &'a [Finding],
+    /// Old service discovery names → Kubernetes Service DNS names.
+    #[serde(skip_serializing_if = "<[DnsRename]>::is_empty")]
+    pub dns_names: &'a [DnsRename],
 }
 
 #[derive(Serialize)]
@@ -98,6 +102,7 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
                 status: w.status(),
                 inputs: &w.inputs,
                 findings: &w.findings,
+                dns_names: &w.dns_names,
             })
             .collect(),
         errors: conversion
@@ -229,6 +234,32 @@ pub fn markdown(conversion: &Conversion) -> String {
                 f.severity,
                 cell(&f.field),
                 cell(&f.message)
+            ));
+        }
+        out.push('\n');
+    }
+    let renames: Vec<(&ServiceReport, &DnsRename)> = report
+        .services
+        .iter()
+        .flat_map(|s| s.dns_names.iter().map(move |d| (s, d)))
+        .collect();
+    if !renames.is_empty() {
+        out.push_str("## DNS names\n\nClients must use the new names (E2K595).\n\n");
+        out.push_str(
+            "| service | environment | source | old name | new name |\n|---|---|---|---|---|\n",
+        );
+        let with_port = |name: &str, port: Option<i64>| match port {
+            Some(p) => format!("{name}:{p}"),
+            None => name.to_string(),
+        };
+        for (s, d) in renames {
+            out.push_str(&format!(
+                "| {} | {} | {} | `{}` | `{}` |\n",
+                cell(s.name),
+                cell(s.environment),
+                d.source,
+                cell(&with_port(&d.old, d.old_port)),
+                cell(&with_port(&d.new, d.new_port))
             ));
         }
         out.push('\n');

@@ -3,13 +3,18 @@
 //! Adding an input shape is one new module and one row in `SHAPES`. Importers never build
 //! Kubernetes objects; they return the ECS model and the errors of the inputs they could not read.
 
+mod autoscaling;
 mod elbv2;
 mod iam;
+mod schedules;
 mod services;
 mod task_definitions;
 
 use crate::diagnostics::Finding;
 use crate::error::InputError;
+use crate::model::aws::{
+    EventRule, RuleTargets, ScalableTarget, ScalingPolicy, Schedule, ScheduledAction,
+};
 use crate::model::ecs::{Service, TaskDefinition};
 use crate::model::elbv2::{Listener, LoadBalancer, Rule, TargetGroup};
 use crate::model::iam::{ManagedPolicy, Role};
@@ -47,6 +52,15 @@ pub struct Inputs {
     pub listeners: Vec<Sourced<Listener>>,
     pub rules: Vec<Sourced<Rule>>,
     pub target_groups: Vec<Sourced<TargetGroup>>,
+    /// Application Auto Scaling scalable targets of ECS services.
+    pub scalable_targets: Vec<Sourced<ScalableTarget>>,
+    pub scaling_policies: Vec<Sourced<ScalingPolicy>>,
+    pub scheduled_actions: Vec<Sourced<ScheduledAction>>,
+    /// EventBridge rules (`list-rules`) and their targets (`list-targets-by-rule`, wrapped).
+    pub event_rules: Vec<Sourced<EventRule>>,
+    pub rule_targets: Vec<Sourced<RuleTargets>>,
+    /// EventBridge Scheduler schedules (`get-schedule`).
+    pub schedules: Vec<Sourced<Schedule>>,
     pub errors: Vec<InputError>,
 }
 
@@ -60,6 +74,36 @@ struct Shape {
 
 /// The shapes ecs2eks reads, tried in order; the first that recognises a file reads it.
 const SHAPES: &[Shape] = &[
+    Shape {
+        name: "aws application-autoscaling describe-scalable-targets",
+        recognise: autoscaling::is_scalable_targets,
+        read: autoscaling::read_scalable_targets,
+    },
+    Shape {
+        name: "aws application-autoscaling describe-scaling-policies",
+        recognise: autoscaling::is_scaling_policies,
+        read: autoscaling::read_scaling_policies,
+    },
+    Shape {
+        name: "aws application-autoscaling describe-scheduled-actions",
+        recognise: autoscaling::is_scheduled_actions,
+        read: autoscaling::read_scheduled_actions,
+    },
+    Shape {
+        name: "aws events list-rules",
+        recognise: schedules::is_list_rules,
+        read: schedules::read_list_rules,
+    },
+    Shape {
+        name: "aws events list-targets-by-rule, wrapped as {\"Rule\": name, \"Targets\": [...]}",
+        recognise: schedules::is_targets_by_rule,
+        read: schedules::read_targets_by_rule,
+    },
+    Shape {
+        name: "aws scheduler get-schedule",
+        recognise: schedules::is_get_schedule,
+        read: schedules::read_get_schedule,
+    },
     Shape {
         name: "aws ecs describe-task-definition",
         recognise: task_definitions::is_describe_output,
@@ -206,6 +250,12 @@ impl Inputs {
             listeners,
             rules,
             target_groups,
+            scalable_targets,
+            scaling_policies,
+            scheduled_actions,
+            event_rules,
+            rule_targets,
+            schedules,
             errors,
         } = other;
         self.task_definitions.extend(task_definitions);
@@ -217,6 +267,13 @@ impl Inputs {
         self.listeners.extend(listeners);
         self.rules.extend(rules);
         self.target_groups.extend(target_groups);
+        self.scalable_targets.extend(scalable_targets);
+        self.scaling_policies.extend(scaling_policies);
+        self.scheduled_actions.extend(scheduled_actions);
+        self.event_rules.extend(event_rules);
+        self.rule_targets.extend(rule_targets);
+        self.schedules.extend(schedules);
+
         self.errors.extend(errors);
     }
 }

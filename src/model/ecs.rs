@@ -96,6 +96,77 @@ pub struct TaskDefinition {
     pub runtime_platform: Option<RuntimePlatform>,
     #[serde(default)]
     pub status: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub placement_constraints: Vec<PlacementConstraint>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PlacementConstraint {
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub expression: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityProviderStrategyItem {
+    #[serde(default)]
+    pub capacity_provider: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub weight: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub base: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceRegistry {
+    #[serde(default)]
+    pub registry_arn: Option<String>,
+    #[serde(default)]
+    pub container_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub container_port: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub port: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectConfiguration {
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub services: Vec<ServiceConnectService>,
+    /// `logConfiguration` and anything else: reported, not carried.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectService {
+    #[serde(default)]
+    pub port_name: Option<String>,
+    #[serde(default)]
+    pub discovery_name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub client_aliases: Vec<ServiceConnectClientAlias>,
+    /// `ingressPortOverride`, `timeout`, `tls`…: reported, not carried.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectClientAlias {
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub port: Option<i64>,
+    #[serde(default)]
+    pub dns_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -406,18 +477,13 @@ pub struct Service {
     #[serde(default, deserialize_with = "nullable")]
     pub placement_strategy: Vec<PlacementStrategy>,
     #[serde(default, deserialize_with = "nullable")]
+    pub placement_constraints: Vec<PlacementConstraint>,
+    #[serde(default, deserialize_with = "nullable")]
     pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CapacityProviderStrategyItem {
+    #[serde(default, deserialize_with = "nullable")]
+    pub service_registries: Vec<ServiceRegistry>,
     #[serde(default)]
-    pub capacity_provider: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
-    pub weight: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
-    pub base: Option<i64>,
+    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -64,7 +64,12 @@ pub const TASK_DEFINITION: &[Field] = &[
         "volumes",
         Nested("pod `volumes` (see the volume table)", VOLUME),
     ),
-    f("placementConstraints", Reported(Code::PlacementConstraints)),
+    f(
+        "placementConstraints",
+        Mapped(
+            "`memberOf` → required node affinity where a node label says the same; E2K585/E2K582",
+        ),
+    ),
     f(
         "requiresCompatibilities",
         Mapped("capacity is the cluster's; E2K105"),
@@ -243,7 +248,12 @@ pub const VOLUME: &[Field] = &[
         Mapped("no sourcePath → `emptyDir`; sourcePath → `hostPath` and E2K200"),
     ),
     f("dockerVolumeConfiguration", Mapped("`emptyDir` and E2K201")),
-    f("efsVolumeConfiguration", Reported(Code::EfsVolume)),
+    f(
+        "efsVolumeConfiguration",
+        Mapped(
+            "static `PersistentVolume` (`efs.csi.aws.com`, `tls`/`iam` mount options) and a claim bound by `volumeName`; E2K570",
+        ),
+    ),
     f(
         "fsxWindowsFileServerVolumeConfiguration",
         Reported(Code::FsxVolume),
@@ -272,7 +282,9 @@ pub const SERVICE: &[Field] = &[
     f("launchType", Mapped("capacity is the cluster's; E2K105")),
     f(
         "capacityProviderStrategy",
-        Reported(Code::CapacityProviders),
+        Mapped(
+            "spot providers → node affinity on the capacity-type label (mapping); E2K580/E2K581",
+        ),
     ),
     f("platformVersion", Reported(Code::PlatformVersion)),
     f("platformFamily", Metadata),
@@ -282,13 +294,26 @@ pub const SERVICE: &[Field] = &[
             "Service port, Ingress (IngressGroup per ALB), NLB Service or TargetGroupBinding, readiness probe (docs/load-balancing.md)",
         ),
     ),
-    f("serviceRegistries", Reported(Code::ServiceRegistries)),
+    f(
+        "serviceRegistries",
+        Mapped("the Service's cluster DNS name; old → new in the report (E2K595)"),
+    ),
     f(
         "serviceConnectConfiguration",
-        Reported(Code::ServiceConnect),
+        Mapped(
+            "the Service's cluster DNS name; old → new in the report (E2K595); optional ExternalName Service; `logConfiguration`, `tls`, `timeout`… E2K302",
+        ),
     ),
-    f("placementConstraints", Reported(Code::PlacementConstraints)),
-    f("placementStrategy", Reported(Code::PlacementStrategy)),
+    f(
+        "placementConstraints",
+        Mapped(
+            "`memberOf` → required node affinity; `distinctInstance` → pod anti-affinity; E2K582",
+        ),
+    ),
+    f(
+        "placementStrategy",
+        Mapped("spread → `topologySpreadConstraints`; binpack/random E2K584"),
+    ),
     f("networkConfiguration", Reported(Code::NetworkConfiguration)),
     f(
         "healthCheckGracePeriodSeconds",
@@ -340,7 +365,9 @@ pub const DEPLOYMENT_CONFIGURATION: &[Field] = &[
     ),
     f(
         "minimumHealthyPercent",
-        Mapped("`maxUnavailable` = 100 % − minimumHealthyPercent"),
+        Mapped(
+            "`maxUnavailable` = 100 % − minimumHealthyPercent; PodDisruptionBudget when > 1 replica (E2K590)",
+        ),
     ),
     f("deploymentCircuitBreaker", Reported(Code::CircuitBreaker)),
     f("alarms", Reported(Code::DeploymentAlarms)),

@@ -1,5 +1,6 @@
 //! The two models: the ECS side as read, the Kubernetes side as written.
 
+pub mod aws;
 pub mod ecs;
 pub mod elbv2;
 pub mod fields;

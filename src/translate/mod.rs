@@ -3,9 +3,12 @@
 //! One module per ECS concept; `workload` assembles them. Translators read the ECS model and
 //! return Kubernetes objects and findings; they never touch files or print.
 
+mod autoscaling;
 mod containers;
 pub mod cron;
 mod dependencies;
+pub mod discovery;
+mod disruption;
 pub mod iam;
 mod ingress;
 mod logging;
@@ -15,6 +18,7 @@ mod placement;
 mod probes;
 mod resources;
 mod rollout;
+mod schedules;
 mod secrets;
 mod volumes;
 mod workload;
@@ -71,6 +75,8 @@ pub struct Workload {
     pub secret_reads: Vec<SecretRead>,
     /// The IAM role its pods get (None: no task role, or not converted).
     pub role: Option<iam::RoleBinding>,
+    /// Old service discovery names (Cloud Map, Service Connect) → Kubernetes Service DNS names.
+    pub dns_names: Vec<discovery::DnsRename>,
 }
 
 impl Workload {
@@ -173,6 +179,8 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
         });
     }
 
+    // Scheduled runs of task definitions that are not in the inputs.
+    errors.extend(schedules::orphans(&inputs));
     let index = TaskDefinitionIndex::new(&inputs.task_definitions);
     let mut used = vec![false; inputs.task_definitions.len()];
     // What becomes a workload: each service with its task definition, then each task definition
@@ -375,6 +383,7 @@ fn missing_task_definition(
         findings: vec![Finding::new(Code::TaskDefinitionNotFound, field, message)],
         secret_reads: Vec::new(),
         role: None,
+        dns_names: Vec::new(),
     }
 }
 
@@ -462,10 +471,35 @@ fn convert_one(
         findings: Vec::new(),
         secret_reads: secrets::reads(&td.value, &id.account, &id.region),
         role: None,
+        dns_names: Vec::new(),
     };
     match workload::build(td, service, inputs, mappings, &ctx, &mut findings) {
         Ok((namespace, mut objects, role)) => {
             workload.role = role;
+            if let Some(s) = service {
+                findings.input = s.input.clone();
+                let meta = |name: &str| crate::model::k8s::ObjectMeta {
+                    name: name.to_string(),
+                    namespace: Some(namespace.clone()),
+                    labels: {
+                        let mut l = mappings.labels.clone();
+                        l.insert("app.kubernetes.io/name".into(), app.clone());
+                        l
+                    },
+                    ..Default::default()
+                };
+                let mut extra = Vec::new();
+                let target = discovery::Target {
+                    app: &app,
+                    namespace: &namespace,
+                    objects: &objects,
+                    external_name: mappings.discovery.external_name,
+                    meta: &meta,
+                };
+                workload.dns_names =
+                    discovery::renames(&s.value, &s.path, &target, &mut extra, &mut findings);
+                objects.extend(extra);
+            }
             objects.sort_by(|a, b| {
                 (a.kind_rank(), &a.metadata.name).cmp(&(b.kind_rank(), &b.metadata.name))
             });
@@ -473,6 +507,13 @@ fn convert_one(
             workload.objects = objects;
         }
         Err(message) => findings.push(Code::NameTemplate, "", message),
+    }
+    // Inputs other than the service and task definition (autoscaling, schedules) that the
+    // workload's findings come from.
+    for f in &findings.list {
+        if !f.input.is_empty() && !workload.inputs.contains(&f.input) {
+            workload.inputs.push(f.input.clone());
+        }
     }
     workload.findings = findings.list;
     workload

@@ -34,11 +34,13 @@ pub fn strategy(max_percent: i64, min_healthy_percent: i64) -> DeploymentStrateg
 }
 
 /// The workload object for `template`, given the service (None for a lone task definition).
+/// `autoscaled`: an HPA owns the replica count, so the Deployment leaves `replicas` out.
 pub fn workload(
     service: Option<(&Service, &str)>,
     metadata: ObjectMeta,
     selector: &Map,
     template: PodTemplate,
+    autoscaled: bool,
     findings: &mut Findings,
 ) -> Object {
     let selector = LabelSelector {
@@ -90,7 +92,7 @@ pub fn workload(
         .and_then(|d| d.minimum_healthy_percent)
         .unwrap_or(MIN_HEALTHY_PERCENT);
     let spec = DeploymentSpec {
-        replicas: Some(s.desired_count.unwrap_or(1).max(0)),
+        replicas: (!autoscaled).then(|| s.desired_count.unwrap_or(1).max(0)),
         selector,
         strategy: Some(strategy(max, min)),
         template,
@@ -101,6 +103,26 @@ pub fn workload(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn autoscaled_deployments_leave_replicas_to_the_hpa() {
+        let s = Service {
+            desired_count: Some(4),
+            ..Service::default()
+        };
+        let mut f = Findings::default();
+        for (autoscaled, replicas) in [(false, Some(4)), (true, None)] {
+            let d = workload(
+                Some((&s, "service")),
+                ObjectMeta::default(),
+                &Map::new(),
+                PodTemplate::default(),
+                autoscaled,
+                &mut f,
+            );
+            assert_eq!(d.body["spec"]["replicas"].as_i64(), replicas);
+        }
+    }
 
     #[test]
     fn percentages() {

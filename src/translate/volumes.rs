@@ -1,19 +1,28 @@
 //! Volumes: task volumes become pod volumes, mount points volume mounts, and tmpfs and shared
-//! memory become memory-backed emptyDirs.
+//! memory become memory-backed emptyDirs. EFS volumes become a static PersistentVolume of the
+//! EFS CSI driver and a claim bound to it by `volumeName` (`efs_objects`).
 
 use super::names;
 use crate::diagnostics::{Code, Findings};
-use crate::model::ecs::TaskDefinition;
+use crate::model::ecs::{EfsVolumeConfiguration, TaskDefinition};
 use crate::model::fields::join;
-use crate::model::k8s::{Container, EmptyDir, PodSpec, Volume, VolumeMount, VolumeSource};
+use crate::model::k8s::{
+    Container, EmptyDir, Object, ObjectMeta, PodSpec, Volume, VolumeMount, VolumeSource,
+};
+use serde_json::json;
 use std::collections::BTreeMap;
+
+/// EFS is elastic; Kubernetes requires a capacity on the PV and claim, and the driver ignores it.
+const EFS_CAPACITY: &str = "5Gi";
 
 /// Adds the task's volumes to `pod` and the mounts to `containers` (same order as the task's
 /// container definitions). Volumes with no pod equivalent are reported by the field check and
 /// their mounts left out.
+/// `app` names the claims of EFS volumes (`efs_objects` makes them).
 pub fn apply(
     td: &TaskDefinition,
     td_path: &str,
+    app: &str,
     pod: &mut PodSpec,
     containers: &mut [Container],
     findings: &mut Findings,
@@ -26,8 +35,21 @@ pub fn apply(
             continue;
         };
         let at = join(td_path, &format!("volumes[{i}]"));
-        let source = if v.efs_volume_configuration.is_some()
-            || v.fsx_windows_file_server_volume_configuration.is_some()
+        let source = if let Some(efs) = v.efs_volume_configuration.as_ref() {
+            if file_system(efs).is_some() {
+                Some(VolumeSource::PersistentVolumeClaim {
+                    claim_name: claim_name(app, ecs_name),
+                    read_only: only_read(td, ecs_name),
+                })
+            } else {
+                findings.push(
+                    Code::EfsIncomplete,
+                    join(&at, "efsVolumeConfiguration.fileSystemId"),
+                    format!("EFS volume {ecs_name} names no fileSystemId"),
+                );
+                None
+            }
+        } else if v.fsx_windows_file_server_volume_configuration.is_some()
             || v.configured_at_launch == Some(true)
         {
             None
@@ -137,6 +159,146 @@ pub fn apply(
     }
 }
 
+fn file_system(efs: &EfsVolumeConfiguration) -> Option<&str> {
+    efs.file_system_id.as_deref().filter(|f| !f.is_empty())
+}
+
+fn claim_name(app: &str, volume: &str) -> String {
+    names::dns_label(&format!("{app}-{volume}"), "efs")
+}
+
+/// True when every mount of the volume is read-only (and there is at least one).
+fn only_read(td: &TaskDefinition, volume: &str) -> bool {
+    let mounts: Vec<bool> = td
+        .container_definitions
+        .iter()
+        .flat_map(|c| c.mount_points.iter())
+        .filter(|m| m.source_volume.as_deref() == Some(volume))
+        .map(|m| m.read_only.unwrap_or(false))
+        .collect();
+    !mounts.is_empty() && mounts.iter().all(|r| *r)
+}
+
+/// `<fileSystemId>::<accessPointId>`, `<fileSystemId>:<rootDirectory>` or `<fileSystemId>`.
+pub fn volume_handle(efs: &EfsVolumeConfiguration) -> Option<String> {
+    let fs = file_system(efs)?;
+    let ap = efs
+        .authorization_config
+        .as_ref()
+        .and_then(|a| a.access_point_id.as_deref())
+        .filter(|a| !a.is_empty());
+    let root = efs
+        .root_directory
+        .as_deref()
+        .filter(|r| !r.is_empty() && *r != "/");
+    Some(match (ap, root) {
+        (Some(ap), _) => format!("{fs}::{ap}"),
+        (None, Some(root)) => format!("{fs}:{root}"),
+        (None, None) => fs.to_string(),
+    })
+}
+
+/// Where the PV and claim of an EFS volume are named and placed.
+pub struct EfsContext<'a> {
+    pub app: &'a str,
+    pub environment: &'a str,
+    pub namespace: &'a str,
+}
+
+/// A static PersistentVolume (cluster-scoped, so named by app, environment and volume) and a
+/// claim bound to it for each EFS volume of the task.
+pub fn efs_objects(
+    td: &TaskDefinition,
+    td_path: &str,
+    ctx: &EfsContext<'_>,
+    meta: &dyn Fn(&str) -> ObjectMeta,
+    findings: &mut Findings,
+) -> Vec<Object> {
+    let mut out = Vec::new();
+    for (i, v) in td.volumes.iter().enumerate() {
+        let (Some(name), Some(efs)) = (
+            v.name.as_deref().filter(|n| !n.is_empty()),
+            v.efs_volume_configuration.as_ref(),
+        ) else {
+            continue;
+        };
+        let Some(handle) = volume_handle(efs) else {
+            continue;
+        };
+        let at = join(td_path, &format!("volumes[{i}].efsVolumeConfiguration"));
+        let claim = claim_name(ctx.app, name);
+        let pv = names::dns_label(&format!("{}-{}-{name}", ctx.app, ctx.environment), "efs");
+        let mut options = Vec::new();
+        let tls = efs
+            .transit_encryption
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("ENABLED"));
+        if tls {
+            options.push("tls".to_string());
+            if let Some(port) = efs.transit_encryption_port {
+                options.push(format!("tlsport={port}"));
+            }
+        }
+        let iam = efs
+            .authorization_config
+            .as_ref()
+            .and_then(|a| a.iam.as_deref())
+            .is_some_and(|i| i.eq_ignore_ascii_case("ENABLED"));
+        if iam {
+            options.push("iam".to_string());
+            findings.push(
+                Code::EfsIam,
+                join(&at, "authorizationConfig.iam"),
+                format!("EFS volume {name} authorizes with IAM"),
+            );
+        }
+        findings.push(
+            Code::EfsPersistentVolume,
+            &at,
+            format!("EFS volume {name} became PersistentVolume {pv} ({handle}) and claim {claim}"),
+        );
+        let mut pv_spec = serde_json::Map::new();
+        pv_spec.insert("capacity".into(), json!({ "storage": EFS_CAPACITY }));
+        pv_spec.insert("volumeMode".into(), json!("Filesystem"));
+        pv_spec.insert("accessModes".into(), json!(["ReadWriteMany"]));
+        pv_spec.insert("persistentVolumeReclaimPolicy".into(), json!("Retain"));
+        pv_spec.insert("storageClassName".into(), json!(""));
+        if !options.is_empty() {
+            pv_spec.insert("mountOptions".into(), json!(options));
+        }
+        pv_spec.insert(
+            "claimRef".into(),
+            json!({ "namespace": ctx.namespace, "name": claim }),
+        );
+        pv_spec.insert(
+            "csi".into(),
+            json!({ "driver": "efs.csi.aws.com", "volumeHandle": handle }),
+        );
+        let pv_meta = ObjectMeta {
+            namespace: None,
+            ..meta(&pv)
+        };
+        out.push(Object::new(
+            "v1",
+            "PersistentVolume",
+            pv_meta,
+            json!({ "spec": pv_spec }),
+        ));
+        out.push(Object::new(
+            "v1",
+            "PersistentVolumeClaim",
+            meta(&claim),
+            json!({ "spec": {
+                "accessModes": ["ReadWriteMany"],
+                "storageClassName": "",
+                "volumeName": pv,
+                "resources": { "requests": { "storage": EFS_CAPACITY } },
+            }}),
+        ));
+    }
+    out
+}
+
 fn memory_volume(
     pod: &mut PodSpec,
     c: &mut Container,
@@ -168,4 +330,105 @@ fn unique(existing: &[Volume], base: String) -> String {
         n += 1;
     }
     name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ecs::EfsAuthorizationConfig;
+
+    fn efs(root: Option<&str>, ap: Option<&str>) -> EfsVolumeConfiguration {
+        EfsVolumeConfiguration {
+            file_system_id: Some("fs-1".into()),
+            root_directory: root.map(str::to_string),
+            authorization_config: Some(EfsAuthorizationConfig {
+                access_point_id: ap.map(str::to_string),
+                iam: None,
+            }),
+            ..EfsVolumeConfiguration::default()
+        }
+    }
+
+    #[test]
+    fn volume_handles() {
+        let cases = [
+            (None, None, "fs-1"),
+            (Some("/"), None, "fs-1"),
+            (Some("/data/x"), None, "fs-1:/data/x"),
+            (Some("/"), Some("fsap-2"), "fs-1::fsap-2"),
+            (None, Some("fsap-2"), "fs-1::fsap-2"),
+        ];
+        for (root, ap, handle) in cases {
+            assert_eq!(volume_handle(&efs(root, ap)).as_deref(), Some(handle));
+        }
+        let none = EfsVolumeConfiguration::default();
+        assert_eq!(volume_handle(&none), None);
+    }
+
+    #[test]
+    fn efs_becomes_pv_and_claim_mounted_read_only() {
+        let td: TaskDefinition = serde_json::from_value(serde_json::json!({
+            "family": "web",
+            "containerDefinitions": [{"name": "web", "image": "x",
+                "mountPoints": [{"sourceVolume": "data", "containerPath": "/data", "readOnly": true}]}],
+            "volumes": [{"name": "data", "efsVolumeConfiguration": {
+                "fileSystemId": "fs-1", "transitEncryption": "ENABLED", "transitEncryptionPort": 2999,
+                "authorizationConfig": {"accessPointId": "fsap-2", "iam": "ENABLED"}}}]
+        }))
+        .unwrap();
+        let mut findings = Findings::default();
+        let mut pod = PodSpec::default();
+        let mut containers = vec![Container {
+            name: "web".into(),
+            ..Container::default()
+        }];
+        apply(
+            &td,
+            "taskDefinition",
+            "web",
+            &mut pod,
+            &mut containers,
+            &mut findings,
+        );
+        let v = serde_json::to_value(&pod.volumes[0]).unwrap();
+        assert_eq!(
+            v,
+            json!({"name": "data", "persistentVolumeClaim": {"claimName": "web-data", "readOnly": true}})
+        );
+        assert_eq!(containers[0].volume_mounts[0].mount_path, "/data");
+        assert!(containers[0].volume_mounts[0].read_only);
+
+        let ctx = EfsContext {
+            app: "web",
+            environment: "prod",
+            namespace: "web-prod",
+        };
+        let meta = |n: &str| ObjectMeta {
+            name: n.into(),
+            namespace: Some("web-prod".into()),
+            ..ObjectMeta::default()
+        };
+        let objects = efs_objects(&td, "taskDefinition", &ctx, &meta, &mut findings);
+        let pv = objects[0].to_json();
+        assert_eq!(pv["kind"], "PersistentVolume");
+        assert_eq!(pv["metadata"]["name"], "web-prod-data");
+        assert!(pv["metadata"].get("namespace").is_none());
+        assert_eq!(
+            pv["spec"]["csi"],
+            json!({"driver": "efs.csi.aws.com", "volumeHandle": "fs-1::fsap-2"})
+        );
+        assert_eq!(
+            pv["spec"]["mountOptions"],
+            json!(["tls", "tlsport=2999", "iam"])
+        );
+        assert_eq!(
+            pv["spec"]["claimRef"],
+            json!({"namespace": "web-prod", "name": "web-data"})
+        );
+        let pvc = objects[1].to_json();
+        assert_eq!(pvc["spec"]["volumeName"], "web-prod-data");
+        assert_eq!(pvc["metadata"]["namespace"], "web-prod");
+        let codes: Vec<_> = findings.list.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(codes, vec!["E2K571", "E2K570"]);
+    }
 }

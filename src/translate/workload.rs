@@ -3,8 +3,8 @@
 
 use super::names::{self, NameContext};
 use super::{
-    containers, dependencies, iam, ingress, logging, network, placement, probes, resources,
-    rollout, secrets, volumes,
+    autoscaling, containers, dependencies, disruption, iam, ingress, logging, network, placement,
+    probes, resources, rollout, schedules, secrets, volumes,
 };
 use crate::diagnostics::Findings;
 use crate::import::{Inputs, Sourced};
@@ -36,7 +36,10 @@ pub fn build(
     }
     findings.input = td.input.clone();
     td.findings.iter().cloned().for_each(|f| findings.add(f));
-    if service.is_none() {
+    // Scheduled runs of this task definition; run only by schedules, it becomes jobs.
+    let runs = schedules::runs_for(inputs, td);
+    let job_only = service.is_none() && !runs.is_empty();
+    if service.is_none() && runs.is_empty() {
         findings.push(
             crate::diagnostics::Code::TaskDefinitionAlone,
             join(tp, "family"),
@@ -100,7 +103,13 @@ pub fn build(
         ..PodSpec::default()
     };
     let mut objects = Vec::new();
-    volumes::apply(t, tp, &mut pod, &mut built, findings);
+    volumes::apply(t, tp, ctx.service, &mut pod, &mut built, findings);
+    let efs = volumes::EfsContext {
+        app: ctx.service,
+        environment: ctx.environment,
+        namespace: &namespace,
+    };
+    objects.extend(volumes::efs_objects(t, tp, &efs, &meta, findings));
     logging::check(t, tp, findings);
     let secrets_ctx = secrets::SecretsContext {
         td: t,
@@ -115,6 +124,16 @@ pub fn build(
     };
     secrets::apply(&secrets_ctx, &mut built, &mut pod, &mut objects, findings);
     placement::apply(t, tp, &mut pod, findings);
+    placement::rules(
+        &placement::Rules {
+            td: (t, &td.input, tp),
+            service: service.map(|s| (&s.value, s.input.as_str(), s.path.as_str())),
+            selector: &selector,
+            mappings: &mappings.placement,
+        },
+        &mut pod,
+        findings,
+    );
     placement::launch_type(
         (t, &td.input, tp),
         service.map(|s| (&s.value, s.input.as_str(), s.path.as_str())),
@@ -131,6 +150,7 @@ pub fn build(
         .collect();
     if let Some(svc_obj) =
         network::cluster_ip_service(meta(ctx.service), &selector, &all, &app_protocols)
+            .filter(|_| !job_only)
     {
         objects.push(svc_obj);
     }
@@ -161,16 +181,62 @@ pub fn build(
         },
         spec: pod,
     };
+    let daemon = svc.is_some_and(|(s, _)| s.scheduling_strategy.as_deref() == Some("DAEMON"));
+    let hpa = svc.filter(|_| !daemon).and_then(|(s, _)| {
+        let target = autoscaling::Target {
+            cluster: ctx.cluster,
+            service: s.service_name.as_deref().unwrap_or(""),
+            account: ctx.account,
+        };
+        autoscaling::hpa(
+            inputs,
+            &target,
+            meta(ctx.service),
+            ctx.service,
+            &template.spec,
+            findings,
+        )
+    });
+    if !runs.is_empty() {
+        let job_ctx = schedules::JobContext {
+            app: ctx.service,
+            td: t,
+            container_names: &container_names,
+            has_service: service.is_some(),
+            mappings,
+        };
+        objects.extend(schedules::objects(
+            &runs, &job_ctx, &template, &meta, findings,
+        ));
+    }
     if let Some(s) = service {
         findings.input = s.input.clone();
     }
-    objects.push(rollout::workload(
-        svc,
-        meta(ctx.service),
-        &selector,
-        template,
-        findings,
-    ));
+    if !job_only {
+        objects.push(rollout::workload(
+            svc,
+            meta(ctx.service),
+            &selector,
+            template,
+            hpa.is_some(),
+            findings,
+        ));
+    }
+    if let Some((s, at)) = svc.filter(|_| !job_only) {
+        let replicas = match hpa.as_ref() {
+            Some(h) => h.body["spec"]["minReplicas"].as_i64().unwrap_or(1),
+            None => s.desired_count.unwrap_or(1),
+        };
+        objects.extend(disruption::pdb(
+            s,
+            at,
+            replicas,
+            meta(ctx.service),
+            &selector,
+            findings,
+        ));
+    }
+    objects.extend(hpa);
     findings.input = td.input.clone();
 
     let iam_ctx = iam::IamContext {

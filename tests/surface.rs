@@ -1,0 +1,269 @@
+//! Whole-pipeline checks of issue 8 (the rest of the ECS surface): autoscaling, schedules, EFS,
+//! placement, disruption budgets and service discovery, from input files to objects, report and
+//! Kustomize repository.
+
+use ecs2eks::export::{Tree, kustomize, report, stream};
+use ecs2eks::inventory::Inventory;
+use ecs2eks::mappings::Mappings;
+use ecs2eks::translate::{Conversion, Workload};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+fn inventory() -> Inventory {
+    let path = "samples/inventory.yaml";
+    Inventory::parse(path, &std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn convert(inputs: &[PathBuf], mappings: &Mappings) -> Conversion {
+    ecs2eks::convert(inputs, mappings, Some(&inventory())).unwrap()
+}
+
+fn workload<'a>(c: &'a Conversion, app: &str, env: &str) -> &'a Workload {
+    c.workloads
+        .iter()
+        .find(|w| w.app == app && w.environment == env)
+        .unwrap_or_else(|| panic!("no workload {app} ({env})"))
+}
+
+fn object(w: &Workload, kind: &str) -> Value {
+    w.objects
+        .iter()
+        .find(|o| o.kind == kind)
+        .unwrap_or_else(|| panic!("{} has no {kind}", w.app))
+        .to_json()
+}
+
+fn kinds(w: &Workload) -> Vec<&str> {
+    w.objects.iter().map(|o| o.kind).collect()
+}
+
+fn codes(w: &Workload) -> Vec<&str> {
+    w.findings.iter().map(|f| f.code.as_str()).collect()
+}
+
+#[test]
+fn autoscaling_schedules_sample() {
+    let c = convert(
+        &[PathBuf::from("samples/autoscaling-schedules")],
+        &Mappings::defaults(),
+    );
+    assert!(c.errors.is_empty(), "{:?}", c.errors);
+
+    let thumb = workload(&c, "thumbnailer", "dev");
+    assert_eq!(
+        kinds(thumb),
+        vec![
+            "Namespace",
+            "ServiceAccount",
+            "PersistentVolume",
+            "PersistentVolumeClaim",
+            "Service",
+            "Deployment",
+            "HorizontalPodAutoscaler",
+            "PodDisruptionBudget",
+        ]
+    );
+    let deployment = object(thumb, "Deployment");
+    assert!(deployment["spec"].get("replicas").is_none());
+    let hpa = object(thumb, "HorizontalPodAutoscaler");
+    assert_eq!(hpa["spec"]["minReplicas"], 2);
+    assert_eq!(hpa["spec"]["maxReplicas"], 20);
+    assert_eq!(
+        hpa["spec"]["metrics"],
+        json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}}}])
+    );
+    assert_eq!(
+        hpa["spec"]["behavior"],
+        json!({"scaleUp": {"stabilizationWindowSeconds": 60}, "scaleDown": {"stabilizationWindowSeconds": 300}})
+    );
+    let pdb = object(thumb, "PodDisruptionBudget");
+    assert_eq!(pdb["spec"]["minAvailable"], "50%");
+    let pv = object(thumb, "PersistentVolume");
+    assert_eq!(
+        pv["spec"]["csi"]["volumeHandle"],
+        "fs-0a1b2c3d4e5f67890::fsap-0123456789abcdef0"
+    );
+    assert_eq!(pv["spec"]["mountOptions"], json!(["tls", "iam"]));
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["volumes"][0]["persistentVolumeClaim"]["claimName"],
+        object(thumb, "PersistentVolumeClaim")["metadata"]["name"]
+    );
+    assert_eq!(pod["containers"][0]["volumeMounts"][0]["readOnly"], true);
+    let preferred =
+        &pod["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"];
+    assert_eq!(preferred[0]["weight"], 75);
+    assert_eq!(
+        preferred[0]["preference"]["matchExpressions"][0]["values"],
+        json!(["spot"])
+    );
+    for code in [
+        "E2K550", "E2K551", "E2K552", "E2K570", "E2K571", "E2K580", "E2K581", "E2K590",
+    ] {
+        assert!(codes(thumb).contains(&code), "{code}: {:?}", codes(thumb));
+    }
+    for gone in ["E2K204", "E2K305"] {
+        assert!(!codes(thumb).contains(&gone), "{gone}");
+    }
+
+    // Run only by a rule: a CronJob, no Deployment, no Service.
+    let nightly = workload(&c, "nightly-report", "dev");
+    assert_eq!(
+        kinds(nightly),
+        vec!["Namespace", "ServiceAccount", "CronJob"]
+    );
+    let cj = object(nightly, "CronJob");
+    assert_eq!(cj["spec"]["schedule"], "0 3 * * 1-5");
+    assert_eq!(cj["spec"]["timeZone"], "Etc/UTC");
+    assert_eq!(cj["spec"]["concurrencyPolicy"], "Forbid");
+    let args = &cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"];
+    assert_eq!(
+        args,
+        &json!([
+            "python",
+            "-m",
+            "reports.nightly",
+            "--date",
+            "yesterday",
+            "--format",
+            "parquet"
+        ])
+    );
+    assert!(!codes(nightly).contains(&"E2K100"));
+
+    let warmer = workload(&c, "cache-warmer", "dev");
+    let cj = object(warmer, "CronJob");
+    assert_eq!(cj["spec"]["schedule"], "*/15 * * * *");
+    assert_eq!(cj["spec"]["timeZone"], "Europe/Berlin");
+    for code in ["E2K560", "E2K562", "E2K564", "E2K568"] {
+        assert!(codes(warmer).contains(&code), "{code}: {:?}", codes(warmer));
+    }
+
+    // The report names the inputs the findings come from.
+    let md = report::markdown(&c);
+    assert!(md.contains("E2K552"), "{md}");
+    assert!(
+        thumb
+            .inputs
+            .iter()
+            .any(|i| i.ends_with("application-autoscaling-describe-scaling-policies.json"))
+    );
+
+    // Byte-identical run to run.
+    let again = convert(
+        &[PathBuf::from("samples/autoscaling-schedules")],
+        &Mappings::defaults(),
+    );
+    assert_eq!(stream::render(&c), stream::render(&again));
+}
+
+#[test]
+fn cron_workflow_mapping() {
+    let m = Mappings::load(Some(("m.yaml", "schedules:\n  kind: CronWorkflow\n"))).unwrap();
+    let c = convert(&[PathBuf::from("samples/autoscaling-schedules")], &m);
+    let nightly = workload(&c, "nightly-report", "dev");
+    assert_eq!(
+        kinds(nightly),
+        vec!["Namespace", "ServiceAccount", "CronWorkflow"]
+    );
+    let cw = object(nightly, "CronWorkflow");
+    assert_eq!(cw["spec"]["schedules"], json!(["0 3 * * 1-5"]));
+    assert!(cw["spec"].get("schedule").is_none());
+    assert_eq!(
+        cw["spec"]["workflowSpec"]["serviceAccountName"],
+        "nightly-report"
+    );
+}
+
+/// Writes `files` (name → JSON) into a fresh folder.
+fn folder(files: &[(&str, String)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+fn sample(name: &str) -> String {
+    std::fs::read_to_string(Path::new("samples/autoscaling-schedules").join(name)).unwrap()
+}
+
+#[test]
+fn efs_volumes_get_one_persistent_volume_per_environment() {
+    let mut files = Vec::new();
+    for f in [
+        "describe-services-thumbnailer.json",
+        "describe-task-definition-thumbnailer.json",
+    ] {
+        files.push((f.to_string(), sample(f)));
+        let prod = sample(f)
+            .replace("111111111111", "333333333333")
+            .replace("shop-dev", "shop-prod");
+        files.push((format!("prod-{f}"), prod));
+    }
+    let files: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    let dir = folder(&files);
+    let c = convert(&[dir.path().to_path_buf()], &Mappings::defaults());
+    let dev = object(workload(&c, "thumbnailer", "dev"), "PersistentVolume");
+    let prod = object(workload(&c, "thumbnailer", "prod"), "PersistentVolume");
+    assert_eq!(dev["metadata"]["name"], "thumbnailer-dev-watermarks");
+    assert_eq!(prod["metadata"]["name"], "thumbnailer-prod-watermarks");
+    assert_eq!(prod["spec"]["claimRef"]["namespace"], "thumbnailer-prod");
+
+    // The prod overlay drops the base's (dev) PV and brings its own.
+    let mut tree = Tree::new();
+    kustomize::render(
+        &c.workloads,
+        &inventory().environment_order(),
+        true,
+        &mut tree,
+    );
+    let overlay = &tree["apps/thumbnailer/overlays/prod/kustomization.yaml"];
+    assert!(overlay.contains("only-persistentvolume.yaml"), "{overlay}");
+    assert!(overlay.contains("$patch: delete"), "{overlay}");
+    assert!(
+        tree["apps/thumbnailer/overlays/prod/only-persistentvolume.yaml"]
+            .contains("thumbnailer-prod-watermarks")
+    );
+}
+
+#[test]
+fn service_connect_names_go_to_the_report_and_external_name_services() {
+    let td = json!({"taskDefinition": {"family": "orders",
+        "taskDefinitionArn": "arn:aws:ecs:eu-west-1:333333333333:task-definition/orders:4",
+        "containerDefinitions": [{"name": "orders", "image": "orders:1",
+            "portMappings": [{"name": "http", "containerPort": 8080}]}]}});
+    let svc = json!({"services": [{"serviceName": "orders",
+        "serviceArn": "arn:aws:ecs:eu-west-1:333333333333:service/shop-prod/orders",
+        "taskDefinition": "orders:4", "desiredCount": 3,
+        "serviceConnectConfiguration": {"enabled": true, "namespace": "shop.local",
+            "services": [{"portName": "http", "discoveryName": "orders-api",
+                "clientAliases": [{"port": 80, "dnsName": "orders-api"}]}]}}]});
+    let dir = folder(&[("td.json", td.to_string()), ("svc.json", svc.to_string())]);
+    let m = Mappings::load(Some(("m.yaml", "discovery:\n  externalName: true\n"))).unwrap();
+    let c = convert(&[dir.path().to_path_buf()], &m);
+    let w = workload(&c, "orders", "prod");
+    assert_eq!(w.dns_names.len(), 1);
+    assert_eq!(w.dns_names[0].old, "orders-api");
+    assert_eq!(w.dns_names[0].new, "orders.orders-prod.svc.cluster.local");
+    assert_eq!(w.dns_names[0].new_port, Some(8080));
+    let external = w
+        .objects
+        .iter()
+        .find(|o| o.kind == "Service" && o.metadata.name == "orders-api")
+        .expect("an ExternalName Service")
+        .to_json();
+    assert_eq!(external["spec"]["type"], "ExternalName");
+    let md = report::markdown(&c);
+    assert!(
+        md.contains("| orders | prod | Service Connect | `orders-api:80` | `orders.orders-prod.svc.cluster.local:8080` |"),
+        "{md}"
+    );
+    let json: Value = serde_json::from_str(&report::json(&c)).unwrap();
+    assert_eq!(json["services"][0]["dns_names"][0]["old"], "orders-api");
+    // Three replicas, minimumHealthyPercent defaults to 100: at most one pod evicted at a time.
+    assert_eq!(
+        object(w, "PodDisruptionBudget")["spec"]["maxUnavailable"],
+        1
+    );
+}
