@@ -10,11 +10,20 @@ mod generate;
 
 use std::time::Instant;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if let Ok(n) = std::env::var("ECS2EKS_BENCH_CHILD") {
         return child(n.parse().unwrap());
     }
-    let ns = std::env::var("ECS2EKS_BENCH_N").unwrap_or_else(|_| "1000,5000,20000".into());
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this too, as a quick smoke run.
+    let default = if std::env::args().any(|a| a == "--bench") {
+        "1000,5000,20000"
+    } else {
+        "50"
+    };
+    let ns = std::env::var("ECS2EKS_BENCH_N").unwrap_or_else(|_| default.into());
     println!(
         "| N services | task definitions | generate | convert + write | task definitions/s | peak memory |"
     );

@@ -366,7 +366,8 @@ fn cluster_secret_stores_are_written_once_outside_the_apps() {
         );
         assert!(tree[&file].contains(&format!("name: {}", s.object.metadata.name)));
         // Only the namespaces whose apps use it may read through it.
-        let namespaces = s.object.body["spec"]["conditions"][0]["namespaces"]
+        let body = s.object.body();
+        let namespaces = body["spec"]["conditions"][0]["namespaces"]
             .as_array()
             .unwrap();
         assert!(!namespaces.is_empty());

@@ -71,12 +71,13 @@ pub fn render(
         }
     }
     // Applications other exporters wrote before (platform/ apps such as the secret stores).
+    let listed: BTreeSet<&str> = files.iter().filter_map(Value::as_str).collect();
     let others: Vec<Value> = tree
         .keys()
         .filter_map(|k| k.strip_prefix("argocd/"))
         .filter(|f| !f.contains('/') && *f != "kustomization.yaml")
         .map(|f| Value::String(f.to_string()))
-        .filter(|f| !files.contains(f))
+        .filter(|f| !listed.contains(f.as_str().unwrap_or_default()))
         .collect();
     files.extend(others);
     if !files.is_empty() {

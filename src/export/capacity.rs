@@ -4,7 +4,6 @@
 //! The VPC CNI gives every pod (but host-network pods) its own VPC address, and a rollout runs
 //! old and new pods side by side: peak pods = replicas + maxSurge (or the HPA's maximum).
 
-use crate::model::k8s::Object;
 use crate::translate::Workload;
 use serde::Serialize;
 use serde_json::Value;
@@ -74,10 +73,13 @@ fn of_workload(w: &Workload) -> Capacity {
         .objects
         .iter()
         .find(|o| o.kind == "HorizontalPodAutoscaler")
-        .and_then(|o| o.body.pointer("/spec/maxReplicas"))
-        .and_then(Value::as_i64);
+        .and_then(|o| o.body().pointer("/spec/maxReplicas").cloned())
+        .and_then(|v| v.as_i64());
     for o in &w.objects {
-        let Some(pod) = pod_spec(o) else { continue };
+        let body = o.body();
+        let Some(pod) = pod_spec(o.kind, &body) else {
+            continue;
+        };
         let (cpu, mem) = pod_requests(pod);
         let host_network = pod
             .get("hostNetwork")
@@ -85,19 +87,16 @@ fn of_workload(w: &Workload) -> Capacity {
             .unwrap_or(false);
         let (pods, peak) = match o.kind {
             "Deployment" => {
-                let replicas = o
-                    .body
+                let replicas = body
                     .pointer("/spec/replicas")
                     .and_then(Value::as_i64)
                     .or(hpa_max)
                     .unwrap_or(1);
-                let surge = o
-                    .body
+                let surge = body
                     .pointer("/spec/strategy/rollingUpdate/maxSurge")
                     .and_then(Value::as_str)
                     .map_or(0, |s| surge_pods(s, replicas));
-                let peak =
-                    hpa_max.map_or(replicas + surge, |max| max + surge_pods_of(&o.body, max));
+                let peak = hpa_max.map_or(replicas + surge, |max| max + surge_pods_of(&body, max));
                 (replicas, peak)
             }
             "DaemonSet" => {
@@ -105,8 +104,7 @@ fn of_workload(w: &Workload) -> Capacity {
                 continue;
             }
             "CronJob" => {
-                let n = o
-                    .body
+                let n = body
                     .pointer("/spec/jobTemplate/spec/parallelism")
                     .and_then(Value::as_i64)
                     .unwrap_or(1);
@@ -137,10 +135,10 @@ fn surge_pods(surge: &str, replicas: i64) -> i64 {
     }
 }
 
-fn pod_spec(o: &Object) -> Option<&Value> {
-    match o.kind {
-        "Deployment" | "DaemonSet" => o.body.pointer("/spec/template/spec"),
-        "CronJob" => o.body.pointer("/spec/jobTemplate/spec/template/spec"),
+fn pod_spec<'a>(kind: &str, body: &'a Value) -> Option<&'a Value> {
+    match kind {
+        "Deployment" | "DaemonSet" => body.pointer("/spec/template/spec"),
+        "CronJob" => body.pointer("/spec/jobTemplate/spec/template/spec"),
         _ => None,
     }
 }

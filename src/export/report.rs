@@ -285,7 +285,7 @@ fn cutover(w: &crate::translate::Workload) -> String {
         return String::new();
     }
     let spec = |o: &crate::model::k8s::Object, k: &str| -> String {
-        match &o.body["spec"][k] {
+        match &o.body()["spec"][k] {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Null => String::new(),
             v => v.to_string(),
@@ -295,7 +295,7 @@ fn cutover(w: &crate::translate::Workload) -> String {
         .objects
         .iter()
         .find(|o| o.kind == "Deployment")
-        .and_then(|o| o.body["spec"]["replicas"].as_i64());
+        .and_then(|o| o.body()["spec"]["replicas"].as_i64());
     let region = if w.region.is_empty() {
         String::new()
     } else {
@@ -310,7 +310,8 @@ fn cutover(w: &crate::translate::Workload) -> String {
         "### Cutover (TargetGroupBinding)\n\nThe pods join the target groups of the ECS service, next to its tasks; the load balancer, its listeners and DNS stay as they are.\n\n| TargetGroupBinding | target group | Service port | target type |\n|---|---|---|---|\n",
     );
     for b in &bindings {
-        let svc = &b.body["spec"]["serviceRef"];
+        let body = b.body();
+        let svc = &body["spec"]["serviceRef"];
         out.push_str(&format!(
             "| `{}` | `{}` | `{}:{}` | {} |\n",
             b.metadata.name,

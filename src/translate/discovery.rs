@@ -62,7 +62,7 @@ pub fn renames(
         format!("(no Service: the task has no container ports; {fqdn} once one is added)")
     };
     let port_named = |name: &str| -> Option<i64> {
-        svc.and_then(|s| s.body["spec"]["ports"].as_array())
+        svc.and_then(|s| s.body()["spec"]["ports"].as_array().cloned())
             .into_iter()
             .flatten()
             .find(|p| p["name"] == name)

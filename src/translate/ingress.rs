@@ -235,7 +235,7 @@ pub fn apply(
     if needs_node_port {
         for obj in objects.iter_mut() {
             if obj.kind == "Service" && obj.metadata.name == svc_name {
-                obj.body["spec"]["type"] = json!("NodePort");
+                obj.body_mut()["spec"]["type"] = json!("NodePort");
             }
         }
     }

@@ -504,6 +504,14 @@ fn convert_one(
                 (a.kind_rank(), &a.metadata.name).cmp(&(b.kind_rank(), &b.metadata.name))
             });
             workload.namespace = namespace;
+            // Frozen now to keep batches small; secret stores stay open, since
+            // `secrets::share` merges them across workloads afterwards.
+            for o in objects
+                .iter_mut()
+                .filter(|o| !matches!(o.kind, "ClusterSecretStore" | "SecretStore"))
+            {
+                o.freeze();
+            }
             workload.objects = objects;
         }
         Err(message) => findings.push(Code::NameTemplate, "", message),

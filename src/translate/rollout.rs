@@ -120,7 +120,7 @@ mod tests {
                 autoscaled,
                 &mut f,
             );
-            assert_eq!(d.body["spec"]["replicas"].as_i64(), replicas);
+            assert_eq!(d.body()["spec"]["replicas"].as_i64(), replicas);
         }
     }
 

@@ -877,7 +877,7 @@ mod tests {
             assert_eq!(cron.is_some(), made, "{expression}");
             assert!(codes(&c).contains(&code), "{expression}: {:?}", codes(&c));
             if state == "DISABLED" {
-                assert_eq!(cron.unwrap().body["spec"]["suspend"], true);
+                assert_eq!(cron.unwrap().body()["spec"]["suspend"], true);
             }
         }
     }
@@ -934,7 +934,7 @@ mod tests {
             .unwrap();
         assert_eq!(cj.metadata.name, "job-job");
         assert_eq!(
-            cj.body["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"],
+            cj.body()["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"],
             "job-job"
         );
         assert!(kinds(&c).contains(&"Deployment"));

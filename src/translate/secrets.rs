@@ -926,7 +926,7 @@ pub fn share(workloads: &mut [Workload]) -> Vec<SharedStore> {
                 }
                 Some((existing, namespaces)) => {
                     namespaces.insert(w.namespace.clone());
-                    if existing.body != store.body {
+                    if existing.body() != store.body() {
                         w.findings.push(Finding {
                             input: w.inputs.last().cloned().unwrap_or_default(),
                             ..Finding::new(
@@ -947,7 +947,11 @@ pub fn share(workloads: &mut [Workload]) -> Vec<SharedStore> {
         .into_iter()
         .map(|((environment, _), (mut object, namespaces))| {
             let namespaces: Vec<String> = namespaces.into_iter().collect();
-            if let Some(spec) = object.body.get_mut("spec").and_then(Value::as_object_mut) {
+            if let Some(spec) = object
+                .body_mut()
+                .get_mut("spec")
+                .and_then(Value::as_object_mut)
+            {
                 spec.insert("conditions".into(), json!([{ "namespaces": namespaces }]));
             }
             SharedStore {
@@ -973,14 +977,19 @@ pub fn share(workloads: &mut [Workload]) -> Vec<SharedStore> {
 fn store_roles(w: &Workload, shared: &[SharedStore]) -> BTreeSet<String> {
     let mut roles = BTreeSet::new();
     for es in w.objects.iter().filter(|o| o.kind == "ExternalSecret") {
-        let store_ref = &es.body["spec"]["secretStoreRef"];
+        let es_body = es.body();
+        let store_ref = &es_body["spec"]["secretStoreRef"];
         let store = shared
             .iter()
             .filter(|s| s.environment == w.environment)
             .map(|s| &s.object)
             .chain(w.objects.iter())
             .find(|o| o.kind == store_ref["kind"] && o.metadata.name == store_ref["name"]);
-        if let Some(role) = store.and_then(|s| s.body["spec"]["provider"]["aws"]["role"].as_str()) {
+        if let Some(role) = store.and_then(|s| {
+            s.body()["spec"]["provider"]["aws"]["role"]
+                .as_str()
+                .map(str::to_string)
+        }) {
             roles.insert(role.to_string());
         }
     }
@@ -1248,7 +1257,10 @@ mod tests {
             (key(0), key(1), key(2)),
             ("K".into(), "K".into(), "K-2".into())
         );
-        assert_eq!(objects[0].body["spec"]["data"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            objects[0].body()["spec"]["data"].as_array().unwrap().len(),
+            2
+        );
     }
 
     #[test]
@@ -1268,10 +1280,14 @@ mod tests {
         let store = objects.iter().find(|o| o.kind == "SecretStore").unwrap();
         assert_eq!(store.metadata.namespace.as_deref(), Some("web-prod"));
         assert_eq!(
-            store.body["spec"]["provider"]["aws"]["auth"],
+            store.body()["spec"]["provider"]["aws"]["auth"],
             json!({"jwt": {"serviceAccountRef": {"name": "eso"}}})
         );
-        assert!(store.body["spec"]["provider"]["aws"].get("role").is_none());
+        assert!(
+            store.body()["spec"]["provider"]["aws"]
+                .get("role")
+                .is_none()
+        );
     }
 
     #[test]

@@ -224,7 +224,7 @@ pub fn build(
     }
     if let Some((s, at)) = svc.filter(|_| !job_only) {
         let replicas = match hpa.as_ref() {
-            Some(h) => h.body["spec"]["minReplicas"].as_i64().unwrap_or(1),
+            Some(h) => h.body()["spec"]["minReplicas"].as_i64().unwrap_or(1),
             None => s.desired_count.unwrap_or(1),
         };
         objects.extend(disruption::pdb(

@@ -81,7 +81,7 @@ fn new_role_annotates_the_service_account_and_trusts_exactly_it() {
         sa.metadata.annotations[ROLE_ARN_ANNOTATION],
         "arn:aws:iam::111111111111:role/app-eks"
     );
-    assert!(sa.body.get("automountServiceAccountToken").is_none());
+    assert!(sa.body().get("automountServiceAccountToken").is_none());
     assert_eq!(c.iam.roles.len(), 1);
     let role = &c.iam.roles[0];
     assert_eq!(
@@ -111,7 +111,7 @@ fn no_task_role_means_no_token_and_no_role() {
     let c = run(&[("td.json", task("web", "111111111111", None, "EC2"))], "");
     let sa = sa(&c, "web");
     assert!(sa.metadata.annotations.is_empty());
-    assert_eq!(sa.body["automountServiceAccountToken"], false);
+    assert_eq!(sa.body()["automountServiceAccountToken"], false);
     assert!(c.iam.roles.is_empty());
     // The execution role is still reported once, by placement.
     let w = &c.workloads[0];
