@@ -5,6 +5,8 @@
 //!
 //! Each N runs in a child process so peak memory (VmHWM) is that run's own.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a bench prints its figures
+
 #[path = "generate.rs"]
 mod generate;
 

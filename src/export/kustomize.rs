@@ -25,11 +25,11 @@ fn sync_wave(kind: &str) -> Option<&'static str> {
 /// The object as JSON, with its sync-wave annotation when `waves` is on.
 fn with_wave(o: &Object, waves: bool) -> Value {
     let mut v = o.to_json();
-    if let (true, Some(wave)) = (waves, sync_wave(o.kind)) {
-        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-            let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
-            annotations["argocd.argoproj.io/sync-wave"] = json!(wave);
-        }
+    if let (true, Some(wave)) = (waves, sync_wave(o.kind))
+        && let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut)
+    {
+        let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+        annotations["argocd.argoproj.io/sync-wave"] = json!(wave);
     }
     v
 }
@@ -153,11 +153,11 @@ fn overlay(
                 let mut b = b.clone();
                 let mut v = v.clone();
                 lift_images(&mut b, &mut v, &mut images);
-                if let (Some(rb), Some(rv)) = (replicas_of(&b), replicas_of(&v)) {
-                    if rb != rv {
-                        replicas.push(json!({ "name": name, "count": rv }));
-                        set_replicas(&mut v, rb);
-                    }
+                if let (Some(rb), Some(rv)) = (replicas_of(&b), replicas_of(&v))
+                    && rb != rv
+                {
+                    replicas.push(json!({ "name": name, "count": rv }));
+                    set_replicas(&mut v, rb);
                 }
                 let mut ops = Vec::new();
                 diff(&b, &v, &mut String::new(), &mut ops);

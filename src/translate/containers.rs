@@ -126,13 +126,12 @@ fn security_context(
         .linux_parameters
         .as_ref()
         .and_then(|l| l.capabilities.as_ref())
+        && (!caps.add.is_empty() || !caps.drop.is_empty())
     {
-        if !caps.add.is_empty() || !caps.drop.is_empty() {
-            sc.capabilities = Some(CapabilitiesSpec {
-                add: caps.add.clone(),
-                drop: caps.drop.clone(),
-            });
-        }
+        sc.capabilities = Some(CapabilitiesSpec {
+            add: caps.add.clone(),
+            drop: caps.drop.clone(),
+        });
     }
     (!sc.is_empty()).then_some(sc)
 }

@@ -85,12 +85,11 @@ pub fn build(
                 app_protocols.push((port, proto, app.to_string()));
             }
         }
-        if let Some(hc) = c.health_check.as_ref() {
-            if let Some((liveness, startup)) = probes::from_health_check(hc, windows, &at, findings)
-            {
-                k.liveness_probe = Some(liveness);
-                k.startup_probe = startup;
-            }
+        if let Some(hc) = c.health_check.as_ref()
+            && let Some((liveness, startup)) = probes::from_health_check(hc, windows, &at, findings)
+        {
+            k.liveness_probe = Some(liveness);
+            k.startup_probe = startup;
         }
         built.push(k);
     }
