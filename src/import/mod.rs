@@ -3,6 +3,7 @@
 //! Adding an input shape is one new module and one row in `SHAPES`. Importers never build
 //! Kubernetes objects; they return the ECS model and the errors of the inputs they could not read.
 
+pub mod aws;
 mod services;
 mod task_definitions;
 
@@ -71,6 +72,11 @@ const SHAPES: &[Shape] = &[
         name: "aws ecs create-service --cli-input-json",
         recognise: services::is_create_input,
         read: services::read_create_input,
+    },
+    Shape {
+        name: "ecs2eks import report (skipped)",
+        recognise: aws::is_import_report,
+        read: aws::read_import_report,
     },
 ];
 
