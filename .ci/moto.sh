@@ -20,7 +20,7 @@ start)
     port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
     # No real credentials or instance metadata may leak into the emulator's clients.
     env -u AWS_PROFILE AWS_EC2_METADATA_DISABLED=true \
-        MOTO_ENABLE_RECORDING=true MOTO_IAM_LOAD_MANAGED_POLICIES=true \
+        MOTO_IAM_LOAD_MANAGED_POLICIES=true \
         moto_server -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 &
     echo $! >"$pid_file"
     for _ in $(seq 1 100); do
