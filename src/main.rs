@@ -296,6 +296,23 @@ fn import(args: ImportArgs) -> ExitCode {
     }
     let report = &snapshot.report;
     for u in &report.units {
+        if u.region == aws::GLOBAL {
+            eprintln!(
+                "{} IAM: {}: {} role(s){}",
+                u.account,
+                u.status,
+                u.roles,
+                if u.missing_roles.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; named by task definitions but not found: {}",
+                        u.missing_roles.join(", ")
+                    )
+                }
+            );
+            continue;
+        }
         eprintln!(
             "{} {}: {}: {} cluster(s), {} service(s), {} task definition(s){}",
             u.account,

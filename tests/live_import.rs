@@ -11,7 +11,8 @@
 //! and compare `convert` on both.
 //!
 //! What moto leaves out (covered by the file-based samples instead): a service's
-//! `deploymentConfiguration` and `healthCheckGracePeriodSeconds`.
+//! `deploymentConfiguration` and `healthCheckGracePeriodSeconds`; ELBv2 `ForwardConfig` (moto
+//! returns forward actions in the short form only).
 
 // The skip notice is the one thing these tests print.
 #![allow(clippy::print_stdout)]
@@ -96,29 +97,43 @@ fn import(inventory: &str, options: &Options) -> Snapshot {
     })
 }
 
-/// Drops what the import leaves out (volatile state), then sorts keys and tags like it does.
-fn normalise(mut v: Value) -> Value {
-    if let Some(services) = v.get_mut("services").and_then(Value::as_array_mut) {
-        for s in services {
-            if let Value::Object(m) = s {
-                for k in [
-                    "runningCount",
-                    "pendingCount",
-                    "events",
-                    "deployments",
-                    "taskSets",
-                    "createdAt",
-                ] {
-                    m.shift_remove(k);
-                }
-            }
+/// Drops what the import leaves out (volatile state) and timestamps (the CLI prints
+/// `+00:00`, the import `Z`), then sorts keys and tags as the import does.
+fn normalise(v: Value) -> Value {
+    const LEFT_OUT: &[&str] = &[
+        // ECS state
+        "runningCount",
+        "pendingCount",
+        "events",
+        "deployments",
+        "taskSets",
+        "createdAt",
+        "registeredAt",
+        "deregisteredAt",
+        // IAM, scaling, EventBridge state
+        "RoleLastUsed",
+        "AttachmentCount",
+        "PermissionsBoundaryUsageCount",
+        "CreationTime",
+        "CreatedBy",
+        // timestamps, compared apart
+        "CreatedTime",
+        "CreateDate",
+        "UpdateDate",
+    ];
+    fn drop(v: Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.into_iter()
+                    .filter(|(k, _)| !LEFT_OUT.contains(&k.as_str()))
+                    .map(|(k, v)| (k, drop(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.into_iter().map(drop).collect()),
+            other => other,
         }
     }
-    if let Some(Value::Object(m)) = v.get_mut("taskDefinition") {
-        m.shift_remove("registeredAt");
-        m.shift_remove("deregisteredAt");
-    }
-    aws::json::canonical(v)
+    aws::json::canonical(drop(v))
 }
 
 fn read_tree(dir: &Path) -> BTreeMap<String, String> {
@@ -169,15 +184,11 @@ fn import_matches_the_cli_and_converts_the_same() {
 
     // File by file, the snapshot holds what the AWS CLI prints (volatile fields left out).
     let expected = read_tree(dump.path());
-    let got: Vec<&String> = snapshot
-        .files
-        .keys()
-        .filter(|k| k.contains("/ecs/"))
-        .collect();
+    let got: Vec<&String> = snapshot.files.keys().collect();
     assert_eq!(got, expected.keys().collect::<Vec<_>>());
     for (rel, text) in &expected {
         let want = normalise(serde_json::from_str(text).unwrap());
-        let mut have: Value = serde_json::from_str(&snapshot.files[rel]).unwrap();
+        let mut have = normalise(serde_json::from_str(&snapshot.files[rel]).unwrap());
         // moto leaves out `enableECSManagedTags` and `enableExecuteCommand`, which AWS always
         // returns; the SDK models them as plain booleans, so an absent one reads as false.
         for s in have
@@ -215,6 +226,27 @@ fn import_matches_the_cli_and_converts_the_same() {
     assert_eq!(n("ecs:DescribeTaskDefinition"), 7, "{calls:?}");
     assert_eq!(n("ecs:ListClusters"), 3, "one per account and region");
     assert_eq!(n("ecs:ListServices"), 4, "one per cluster");
+    // Two target groups in one call; the managed policy two roles attach, read once.
+    assert_eq!(n("elasticloadbalancing:DescribeTargetGroups"), 1);
+    assert_eq!(n("elasticloadbalancing:DescribeRules"), 1);
+    assert_eq!(n("iam:GetPolicy"), 1);
+    assert_eq!(n("iam:GetPolicyVersion"), 1);
+    // Eight roles named (web, api, worker, edge, execution; payments, ledger, execution), three
+    // exist; the others are listed as missing, not failures.
+    assert_eq!(n("iam:GetRole"), 8);
+    let global = |account: &str| {
+        snapshot
+            .report
+            .units
+            .iter()
+            .find(|u| u.account == account && u.region == aws::GLOBAL)
+            .unwrap()
+    };
+    assert_eq!(global("123456789012").roles, 3);
+    assert_eq!(
+        global("123456789012").missing_roles,
+        ["edge-task", "worker-task"]
+    );
     assert_eq!(n("sts:AssumeRole"), 1);
     assert_eq!(n("sts:GetCallerIdentity"), 2);
     let mutating: Vec<_> = calls
@@ -236,16 +268,9 @@ fn import_matches_the_cli_and_converts_the_same() {
     let again = import(MAIN_INVENTORY, &options);
     assert_eq!(again.files, snapshot.files);
 
-    // convert on the snapshot = convert on the CLI's files. The dump holds ECS only, so the
-    // comparison takes the snapshot's ECS files (and the report, which convert must skip).
+    // convert on the snapshot = convert on the CLI's files (and skips the report).
     let snap_dir = tempfile::tempdir().unwrap();
-    let ecs_files: BTreeMap<String, String> = snapshot
-        .files
-        .iter()
-        .filter(|(k, _)| k.contains("/ecs/"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    write_tree(snap_dir.path(), &ecs_files);
+    write_tree(snap_dir.path(), &snapshot.files);
     std::fs::write(
         snap_dir.path().join(aws::REPORT_FILE),
         aws::report_json(&snapshot.report),
@@ -253,8 +278,30 @@ fn import_matches_the_cli_and_converts_the_same() {
     .unwrap();
     let (from_import, import_errors) = convert(snap_dir.path(), MAIN_INVENTORY);
     let (from_cli, cli_errors) = convert(dump.path(), MAIN_INVENTORY);
-    assert!(import_errors.is_empty(), "{import_errors:?}");
-    assert!(cli_errors.is_empty(), "{cli_errors:?}");
+    // Shapes this build of convert does not read yet (ELBv2, IAM, … come with their importers)
+    // fail alike on both sides; nothing else may fail.
+    // (the files that failed; messages name the keys in file order, which the import sorts)
+    let relative = |errors: Vec<String>, dir: &Path| -> Vec<String> {
+        let prefix = format!("{}/", dir.display());
+        errors
+            .iter()
+            .map(|e| {
+                let e = e.replace(&prefix, "");
+                match e.split_once(": not an AWS output") {
+                    Some((file, _)) => format!("{file}: not an AWS output ecs2eks knows"),
+                    None => e,
+                }
+            })
+            .collect()
+    };
+    let import_errors = relative(import_errors, snap_dir.path());
+    assert_eq!(import_errors, relative(cli_errors, dump.path()));
+    for e in &import_errors {
+        assert!(
+            !e.contains("/ecs/") && e.contains("not an AWS output ecs2eks knows"),
+            "{e}"
+        );
+    }
     assert!(from_import.contains("kind: Deployment"));
     assert_eq!(from_import, from_cli);
 }

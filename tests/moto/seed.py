@@ -376,13 +376,87 @@ def seed_region(endpoint, account, region, clusters, dump):
             f"{dump}/{account}/{region}/ecs/{cluster}/describe-services.json",
             {"services": services, "failures": failures},
         )
+    roles = set()
     for arn in sorted(task_definitions):
         answer = cli_json(ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"]))
         td = answer["taskDefinition"]
+        roles |= {td[k] for k in ("taskRoleArn", "executionRoleArn") if k in td}
         write(
             f"{dump}/{account}/{region}/ecs/task-definitions/{td['family']}-{td['revision']}.json",
             answer,
         )
+    if EXTRAS.get((account, region)):
+        dump_extras(conn, account, region, clusters, roles, f"{dump}/{account}")
+
+
+def dump_extras(conn, account, region, clusters, roles, dump):
+    """What the AWS CLI prints for the load balancers, scaling, schedules and roles of the
+    services, in the files `ecs2eks import` writes (IAM assembled from get-role & co.)."""
+    ecs = boto3.client("ecs", **conn)
+    services = []
+    for cluster in clusters:
+        arns = ecs.list_services(cluster=cluster)["serviceArns"]
+        for i in range(0, len(arns), 10):
+            services += ecs.describe_services(cluster=cluster, services=arns[i : i + 10])["services"]
+    tg_arns = sorted({lb["targetGroupArn"] for s in services for lb in s.get("loadBalancers", [])})
+    elbv2 = boto3.client("elbv2", **conn)
+    base = f"{dump}/{region}/elbv2"
+    groups = cli_json(elbv2.describe_target_groups(TargetGroupArns=tg_arns))
+    write(f"{base}/describe-target-groups.json", groups)
+    lb_arns = sorted({a for g in groups["TargetGroups"] for a in g.get("LoadBalancerArns", [])})
+    write(f"{base}/describe-load-balancers.json", cli_json(elbv2.describe_load_balancers(LoadBalancerArns=lb_arns)))
+    listeners = []
+    for lb in lb_arns:
+        listeners += cli_json(elbv2.describe_listeners(LoadBalancerArn=lb))["Listeners"]
+    write(f"{base}/describe-listeners.json", {"Listeners": listeners})
+    for l in listeners:
+        lb_name = l["LoadBalancerArn"].split("/")[-2]
+        rules = cli_json(elbv2.describe_rules(ListenerArn=l["ListenerArn"]))
+        write(f"{base}/describe-rules-{lb_name}-{l['Port']}-{l['ListenerArn'].split('/')[-1]}.json", rules)
+
+    aas = boto3.client("application-autoscaling", **conn)
+    ids = {f"service/{s['clusterArn'].split('/')[-1]}/{s['serviceName']}" for s in services}
+    base = f"{dump}/{region}/application-autoscaling"
+    targets = [t for t in cli_json(aas.describe_scalable_targets(ServiceNamespace="ecs"))["ScalableTargets"] if t["ResourceId"] in ids]
+    write(f"{base}/describe-scalable-targets.json", {"ScalableTargets": targets})
+    policies = [p for p in cli_json(aas.describe_scaling_policies(ServiceNamespace="ecs"))["ScalingPolicies"] if p["ResourceId"] in ids]
+    write(f"{base}/describe-scaling-policies.json", {"ScalingPolicies": policies})
+
+    events = boto3.client("events", **conn)
+    cluster_arns = {s["clusterArn"] for s in services}
+    names = sorted({n for c in cluster_arns for n in events.list_rule_names_by_target(TargetArn=c)["RuleNames"]})
+    rules = [r for r in cli_json(events.list_rules())["Rules"] if r["Name"] in names]
+    write(f"{dump}/{region}/events/list-rules.json", {"Rules": rules})
+    for name in names:
+        targets = cli_json(events.list_targets_by_rule(Rule=name))["Targets"]
+        write(f"{dump}/{region}/events/list-targets-by-rule-{name}.json", {"Rule": name, "Targets": targets})
+
+    iam = boto3.client("iam", **conn)
+    details, policies = [], {}
+    for arn in sorted(roles):
+        name = arn.split("/")[-1]
+        try:
+            role = cli_json(iam.get_role(RoleName=name))["Role"]
+        except iam.exceptions.NoSuchEntityException:
+            continue
+        inline = iam.list_role_policies(RoleName=name)["PolicyNames"]
+        role["RolePolicyList"] = [
+            {"PolicyName": p, "PolicyDocument": iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"]}
+            for p in inline
+        ]
+        attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+        role["AttachedManagedPolicies"] = attached
+        role["InstanceProfileList"] = []
+        details.append(role)
+        for a in attached:
+            policy = cli_json(iam.get_policy(PolicyArn=a["PolicyArn"]))["Policy"]
+            version = cli_json(iam.get_policy_version(PolicyArn=a["PolicyArn"], VersionId=policy["DefaultVersionId"]))
+            policy["PolicyVersionList"] = [version["PolicyVersion"]]
+            policies[a["PolicyArn"]] = policy
+    write(
+        f"{dump}/global/iam/get-account-authorization-details.json",
+        {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": details, "Policies": [policies[k] for k in sorted(policies)]},
+    )
 
 
 def main():

@@ -41,7 +41,8 @@ pub fn to_values<T: SerializableStruct>(values: &[T]) -> Result<Value, String> {
 
 /// Sorts every object's keys (the SDK keeps string maps such as `dockerLabels` in hash maps) and
 /// every `tags`/`Tags` list by key, so that an unchanged account gives byte-identical files.
-/// Other lists keep the API's order (containers, environment, rules are ordered).
+/// Other lists keep the API's order (containers, environment, rules are ordered). Members that
+/// are `null` are left out, as the CLI leaves them out.
 pub fn canonical(value: Value) -> Value {
     match value {
         Value::Object(map) => {
@@ -49,6 +50,9 @@ pub fn canonical(value: Value) -> Value {
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             let mut out = Map::new();
             for (k, v) in entries {
+                if v.is_null() {
+                    continue;
+                }
                 let v = canonical(v);
                 let v = if k == "tags" || k == "Tags" {
                     sort_tags(v)
@@ -160,7 +164,8 @@ mod tests {
 
     #[test]
     fn canonical_sorts_keys_and_tags_but_not_other_lists() {
-        let v = json!({"b": 1, "a": {"z": [3, 1], "tags": [{"key": "y"}, {"key": "x"}]}});
+        let v =
+            json!({"b": 1, "n": null, "a": {"z": [3, 1], "tags": [{"key": "y"}, {"key": "x"}]}});
         assert_eq!(
             render(&canonical(v)),
             "{\n  \"a\": {\n    \"tags\": [\n      {\n        \"key\": \"x\"\n      },\n      {\n        \"key\": \"y\"\n      }\n    ],\n    \"z\": [\n      3,\n      1\n    ]\n  },\n  \"b\": 1\n}\n"
