@@ -248,7 +248,11 @@ fn import_matches_the_cli_and_converts_the_same() {
         ["edge-task", "worker-task"]
     );
     assert_eq!(n("sts:AssumeRole"), 1);
-    assert_eq!(n("sts:GetCallerIdentity"), 2);
+    // Only for the ambient credentials: an assumed role's ARN names its account.
+    assert_eq!(n("sts:GetCallerIdentity"), 1);
+    // Policies and scheduled actions only where a service has a scalable target.
+    assert_eq!(n("application-autoscaling:DescribeScalableTargets"), 3);
+    assert_eq!(n("application-autoscaling:DescribeScalingPolicies"), 1);
     let mutating: Vec<_> = calls
         .keys()
         .filter(|k| {
@@ -421,7 +425,10 @@ accounts:
     let second = run(&broken);
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("310000000009"), "{stderr}");
+    assert!(
+        stderr.contains("sts:AssumeRole") && stderr.contains("310000000009"),
+        "{stderr}"
+    );
     assert!(services.exists(), "files of the failed unit were removed");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("import-report.json")).unwrap())
@@ -432,5 +439,119 @@ accounts:
             .as_array()
             .unwrap()
             .is_empty()
+    );
+}
+
+/// A proxy in front of moto that answers the first `throttle` requests of one operation (by its
+/// `X-Amz-Target`) with a ThrottlingException and forwards everything else.
+fn throttling_proxy(upstream: &str, target: &'static str, throttle: usize) -> String {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let upstream = upstream
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let throttled = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let upstream = upstream.clone();
+            let throttled = throttled.clone();
+            std::thread::spawn(move || {
+                // One request per connection: read head and body, answer, close.
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                let head_end = loop {
+                    let n = client.read(&mut chunk).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let header = |name: &str| {
+                    head.lines()
+                        .find(|l| l.to_ascii_lowercase().starts_with(&format!("{name}:")))
+                        .map(|l| l.split_once(':').unwrap().1.trim().to_string())
+                };
+                let length: usize = header("content-length")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                while buf.len() < head_end + length {
+                    let n = client.read(&mut chunk).unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                if header("x-amz-target").as_deref() == Some(target)
+                    && throttled.fetch_add(1, Ordering::SeqCst) < throttle
+                {
+                    let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+                    let _ = write!(
+                        client,
+                        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    return;
+                }
+                // Forward with `Connection: close`, relay the answer until upstream closes.
+                let head: String = head
+                    .split("\r\n")
+                    .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                    .collect::<Vec<_>>()
+                    .join("\r\n");
+                let head = head.trim_end().to_string() + "\r\nConnection: close\r\n\r\n";
+                let Ok(mut up) = TcpStream::connect(&upstream) else {
+                    return;
+                };
+                let _ = up.write_all(head.as_bytes());
+                let _ = up.write_all(&buf[head_end..]);
+                let mut answer = Vec::new();
+                let _ = up.read_to_end(&mut answer);
+                let _ = client.write_all(&answer);
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn throttling_is_retried_with_backoff() {
+    let Some(endpoint) = endpoint() else { return };
+    let _dump = seed(&endpoint, "throttle");
+    let proxy = throttling_proxy(
+        &endpoint,
+        "AmazonEC2ContainerServiceV20141113.ListClusters",
+        2,
+    );
+    let inventory = r#"
+accounts:
+  - {id: "310000000021", environment: dev, regions: [eu-west-1],
+     assumeRoleArn: "arn:aws:iam::310000000021:role/ecs2eks-reader"}
+"#;
+    let options = Options {
+        max_attempts: 5,
+        ..options(&proxy)
+    };
+    let snapshot = import(inventory, &options);
+    assert!(!snapshot.report.failed(), "{:?}", snapshot.report.failures);
+    let list = snapshot.report.calls["ecs:ListClusters"];
+    assert_eq!(
+        (list.calls, list.requests),
+        (1, 3),
+        "two throttled, then read"
+    );
+    assert!(
+        snapshot
+            .files
+            .contains_key("310000000021/eu-west-1/ecs/ok/describe-services.json")
     );
 }

@@ -522,7 +522,20 @@ async fn credentials(
         }
         aws_sdk_sts::Client::from_conf(b.build())
     };
-    let provider = match &account.assume_role_arn {
+    let check = |id: &str, operation: &str| {
+        if id == account.id {
+            Ok(())
+        } else {
+            Err(fail(
+                operation,
+                format!(
+                    "the credentials belong to account {id}, not {}; set assumeRoleArn for this account or use a profile of it",
+                    account.id
+                ),
+            ))
+        }
+    };
+    match &account.assume_role_arn {
         Some(role_arn) => {
             let answer = sts_with(None)
                 .assume_role()
@@ -538,40 +551,42 @@ async fn credentials(
                     format!("{role_arn}: the answer holds no credentials"),
                 )
             })?;
+            // The assumed role's ARN names its account: no GetCallerIdentity needed.
+            let assumed = answer
+                .assumed_role_user()
+                .map(|u| u.arn())
+                .and_then(|arn| arn.split(':').nth(4))
+                .unwrap_or_default();
+            check(assumed, "sts:AssumeRole")?;
             let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
-            SharedCredentialsProvider::new(aws_sdk_ecs::config::Credentials::new(
-                c.access_key_id(),
-                c.secret_access_key(),
-                Some(c.session_token().to_string()),
-                expiry,
-                "ecs2eks-assume-role",
+            Ok(SharedCredentialsProvider::new(
+                aws_sdk_ecs::config::Credentials::new(
+                    c.access_key_id(),
+                    c.secret_access_key(),
+                    Some(c.session_token().to_string()),
+                    expiry,
+                    "ecs2eks-assume-role",
+                ),
             ))
         }
-        None => base.credentials_provider().ok_or_else(|| {
-            fail(
-                "credentials",
-                "no credentials: set assumeRoleArn in the inventory or configure the AWS credential chain".into(),
-            )
-        })?,
-    };
-    let identity = sts_with(Some(provider.clone()))
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| fail("sts:GetCallerIdentity", sdk_message(&e)))?;
-    match identity.account() {
-        Some(id) if id == account.id => Ok(provider),
-        Some(id) => Err(fail(
-            "sts:GetCallerIdentity",
-            format!(
-                "the credentials belong to account {id}, not {}; set assumeRoleArn for this account or use a profile of it",
-                account.id
-            ),
-        )),
-        None => Err(fail(
-            "sts:GetCallerIdentity",
-            "the answer names no account".into(),
-        )),
+        None => {
+            let provider = base.credentials_provider().ok_or_else(|| {
+                fail(
+                    "credentials",
+                    "no credentials: set assumeRoleArn in the inventory or configure the AWS credential chain".into(),
+                )
+            })?;
+            let identity = sts_with(Some(provider.clone()))
+                .get_caller_identity()
+                .send()
+                .await
+                .map_err(|e| fail("sts:GetCallerIdentity", sdk_message(&e)))?;
+            check(
+                identity.account().unwrap_or_default(),
+                "sts:GetCallerIdentity",
+            )?;
+            Ok(provider)
+        }
     }
 }
 

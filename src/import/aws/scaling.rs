@@ -69,6 +69,10 @@ pub async fn read_scaling(
         }
     }
 
+    // Policies and scheduled actions exist only for registered scalable targets.
+    if targets.is_empty() {
+        return Ok(files);
+    }
     let op = "application-autoscaling:DescribeScalingPolicies";
     let mut policies = Vec::new();
     let mut token: Option<String> = None;
