@@ -555,3 +555,53 @@ accounts:
             .contains_key("310000000021/eu-west-1/ecs/ok/describe-services.json")
     );
 }
+
+#[test]
+fn inventory_init_drafts_the_organization_with_marked_guesses() {
+    let Some(endpoint) = endpoint() else { return };
+    let _ = seed(&endpoint, "organization");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("inventory.yaml");
+    let run = Command::new(env!("CARGO_BIN_EXE_ecs2eks"))
+        .args(["inventory", "init", "--out"])
+        .arg(&out)
+        .args(["--role-name", "ecs2eks-reader", "--endpoint-url", &endpoint])
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let inventory = Inventory::parse("inventory.yaml", &text).unwrap();
+    let env_of = |name: &str| {
+        inventory
+            .accounts
+            .iter()
+            .find(|a| a.name.as_deref() == Some(name))
+            .map(|a| a.environment.clone())
+    };
+    assert_eq!(env_of("shop-dev").as_deref(), Some("dev"));
+    assert_eq!(env_of("shop-prod").as_deref(), Some("prod"));
+    assert_eq!(env_of("payments-staging").as_deref(), Some("stg"));
+    assert_eq!(env_of("log archive").as_deref(), Some("unknown"));
+    let line = text.lines().find(|l| l.contains("shop-prod")).unwrap();
+    assert!(line.contains("# GUESSED"), "{line}");
+    assert!(line.contains(":role/ecs2eks-reader"), "{line}");
+    // A second run does not overwrite the draft people may have edited.
+    let again = Command::new(env!("CARGO_BIN_EXE_ecs2eks"))
+        .args(["inventory", "init", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+}

@@ -462,12 +462,31 @@ def dump_extras(conn, account, region, clusters, roles, dump):
     )
 
 
+ORG_ACCOUNTS = ["shop-dev", "shop-prod", "payments-staging", "log archive"]
+
+
+def seed_organization(endpoint):
+    """An organization with the test keys' account as management account, and member accounts."""
+    org = boto3.client("organizations", endpoint_url=endpoint, region_name="us-east-1", **STATIC)
+    try:
+        org.create_organization(FeatureSet="ALL")
+    except org.exceptions.AlreadyInOrganizationException:
+        pass
+    names = {a["Name"] for a in org.list_accounts()["Accounts"]}
+    for name in ORG_ACCOUNTS:
+        if name not in names:
+            org.create_account(Email=f"{name.replace(' ', '-')}@example.com", AccountName=name)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--endpoint", required=True)
-    p.add_argument("--scenario", required=True, choices=sorted(SCENARIOS))
+    p.add_argument("--scenario", required=True, choices=sorted(SCENARIOS) + ["organization"])
     p.add_argument("--dump", required=True)
     args = p.parse_args()
+    if args.scenario == "organization":
+        seed_organization(args.endpoint)
+        return 0
     for account, regions in SCENARIOS[args.scenario].items():
         for region, clusters in regions.items():
             seed_region(args.endpoint, account, region, clusters, args.dump)
