@@ -256,7 +256,18 @@ fn import(args: ImportArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    let progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        aws::Progress::new(|done, total, unit| {
+            eprint!("\r\x1b[2K[{done}/{total}] read {unit}");
+            if done == total {
+                eprintln!();
+            }
+        })
+    } else {
+        aws::Progress::default()
+    };
     let options = aws::Options {
+        progress,
         regions: args.regions,
         clusters: args.clusters,
         endpoint_url: args.endpoint_url,

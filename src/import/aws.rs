@@ -71,6 +71,45 @@ pub struct Options {
     pub attempt_timeout: Duration,
     /// Attempts per call (the SDK's standard retry with exponential backoff and jitter).
     pub max_attempts: u32,
+    /// Called after each account/region unit (for a progress line on a terminal).
+    pub progress: Progress,
+}
+
+/// A callback `(units done, units in all, "account region")`; none by default.
+#[derive(Clone, Default)]
+pub struct Progress(Option<Arc<dyn Fn(usize, usize, &str) + Send + Sync>>);
+
+impl Progress {
+    pub fn new(f: impl Fn(usize, usize, &str) + Send + Sync + 'static) -> Progress {
+        Progress(Some(Arc::new(f)))
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Progress(..)"
+        } else {
+            "Progress(none)"
+        })
+    }
+}
+
+/// Counts finished units for the progress callback.
+#[derive(Clone)]
+struct Tally {
+    progress: Progress,
+    done: Arc<std::sync::atomic::AtomicUsize>,
+    total: usize,
+}
+
+impl Tally {
+    fn finished(&self, account: &str, region: &str) {
+        let done = self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if let Some(f) = &self.progress.0 {
+            f(done, self.total, &format!("{account} {region}"));
+        }
+    }
 }
 
 impl Default for Options {
@@ -83,6 +122,7 @@ impl Default for Options {
             keep_volatile: false,
             attempt_timeout: Duration::from_secs(20),
             max_attempts: 5,
+            progress: Progress::default(),
         }
     }
 }
@@ -250,17 +290,28 @@ pub async fn run_with_config(
     let options = Arc::new(options.clone());
     let counter = CallCounter::default();
     let units_at_once = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let tally = Tally {
+        progress: options.progress.clone(),
+        done: Arc::default(),
+        total: inventory
+            .accounts
+            .iter()
+            .map(|a| regions_of(a, &options, base).len())
+            .sum(),
+    };
     let mut tasks = JoinSet::new();
     for (index, account) in inventory.accounts.iter().enumerate() {
-        let (base, account, options, counter, units_at_once) = (
+        let (base, account, options, counter, units_at_once, tally) = (
             base.clone(),
             account.clone(),
             options.clone(),
             counter.clone(),
             units_at_once.clone(),
+            tally.clone(),
         );
         tasks.spawn(async move {
-            let result = read_account(&base, &account, &options, &counter, &units_at_once).await;
+            let result =
+                read_account(&base, &account, &options, &counter, &units_at_once, &tally).await;
             (index, result)
         });
     }
@@ -335,6 +386,7 @@ async fn read_account(
     options: &Arc<Options>,
     counter: &CallCounter,
     units_at_once: &Arc<Semaphore>,
+    tally: &Tally,
 ) -> AccountRead {
     let mut out = AccountRead {
         files: Tree::new(),
@@ -361,6 +413,7 @@ async fn read_account(
             out.failures.push(f);
             for r in &regions {
                 out.units.push(unit_report(&account.id, r, "failed"));
+                tally.finished(&account.id, r);
             }
             return out;
         }
@@ -373,15 +426,17 @@ async fn read_account(
             options: options.clone(),
             calls_in_flight: Arc::new(Semaphore::new(options.concurrency.max(1))),
         };
-        let (base, credentials, counter, units_at_once) = (
+        let (base, credentials, counter, units_at_once, tally) = (
             base.clone(),
             credentials.clone(),
             counter.clone(),
             units_at_once.clone(),
+            tally.clone(),
         );
         tasks.spawn(async move {
             let _permit = units_at_once.acquire_owned().await.ok();
             let result = read_unit(&unit, &base, credentials, &counter).await;
+            tally.finished(&unit.account, &unit.region);
             (index, unit, result)
         });
     }
