@@ -77,7 +77,9 @@ pub struct Options {
 
 /// A callback `(units done, units in all, "account region")`; none by default.
 #[derive(Clone, Default)]
-pub struct Progress(Option<Arc<dyn Fn(usize, usize, &str) + Send + Sync>>);
+pub struct Progress(Option<Arc<ProgressFn>>);
+
+type ProgressFn = dyn Fn(usize, usize, &str) + Send + Sync;
 
 impl Progress {
     pub fn new(f: impl Fn(usize, usize, &str) + Send + Sync + 'static) -> Progress {
