@@ -116,6 +116,8 @@ fn normalise(v: Value) -> Value {
         "PermissionsBoundaryUsageCount",
         "CreationTime",
         "CreatedBy",
+        "CreationDate",
+        "LastModificationDate",
         // timestamps, compared apart
         "CreatedTime",
         "CreateDate",
@@ -247,6 +249,8 @@ fn import_matches_the_cli_and_converts_the_same() {
         global("123456789012").missing_roles,
         ["edge-task", "worker-task"]
     );
+    assert_eq!(n("scheduler:ListSchedules"), 3);
+    assert_eq!(n("scheduler:GetSchedule"), 1);
     assert_eq!(n("sts:AssumeRole"), 1);
     // Only for the ambient credentials: an assumed role's ARN names its account.
     assert_eq!(n("sts:GetCallerIdentity"), 1);

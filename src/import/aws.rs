@@ -539,14 +539,17 @@ async fn read_unit(
         counter
     );
     let events_client = client!(aws_sdk_eventbridge, base, unit.region, credentials, counter);
-    let (lb, scaling, events) = tokio::join!(
+    let scheduler_client = client!(aws_sdk_scheduler, base, unit.region, credentials, counter);
+    let (lb, scaling, events, schedules) = tokio::join!(
         elbv2::read(unit, &elbv2_client, &ecs.target_group_arns),
         scaling::read_scaling(unit, &scaling_client, &ecs.service_resource_ids),
         scaling::read_events(unit, &events_client, &ecs.cluster_arns),
+        scaling::read_schedules(unit, &scheduler_client, &ecs.cluster_arns),
     );
     files.extend(lb?);
     files.extend(scaling?);
     files.extend(events?);
+    files.extend(schedules?);
     Ok(UnitRead {
         files,
         clusters: ecs.clusters,

@@ -244,6 +244,28 @@ def schedule(events, cluster_arn, td_arn, subnets, account):
     )
 
 
+def scheduler_schedule(scheduler, cluster_arn, td_arn, subnets, account):
+    scheduler.create_schedule(
+        Name="cache-warmer",
+        ScheduleExpression="rate(15 minutes)",
+        ScheduleExpressionTimezone="Europe/Berlin",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        State="ENABLED",
+        Target={
+            "Arn": cluster_arn,
+            "RoleArn": f"arn:aws:iam::{account}:role/scheduler-ecs",
+            "EcsParameters": {
+                "TaskDefinitionArn": td_arn,
+                "TaskCount": 1,
+                "LaunchType": "FARGATE",
+                "NetworkConfiguration": {
+                    "awsvpcConfiguration": {"Subnets": subnets, "AssignPublicIp": "DISABLED"}
+                },
+            },
+        },
+    )
+
+
 def service(ecs, cluster, name, td, subnets, sg, count=2, target_group=None):
     extra = {}
     if target_group:
@@ -359,6 +381,7 @@ def seed_region(endpoint, account, region, clusters, dump):
                 service(ecs, cluster, name, arns[(family, rev)], subnets, sg, target_group=tgs.get(f"{family}-tg") if name in ("web-00", "api-00") else None)
             if extras and cluster == "batch":
                 schedule(boto3.client("events", **conn), cluster_arn, arns[("worker", 1)], subnets, account)
+                scheduler_schedule(boto3.client("scheduler", **conn), cluster_arn, arns[("worker", 1)], subnets, account)
         if extras:
             scaling(boto3.client("application-autoscaling", **conn), "shop", "web-00")
     # Dump as `aws ecs describe-services --include TAGS` / `describe-task-definition --include TAGS`.
@@ -433,6 +456,13 @@ def dump_extras(conn, account, region, clusters, roles, dump):
     for name in names:
         targets = cli_json(events.list_targets_by_rule(Rule=name))["Targets"]
         write(f"{dump}/{region}/events/list-targets-by-rule-{name}.json", {"Rule": name, "Targets": targets})
+
+    scheduler = boto3.client("scheduler", **conn)
+    for summary in scheduler.list_schedules()["Schedules"]:
+        if summary["Target"]["Arn"] in cluster_arns:
+            group = summary.get("GroupName", "default")
+            answer = cli_json(scheduler.get_schedule(GroupName=group, Name=summary["Name"]))
+            write(f"{dump}/{region}/scheduler/get-schedule-{group}-{summary['Name']}.json", answer)
 
     iam = boto3.client("iam", **conn)
     details, policies = [], {}

@@ -51,6 +51,7 @@ fn action(service: &str, operation: &str) -> String {
         "Application Auto Scaling" | "ApplicationAutoScaling" => "application-autoscaling",
         "EventBridge" => "events",
         "Organizations" => "organizations",
+        "Scheduler" => "scheduler",
         other => {
             return format!(
                 "{}:{operation}",

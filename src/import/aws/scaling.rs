@@ -237,3 +237,78 @@ pub async fn read_events(
     }
     Ok(files)
 }
+
+/// EventBridge Scheduler: ListSchedules (all groups, to the last page) → GetSchedule for each
+/// schedule whose target is one of the unit's clusters.
+pub async fn read_schedules(
+    unit: &Unit,
+    client: &aws_sdk_scheduler::Client,
+    cluster_arns: &BTreeSet<String>,
+) -> Result<BTreeMap<String, String>, Failure> {
+    let mut files = BTreeMap::new();
+    if cluster_arns.is_empty() {
+        return Ok(files);
+    }
+    let _permit = unit.permit().await;
+    let op = "scheduler:ListSchedules";
+    let mut wanted = BTreeSet::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .list_schedules()
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| unit.failure(op, sdk_message(&e)))?;
+        for s in page.schedules() {
+            let target = s.target().map(|t| t.arn()).unwrap_or_default();
+            if cluster_arns.contains(target)
+                && let Some(name) = s.name()
+            {
+                wanted.insert((
+                    s.group_name().unwrap_or("default").to_string(),
+                    name.to_string(),
+                ));
+            }
+        }
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    let op = "scheduler:GetSchedule";
+    for (group, name) in wanted {
+        let capture = BodyCapture::default();
+        client
+            .get_schedule()
+            .group_name(&group)
+            .name(&name)
+            .customize()
+            .interceptor(capture.clone())
+            .send()
+            .await
+            .map_err(|e| unit.failure(op, format!("{group}/{name}: {}", sdk_message(&e))))?;
+        let mut v = capture.json().map_err(|e| unit.failure(op, e))?;
+        super::json::epoch_to_iso(
+            &mut v,
+            &[
+                "StartDate",
+                "EndDate",
+                "CreationDate",
+                "LastModificationDate",
+            ],
+        );
+        if !unit.options.keep_volatile {
+            super::json::strip(&mut v, &["CreationDate", "LastModificationDate"]);
+        }
+        files.insert(
+            format!(
+                "scheduler/get-schedule-{}-{}.json",
+                super::ecs::safe_name(&group),
+                super::ecs::safe_name(&name)
+            ),
+            render(&canonical(v)),
+        );
+    }
+    Ok(files)
+}
