@@ -312,6 +312,29 @@ fn import_matches_the_cli_and_converts_the_same() {
     }
     assert!(from_import.contains("kind: Deployment"));
     assert_eq!(from_import, from_cli);
+
+    // --cluster: only that cluster (by name) is described.
+    let only_batch = import(
+        MAIN_INVENTORY,
+        &Options {
+            clusters: vec!["batch".into()],
+            regions: vec!["eu-west-1".into()],
+            ..options.clone()
+        },
+    );
+    let ecs: Vec<&String> = only_batch
+        .files
+        .keys()
+        .filter(|k| k.contains("/ecs/"))
+        .collect();
+    assert_eq!(
+        ecs,
+        [
+            "123456789012/eu-west-1/ecs/batch/describe-services.json",
+            "123456789012/eu-west-1/ecs/task-definitions/worker-1.json",
+        ]
+    );
+    assert_eq!(only_batch.report.calls["ecs:DescribeServices"].calls, 1);
 }
 
 #[test]
@@ -341,6 +364,7 @@ accounts:
             // IAM, once per account: the task roles do not exist (listed, not a failure).
             ("310000000001", "global", "read"),
             ("310000000002", "eu-west-1", "failed"),
+            ("310000000002", "global", "failed"),
         ]
     );
     assert_eq!(report.failures.len(), 2, "{:?}", report.failures);

@@ -417,6 +417,8 @@ async fn read_account(
                 out.units.push(unit_report(&account.id, r, "failed"));
                 tally.finished(&account.id, r);
             }
+            // Its IAM files of a previous import are kept too.
+            out.units.push(unit_report(&account.id, GLOBAL, "failed"));
             return out;
         }
     };
