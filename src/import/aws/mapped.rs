@@ -319,3 +319,88 @@ pub fn attached_policy(p: &iam::AttachedPolicy) -> Value {
         "PolicyArn" => p.policy_arn(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// moto returns forward actions in the short form only; AWS sends `ForwardConfig` too.
+    #[test]
+    fn forward_config_and_no_client_secret() {
+        let tg = "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/a/1";
+        let action = elb::Action::builder()
+            .r#type(elb::ActionTypeEnum::Forward)
+            .target_group_arn(tg)
+            .order(1)
+            .forward_config(
+                elb::ForwardActionConfig::builder()
+                    .target_groups(
+                        elb::TargetGroupTuple::builder()
+                            .target_group_arn(tg)
+                            .weight(1)
+                            .build(),
+                    )
+                    .target_group_stickiness_config(
+                        elb::TargetGroupStickinessConfig::builder()
+                            .enabled(false)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        assert_eq!(
+            action_json(&action),
+            json!({
+                "Type": "forward",
+                "TargetGroupArn": tg,
+                "Order": 1,
+                "ForwardConfig": {
+                    "TargetGroups": [{"TargetGroupArn": tg, "Weight": 1}],
+                    "TargetGroupStickinessConfig": {"Enabled": false}
+                }
+            })
+        );
+        let oidc = elb::Action::builder()
+            .r#type(elb::ActionTypeEnum::AuthenticateOidc)
+            .authenticate_oidc_config(
+                elb::AuthenticateOidcActionConfig::builder()
+                    .issuer("https://idp")
+                    .client_id("app")
+                    .client_secret("s3cr3t")
+                    .build(),
+            )
+            .build();
+        let text = action_json(&oidc).to_string();
+        assert!(text.contains("\"ClientId\":\"app\""));
+        assert!(!text.contains("s3cr3t"), "{text}");
+    }
+
+    fn action_json(a: &elb::Action) -> Value {
+        action(a)
+    }
+
+    #[test]
+    fn role_documents_are_decoded_and_dates_iso() {
+        let role = iam::Role::builder()
+            .path("/")
+            .role_name("web-task")
+            .role_id("AROA1")
+            .arn("arn:aws:iam::1:role/web-task")
+            .create_date(DateTime::from_secs(1_700_000_000))
+            .assume_role_policy_document("%7B%22Version%22%3A%222012-10-17%22%7D")
+            .build()
+            .unwrap();
+        let v = role_json(&role);
+        assert_eq!(
+            v["AssumeRolePolicyDocument"],
+            json!({"Version": "2012-10-17"})
+        );
+        assert_eq!(v["CreateDate"], "2023-11-14T22:13:20Z");
+        assert!(v.get("Description").is_none());
+    }
+
+    fn role_json(r: &iam::Role) -> Value {
+        role(r)
+    }
+}
