@@ -335,6 +335,20 @@ fn import_matches_the_cli_and_converts_the_same() {
         ]
     );
     assert_eq!(only_batch.report.calls["ecs:DescribeServices"].calls, 1);
+
+    // --keep-volatile keeps the state the snapshot leaves out by default.
+    let volatile = import(
+        MAIN_INVENTORY,
+        &Options {
+            clusters: vec!["batch".into()],
+            regions: vec!["eu-west-1".into()],
+            keep_volatile: true,
+            ..options.clone()
+        },
+    );
+    let batch = &volatile.files["123456789012/eu-west-1/ecs/batch/describe-services.json"];
+    assert!(batch.contains("\"runningCount\"") && batch.contains("\"deployments\""));
+    // (moto sends no `registeredAt` for task definitions, so there is none to keep.)
 }
 
 #[test]
