@@ -28,6 +28,56 @@ struct Cli {
 enum Command {
     /// Converts ECS task definitions and services (AWS CLI JSON) into Kubernetes objects.
     Convert(ConvertArgs),
+    /// Reads live AWS accounts (read-only) into a snapshot folder of the JSON files `convert` reads.
+    Import(ImportArgs),
+    /// Inventory helpers.
+    #[command(subcommand)]
+    Inventory(InventoryCommand),
+}
+
+#[derive(Subcommand)]
+enum InventoryCommand {
+    /// Drafts an inventory from AWS Organizations (ListAccounts), guessing environments from
+    /// account names and marking every guess.
+    Init {
+        /// Write the draft here (refuses to overwrite an existing file).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Fill in assumeRoleArn as arn:aws:iam::<account>:role/<NAME> for every account.
+        #[arg(long, value_name = "NAME")]
+        role_name: Option<String>,
+        /// Send the call to this endpoint (emulators, tests); AWS_ENDPOINT_URL works too.
+        #[arg(long, value_name = "URL")]
+        endpoint_url: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// Accounts to read (YAML: accounts: [{id, environment, regions, assumeRoleArn}]).
+    #[arg(long, value_name = "FILE")]
+    inventory: PathBuf,
+    /// Write the snapshot here: <account>/<region>/… and import-report.json.
+    #[arg(long, value_name = "SNAPSHOT_DIR")]
+    out: PathBuf,
+    /// Read these regions in every account (instead of the inventory's `regions`).
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
+    /// Read only these clusters (name or ARN); all when not given.
+    #[arg(long = "cluster", value_name = "NAME")]
+    clusters: Vec<String>,
+    /// Send every AWS call to this endpoint (emulators, tests); AWS_ENDPOINT_URL works too.
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Account/region units read at the same time, and calls in flight per unit.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
+    /// Keep volatile fields (running counts, events, deployments, timestamps).
+    #[arg(long)]
+    keep_volatile: bool,
+    /// Timeout of one HTTP attempt, in seconds (calls are retried with backoff).
+    #[arg(long, value_name = "SECONDS", default_value_t = 20)]
+    timeout: u64,
 }
 
 #[derive(Args)]
@@ -71,6 +121,12 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Convert(args) => convert(args),
+        Command::Import(args) => import(args),
+        Command::Inventory(InventoryCommand::Init {
+            out,
+            role_name,
+            endpoint_url,
+        }) => inventory_init(&out, role_name.as_deref(), endpoint_url),
     }
 }
 
@@ -166,6 +222,155 @@ fn convert(args: ConvertArgs) -> ExitCode {
         conversion.errors.len()
     );
     if conversion.has_errors() || (args.fail_on_warnings && conversion.has_warnings()) {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn inventory_init(out: &Path, role_name: Option<&str>, endpoint_url: Option<String>) -> ExitCode {
+    use ecs2eks::import::aws;
+    if out.exists() {
+        eprintln!(
+            "error: {}: exists; move it away or choose another --out",
+            out.display()
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let options = aws::Options {
+        endpoint_url,
+        ..aws::Options::default()
+    };
+    match aws::draft_inventory_blocking(&options, role_name) {
+        Ok(text) => match std::fs::write(out, &text) {
+            Ok(()) => {
+                let n = text.lines().filter(|l| l.starts_with("  - ")).count();
+                let unknown = text.matches("# UNKNOWN").count();
+                eprintln!(
+                    "wrote {}: {n} account(s), {unknown} without a guessed environment; check the GUESSED lines",
+                    out.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {}: cannot write: {e}", out.display());
+                ExitCode::from(EXIT_FAILED)
+            }
+        },
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn import(args: ImportArgs) -> ExitCode {
+    use ecs2eks::import::aws;
+    let inventory = match read_text(&args.inventory).and_then(|text| {
+        Inventory::parse(&args.inventory.display().to_string(), &text).map_err(|e| e.to_string())
+    }) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        aws::Progress::new(|done, total, unit| {
+            eprint!("\r\x1b[2K[{done}/{total}] read {unit}");
+            if done == total {
+                eprintln!();
+            }
+        })
+    } else {
+        aws::Progress::default()
+    };
+    let options = aws::Options {
+        progress,
+        regions: args.regions,
+        clusters: args.clusters,
+        endpoint_url: args.endpoint_url,
+        concurrency: usize::from(args.concurrency),
+        keep_volatile: args.keep_volatile,
+        attempt_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        ..aws::Options::default()
+    };
+    let mut snapshot = match aws::run_blocking(&inventory, &options) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    if let Err(e) = aws::keep_previous_files(&mut snapshot, &args.out) {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_FAILED);
+    }
+    let mut tree = snapshot.files.clone();
+    tree.insert(
+        aws::REPORT_FILE.to_string(),
+        aws::report_json(&snapshot.report),
+    );
+    match export::files::write(&args.out, &tree) {
+        Ok(s) => eprintln!(
+            "wrote {}: {} file(s) written, {} unchanged, {} removed",
+            args.out.display(),
+            s.written,
+            s.unchanged,
+            s.removed
+        ),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    }
+    let report = &snapshot.report;
+    for u in &report.units {
+        if u.region == aws::GLOBAL {
+            eprintln!(
+                "{} IAM: {}: {} role(s){}",
+                u.account,
+                u.status,
+                u.roles,
+                if u.missing_roles.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; named by task definitions but not found: {}",
+                        u.missing_roles.join(", ")
+                    )
+                }
+            );
+            continue;
+        }
+        eprintln!(
+            "{} {}: {}: {} cluster(s), {} service(s), {} task definition(s){}",
+            u.account,
+            u.region,
+            u.status,
+            u.clusters.len(),
+            u.services,
+            u.task_definitions,
+            if u.kept_from_previous_import.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; kept {} file(s) of the previous import",
+                    u.kept_from_previous_import.len()
+                )
+            }
+        );
+    }
+    for f in &report.failures {
+        eprintln!("error: {f}");
+    }
+    let calls: u64 = report.calls.values().map(|c| c.calls).sum();
+    eprintln!(
+        "{} unit(s) read, {} failed, {calls} API call(s)",
+        report.units.iter().filter(|u| u.status == "read").count(),
+        report.failures.len()
+    );
+    if report.failed() {
         ExitCode::from(EXIT_FAILED)
     } else {
         ExitCode::SUCCESS

@@ -7,6 +7,7 @@ mod autoscaling;
 mod elbv2;
 mod iam;
 mod schedules;
+pub mod aws;
 mod services;
 mod task_definitions;
 
@@ -158,6 +159,11 @@ const SHAPES: &[Shape] = &[
         name: "aws elbv2 describe-target-groups",
         recognise: elbv2::is_target_groups,
         read: elbv2::read_target_groups,
+    },
+    Shape {
+        name: "ecs2eks import report (skipped)",
+        recognise: aws::is_import_report,
+        read: aws::read_import_report,
     },
 ];
 
