@@ -24,7 +24,7 @@ start)
         moto_server -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 &
     echo $! >"$pid_file"
     for _ in $(seq 1 100); do
-        if curl -sf "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1; then
+        if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1; then
             echo "http://127.0.0.1:$port" >"$url_file"
             cat "$url_file"
             exit 0
