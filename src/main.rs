@@ -2,7 +2,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)] // the binary is where output happens
 //! It is the only place that prints or exits.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use ecs2eks::diagnostics::Severity;
 use ecs2eks::export;
 use ecs2eks::inventory::Inventory;
@@ -111,8 +111,23 @@ struct ConvertArgs {
 const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
+/// `convert --help` lists the input shapes, from the importer's own table.
+fn parse() -> Result<Cli, clap::Error> {
+    let shapes: Vec<String> = ecs2eks::import::shape_names()
+        .into_iter()
+        .filter(|n| !n.contains("(skipped)"))
+        .map(|n| format!("  {n}"))
+        .collect();
+    let help = format!(
+        "Input shapes (recognised by content, not file name):\n{}",
+        shapes.join("\n")
+    );
+    let command = Cli::command().mut_subcommand("convert", |c| c.after_help(help));
+    Cli::from_arg_matches(&command.try_get_matches()?)
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

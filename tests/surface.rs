@@ -2,6 +2,8 @@
 //! placement, disruption budgets and service discovery, from input files to objects, report and
 //! Kustomize repository.
 
+mod common;
+
 use ecs2eks::export::{Tree, kustomize, report, stream};
 use ecs2eks::inventory::Inventory;
 use ecs2eks::mappings::Mappings;
@@ -265,5 +267,47 @@ fn service_connect_names_go_to_the_report_and_external_name_services() {
     assert_eq!(
         object(w, "PodDisruptionBudget")["spec"]["maxUnavailable"],
         1
+    );
+}
+
+/// A task definition used by several services and by a schedule: the schedule becomes one
+/// CronJob, not one per service.
+#[test]
+fn a_schedule_becomes_one_job_however_many_services_share_its_task_definition() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = common::root().join("samples/autoscaling-schedules");
+    for f in [
+        "describe-task-definition-nightly-report.json",
+        "events-list-rules.json",
+        "events-list-targets-by-rule-nightly-report.json",
+    ] {
+        std::fs::copy(sample.join(f), dir.path().join(f)).unwrap();
+    }
+    for name in ["report-api", "report-worker"] {
+        let service = serde_json::json!({
+            "cluster": "arn:aws:ecs:eu-west-1:111111111111:cluster/shop-dev",
+            "serviceName": name,
+            "taskDefinition": "nightly-report:7",
+            "desiredCount": 1,
+        });
+        std::fs::write(dir.path().join(format!("{name}.json")), service.to_string()).unwrap();
+    }
+    let conversion = ecs2eks::convert(
+        &[dir.path().to_path_buf()],
+        &ecs2eks::mappings::Mappings::defaults(),
+        Some(&common::inventory()),
+    )
+    .unwrap();
+    let jobs: Vec<_> = conversion
+        .workloads
+        .iter()
+        .flat_map(|w| w.objects.iter())
+        .filter(|o| o.kind == "CronJob")
+        .collect();
+    assert_eq!(
+        jobs.len(),
+        1,
+        "{:?}",
+        jobs.iter().map(|j| &j.metadata.name).collect::<Vec<_>>()
     );
 }

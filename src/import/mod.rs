@@ -4,10 +4,10 @@
 //! Kubernetes objects; they return the ECS model and the errors of the inputs they could not read.
 
 mod autoscaling;
+pub mod aws;
 mod elbv2;
 mod iam;
 mod schedules;
-pub mod aws;
 mod services;
 mod task_definitions;
 
@@ -336,9 +336,12 @@ fn describe_unknown(value: &Value) -> String {
         Value::Object(o) => {
             let keys: Vec<_> = o.keys().take(5).map(|k| format!("`{k}`")).collect();
             format!(
-                "top-level keys {}; expected the output of one of: {}",
+                "top-level keys {}; expected AWS CLI output such as `aws ecs describe-task-definition` (`ecs2eks convert --help` lists the {} shapes read)",
                 keys.join(", "),
-                shape_names().join(", ")
+                shape_names()
+                    .iter()
+                    .filter(|n| !n.contains("(skipped)"))
+                    .count()
             )
         }
         Value::Array(_) => "a JSON array at the top level".to_string(),

@@ -184,29 +184,33 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
     let index = TaskDefinitionIndex::new(&inputs.task_definitions);
     let mut used = vec![false; inputs.task_definitions.len()];
     // What becomes a workload: each service with its task definition, then each task definition
-    // no service uses. Converted in parallel; the order is fixed here, before.
-    let mut jobs: Vec<(Option<&Sourced<Service>>, Option<usize>)> = Vec::new();
+    // no service uses. Converted in parallel; the order is fixed here, before. The third value:
+    // this workload carries the task definition's schedules (the first one that uses it does, so
+    // a schedule never becomes a job twice).
+    let mut jobs: Vec<(Option<&Sourced<Service>>, Option<usize>, bool)> = Vec::new();
     for service in &inputs.services {
         let reference = service.value.task_definition.as_deref().unwrap_or("");
         let account = identity(&TaskDefinition::default(), Some(&service.value)).account;
         let found = index.find(reference, &account, service.value.service_name.is_none());
+        let owns_schedules = found.is_some_and(|i| !used[i]);
         if let Some(i) = found {
             used[i] = true;
         }
-        jobs.push((Some(service), found));
+        jobs.push((Some(service), found, owns_schedules));
     }
     jobs.extend(
         (0..inputs.task_definitions.len())
             .filter(|i| !used[*i])
-            .map(|i| (None, Some(i))),
+            .map(|i| (None, Some(i), true)),
     );
     use rayon::prelude::*;
     let mut workloads: Vec<Workload> = jobs
         .par_iter()
-        .map(|(service, td)| match (service, td) {
+        .map(|(service, td, owns_schedules)| match (service, td) {
             (s, Some(i)) => convert_one(
                 &inputs.task_definitions[*i],
                 *s,
+                *owns_schedules,
                 &inputs,
                 mappings,
                 inventory,
@@ -390,6 +394,7 @@ fn missing_task_definition(
 fn convert_one(
     td: &Sourced<TaskDefinition>,
     service: Option<&Sourced<Service>>,
+    owns_schedules: bool,
     inputs: &Inputs,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
@@ -473,7 +478,15 @@ fn convert_one(
         role: None,
         dns_names: Vec::new(),
     };
-    match workload::build(td, service, inputs, mappings, &ctx, &mut findings) {
+    match workload::build(
+        td,
+        service,
+        owns_schedules,
+        inputs,
+        mappings,
+        &ctx,
+        &mut findings,
+    ) {
         Ok((namespace, mut objects, role)) => {
             workload.role = role;
             if let Some(s) = service {

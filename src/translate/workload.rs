@@ -18,6 +18,8 @@ use serde_json::json;
 pub fn build(
     td: &Sourced<TaskDefinition>,
     service: Option<&Sourced<Service>>,
+    // Whether the task definition's schedules become jobs here (only in one of its workloads).
+    owns_schedules: bool,
     // Everything read, for what other inputs say about this workload (roles, load balancers…).
     inputs: &Inputs,
     mappings: &Mappings,
@@ -37,7 +39,11 @@ pub fn build(
     findings.input = td.input.clone();
     td.findings.iter().cloned().for_each(|f| findings.add(f));
     // Scheduled runs of this task definition; run only by schedules, it becomes jobs.
-    let runs = schedules::runs_for(inputs, td);
+    let runs = if owns_schedules {
+        schedules::runs_for(inputs, td)
+    } else {
+        Vec::new()
+    };
     let job_only = service.is_none() && !runs.is_empty();
     if service.is_none() && runs.is_empty() {
         findings.push(
