@@ -5,14 +5,6 @@ mod common;
 
 use common::*;
 
-fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path(root().join("snapshots"));
-    s.set_prepend_module_to_snapshot(false);
-    s.set_omit_expression(true);
-    s
-}
-
 #[test]
 fn bad_inputs_are_named_with_their_json_path_and_the_rest_converts() {
     let run = ecs2eks(&["convert", "tests/fixtures/bad-input"]);

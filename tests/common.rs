@@ -61,6 +61,15 @@ pub fn render_tree(tree: &Tree) -> String {
         .join("\n")
 }
 
+/// insta settings: snapshots of what users read, in the repository's `snapshots/`.
+pub fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(root().join("snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    s
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,

@@ -5,14 +5,6 @@ mod common;
 
 use common::*;
 
-fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path(root().join("snapshots"));
-    s.set_prepend_module_to_snapshot(false);
-    s.set_omit_expression(true);
-    s
-}
-
 #[test]
 fn every_sample_converts_to_the_snapshotted_repository() {
     for name in sample_dirs() {

@@ -2,7 +2,7 @@
 //! `describe-scheduled-actions` output. Only the `ecs` service namespace is kept; the other
 //! namespaces (DynamoDB, Lambda…) are not this tool's business and are skipped silently.
 
-use super::{Inputs, Sourced, typed};
+use super::{Inputs, Sourced, item};
 use crate::model::aws::{ScalableTarget, ScalingPolicy, ScheduledAction};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -50,17 +50,12 @@ fn read_list<T: DeserializeOwned>(
         if ns.is_some_and(|n| n != "ecs") {
             continue;
         }
-        let path = format!("{key}[{i}]");
-        match typed::<T>(input, &path, &raw) {
-            Ok(v) => out.push(Sourced {
-                input: input.to_string(),
-                path,
-                // Not field-checked; main's `Sourced` has no `raw` (delete this line there).
-                value: v,
-                findings: Vec::new(),
-            }),
-            Err(e) => inputs.errors.push(e),
-        }
+        out.extend(item::<T>(
+            input,
+            format!("{key}[{i}]"),
+            &raw,
+            &mut inputs.errors,
+        ));
     }
     out
 }

@@ -2,7 +2,7 @@
 //! `describe-rules` and `describe-target-groups` output. Each is a top-level list; every entry
 //! is read on its own, so one bad entry does not hide the others.
 
-use super::{Inputs, Sourced, has_any, typed};
+use super::{Inputs, Sourced, has_any, item};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -61,16 +61,12 @@ fn read<T: DeserializeOwned>(
     let mut out = Vec::new();
     if let Value::Array(items) = value[key].take() {
         for (i, raw) in items.into_iter().enumerate() {
-            let path = format!("{key}[{i}]");
-            match typed::<T>(input, &path, &raw) {
-                Ok(v) => out.push(Sourced {
-                    input: input.to_string(),
-                    path,
-                    value: v,
-                    findings: Vec::new(),
-                }),
-                Err(e) => inputs.errors.push(e),
-            }
+            out.extend(item::<T>(
+                input,
+                format!("{key}[{i}]"),
+                &raw,
+                &mut inputs.errors,
+            ));
         }
     }
     out

@@ -366,6 +366,27 @@ fn typed<T: DeserializeOwned>(input: &str, path: &str, raw: &Value) -> Result<T,
     })
 }
 
+/// One item of a list read from `input`: typed, or an error naming its path.
+fn item<T: DeserializeOwned>(
+    input: &str,
+    path: String,
+    raw: &Value,
+    errors: &mut Vec<InputError>,
+) -> Option<Sourced<T>> {
+    match typed::<T>(input, &path, raw) {
+        Ok(value) => Some(Sourced {
+            input: input.to_string(),
+            path,
+            value,
+            findings: Vec::new(),
+        }),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
+
 /// The field coverage check of one object read from `input`.
 fn coverage(
     input: &str,
