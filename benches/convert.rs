@@ -27,9 +27,9 @@ fn main() {
     };
     let ns = std::env::var("ECS2EKS_BENCH_N").unwrap_or_else(|_| default.into());
     println!(
-        "| N services | task definitions | generate | convert + write | task definitions/s | peak memory |"
+        "| N services | task definitions | convert + write | task definitions/s | peak memory | phases (resident memory after each) |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---|");
     for n in ns.split(',').filter(|s| !s.trim().is_empty()) {
         let out = std::process::Command::new(std::env::current_exe().unwrap())
             .env("ECS2EKS_BENCH_CHILD", n.trim())
