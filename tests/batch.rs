@@ -225,3 +225,21 @@ fn one_broken_account_does_not_stop_the_others() {
             .all(|e| e["input"].as_str().unwrap().contains("stg-"))
     );
 }
+
+#[test]
+fn without_an_inventory_several_accounts_become_one_environment_each() {
+    let mappings = ecs2eks::mappings::Mappings::defaults();
+    std::env::set_current_dir(root()).unwrap();
+    let conversion = ecs2eks::convert(&[PathBuf::from("samples/batch")], &mappings, None).unwrap();
+    let catalog: Vec<&str> = conversion
+        .workloads
+        .iter()
+        .filter(|w| w.app == "catalog")
+        .map(|w| w.environment.as_str())
+        .collect();
+    assert_eq!(catalog, ["111111111111", "222222222222", "333333333333"]);
+    assert!(conversion.workloads.iter().all(|w| !w.failed()));
+    // One account alone keeps the documented default.
+    let alone = ecs2eks::convert(&env_files("dev"), &mappings, None).unwrap();
+    assert!(alone.workloads.iter().all(|w| w.environment == "default"));
+}

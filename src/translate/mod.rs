@@ -203,6 +203,14 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
             .filter(|i| !used[*i])
             .map(|i| (None, Some(i), true)),
     );
+    let accounts: std::collections::BTreeSet<String> = jobs
+        .iter()
+        .filter_map(|(s, td, _)| {
+            td.map(|i| identity(&inputs.task_definitions[i].value, s.map(|s| &s.value)).account)
+        })
+        .filter(|a| !a.is_empty())
+        .collect();
+    let split_by_account = inventory.is_none() && accounts.len() > 1;
     use rayon::prelude::*;
     let mut workloads: Vec<Workload> = jobs
         .par_iter()
@@ -211,6 +219,7 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
                 &inputs.task_definitions[*i],
                 *s,
                 *owns_schedules,
+                split_by_account,
                 &inputs,
                 mappings,
                 inventory,
@@ -395,6 +404,7 @@ fn convert_one(
     td: &Sourced<TaskDefinition>,
     service: Option<&Sourced<Service>>,
     owns_schedules: bool,
+    split_by_account: bool,
     inputs: &Inputs,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
@@ -420,6 +430,9 @@ fn convert_one(
             );
             mappings.default_environment.clone()
         }
+        // Without an inventory, several accounts would collide in one environment: each
+        // account's id is then its environment.
+        (None, None) if split_by_account && !id.account.is_empty() => id.account.clone(),
         (None, None) => mappings.default_environment.clone(),
     };
     let family = td.value.family.as_deref().unwrap_or("");
