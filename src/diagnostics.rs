@@ -59,10 +59,10 @@ codes! {
     HealthCheckGracePeriod = "E2K112", Info, "Use a startupProbe or the target group's health check; the Deployment waits for readiness instead.";
     DaemonScheduling = "E2K113", Info, "DAEMON services became a DaemonSet: one pod per node.";
     PlatformVersion = "E2K114", Info, "Fargate platform versions have no Kubernetes equivalent; EKS Fargate picks its own.";
-    MissingImage = "E2K115", Error, "Every container needs an image; fill in the placeholder before converting.";
+    MissingImage = "E2K115", Error, "Retired: a container without an image is an input error that names its JSON path.";
     DuplicateWorkload = "E2K116", Error, "Two inputs give the same service in the same environment; remove one, or map their accounts to different environments.";
     Placeholder = "E2K117", Warning, "The value looks like a template placeholder; render the template before converting, or fix the value in the output.";
-    ServiceFailure = "E2K118", Warning, "describe-services reported a failure for this ARN; it was not converted.";
+    ServiceFailure = "E2K118", Warning, "Retired: describe-services failures are input errors in the report.";
     ServiceInactive = "E2K119", Info, "The service is not ACTIVE in ECS; it was converted anyway.";
     // 12x-15x: containers and the task around them
     NonEssentialContainer = "E2K120", Info, "Kubernetes restarts a failed container instead of ignoring it; check that restarting this sidecar is right.";
@@ -112,15 +112,15 @@ codes! {
     DockerVolume = "E2K201", Warning, "Docker volumes became emptyDir, which lives as long as the pod; use a PersistentVolumeClaim for data that must persist.";
     FsxVolume = "E2K202", Warning, "FSx for Windows needs the SMB CSI driver and a PersistentVolume; create them by hand.";
     ConfiguredAtLaunch = "E2K203", Warning, "EBS volumes configured at launch become a PersistentVolumeClaim with the EBS CSI driver; create a StorageClass and claim.";
-    EfsVolume = "E2K204", Warning, "EFS volumes need the EFS CSI driver with a PersistentVolume and claim.";
+    EfsVolume = "E2K204", Warning, "Retired: EFS volumes become a PersistentVolume and claim (docs/surface.md).";
     UnknownVolume = "E2K205", Warning, "The mount point names a volume that the task definition does not define; it was not mounted.";
     // 3xx: service-level placement, discovery, load balancing
-    LoadBalancers = "E2K300", Warning, "Load balancer wiring is not carried yet: create an Ingress or TargetGroupBinding by hand.";
-    ServiceRegistries = "E2K301", Warning, "Cloud Map names become Kubernetes Service DNS names (<service>.<namespace>.svc.cluster.local).";
+    LoadBalancers = "E2K300", Warning, "Retired: load balancers are converted (docs/load-balancing.md, E2K500-E2K512).";
+    ServiceRegistries = "E2K301", Warning, "Retired: old service discovery names are listed in the report (docs/surface.md).";
     ServiceConnect = "E2K302", Warning, "Service Connect becomes plain Kubernetes Service DNS; clients must use the new names.";
-    PlacementConstraints = "E2K303", Warning, "Placement constraints need node labels and affinity; express them with nodeSelector or nodeAffinity.";
-    PlacementStrategy = "E2K304", Info, "Kubernetes spreads pods by its own scoring; use topologySpreadConstraints for explicit spread.";
-    CapacityProviders = "E2K305", Warning, "Capacity providers become node pools (Karpenter NodePools or managed node groups).";
+    PlacementConstraints = "E2K303", Warning, "Retired: placement constraints are converted or reported by their own codes (docs/surface.md).";
+    PlacementStrategy = "E2K304", Info, "Retired: placement strategies are converted or reported by their own codes (docs/surface.md).";
+    CapacityProviders = "E2K305", Warning, "Retired: capacity providers are converted or reported by their own codes (docs/surface.md).";
     ServiceVolumeConfigurations = "E2K306", Warning, "Service-managed EBS volumes need the EBS CSI driver and a PersistentVolumeClaim.";
     VpcLattice = "E2K307", Warning, "VPC Lattice on EKS goes through the AWS Gateway API Controller; create the Gateway and routes by hand.";
     AzRebalancing = "E2K308", Info, "Kubernetes does not move running pods between zones; use the descheduler if you need rebalancing.";
