@@ -30,6 +30,11 @@ fn endpoint() -> Option<String> {
     match std::env::var("ECS2EKS_MOTO_ENDPOINT") {
         Ok(url) if !url.trim().is_empty() => Some(url.trim().to_string()),
         _ => {
+            // CI always starts moto (scripts/test.sh); a missing endpoint there is a failure.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI: ECS2EKS_MOTO_ENDPOINT is not set"
+            );
             println!(
                 "SKIPPED: ECS2EKS_MOTO_ENDPOINT is not set; start moto with `.ci/moto.sh start` and \
                  export ECS2EKS_MOTO_ENDPOINT=$(cat target/moto.url)"
