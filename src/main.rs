@@ -145,6 +145,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes a generated tree with the one file writer and says what changed; false on error.
+fn write_tree(dir: &Path, tree: &export::Tree) -> bool {
+    match export::files::write(dir, tree) {
+        Ok(s) => {
+            eprintln!(
+                "wrote {}: {} file(s) written, {} unchanged, {} removed",
+                dir.display(),
+                s.written,
+                s.unchanged,
+                s.removed
+            );
+            true
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            false
+        }
+    }
+}
+
 fn read_text(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
 }
@@ -215,18 +235,8 @@ fn convert(args: ConvertArgs) -> ExitCode {
                     }
                 };
             }
-            match export::files::write(dir, &tree) {
-                Ok(s) => eprintln!(
-                    "wrote {}: {} file(s) written, {} unchanged, {} removed",
-                    dir.display(),
-                    s.written,
-                    s.unchanged,
-                    s.removed
-                ),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(EXIT_FAILED);
-                }
+            if !write_tree(dir, &tree) {
+                return ExitCode::from(EXIT_FAILED);
             }
         }
     }
@@ -326,18 +336,8 @@ fn import(args: ImportArgs) -> ExitCode {
         aws::REPORT_FILE.to_string(),
         aws::report_json(&snapshot.report),
     );
-    match export::files::write(&args.out, &tree) {
-        Ok(s) => eprintln!(
-            "wrote {}: {} file(s) written, {} unchanged, {} removed",
-            args.out.display(),
-            s.written,
-            s.unchanged,
-            s.removed
-        ),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_FAILED);
-        }
+    if !write_tree(&args.out, &tree) {
+        return ExitCode::from(EXIT_FAILED);
     }
     let report = &snapshot.report;
     for u in &report.units {
