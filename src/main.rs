@@ -145,6 +145,43 @@ fn main() -> ExitCode {
     }
 }
 
+/// A spinner with the current phase, on a terminal only: silent when stderr is piped or with
+/// --quiet, so logs and CI output stay clean.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        Progress((!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        }))
+    }
+
+    /// Runs `f` with the spinner hidden, for lines of output.
+    fn suspend(&self, f: impl FnOnce()) {
+        match &self.0 {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+
+    fn say(&self, message: String) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Writes a generated tree with the one file writer and says what changed; false on error.
 fn write_tree(dir: &Path, tree: &export::Tree) -> bool {
     match export::files::write(dir, tree) {
@@ -195,23 +232,39 @@ fn convert(args: ConvertArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let conversion = match ecs2eks::convert(&args.inputs, &mappings, inventory.as_ref()) {
-        Ok(c) => c,
+    let progress = Progress::new(args.quiet);
+    let files = match ecs2eks::import::discover(&args.inputs) {
+        Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    if !args.quiet {
-        print_findings(&conversion);
-    }
-    for e in &conversion.errors {
-        eprintln!("error: {e}");
-    }
+    progress.say(format!("reading {} file(s)", files.len()));
+    let read = ecs2eks::import::read_files(&files);
+    progress.say(format!(
+        "translating {} service(s) and {} task definition(s)",
+        read.services.len(),
+        read.task_definitions.len()
+    ));
+    let conversion = ecs2eks::translate::translate(read, &mappings, inventory.as_ref());
+    progress.say(format!(
+        "rendering {} workload(s)",
+        conversion.workloads.len()
+    ));
+    progress.suspend(|| {
+        if !args.quiet {
+            print_findings(&conversion);
+        }
+        for e in &conversion.errors {
+            eprintln!("error: {e}");
+        }
+    });
     match &args.out {
         None => print!("{}", export::stream::render(&conversion)),
         Some(dir) => {
             let tree = ecs2eks::generate_repo(&conversion, &mappings, inventory.as_ref());
+            progress.say(format!("writing {} file(s)", tree.len()));
             if args.check {
                 return match export::files::check(dir, &tree) {
                     Ok(diff) if diff.is_empty() => {
