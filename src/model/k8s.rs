@@ -143,8 +143,20 @@ impl Object {
         )
     }
 
+    /// The whole object as JSON, keys in the conventional order. The body is moved in, not
+    /// serialised again (exporters call this for every object of a batch).
     pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).expect("objects serialise to JSON")
+        let mut map = serde_json::Map::new();
+        map.insert("apiVersion".into(), Value::String(self.api_version.into()));
+        map.insert("kind".into(), Value::String(self.kind.into()));
+        map.insert(
+            "metadata".into(),
+            serde_json::to_value(&self.metadata).expect("metadata serialises"),
+        );
+        if let Value::Object(body) = self.body().into_owned() {
+            map.extend(body);
+        }
+        Value::Object(map)
     }
 }
 
