@@ -13,7 +13,8 @@ if [ -x .ci/moto.sh ]; then
 fi
 cargo test --all-targets --quiet 2>&1
 out=$(mktemp -d)
-cargo run --quiet -- convert samples --inventory samples/inventory.yaml --out "$out/repo" -q
+# The binary the integration tests built (a `cargo run` would rebuild with other features).
+target/debug/ecs2eks convert samples --inventory samples/inventory.yaml --out "$out/repo" -q
 for overlay in "$out"/repo/apps/*/overlays/* "$out"/repo/argocd; do
   kubectl kustomize "$overlay" >/dev/null
 done
