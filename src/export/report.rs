@@ -183,7 +183,8 @@ pub fn markdown(conversion: &Conversion) -> String {
         out.push('\n');
     }
     let mut used: BTreeSet<Code> = BTreeSet::new();
-    for s in &report.services {
+    // `build` makes one service entry per workload, in the same order.
+    for (s, w) in report.services.iter().zip(&conversion.workloads) {
         out.push_str(&format!("## {} ({})\n\n", s.name, s.environment));
         let place = [s.account, s.region, s.cluster]
             .iter()
@@ -206,13 +207,7 @@ pub fn markdown(conversion: &Conversion) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        if let Some(w) = conversion
-            .workloads
-            .iter()
-            .find(|w| w.app == s.name && w.environment == s.environment)
-        {
-            out.push_str(&cutover(w));
-        }
+        out.push_str(&cutover(w));
         if s.findings.is_empty() {
             out.push_str("No findings.\n\n");
             continue;
