@@ -243,3 +243,29 @@ fn without_an_inventory_several_accounts_become_one_environment_each() {
     let alone = ecs2eks::convert(&env_files("dev"), &mappings, None).unwrap();
     assert!(alone.workloads.iter().all(|w| w.environment == "default"));
 }
+
+#[test]
+fn the_inventorys_oidc_issuer_reaches_the_trust_policies() {
+    let text = std::fs::read_to_string(root().join("samples/inventory.yaml")).unwrap()
+        + "environments:\n  prod:\n    oidcIssuer: oidc.eks.eu-west-1.amazonaws.com/id/PRODEXAMPLE\n";
+    let inventory = ecs2eks::inventory::Inventory::parse("inventory.yaml", &text).unwrap();
+    let mappings = ecs2eks::mappings::Mappings::defaults();
+    std::env::set_current_dir(root()).unwrap();
+    let conversion = ecs2eks::convert(
+        &[PathBuf::from("samples/fargate-web")],
+        &mappings,
+        Some(&inventory),
+    )
+    .unwrap();
+    let tree = ecs2eks::generate_repo(&conversion, &mappings, Some(&inventory));
+    let role = tree
+        .iter()
+        .find(|(k, _)| k.starts_with("iam/") && k.ends_with("customer-portal-task-eks.tf"))
+        .unwrap()
+        .1;
+    assert!(
+        role.contains("oidc.eks.eu-west-1.amazonaws.com/id/PRODEXAMPLE:sub"),
+        "{role}"
+    );
+    assert!(!role.contains("var.oidc_issuer_prod"), "{role}");
+}

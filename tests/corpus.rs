@@ -28,7 +28,7 @@ fn every_corpus_file_converts_or_names_its_error() {
     let taskdefs = corpus("taskdefs");
     for file in taskdefs.iter().chain(corpus("services").iter()) {
         let conversion = std::panic::catch_unwind(|| {
-            ecs2eks::convert(&[file.clone()], &mappings, None).unwrap()
+            ecs2eks::convert(std::slice::from_ref(file), &mappings, None).unwrap()
         })
         .unwrap_or_else(|_| panic!("{} panicked", file.display()));
         let name = file.display().to_string();
@@ -90,7 +90,7 @@ fn every_field_in_the_corpus_is_mapped_or_named_in_a_finding() {
     let mappings = Mappings::defaults();
     let mut reported_fields = 0;
     for file in corpus("taskdefs").into_iter().chain(corpus("services")) {
-        let conversion = ecs2eks::convert(&[file.clone()], &mappings, None).unwrap();
+        let conversion = ecs2eks::convert(std::slice::from_ref(&file), &mappings, None).unwrap();
         let Some(w) = conversion.workloads.first() else {
             continue;
         };

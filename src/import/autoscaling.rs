@@ -2,7 +2,7 @@
 //! `describe-scheduled-actions` output. Only the `ecs` service namespace is kept; the other
 //! namespaces (DynamoDB, Lambda…) are not this tool's business and are skipped silently.
 
-use super::{Inputs, Sourced, item};
+use super::{Inputs, Sourced};
 use crate::model::aws::{ScalableTarget, ScalingPolicy, ScheduledAction};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -37,27 +37,16 @@ pub fn read_scheduled_actions(input: &str, value: Value, inputs: &mut Inputs) {
 /// Reads `value[key][]`, keeping the entries of the `ecs` service namespace.
 fn read_list<T: DeserializeOwned>(
     input: &str,
-    mut value: Value,
+    value: Value,
     key: &str,
     inputs: &mut Inputs,
 ) -> Vec<Sourced<T>> {
-    let mut out = Vec::new();
-    let Value::Array(items) = value[key].take() else {
-        return out;
+    let ecs = |raw: &Value| {
+        raw.get("ServiceNamespace")
+            .and_then(Value::as_str)
+            .is_none_or(|n| n == "ecs")
     };
-    for (i, raw) in items.into_iter().enumerate() {
-        let ns = raw.get("ServiceNamespace").and_then(Value::as_str);
-        if ns.is_some_and(|n| n != "ecs") {
-            continue;
-        }
-        out.extend(item::<T>(
-            input,
-            format!("{key}[{i}]"),
-            &raw,
-            &mut inputs.errors,
-        ));
-    }
-    out
+    super::read_list(input, value, key, ecs, &mut inputs.errors)
 }
 
 #[cfg(test)]

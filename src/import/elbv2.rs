@@ -2,7 +2,7 @@
 //! `describe-rules` and `describe-target-groups` output. Each is a top-level list; every entry
 //! is read on its own, so one bad entry does not hide the others.
 
-use super::{Inputs, Sourced, has_any, item};
+use super::{Inputs, Sourced, has_any};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -54,22 +54,11 @@ pub fn read_target_groups(input: &str, value: Value, inputs: &mut Inputs) {
 
 fn read<T: DeserializeOwned>(
     input: &str,
-    mut value: Value,
+    value: Value,
     key: &str,
     inputs: &mut Inputs,
 ) -> Vec<Sourced<T>> {
-    let mut out = Vec::new();
-    if let Value::Array(items) = value[key].take() {
-        for (i, raw) in items.into_iter().enumerate() {
-            out.extend(item::<T>(
-                input,
-                format!("{key}[{i}]"),
-                &raw,
-                &mut inputs.errors,
-            ));
-        }
-    }
-    out
+    super::read_list(input, value, key, |_| true, &mut inputs.errors)
 }
 
 #[cfg(test)]

@@ -33,20 +33,9 @@ pub fn read_authorization_details(input: &str, mut value: Value, inputs: &mut In
             push_role(input, &format!("RoleDetailList[{i}]"), raw, inputs);
         }
     }
-    if let Some(Value::Array(policies)) = value.get_mut("Policies").map(Value::take) {
-        for (i, raw) in policies.into_iter().enumerate() {
-            let path = format!("Policies[{i}]");
-            match typed::<ManagedPolicy>(input, &path, &raw) {
-                Ok(policy) => inputs.managed_policies.push(Sourced {
-                    input: input.to_string(),
-                    path,
-                    value: policy,
-                    findings: Vec::new(),
-                }),
-                Err(e) => inputs.errors.push(e),
-            }
-        }
-    }
+    let policies =
+        super::read_list::<ManagedPolicy>(input, value, "Policies", |_| true, &mut inputs.errors);
+    inputs.managed_policies.extend(policies);
 }
 
 pub fn read_get_role(input: &str, mut value: Value, inputs: &mut Inputs) {

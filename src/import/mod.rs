@@ -366,25 +366,32 @@ fn typed<T: DeserializeOwned>(input: &str, path: &str, raw: &Value) -> Result<T,
     })
 }
 
-/// One item of a list read from `input`: typed, or an error naming its path.
-fn item<T: DeserializeOwned>(
+/// Reads the list `value[key][]` of an output, each entry typed (or an error naming its path),
+/// keeping the entries `wanted` accepts.
+fn read_list<T: DeserializeOwned>(
     input: &str,
-    path: String,
-    raw: &Value,
+    mut value: Value,
+    key: &str,
+    wanted: impl Fn(&Value) -> bool,
     errors: &mut Vec<InputError>,
-) -> Option<Sourced<T>> {
-    match typed::<T>(input, &path, raw) {
-        Ok(value) => Some(Sourced {
-            input: input.to_string(),
-            path,
-            value,
-            findings: Vec::new(),
-        }),
-        Err(e) => {
-            errors.push(e);
-            None
+) -> Vec<Sourced<T>> {
+    let Value::Array(items) = value[key].take() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, raw) in items.into_iter().enumerate().filter(|(_, raw)| wanted(raw)) {
+        let path = format!("{key}[{i}]");
+        match typed::<T>(input, &path, &raw) {
+            Ok(value) => out.push(Sourced {
+                input: input.to_string(),
+                path,
+                value,
+                findings: Vec::new(),
+            }),
+            Err(e) => errors.push(e),
         }
     }
+    out
 }
 
 /// The field coverage check of one object read from `input`.

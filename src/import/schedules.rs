@@ -22,17 +22,9 @@ pub fn is_get_schedule(v: &Value) -> bool {
     v.get("ScheduleExpression").is_some() && v.get("Target").is_some_and(Value::is_object)
 }
 
-pub fn read_list_rules(input: &str, mut value: Value, inputs: &mut Inputs) {
-    let Value::Array(items) = value["Rules"].take() else {
-        return;
-    };
-    for (i, raw) in items.into_iter().enumerate() {
-        let path = format!("Rules[{i}]");
-        match typed::<EventRule>(input, &path, &raw) {
-            Ok(v) => inputs.event_rules.push(sourced(input, path, v)),
-            Err(e) => inputs.errors.push(e),
-        }
-    }
+pub fn read_list_rules(input: &str, value: Value, inputs: &mut Inputs) {
+    let rules = super::read_list::<EventRule>(input, value, "Rules", |_| true, &mut inputs.errors);
+    inputs.event_rules.extend(rules);
 }
 
 pub fn read_targets_by_rule(input: &str, value: Value, inputs: &mut Inputs) {
@@ -53,7 +45,6 @@ fn sourced<T>(input: &str, path: String, value: T) -> Sourced<T> {
     Sourced {
         input: input.to_string(),
         path,
-        // Not field-checked; main's `Sourced` has no `raw` (delete this line there).
         value,
         findings: Vec::new(),
     }

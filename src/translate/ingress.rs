@@ -936,33 +936,23 @@ fn alb_routes(
                     let value = match action.kind() {
                         "redirect" => {
                             let r = action.redirect_config.clone().unwrap_or_default();
-                            let mut c = serde_json::Map::new();
-                            for (k, v) in [
+                            let c = set_fields([
                                 ("host", r.host),
                                 ("path", r.path),
                                 ("port", r.port),
                                 ("protocol", r.protocol),
                                 ("query", r.query),
                                 ("statusCode", r.status_code),
-                            ] {
-                                if let Some(v) = v {
-                                    c.insert(k.into(), json!(v));
-                                }
-                            }
+                            ]);
                             json!({ "type": "redirect", "redirectConfig": c })
                         }
                         _ => {
                             let r = action.fixed_response_config.clone().unwrap_or_default();
-                            let mut c = serde_json::Map::new();
-                            for (k, v) in [
+                            let c = set_fields([
                                 ("contentType", r.content_type),
                                 ("statusCode", r.status_code),
                                 ("messageBody", r.message_body),
-                            ] {
-                                if let Some(v) = v {
-                                    c.insert(k.into(), json!(v));
-                                }
-                            }
+                            ]);
                             json!({ "type": "fixed-response", "fixedResponseConfig": c })
                         }
                     };
@@ -1527,6 +1517,16 @@ fn target_group_binding(
         json!({ "spec": spec }),
     );
     (obj, target_type == "instance")
+}
+
+/// The fields of an action annotation that are set, in the given order.
+fn set_fields<const N: usize>(
+    fields: [(&str, Option<String>); N],
+) -> serde_json::Map<String, Value> {
+    fields
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), json!(v?))))
+        .collect()
 }
 
 #[cfg(test)]

@@ -158,6 +158,14 @@ fn identity(td: &TaskDefinition, service: Option<&Service>) -> Identity {
 
 /// Converts everything that was read. `inventory` is None when the user gave none.
 pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Inventory>) -> Conversion {
+    let with_clusters;
+    let mappings = match inventory.filter(|i| !i.environments.is_empty()) {
+        Some(inv) => {
+            with_clusters = clusters_from_inventory(mappings, inv);
+            &with_clusters
+        }
+        None => mappings,
+    };
     let mut errors = inputs.errors.clone();
     for failure in &inputs.service_failures {
         let arn = failure
@@ -184,29 +192,50 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
     let index = TaskDefinitionIndex::new(&inputs.task_definitions);
     let mut used = vec![false; inputs.task_definitions.len()];
     // What becomes a workload: each service with its task definition, then each task definition
-    // no service uses. Converted in parallel; the order is fixed here, before. The third value:
-    // this workload carries the task definition's schedules (the first one that uses it does, so
-    // a schedule never becomes a job twice).
-    let mut jobs: Vec<(Option<&Sourced<Service>>, Option<usize>, bool)> = Vec::new();
+    // no service uses. Converted in parallel; the order is fixed here, before.
+    let mut jobs: Vec<Job> = Vec::new();
     for service in &inputs.services {
         let reference = service.value.task_definition.as_deref().unwrap_or("");
         let account = identity(&TaskDefinition::default(), Some(&service.value)).account;
-        let found = index.find(reference, &account, service.value.service_name.is_none());
-        let owns_schedules = found.is_some_and(|i| !used[i]);
-        if let Some(i) = found {
-            used[i] = true;
-        }
-        jobs.push((Some(service), found, owns_schedules));
+        jobs.push(
+            match index.find(reference, &account, service.value.service_name.is_none()) {
+                Some(i) => {
+                    let owns_schedules = !used[i];
+                    used[i] = true;
+                    Job::Convert {
+                        task_definition: i,
+                        service: Some(service),
+                        owns_schedules,
+                    }
+                }
+                None => Job::Missing(service),
+            },
+        );
     }
     jobs.extend(
         (0..inputs.task_definitions.len())
             .filter(|i| !used[*i])
-            .map(|i| (None, Some(i), true)),
+            .map(|i| Job::Convert {
+                task_definition: i,
+                service: None,
+                owns_schedules: true,
+            }),
     );
     let accounts: std::collections::BTreeSet<String> = jobs
         .iter()
-        .filter_map(|(s, td, _)| {
-            td.map(|i| identity(&inputs.task_definitions[i].value, s.map(|s| &s.value)).account)
+        .filter_map(|job| match job {
+            Job::Convert {
+                task_definition,
+                service,
+                ..
+            } => Some(
+                identity(
+                    &inputs.task_definitions[*task_definition].value,
+                    service.map(|s| &s.value),
+                )
+                .account,
+            ),
+            Job::Missing(_) => None,
         })
         .filter(|a| !a.is_empty())
         .collect();
@@ -214,22 +243,25 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
     use rayon::prelude::*;
     let mut workloads: Vec<Workload> = jobs
         .par_iter()
-        .map(|(service, td, owns_schedules)| match (service, td) {
-            (s, Some(i)) => convert_one(
-                &inputs.task_definitions[*i],
-                *s,
-                *owns_schedules,
+        .map(|job| match *job {
+            Job::Convert {
+                task_definition,
+                service,
+                owns_schedules,
+            } => convert_one(
+                &inputs.task_definitions[task_definition],
+                service,
+                owns_schedules,
                 split_by_account,
                 &inputs,
                 mappings,
                 inventory,
             ),
-            (Some(s), None) => missing_task_definition(
+            Job::Missing(s) => missing_task_definition(
                 s,
                 s.value.task_definition.as_deref().unwrap_or(""),
                 mappings,
             ),
-            (None, None) => unreachable!("every job has a service or a task definition"),
         })
         .collect();
 
@@ -280,6 +312,33 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
         secret_stores,
         secret_access,
     }
+}
+
+/// What becomes a workload.
+enum Job<'a> {
+    /// A task definition (by index) with the service that runs it, if any. `owns_schedules`: the
+    /// task definition's schedules become jobs here (in the first workload that uses it only, so
+    /// a schedule never becomes a job twice).
+    Convert {
+        task_definition: usize,
+        service: Option<&'a Sourced<Service>>,
+        owns_schedules: bool,
+    },
+    /// A service whose task definition is not in the inputs.
+    Missing(&'a Sourced<Service>),
+}
+
+/// The inventory's per-environment cluster facts (OIDC issuer, name, account) fill what the
+/// mappings' `iam.clusters.<env>` leaves unset, so IAM reads one place.
+fn clusters_from_inventory(mappings: &Mappings, inventory: &Inventory) -> Mappings {
+    let mut m = mappings.clone();
+    for (env, e) in &inventory.environments {
+        let c = m.iam.clusters.entry(env.clone()).or_default();
+        c.oidc_issuer = c.oidc_issuer.take().or_else(|| e.oidc_issuer.clone());
+        c.name = c.name.take().or_else(|| e.cluster_name.clone());
+        c.account = c.account.take().or_else(|| e.cluster_account.clone());
+    }
+    m
 }
 
 /// Finds task definitions by ARN, `family:revision` or family (the latest revision given), in
@@ -530,14 +589,8 @@ fn convert_one(
                 (a.kind_rank(), &a.metadata.name).cmp(&(b.kind_rank(), &b.metadata.name))
             });
             workload.namespace = namespace;
-            // Frozen now to keep batches small; secret stores stay open, since
-            // `secrets::share` merges them across workloads afterwards.
-            for o in objects
-                .iter_mut()
-                .filter(|o| !matches!(o.kind, "ClusterSecretStore" | "SecretStore"))
-            {
-                o.freeze();
-            }
+            // Frozen now to keep batches small; later passes read through `body()`.
+            objects.iter_mut().for_each(Object::freeze);
             workload.objects = objects;
         }
         Err(message) => findings.push(Code::NameTemplate, "", message),

@@ -386,27 +386,17 @@ pub fn objects(
             .and_then(Value::as_i64);
         let suspend = run.disabled.is_some();
         let policy = ctx.mappings.schedules.concurrency_policy.as_str();
+        let timing = Timing {
+            cron: &schedule.cron,
+            timezone: run.timezone,
+            policy,
+            deadline,
+            suspend,
+            count,
+        };
         let object = match ctx.mappings.schedules.kind {
-            ScheduleKind::CronJob => cron_job(
-                meta(&name),
-                &schedule.cron,
-                run.timezone,
-                policy,
-                deadline,
-                suspend,
-                count,
-                pod,
-            ),
-            ScheduleKind::CronWorkflow => cron_workflow(
-                meta(&name),
-                &schedule.cron,
-                run.timezone,
-                policy,
-                deadline,
-                suspend,
-                count,
-                pod,
-            ),
+            ScheduleKind::CronJob => cron_job(meta(&name), &timing, pod),
+            ScheduleKind::CronWorkflow => cron_workflow(meta(&name), &timing, pod),
         };
         out.push(object);
     }
@@ -606,17 +596,28 @@ fn job_pod(ctx: &JobContext<'_>, pod: &mut PodTemplate) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cron_job(
-    meta: ObjectMeta,
-    cron: &str,
-    timezone: &str,
-    policy: &str,
+/// When and how a scheduled task runs, whatever object runs it.
+#[derive(Clone, Copy)]
+struct Timing<'a> {
+    cron: &'a str,
+    timezone: &'a str,
+    policy: &'a str,
     deadline: Option<i64>,
     suspend: bool,
     count: i64,
-    pod: PodTemplate,
-) -> Object {
+}
+
+/// A `batch/v1` CronJob; the job does not retry, as ECS does not rerun a stopped task.
+fn cron_job(meta: ObjectMeta, timing: &Timing<'_>, pod: PodTemplate) -> Object {
+    let Timing {
+        cron,
+        timezone,
+        policy,
+        deadline,
+        suspend,
+        count,
+    } = *timing;
+
     let mut job = Map::new();
     if count > 1 {
         job.insert("parallelism".into(), json!(count));
@@ -644,17 +645,16 @@ fn cron_job(
 /// An Argo Workflows CronWorkflow: `spec.schedules` is a list (Argo Workflows 4 removed
 /// `schedule`). Pod-level fields go to the workflow spec where Argo has them, the rest to
 /// `podSpecPatch`; the first container is the template's main container, the others sidecars.
-#[allow(clippy::too_many_arguments)]
-fn cron_workflow(
-    meta: ObjectMeta,
-    cron: &str,
-    timezone: &str,
-    policy: &str,
-    deadline: Option<i64>,
-    suspend: bool,
-    count: i64,
-    pod: PodTemplate,
-) -> Object {
+fn cron_workflow(meta: ObjectMeta, timing: &Timing<'_>, pod: PodTemplate) -> Object {
+    let Timing {
+        cron,
+        timezone,
+        policy,
+        deadline,
+        suspend,
+        count,
+    } = *timing;
+
     let Value::Object(mut p) = serde_json::to_value(&pod.spec).expect("pods serialise") else {
         unreachable!("a pod spec is an object")
     };

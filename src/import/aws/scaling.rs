@@ -42,108 +42,68 @@ pub async fn read_scaling(
         items
     };
 
-    let op = "application-autoscaling:DescribeScalableTargets";
-    let mut targets = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let capture = BodyCapture::default();
-        let page = client
-            .describe_scalable_targets()
-            .service_namespace(ServiceNamespace::Ecs)
-            .set_next_token(token.take())
-            .customize()
-            .interceptor(capture.clone())
-            .send()
-            .await
-            .map_err(|e| unit.failure(op, sdk_message(&e)))?;
-        let body = capture.json().map_err(|e| unit.failure(op, e))?;
-        targets.extend(keep(body["ScalableTargets"].clone()));
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => break,
-        }
-    }
-    if !unit.options.keep_volatile {
-        for t in &mut targets {
-            super::json::strip(t, &["CreationTime"]);
-        }
+    // The three calls page alike; the SDK's fluent builders share no trait, hence a macro.
+    macro_rules! all_pages {
+        ($op:literal, $call:ident, $key:literal) => {{
+            let mut items = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let capture = BodyCapture::default();
+                let page = client
+                    .$call()
+                    .service_namespace(ServiceNamespace::Ecs)
+                    .set_next_token(token.take())
+                    .customize()
+                    .interceptor(capture.clone())
+                    .send()
+                    .await
+                    .map_err(|e| unit.failure($op, sdk_message(&e)))?;
+                let body = capture.json().map_err(|e| unit.failure($op, e))?;
+                items.extend(keep(body[$key].clone()));
+                match page.next_token() {
+                    Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                    _ => break,
+                }
+            }
+            if !unit.options.keep_volatile {
+                for item in &mut items {
+                    super::json::strip(item, &["CreationTime"]);
+                }
+            }
+            items
+        }};
     }
 
+    let targets = all_pages!(
+        "application-autoscaling:DescribeScalableTargets",
+        describe_scalable_targets,
+        "ScalableTargets"
+    );
     // Policies and scheduled actions exist only for registered scalable targets.
     if targets.is_empty() {
         return Ok(files);
     }
-    let op = "application-autoscaling:DescribeScalingPolicies";
-    let mut policies = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let capture = BodyCapture::default();
-        let page = client
-            .describe_scaling_policies()
-            .service_namespace(ServiceNamespace::Ecs)
-            .set_next_token(token.take())
-            .customize()
-            .interceptor(capture.clone())
-            .send()
-            .await
-            .map_err(|e| unit.failure(op, sdk_message(&e)))?;
-        let body = capture.json().map_err(|e| unit.failure(op, e))?;
-        policies.extend(keep(body["ScalingPolicies"].clone()));
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => break,
+    let policies = all_pages!(
+        "application-autoscaling:DescribeScalingPolicies",
+        describe_scaling_policies,
+        "ScalingPolicies"
+    );
+    let actions = all_pages!(
+        "application-autoscaling:DescribeScheduledActions",
+        describe_scheduled_actions,
+        "ScheduledActions"
+    );
+    for (file, key, items) in [
+        ("describe-scalable-targets", "ScalableTargets", targets),
+        ("describe-scaling-policies", "ScalingPolicies", policies),
+        ("describe-scheduled-actions", "ScheduledActions", actions),
+    ] {
+        if !items.is_empty() {
+            files.insert(
+                format!("application-autoscaling/{file}.json"),
+                render(&canonical(json!({ key: items }))),
+            );
         }
-    }
-    if !unit.options.keep_volatile {
-        for p in &mut policies {
-            super::json::strip(p, &["CreationTime"]);
-        }
-    }
-
-    let op = "application-autoscaling:DescribeScheduledActions";
-    let mut actions = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let capture = BodyCapture::default();
-        let page = client
-            .describe_scheduled_actions()
-            .service_namespace(ServiceNamespace::Ecs)
-            .set_next_token(token.take())
-            .customize()
-            .interceptor(capture.clone())
-            .send()
-            .await
-            .map_err(|e| unit.failure(op, sdk_message(&e)))?;
-        let body = capture.json().map_err(|e| unit.failure(op, e))?;
-        actions.extend(keep(body["ScheduledActions"].clone()));
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => break,
-        }
-    }
-    if !unit.options.keep_volatile {
-        for a in &mut actions {
-            super::json::strip(a, &["CreationTime"]);
-        }
-    }
-
-    if !targets.is_empty() {
-        files.insert(
-            "application-autoscaling/describe-scalable-targets.json".into(),
-            render(&canonical(json!({ "ScalableTargets": targets }))),
-        );
-    }
-    if !policies.is_empty() {
-        files.insert(
-            "application-autoscaling/describe-scaling-policies.json".into(),
-            render(&canonical(json!({ "ScalingPolicies": policies }))),
-        );
-    }
-    if !actions.is_empty() {
-        files.insert(
-            "application-autoscaling/describe-scheduled-actions.json".into(),
-            render(&canonical(json!({ "ScheduledActions": actions }))),
-        );
     }
     Ok(files)
 }
