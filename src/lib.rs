@@ -34,26 +34,56 @@ pub fn generate_repo(
     mappings: &mappings::Mappings,
     inventory: Option<&inventory::Inventory>,
 ) -> export::Tree {
+    let sink = export::TreeSink::default();
+    render_repo(conversion, mappings, inventory, &sink);
+    sink.into_tree()
+}
+
+/// Writes the repository into `dir`, each file as soon as it is rendered; when a file ecs2eks
+/// did not write is in the way, everything is rendered first and checked before the first write.
+pub fn write_repo(
+    conversion: &translate::Conversion,
+    mappings: &mappings::Mappings,
+    inventory: Option<&inventory::Inventory>,
+    dir: &std::path::Path,
+) -> Result<export::files::WriteSummary, error::Error> {
+    match export::files::Writer::open(dir)? {
+        Some(writer) => {
+            render_repo(conversion, mappings, inventory, &writer);
+            writer.finish()
+        }
+        None => export::files::write(dir, &generate_repo(conversion, mappings, inventory)),
+    }
+}
+
+/// Renders the repository into `sink`: the apps in parallel with the rest.
+pub fn render_repo(
+    conversion: &translate::Conversion,
+    mappings: &mappings::Mappings,
+    inventory: Option<&inventory::Inventory>,
+    sink: &dyn export::Sink,
+) {
     let env_order = inventory.map(|i| i.environment_order()).unwrap_or_default();
-    let mut tree = export::Tree::new();
-    export::kustomize::render(
-        &conversion.workloads,
-        &env_order,
-        mappings.argocd.sync_waves,
-        &mut tree,
+    rayon::join(
+        || {
+            export::kustomize::render(
+                &conversion.workloads,
+                &env_order,
+                mappings.argocd.sync_waves,
+                sink,
+            )
+        },
+        || {
+            let mut tree = export::Tree::new();
+            // Shared secret stores first: argocd lists their Application too.
+            export::secret_stores::render(conversion, mappings, inventory, &mut tree);
+            export::argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
+            sink.put_all(tree);
+            let mut tree = export::Tree::new();
+            export::terraform::render(&conversion.iam, &mut tree);
+            export::eso_iam::render(conversion, &mut tree);
+            sink.put_all(tree);
+            export::report::render(conversion, sink);
+        },
     );
-    // Shared secret stores first: argocd lists their Application too.
-    export::secret_stores::render(conversion, mappings, inventory, &mut tree);
-    export::argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
-    export::terraform::render(&conversion.iam, &mut tree);
-    export::eso_iam::render(conversion, &mut tree);
-    tree.insert(
-        "migration-report.json".into(),
-        export::report::json(conversion),
-    );
-    tree.insert(
-        "MIGRATION_REPORT.md".into(),
-        export::report::markdown(conversion),
-    );
-    tree
 }

@@ -184,7 +184,15 @@ impl Drop for Progress {
 
 /// Writes a generated tree with the one file writer and says what changed; false on error.
 fn write_tree(dir: &Path, tree: &export::Tree) -> bool {
-    match export::files::write(dir, tree) {
+    report_write(dir, export::files::write(dir, tree))
+}
+
+/// Prints what a write changed (or its error); false on error.
+fn report_write(
+    dir: &Path,
+    result: Result<export::files::WriteSummary, ecs2eks::error::Error>,
+) -> bool {
+    match result {
         Ok(s) => {
             eprintln!(
                 "wrote {}: {} file(s) written, {} unchanged, {} removed",
@@ -263,9 +271,8 @@ fn convert(args: ConvertArgs) -> ExitCode {
     match &args.out {
         None => print!("{}", export::stream::render(&conversion)),
         Some(dir) => {
-            let tree = ecs2eks::generate_repo(&conversion, &mappings, inventory.as_ref());
-            progress.say(format!("writing {} file(s)", tree.len()));
             if args.check {
+                let tree = ecs2eks::generate_repo(&conversion, &mappings, inventory.as_ref());
                 return match export::files::check(dir, &tree) {
                     Ok(diff) if diff.is_empty() => {
                         eprintln!(
@@ -288,7 +295,8 @@ fn convert(args: ConvertArgs) -> ExitCode {
                     }
                 };
             }
-            if !write_tree(dir, &tree) {
+            let written = ecs2eks::write_repo(&conversion, &mappings, inventory.as_ref(), dir);
+            if !report_write(dir, written) {
                 return ExitCode::from(EXIT_FAILED);
             }
         }

@@ -213,13 +213,9 @@ fn efs_volumes_get_one_persistent_volume_per_environment() {
     assert_eq!(prod["spec"]["claimRef"]["namespace"], "thumbnailer-prod");
 
     // The prod overlay drops the base's (dev) PV and brings its own.
-    let mut tree = Tree::new();
-    kustomize::render(
-        &c.workloads,
-        &inventory().environment_order(),
-        true,
-        &mut tree,
-    );
+    let sink = ecs2eks::export::TreeSink::default();
+    kustomize::render(&c.workloads, &inventory().environment_order(), true, &sink);
+    let tree: Tree = sink.into_tree();
     let overlay = &tree["apps/thumbnailer/overlays/prod/kustomization.yaml"];
     assert!(overlay.contains("only-persistentvolume.yaml"), "{overlay}");
     assert!(overlay.contains("$patch: delete"), "{overlay}");

@@ -6,11 +6,14 @@
 //! first write, and each file is written to a temporary name and renamed, so no file is ever
 //! half-written. Unchanged files are not touched at all.
 
-use super::Tree;
+use super::{OWNED, Sink, Tree};
 use crate::error::Error;
 use std::collections::BTreeSet;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const MANIFEST: &str = ".ecs2eks-files";
 
@@ -117,6 +120,11 @@ pub fn write(dir: &Path, tree: &Tree) -> Result<WriteSummary, Error> {
         manifest.push_str(rel);
         manifest.push('\n');
     }
+    write_manifest(dir, &manifest)?;
+    Ok(summary)
+}
+
+fn write_manifest(dir: &Path, manifest: &str) -> Result<(), Error> {
     let manifest_path = dir.join(MANIFEST);
     if fs::read(&manifest_path)
         .map(|b| b != manifest.as_bytes())
@@ -124,7 +132,213 @@ pub fn write(dir: &Path, tree: &Tree) -> Result<WriteSummary, Error> {
     {
         atomic_write(&manifest_path, manifest.as_bytes())?;
     }
-    Ok(summary)
+    Ok(())
+}
+
+/// Writes files into a folder as they are rendered: the streaming form of `write`, so a large
+/// run never holds the whole repository in memory. Same promises: only its own files are
+/// replaced or removed, unchanged files are not touched, each file appears whole (temporary name,
+/// then rename), and the manifest is written last.
+pub struct Writer {
+    dir: PathBuf,
+    old: BTreeSet<String>,
+    /// Files put so far (written or unchanged).
+    paths: Mutex<Vec<String>>,
+    written: AtomicUsize,
+    unchanged: AtomicUsize,
+    /// The first error; nothing more is written after it.
+    error: Mutex<Option<Error>>,
+}
+
+impl Writer {
+    /// `None` when a file ecs2eks did not write sits where it writes (under `apps/`, `argocd/`,
+    /// …): `write` must then check the whole tree before the first write.
+    pub fn open(dir: &Path) -> Result<Option<Writer>, Error> {
+        let old = previous(dir)?;
+        for owned in OWNED {
+            if has_foreign_file(dir, &dir.join(owned.trim_end_matches('/')), &old)? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(Writer {
+            dir: dir.to_path_buf(),
+            old,
+            paths: Mutex::default(),
+            written: AtomicUsize::new(0),
+            unchanged: AtomicUsize::new(0),
+            error: Mutex::default(),
+        }))
+    }
+
+    fn failed(&self) -> bool {
+        self.error.lock().expect("no writer panics").is_some()
+    }
+
+    fn fail(&self, e: Error) {
+        self.error
+            .lock()
+            .expect("no writer panics")
+            .get_or_insert(e);
+    }
+
+    /// The path to write `rel` to, or None (and an error) when `rel` is not inside the folder.
+    fn target(&self, rel: &str) -> Option<PathBuf> {
+        if self.failed() {
+            return None;
+        }
+        if !is_safe_relative(rel) {
+            self.fail(Error::Output {
+                path: self.dir.join(rel),
+                message: "not a path inside the output folder".into(),
+            });
+            return None;
+        }
+        Some(self.dir.join(rel))
+    }
+
+    fn done(&self, rel: String, written: bool) {
+        let counter = if written {
+            &self.written
+        } else {
+            &self.unchanged
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.paths.lock().expect("no writer panics").push(rel);
+    }
+
+    /// Removes what earlier runs wrote and this one did not, then writes the manifest. After an
+    /// error, nothing is removed and the manifest keeps every file ecs2eks owns.
+    pub fn finish(self) -> Result<WriteSummary, Error> {
+        let mut paths = self.paths.into_inner().expect("no writer panics");
+        paths.sort();
+        let mut summary = WriteSummary {
+            written: self.written.into_inner(),
+            unchanged: self.unchanged.into_inner(),
+            removed: 0,
+        };
+        let error = self.error.into_inner().expect("no writer panics");
+        let mut owned: BTreeSet<String> = paths.into_iter().collect();
+        if error.is_none() {
+            for rel in self
+                .old
+                .iter()
+                .filter(|r| !owned.contains(*r) && is_safe_relative(r))
+            {
+                let path = self.dir.join(rel);
+                match fs::remove_file(&path) {
+                    Ok(()) => summary.removed += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io(&path)(e)),
+                }
+                remove_empty_parents(&self.dir, &path);
+            }
+        } else {
+            owned.extend(self.old);
+        }
+        let mut manifest =
+            String::from("# Files written by ecs2eks; it replaces and removes only these.\n");
+        for rel in &owned {
+            manifest.push_str(rel);
+            manifest.push('\n');
+        }
+        write_manifest(&self.dir, &manifest)?;
+        match error {
+            Some(e) => Err(e),
+            None => Ok(summary),
+        }
+    }
+}
+
+impl Sink for Writer {
+    fn put(&self, rel: String, content: String) {
+        let Some(path) = self.target(&rel) else {
+            return;
+        };
+        // Only a file an earlier run wrote can be there (`open` checked): no read otherwise.
+        if self.old.contains(&rel) && fs::read(&path).is_ok_and(|b| b == content.as_bytes()) {
+            return self.done(rel, false);
+        }
+        match atomic_write(&path, content.as_bytes()) {
+            Ok(()) => self.done(rel, true),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn put_with(
+        &self,
+        rel: String,
+        render: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) {
+        let Some(path) = self.target(&rel) else {
+            return;
+        };
+        let result = (|| -> Result<bool, Error> {
+            let tmp = temporary(&path);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            let file = fs::File::create(&tmp).map_err(io(&tmp))?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            render(&mut out)
+                .and_then(|()| out.flush())
+                .map_err(io(&tmp))?;
+            drop(out);
+            if self.old.contains(&rel) && same_file_content(&tmp, &path) {
+                let _ = fs::remove_file(&tmp);
+                return Ok(false);
+            }
+            fs::rename(&tmp, &path).map_err(|e| {
+                let _ = fs::remove_file(&tmp);
+                io(&path)(e)
+            })?;
+            Ok(true)
+        })();
+        match result {
+            Ok(written) => self.done(rel, written),
+            Err(e) => self.fail(e),
+        }
+    }
+}
+
+fn same_file_content(a: &Path, b: &Path) -> bool {
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(ma), Ok(mb)) if ma.len() == mb.len() => {
+            matches!((fs::read(a), fs::read(b)), (Ok(x), Ok(y)) if x == y)
+        }
+        _ => false,
+    }
+}
+
+/// Whether a file under `path` (file or folder) is not in `ours` (leftover temporary files of an
+/// interrupted run are ours).
+fn has_foreign_file(root: &Path, path: &Path, ours: &BTreeSet<String>) -> Result<bool, Error> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(io(path)(e)),
+    };
+    if meta.is_dir() {
+        for entry in fs::read_dir(path).map_err(io(path))? {
+            let entry = entry.map_err(io(path))?;
+            if has_foreign_file(root, &entry.path(), ours)? {
+                return Ok(true);
+            }
+        }
+        return Ok(false);
+    }
+    if path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".ecs2eks-tmp"))
+    {
+        return Ok(false);
+    }
+    let rel = path
+        .strip_prefix(root)
+        .ok()
+        .and_then(|r| r.to_str())
+        .map(|r| r.replace(std::path::MAIN_SEPARATOR, "/"));
+    Ok(rel.is_none_or(|r| !ours.contains(&r)))
 }
 
 /// The manifest's content for a tree: the list of files ecs2eks wrote.
@@ -185,12 +399,23 @@ pub fn check(dir: &Path, tree: &Tree) -> Result<String, Error> {
     Ok(out)
 }
 
-fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+fn temporary(path: &Path) -> PathBuf {
     let parent = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(io(parent))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp: PathBuf = parent.join(format!(".{name}.ecs2eks-tmp"));
-    fs::write(&tmp, bytes).map_err(io(&tmp))?;
+    parent.join(format!(".{name}.ecs2eks-tmp"))
+}
+
+fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let tmp = temporary(path);
+    // The folder usually exists: make it only when the first try says it does not.
+    if let Err(e) = fs::write(&tmp, bytes) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Err(io(&tmp)(e));
+        }
+        let parent = path.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(parent).map_err(io(parent))?;
+        fs::write(&tmp, bytes).map_err(io(&tmp))?;
+    }
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         io(path)(e)

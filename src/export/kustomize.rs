@@ -5,7 +5,7 @@
 //! says only how its environment differs from that, as `images`, `replicas` and JSON patches, so
 //! `kubectl kustomize` of an overlay gives exactly that environment's objects.
 
-use super::{Tree, yaml};
+use super::{Sink, Tree, yaml};
 use crate::model::k8s::Object;
 use crate::translate::Workload;
 use serde_json::{Map, Value, json};
@@ -35,47 +35,41 @@ fn with_wave(o: &Object, waves: bool) -> Value {
 }
 
 /// Writes `apps/` for `workloads`; `env_order` is the inventory's order of environments, `waves`
-/// adds Argo CD sync-wave annotations.
-pub fn render(workloads: &[Workload], env_order: &[&str], waves: bool, tree: &mut Tree) {
+/// adds Argo CD sync-wave annotations. Each app's files go to `sink` as soon as they are made.
+pub fn render(workloads: &[Workload], env_order: &[&str], waves: bool, sink: &dyn Sink) {
     let mut by_app: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
     for w in workloads.iter().filter(|w| !w.failed()) {
         by_app.entry(&w.app).or_default().push(w);
     }
     use rayon::prelude::*;
     let apps: Vec<(&str, Vec<&Workload>)> = by_app.into_iter().collect();
-    let parts: Vec<Tree> = apps
-        .into_par_iter()
-        .map(|(app, mut envs)| {
-            let mut tree = Tree::new();
-            envs.sort_by_key(|w| {
-                (
-                    env_order
-                        .iter()
-                        .position(|e| *e == w.environment)
-                        .unwrap_or(usize::MAX),
-                    w.environment.clone(),
-                )
-            });
-            let base_objects = namespaced_objects(envs[0], waves);
-            let root = format!("apps/{app}");
-            let mut resources = Vec::new();
-            for (file, docs) in files_by_kind(&base_objects) {
-                tree.insert(format!("{root}/base/{file}"), docs);
-                resources.push(file);
-            }
-            tree.insert(
-                format!("{root}/base/kustomization.yaml"),
-                kustomization(&json!({ "resources": resources })),
-            );
-            for w in &envs {
-                overlay(&root, w, &base_objects, waves, &mut tree);
-            }
-            tree
-        })
-        .collect();
-    for part in parts {
-        tree.extend(part);
-    }
+    apps.into_par_iter().for_each(|(app, mut envs)| {
+        let mut tree = Tree::new();
+        envs.sort_by_key(|w| {
+            (
+                env_order
+                    .iter()
+                    .position(|e| *e == w.environment)
+                    .unwrap_or(usize::MAX),
+                w.environment.clone(),
+            )
+        });
+        let base_objects = namespaced_objects(envs[0], waves);
+        let root = format!("apps/{app}");
+        let mut resources = Vec::new();
+        for (file, docs) in files_by_kind(&base_objects) {
+            tree.insert(format!("{root}/base/{file}"), docs);
+            resources.push(file);
+        }
+        tree.insert(
+            format!("{root}/base/kustomization.yaml"),
+            kustomization(&json!({ "resources": resources })),
+        );
+        for w in &envs {
+            overlay(&root, w, &base_objects, waves, &mut tree);
+        }
+        sink.put_all(tree);
+    });
 }
 
 /// The workload's objects as they go in a base: no namespace (the overlay sets it), no Namespace

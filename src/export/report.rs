@@ -1,6 +1,7 @@
 //! The migration report: what was converted, what needs review, and what failed, as JSON for
 //! tools and Markdown for people reading a pull request.
 
+use super::Sink;
 use super::capacity::{self, Capacity};
 use crate::diagnostics::{Code, Finding};
 use crate::translate::Conversion;
@@ -8,6 +9,7 @@ use crate::translate::discovery::DnsRename;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
+use std::io::Write;
 
 #[derive(Serialize)]
 pub struct Report<'a> {
@@ -116,10 +118,24 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
     }
 }
 
+/// Both reports, built once and streamed into `sink`.
+pub fn render(conversion: &Conversion, sink: &dyn Sink) {
+    let report = build(conversion);
+    sink.put_with("migration-report.json".into(), &|w| json_to(&report, w));
+    sink.put_with("MIGRATION_REPORT.md".into(), &|w| {
+        markdown_to(&report, conversion, w)
+    });
+}
+
 pub fn json(conversion: &Conversion) -> String {
-    let mut s = serde_json::to_string_pretty(&build(conversion)).expect("the report serialises");
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    json_to(&build(conversion), &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+fn json_to(report: &Report, w: &mut dyn Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, report)?;
+    w.write_all(b"\n")
 }
 
 /// Markdown cells: no pipes or newlines inside a cell.
@@ -128,7 +144,13 @@ fn cell(s: &str) -> String {
 }
 
 pub fn markdown(conversion: &Conversion) -> String {
-    let report = build(conversion);
+    let mut out = Vec::new();
+    markdown_to(&build(conversion), conversion, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("Markdown is UTF-8")
+}
+
+/// The Markdown report, written section by section (a large run's report is tens of MB).
+fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> std::io::Result<()> {
     let mut out = String::from("# Migration report\n\n");
     out.push_str("| | services | converted | review | failed |\n|---|---:|---:|---:|---:|\n");
     let row = |label: &str, c: &Counts| {
@@ -184,7 +206,7 @@ pub fn markdown(conversion: &Conversion) -> String {
     }
     let mut used: BTreeSet<Code> = BTreeSet::new();
     // `build` makes one service entry per workload, in the same order.
-    for (s, w) in report.services.iter().zip(&conversion.workloads) {
+    for (s, wl) in report.services.iter().zip(&conversion.workloads) {
         out.push_str(&format!("## {} ({})\n\n", s.name, s.environment));
         let place = [s.account, s.region, s.cluster]
             .iter()
@@ -207,9 +229,11 @@ pub fn markdown(conversion: &Conversion) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        out.push_str(&cutover(w));
+        out.push_str(&cutover(wl));
         if s.findings.is_empty() {
             out.push_str("No findings.\n\n");
+            w.write_all(out.as_bytes())?;
+            out.clear();
             continue;
         }
         out.push_str("| code | severity | field | message |\n|---|---|---|---|\n");
@@ -232,6 +256,8 @@ pub fn markdown(conversion: &Conversion) -> String {
             ));
         }
         out.push('\n');
+        w.write_all(out.as_bytes())?;
+        out.clear();
     }
     let renames: Vec<(&ServiceReport, &DnsRename)> = report
         .services
@@ -265,7 +291,7 @@ pub fn markdown(conversion: &Conversion) -> String {
             out.push_str(&format!("| {code} | {} |\n", cell(code.help())));
         }
     }
-    out
+    w.write_all(out.as_bytes())
 }
 
 /// The cutover steps of a workload whose pods join existing target groups
