@@ -70,61 +70,71 @@ fn child(n: usize) {
     let inputs = ecs2eks::import::read_files(&files);
     let t_read = t1.elapsed();
     let rss_read = rss_mib();
-    let conversion = ecs2eks::translate::translate(inputs, &mappings, Some(&inventory));
-    let t_translate = t1.elapsed();
-    let rss_translate = rss_mib();
-    let t_render = t1.elapsed();
-    let rss_render = rss_mib();
     if std::env::var_os("ECS2EKS_BENCH_PHASES").is_some() {
-        let t = Instant::now();
-        let scratch = ecs2eks::export::TreeSink::default();
-        ecs2eks::export::kustomize::render(
-            &conversion.workloads,
-            &["dev", "stg", "prod"],
-            true,
-            &scratch,
-        );
-        let k = t.elapsed();
-        ecs2eks::export::argocd::render(
-            &conversion.workloads,
-            &mappings,
-            Some(&inventory),
-            &mut ecs2eks::export::Tree::new(),
-        );
-        let a = t.elapsed();
-        let _ = ecs2eks::export::report::json(&conversion);
-        let j = t.elapsed();
-        let _ = ecs2eks::export::report::markdown(&conversion);
-        let m = t.elapsed();
-        eprintln!(
-            "kustomize {k:?} argocd {:?} report.json {:?} report.md {:?}",
-            a - k,
-            j - a,
-            m - j
-        );
+        return phases(inputs, &mappings, &inventory, t_read, rss_read);
     }
-    ecs2eks::write_repo(
-        &conversion,
+    let (conversion, written) = ecs2eks::convert_into(
+        inputs,
         &mappings,
         Some(&inventory),
         &dir.path().join("repo"),
-    )
-    .unwrap();
+    );
+    written.unwrap();
     let took = t1.elapsed();
     let phases = format!(
-        "read {:.2} s ({rss_read} MiB), translate {:.2} s ({rss_translate} MiB), render and write {:.2} s",
+        "read {:.2} s ({rss_read} MiB), convert and write {:.2} s",
         t_read.as_secs_f64(),
-        (t_translate - t_read).as_secs_f64(),
-        (took - t_render).as_secs_f64()
+        (took - t_read).as_secs_f64()
     );
     assert_eq!(conversion.workloads.len(), n * 3);
     let tds = n * 3;
-    let _ = (generated, peak_before, rss_render);
+    let _ = (generated, peak_before);
     println!(
         "| {n} | {tds} | {:.2} s | {:.0} | {} MiB | {phases} |",
         took.as_secs_f64(),
         tds as f64 / took.as_secs_f64(),
         peak_mib(),
+    );
+}
+
+/// The phases one by one (ECS2EKS_BENCH_PHASES=1), to see where time goes: translate, then each
+/// exporter into memory.
+fn phases(
+    inputs: ecs2eks::import::Inputs,
+    mappings: &ecs2eks::mappings::Mappings,
+    inventory: &ecs2eks::inventory::Inventory,
+    t_read: std::time::Duration,
+    rss_read: u64,
+) {
+    let t = Instant::now();
+    let conversion = ecs2eks::translate::translate(inputs, mappings, Some(inventory));
+    let translate = t.elapsed();
+    let rss_translate = rss_mib();
+    let scratch = ecs2eks::export::TreeSink::default();
+    ecs2eks::export::kustomize::render(
+        &conversion.workloads,
+        &["dev", "stg", "prod"],
+        true,
+        &scratch,
+    );
+    let k = t.elapsed();
+    ecs2eks::export::argocd::render(
+        &conversion.workloads,
+        mappings,
+        Some(inventory),
+        &mut ecs2eks::export::Tree::new(),
+    );
+    let a = t.elapsed();
+    let _ = ecs2eks::export::report::json(&conversion);
+    let j = t.elapsed();
+    let _ = ecs2eks::export::report::markdown(&conversion);
+    let m = t.elapsed();
+    eprintln!(
+        "read {t_read:?} ({rss_read} MiB), translate {translate:?} ({rss_translate} MiB), kustomize {:?}, argocd {:?}, report.json {:?}, report.md {:?}",
+        k - translate,
+        a - k,
+        j - a,
+        m - j
     );
 }
 

@@ -39,24 +39,44 @@ pub fn generate_repo(
     sink.into_tree()
 }
 
-/// Writes the repository into `dir`, each file as soon as it is rendered; when a file ecs2eks
-/// did not write is in the way, everything is rendered first and checked before the first write.
-pub fn write_repo(
-    conversion: &translate::Conversion,
+/// `convert --out` for a large run: converts `read` and writes the repository into `dir`, each
+/// app's files as soon as the app is converted (in parallel), then what the apps share (Argo CD,
+/// IAM, reports). Peak memory is then the inputs and the frozen conversion, never the rendered
+/// repository. When a file ecs2eks did not write is in the way, everything is rendered first and
+/// checked before the first write (`files::write`). Returns the conversion (for its findings)
+/// and what the write did.
+pub fn convert_into(
+    read: import::Inputs,
     mappings: &mappings::Mappings,
     inventory: Option<&inventory::Inventory>,
     dir: &std::path::Path,
-) -> Result<export::files::WriteSummary, error::Error> {
-    match export::files::Writer::open(dir)? {
-        Some(writer) => {
-            render_repo(conversion, mappings, inventory, &writer);
-            writer.finish()
+) -> (
+    translate::Conversion,
+    Result<export::files::WriteSummary, error::Error>,
+) {
+    match export::files::Writer::open(dir) {
+        Ok(Some(writer)) => {
+            let env_order = inventory.map(|i| i.environment_order()).unwrap_or_default();
+            let waves = mappings.argocd.sync_waves;
+            let conversion = translate::translate_each(read, mappings, inventory, &|app| {
+                let envs: Vec<&translate::Workload> = app.iter().collect();
+                export::kustomize::render_app(&envs, &env_order, waves, &writer);
+            });
+            render_shared(&conversion, mappings, inventory, &writer);
+            let written = writer.finish();
+            (conversion, written)
         }
-        None => export::files::write(dir, &generate_repo(conversion, mappings, inventory)),
+        Ok(None) => {
+            let conversion = translate::translate(read, mappings, inventory);
+            let tree = generate_repo(&conversion, mappings, inventory);
+            let written = export::files::write(dir, &tree);
+            (conversion, written)
+        }
+        Err(e) => (translate::translate(read, mappings, inventory), Err(e)),
     }
 }
 
-/// Renders the repository into `sink`: the apps in parallel with the rest.
+/// Renders the repository into `sink`.
 pub fn render_repo(
     conversion: &translate::Conversion,
     mappings: &mappings::Mappings,
@@ -73,17 +93,31 @@ pub fn render_repo(
                 sink,
             )
         },
-        || {
+        || render_shared(conversion, mappings, inventory, sink),
+    );
+}
+
+/// What the apps share: secret stores, Argo CD, IAM and the reports, each on its own task.
+fn render_shared(
+    conversion: &translate::Conversion,
+    mappings: &mappings::Mappings,
+    inventory: Option<&inventory::Inventory>,
+    sink: &dyn export::Sink,
+) {
+    rayon::scope(|s| {
+        s.spawn(|_| {
             let mut tree = export::Tree::new();
             // Shared secret stores first: argocd lists their Application too.
             export::secret_stores::render(conversion, mappings, inventory, &mut tree);
             export::argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
             sink.put_all(tree);
+        });
+        s.spawn(|_| {
             let mut tree = export::Tree::new();
             export::terraform::render(&conversion.iam, &mut tree);
             export::eso_iam::render(conversion, &mut tree);
             sink.put_all(tree);
-            export::report::render(conversion, sink);
-        },
-    );
+        });
+        s.spawn(|_| export::report::render(conversion, sink));
+    });
 }

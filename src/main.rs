@@ -255,11 +255,18 @@ fn convert(args: ConvertArgs) -> ExitCode {
         read.services.len(),
         read.task_definitions.len()
     ));
-    let conversion = ecs2eks::translate::translate(read, &mappings, inventory.as_ref());
-    progress.say(format!(
-        "rendering {} workload(s)",
-        conversion.workloads.len()
-    ));
+    // `--out` without `--check`: each app is written as soon as it is converted.
+    let (conversion, written) = match &args.out {
+        Some(dir) if !args.check => {
+            let (conversion, written) =
+                ecs2eks::convert_into(read, &mappings, inventory.as_ref(), dir);
+            (conversion, Some(written))
+        }
+        _ => (
+            ecs2eks::translate::translate(read, &mappings, inventory.as_ref()),
+            None,
+        ),
+    };
     progress.suspend(|| {
         if !args.quiet {
             print_findings(&conversion);
@@ -295,7 +302,7 @@ fn convert(args: ConvertArgs) -> ExitCode {
                     }
                 };
             }
-            let written = ecs2eks::write_repo(&conversion, &mappings, inventory.as_ref(), dir);
+            let written = written.expect("written when --out is given without --check");
             if !report_write(dir, written) {
                 return ExitCode::from(EXIT_FAILED);
             }

@@ -29,8 +29,9 @@ pub struct Capacity {
 
 /// One row per workload that runs pods, sorted by environment and namespace.
 pub fn summary(workloads: &[Workload]) -> Vec<Capacity> {
+    use rayon::prelude::*;
     let mut rows: Vec<Capacity> = workloads
-        .iter()
+        .par_iter()
         .filter(|w| !w.failed())
         .map(of_workload)
         .collect();
@@ -75,7 +76,12 @@ fn of_workload(w: &Workload) -> Capacity {
         .find(|o| o.kind == "HorizontalPodAutoscaler")
         .and_then(|o| o.body().pointer("/spec/maxReplicas").cloned())
         .and_then(|v| v.as_i64());
-    for o in &w.objects {
+    // Only pod templates count: other bodies are not opened at all.
+    for o in w
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind, "Deployment" | "DaemonSet" | "CronJob"))
+    {
         let body = o.body();
         let Some(pod) = pod_spec(o.kind, &body) else {
             continue;

@@ -139,8 +139,17 @@ fn write_manifest(dir: &Path, manifest: &str) -> Result<(), Error> {
 /// run never holds the whole repository in memory. Same promises: only its own files are
 /// replaced or removed, unchanged files are not touched, each file appears whole (temporary name,
 /// then rename), and the manifest is written last.
+///
+/// When the folder does not exist yet, everything is written into a hidden staging folder next to
+/// it, which is renamed into place at the end: the repository appears whole or not at all, and no
+/// file needs a rename of its own (a third of the cost of writing 100,000 small files).
 pub struct Writer {
     dir: PathBuf,
+    /// Where files go: `dir`, or the staging folder.
+    root: PathBuf,
+    staging: bool,
+    /// Folders made so far (staging only).
+    made: Mutex<std::collections::HashSet<PathBuf>>,
     old: BTreeSet<String>,
     /// Files put so far (written or unchanged).
     paths: Mutex<Vec<String>>,
@@ -154,6 +163,23 @@ impl Writer {
     /// `None` when a file ecs2eks did not write sits where it writes (under `apps/`, `argocd/`,
     /// …): `write` must then check the whole tree before the first write.
     pub fn open(dir: &Path) -> Result<Option<Writer>, Error> {
+        let staging = !dir.exists();
+        let root = if staging {
+            let parent = match dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            fs::create_dir_all(parent).map_err(io(parent))?;
+            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+            let root = parent.join(format!(".{name}.ecs2eks-staging-{}", std::process::id()));
+            if root.exists() {
+                fs::remove_dir_all(&root).map_err(io(&root))?;
+            }
+            fs::create_dir(&root).map_err(io(&root))?;
+            root
+        } else {
+            dir.to_path_buf()
+        };
         let old = previous(dir)?;
         for owned in OWNED {
             if has_foreign_file(dir, &dir.join(owned.trim_end_matches('/')), &old)? {
@@ -162,6 +188,9 @@ impl Writer {
         }
         Ok(Some(Writer {
             dir: dir.to_path_buf(),
+            made: Mutex::new(std::collections::HashSet::from([root.clone()])),
+            root,
+            staging,
             old,
             paths: Mutex::default(),
             written: AtomicUsize::new(0),
@@ -193,7 +222,18 @@ impl Writer {
             });
             return None;
         }
-        Some(self.dir.join(rel))
+        Some(self.root.join(rel))
+    }
+
+    /// Makes the file's folder in the staging folder, once.
+    fn folder_for(&self, path: &Path) -> Result<(), Error> {
+        let parent = path.parent().unwrap_or(&self.root);
+        let mut made = self.made.lock().expect("no writer panics");
+        if !made.contains(parent) {
+            fs::create_dir_all(parent).map_err(io(parent))?;
+            made.insert(parent.to_path_buf());
+        }
+        Ok(())
     }
 
     fn done(&self, rel: String, written: bool) {
@@ -206,8 +246,9 @@ impl Writer {
         self.paths.lock().expect("no writer panics").push(rel);
     }
 
-    /// Removes what earlier runs wrote and this one did not, then writes the manifest. After an
-    /// error, nothing is removed and the manifest keeps every file ecs2eks owns.
+    /// Removes what earlier runs wrote and this one did not, then writes the manifest (and moves
+    /// a staging folder into place). After an error, nothing is removed and the manifest keeps
+    /// every file ecs2eks owns; a staging folder is removed whole.
     pub fn finish(self) -> Result<WriteSummary, Error> {
         let mut paths = self.paths.into_inner().expect("no writer panics");
         paths.sort();
@@ -217,6 +258,27 @@ impl Writer {
             removed: 0,
         };
         let error = self.error.into_inner().expect("no writer panics");
+        let mut manifest =
+            String::from("# Files written by ecs2eks; it replaces and removes only these.\n");
+        if self.staging {
+            let result = match error {
+                Some(e) => Err(e),
+                None => {
+                    for rel in &paths {
+                        manifest.push_str(rel);
+                        manifest.push('\n');
+                    }
+                    let path = self.root.join(MANIFEST);
+                    fs::write(&path, &manifest)
+                        .map_err(io(&path))
+                        .and_then(|()| fs::rename(&self.root, &self.dir).map_err(io(&self.dir)))
+                }
+            };
+            if result.is_err() {
+                let _ = fs::remove_dir_all(&self.root);
+            }
+            return result.map(|()| summary);
+        }
         let mut owned: BTreeSet<String> = paths.into_iter().collect();
         if error.is_none() {
             for rel in self
@@ -235,8 +297,6 @@ impl Writer {
         } else {
             owned.extend(self.old);
         }
-        let mut manifest =
-            String::from("# Files written by ecs2eks; it replaces and removes only these.\n");
         for rel in &owned {
             manifest.push_str(rel);
             manifest.push('\n');
@@ -254,11 +314,18 @@ impl Sink for Writer {
         let Some(path) = self.target(&rel) else {
             return;
         };
-        // Only a file an earlier run wrote can be there (`open` checked): no read otherwise.
-        if self.old.contains(&rel) && fs::read(&path).is_ok_and(|b| b == content.as_bytes()) {
+        let result = if self.staging {
+            // Nobody sees the staging folder until it is complete: no temporary name needed.
+            self.folder_for(&path)
+                .and_then(|()| fs::write(&path, content.as_bytes()).map_err(io(&path)))
+        } else if self.old.contains(&rel) && fs::read(&path).is_ok_and(|b| b == content.as_bytes())
+        {
+            // Only a file an earlier run wrote can be there (`open` checked): no read otherwise.
             return self.done(rel, false);
-        }
-        match atomic_write(&path, content.as_bytes()) {
+        } else {
+            atomic_write(&path, content.as_bytes())
+        };
+        match result {
             Ok(()) => self.done(rel, true),
             Err(e) => self.fail(e),
         }
@@ -273,16 +340,24 @@ impl Sink for Writer {
             return;
         };
         let result = (|| -> Result<bool, Error> {
-            let tmp = temporary(&path);
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).map_err(io(parent))?;
-            }
+            let tmp = if self.staging {
+                self.folder_for(&path)?;
+                path.clone()
+            } else {
+                if let Some(parent) = path.parent() {
+                    fs::create_dir_all(parent).map_err(io(parent))?;
+                }
+                temporary(&path)
+            };
             let file = fs::File::create(&tmp).map_err(io(&tmp))?;
             let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
             render(&mut out)
                 .and_then(|()| out.flush())
                 .map_err(io(&tmp))?;
             drop(out);
+            if self.staging {
+                return Ok(true);
+            }
             if self.old.contains(&rel) && same_file_content(&tmp, &path) {
                 let _ = fs::remove_file(&tmp);
                 return Ok(false);

@@ -38,46 +38,61 @@ fn with_wave(o: &Object, waves: bool) -> Value {
 /// adds Argo CD sync-wave annotations. Each app's files go to `sink` as soon as they are made.
 pub fn render(workloads: &[Workload], env_order: &[&str], waves: bool, sink: &dyn Sink) {
     let mut by_app: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
-    for w in workloads.iter().filter(|w| !w.failed()) {
+    for w in workloads {
         by_app.entry(&w.app).or_default().push(w);
     }
     use rayon::prelude::*;
-    let apps: Vec<(&str, Vec<&Workload>)> = by_app.into_iter().collect();
-    apps.into_par_iter().for_each(|(app, mut envs)| {
-        let mut tree = Tree::new();
-        envs.sort_by_key(|w| {
-            (
-                env_order
-                    .iter()
-                    .position(|e| *e == w.environment)
-                    .unwrap_or(usize::MAX),
-                w.environment.clone(),
-            )
-        });
-        let base_objects = namespaced_objects(envs[0], waves);
-        let root = format!("apps/{app}");
-        let mut resources = Vec::new();
-        for (file, docs) in files_by_kind(&base_objects) {
-            tree.insert(format!("{root}/base/{file}"), docs);
-            resources.push(file);
-        }
-        tree.insert(
-            format!("{root}/base/kustomization.yaml"),
-            kustomization(&json!({ "resources": resources })),
-        );
-        for w in &envs {
-            overlay(&root, w, &base_objects, waves, &mut tree);
-        }
-        sink.put_all(tree);
+    let apps: Vec<Vec<&Workload>> = by_app.into_values().collect();
+    apps.into_par_iter()
+        .for_each(|envs| render_app(&envs, env_order, waves, sink));
+}
+
+/// Writes `apps/<app>/` for the workloads of one app (one per environment); failed ones are left
+/// out.
+pub fn render_app(envs: &[&Workload], env_order: &[&str], waves: bool, sink: &dyn Sink) {
+    let mut envs: Vec<&Workload> = envs.iter().copied().filter(|w| !w.failed()).collect();
+    let Some(app) = envs.first().map(|w| w.app.as_str()) else {
+        return;
+    };
+    let mut tree = Tree::new();
+    envs.sort_by_key(|w| {
+        (
+            env_order
+                .iter()
+                .position(|e| *e == w.environment)
+                .unwrap_or(usize::MAX),
+            w.environment.clone(),
+        )
     });
+    let base_objects = namespaced_objects(envs[0], waves);
+    let root = format!("apps/{app}");
+    let mut resources = Vec::new();
+    for (file, docs) in files_by_kind(&base_objects) {
+        tree.insert(format!("{root}/base/{file}"), docs);
+        resources.push(file);
+    }
+    tree.insert(
+        format!("{root}/base/kustomization.yaml"),
+        kustomization(&json!({ "resources": resources })),
+    );
+    for (i, w) in envs.iter().enumerate() {
+        // The base is the first environment: its objects need no second rendering.
+        let mine = if i == 0 {
+            base_objects.clone()
+        } else {
+            namespaced_objects(w, waves)
+        };
+        overlay(&root, w, &base_objects, mine, waves, &mut tree);
+    }
+    sink.put_all(tree);
 }
 
 /// The workload's objects as they go in a base: no namespace (the overlay sets it), no Namespace
-/// object (it is per environment).
+/// object (it is per environment), no ClusterSecretStore (shared: `secret_stores` writes it).
 fn namespaced_objects(w: &Workload, waves: bool) -> Vec<(&'static str, String, Value)> {
     w.objects
         .iter()
-        .filter(|o| o.kind != "Namespace")
+        .filter(|o| o.kind != "Namespace" && o.kind != "ClusterSecretStore")
         .map(|o| {
             let mut v = with_wave(o, waves);
             if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -120,11 +135,11 @@ fn overlay(
     root: &str,
     w: &Workload,
     base: &[(&'static str, String, Value)],
+    mine: Vec<(&'static str, String, Value)>,
     waves: bool,
     tree: &mut Tree,
 ) {
     let dir = format!("{root}/overlays/{}", w.environment);
-    let mine = namespaced_objects(w, waves);
     let namespace: Vec<Value> = w
         .objects
         .iter()
@@ -140,21 +155,21 @@ fn overlay(
     let mut replicas = Vec::new();
     let mut patches = Vec::new();
     let mut only_here = Vec::new();
-    for (kind, name, v) in &mine {
-        match base.iter().find(|(k, n, _)| k == kind && n == name) {
-            None => only_here.push((*kind, name.clone(), v.clone())),
+    let mine_keys: Vec<(&'static str, String)> =
+        mine.iter().map(|(k, n, _)| (*k, n.clone())).collect();
+    for (kind, name, mut v) in mine {
+        match base.iter().find(|(k, n, _)| *k == kind && *n == name) {
+            None => only_here.push((kind, name, v)),
             Some((_, _, b)) => {
-                let mut b = b.clone();
-                let mut v = v.clone();
-                lift_images(&mut b, &mut v, &mut images);
-                if let (Some(rb), Some(rv)) = (replicas_of(&b), replicas_of(&v))
+                lift_images(b, &mut v, &mut images);
+                if let (Some(rb), Some(rv)) = (replicas_of(b), replicas_of(&v))
                     && rb != rv
                 {
                     replicas.push(json!({ "name": name, "count": rv }));
                     set_replicas(&mut v, rb);
                 }
                 let mut ops = Vec::new();
-                diff(&b, &v, &mut String::new(), &mut ops);
+                diff(b, &v, &mut String::new(), &mut ops);
                 if !ops.is_empty() {
                     patches.push(json!({
                         "target": { "kind": kind, "name": name },
@@ -165,7 +180,7 @@ fn overlay(
         }
     }
     for (kind, name, b) in base {
-        if !mine.iter().any(|(k, n, _)| k == kind && n == name) {
+        if !mine_keys.iter().any(|(k, n)| k == kind && n == name) {
             let api = b.get("apiVersion").cloned().unwrap_or(Value::Null);
             let delete = json!({ "$patch": "delete", "apiVersion": api, "kind": kind, "metadata": { "name": name } });
             patches.push(json!({ "patch": yaml::to_yaml(&delete) }));
@@ -214,16 +229,12 @@ fn overlay(
 /// Where base and overlay run a different image at the same container, the overlay's image goes
 /// to Kustomize `images` (keyed by the base image's name, which Kustomize matches without its
 /// tag) and out of the diff. Values are (newName, tag or digest).
-fn lift_images(
-    base: &mut Value,
-    mine: &mut Value,
-    images: &mut BTreeMap<String, (String, String)>,
-) {
+fn lift_images(base: &Value, mine: &mut Value, images: &mut BTreeMap<String, (String, String)>) {
     let base_images = all_images(base);
     for list in ["initContainers", "containers"] {
         let path = ["spec", "template", "spec", list];
         let (Some(Value::Array(bc)), Some(Value::Array(mc))) = (
-            get_mut(base, &path).map(|v| v.clone()),
+            path.iter().try_fold(base, |v, k| v.get(*k)),
             get_mut(mine, &path),
         ) else {
             continue;

@@ -121,10 +121,14 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
 /// Both reports, built once and streamed into `sink`.
 pub fn render(conversion: &Conversion, sink: &dyn Sink) {
     let report = build(conversion);
-    sink.put_with("migration-report.json".into(), &|w| json_to(&report, w));
-    sink.put_with("MIGRATION_REPORT.md".into(), &|w| {
-        markdown_to(&report, conversion, w)
-    });
+    rayon::join(
+        || sink.put_with("migration-report.json".into(), &|w| json_to(&report, w)),
+        || {
+            sink.put_with("MIGRATION_REPORT.md".into(), &|w| {
+                markdown_to(&report, conversion, w)
+            })
+        },
+    );
 }
 
 pub fn json(conversion: &Conversion) -> String {

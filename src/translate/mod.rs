@@ -31,6 +31,8 @@ use crate::mappings::Mappings;
 use crate::model::ecs::{Arn, Service, TaskDefinition, task_definition_ref};
 use crate::model::k8s::Object;
 use crate::model::secret_access::{self, SecretAccess, SecretRead};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The result of a conversion: workloads, sorted by app and environment, and the inputs that
 /// could not be read.
@@ -158,6 +160,20 @@ fn identity(td: &TaskDefinition, service: Option<&Service>) -> Identity {
 
 /// Converts everything that was read. `inventory` is None when the user gave none.
 pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Inventory>) -> Conversion {
+    translate_each(inputs, mappings, inventory, &|_| {})
+}
+
+/// `translate`, handing each app's workloads (all its environments, sorted, duplicates failed)
+/// to `on_app` as soon as they are converted, in parallel. What later passes add (shared IAM
+/// roles, shared secret stores) are findings and shared objects, never an app's own objects, so
+/// `on_app` can render an app's files right away. ClusterSecretStores are still among the
+/// objects there; the returned conversion has them in `secret_stores`.
+pub fn translate_each(
+    mut inputs: Inputs,
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+    on_app: &(dyn Fn(&[Workload]) + Sync),
+) -> Conversion {
     let with_clusters;
     let mappings = match inventory.filter(|i| !i.environments.is_empty()) {
         Some(inv) => {
@@ -187,10 +203,16 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
         });
     }
 
-    // Scheduled runs of task definitions that are not in the inputs.
-    errors.extend(schedules::orphans(&inputs));
-    let index = TaskDefinitionIndex::new(&inputs.task_definitions);
-    let mut used = vec![false; inputs.task_definitions.len()];
+    // Task definitions are the bulk of the inputs: taken out, so each can be dropped as soon as
+    // its last workload is converted.
+    let tds = std::mem::take(&mut inputs.task_definitions);
+    let inputs = inputs;
+    // Scheduled runs, each given its task definition once; those whose task definition is not
+    // in the inputs are errors.
+    let (runs_by_td, orphans) = schedules::assign(&inputs, &tds);
+    errors.extend(orphans);
+    let index = TaskDefinitionIndex::new(&tds);
+    let mut used = vec![false; tds.len()];
     // What becomes a workload: each service with its task definition, then each task definition
     // no service uses. Converted in parallel; the order is fixed here, before.
     let mut jobs: Vec<Job> = Vec::new();
@@ -212,15 +234,11 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
             },
         );
     }
-    jobs.extend(
-        (0..inputs.task_definitions.len())
-            .filter(|i| !used[*i])
-            .map(|i| Job::Convert {
-                task_definition: i,
-                service: None,
-                owns_schedules: true,
-            }),
-    );
+    jobs.extend((0..tds.len()).filter(|i| !used[*i]).map(|i| Job::Convert {
+        task_definition: i,
+        service: None,
+        owns_schedules: true,
+    }));
     let accounts: std::collections::BTreeSet<String> = jobs
         .iter()
         .filter_map(|job| match job {
@@ -228,64 +246,100 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
                 task_definition,
                 service,
                 ..
-            } => Some(
-                identity(
-                    &inputs.task_definitions[*task_definition].value,
-                    service.map(|s| &s.value),
-                )
-                .account,
-            ),
+            } => Some(identity(&tds[*task_definition].value, service.map(|s| &s.value)).account),
             Job::Missing(_) => None,
         })
         .filter(|a| !a.is_empty())
         .collect();
     let split_by_account = inventory.is_none() && accounts.len() > 1;
-    use rayon::prelude::*;
-    let mut workloads: Vec<Workload> = jobs
-        .par_iter()
-        .map(|job| match *job {
+    // Jobs grouped by app: an app's environments are converted together and handed to `on_app`
+    // at once, then frozen, so a caller can render them while the rest is being converted.
+    let mut groups: std::collections::BTreeMap<String, Vec<&Job>> = Default::default();
+    for job in &jobs {
+        let app = match *job {
             Job::Convert {
                 task_definition,
                 service,
-                owns_schedules,
-            } => convert_one(
-                &inputs.task_definitions[task_definition],
-                service,
-                owns_schedules,
-                split_by_account,
-                &inputs,
-                mappings,
-                inventory,
-            ),
-            Job::Missing(s) => missing_task_definition(
-                s,
-                s.value.task_definition.as_deref().unwrap_or(""),
-                mappings,
-            ),
-        })
-        .collect();
-
-    workloads.sort_by(|a, b| (&a.app, &a.environment).cmp(&(&b.app, &b.environment)));
-    // The same app in the same environment twice: keep the first, fail the others.
-    for i in 1..workloads.len() {
-        let (before, rest) = workloads.split_at_mut(i);
-        let prev = &before[i - 1];
-        let cur = &mut rest[0];
-        if prev.app == cur.app && prev.environment == cur.environment && !prev.failed() {
-            cur.objects.clear();
-            cur.role = None;
-            cur.findings.push(Finding::new(
-                Code::DuplicateWorkload,
-                "",
-                format!(
-                    "{} in environment {} is also given by {}",
-                    cur.app,
-                    cur.environment,
-                    prev.inputs.join(", ")
-                ),
-            ));
+                ..
+            } => app_name(&tds[task_definition].value, service, mappings),
+            Job::Missing(s) => missing_app_name(s),
+        };
+        groups.entry(app).or_default().push(job);
+    }
+    drop(index);
+    let mut uses: Vec<usize> = vec![0; tds.len()];
+    for job in &jobs {
+        if let Job::Convert {
+            task_definition, ..
+        } = job
+        {
+            uses[*task_definition] += 1;
         }
     }
+    let uses: Vec<AtomicUsize> = uses.into_iter().map(AtomicUsize::new).collect();
+    let tds: Vec<Mutex<Option<Arc<Sourced<TaskDefinition>>>>> = tds
+        .into_iter()
+        .map(|td| Mutex::new(Some(Arc::new(td))))
+        .collect();
+    let no_runs = Vec::new();
+    use rayon::prelude::*;
+    let groups: Vec<Vec<&Job>> = groups.into_values().collect();
+    let workloads: Vec<Workload> = groups
+        .into_par_iter()
+        .flat_map_iter(|group| {
+            let mut ws: Vec<Workload> = group
+                .into_iter()
+                .map(|job| match *job {
+                    Job::Convert {
+                        task_definition,
+                        service,
+                        owns_schedules,
+                    } => {
+                        let td = tds[task_definition]
+                            .lock()
+                            .expect("no conversion panics")
+                            .clone()
+                            .expect("a task definition is dropped after its last use only");
+                        let runs = match owns_schedules {
+                            true => runs_by_td.get(&task_definition).unwrap_or(&no_runs),
+                            false => &no_runs,
+                        };
+                        let w = convert_one(
+                            &td,
+                            service,
+                            runs,
+                            split_by_account,
+                            &inputs,
+                            mappings,
+                            inventory,
+                        );
+                        drop(td);
+                        if uses[task_definition].fetch_sub(1, Ordering::Relaxed) == 1 {
+                            tds[task_definition]
+                                .lock()
+                                .expect("no conversion panics")
+                                .take();
+                        }
+                        w
+                    }
+                    Job::Missing(s) => missing_task_definition(
+                        s,
+                        s.value.task_definition.as_deref().unwrap_or(""),
+                        mappings,
+                    ),
+                })
+                .collect();
+            ws.sort_by(|a, b| (&a.app, &a.environment).cmp(&(&b.app, &b.environment)));
+            fail_duplicates(&mut ws);
+            on_app(&ws);
+            // Frozen now to keep large runs small; later passes read through `body()`.
+            for w in &mut ws {
+                w.objects.iter_mut().for_each(Object::freeze);
+            }
+            ws
+        })
+        .collect();
+    let mut workloads = workloads;
     let iam = iam::plan(&mut workloads, &inputs);
     let secret_stores = secrets::share(&mut workloads);
     let reads = workloads.iter().filter(|w| !w.failed()).flat_map(|w| {
@@ -312,6 +366,58 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
         secret_stores,
         secret_access,
     }
+}
+
+/// The same app in the same environment twice: the first is kept, the others fail.
+fn fail_duplicates(workloads: &mut [Workload]) {
+    for i in 1..workloads.len() {
+        let (before, rest) = workloads.split_at_mut(i);
+        let prev = &before[i - 1];
+        let cur = &mut rest[0];
+        if prev.app == cur.app && prev.environment == cur.environment && !prev.failed() {
+            cur.objects.clear();
+            cur.role = None;
+            cur.findings.push(Finding::new(
+                Code::DuplicateWorkload,
+                "",
+                format!(
+                    "{} in environment {} is also given by {}",
+                    cur.app,
+                    cur.environment,
+                    prev.inputs.join(", ")
+                ),
+            ));
+        }
+    }
+}
+
+/// The app a service (or lone task definition) becomes: its name, renamed by the mappings, as a
+/// DNS-1123 label.
+fn app_name(
+    td: &TaskDefinition,
+    service: Option<&Sourced<Service>>,
+    mappings: &Mappings,
+) -> String {
+    let service_name = service_name(td, service);
+    let renamed = mappings
+        .services
+        .rename
+        .get(service_name)
+        .map(String::as_str);
+    names::dns_label(renamed.unwrap_or(service_name), "app")
+}
+
+fn service_name<'a>(td: &'a TaskDefinition, service: Option<&'a Sourced<Service>>) -> &'a str {
+    service
+        .and_then(|s| s.value.service_name.as_deref())
+        .unwrap_or(td.family.as_deref().unwrap_or(""))
+}
+
+/// The app of a service whose task definition is not in the inputs.
+fn missing_app_name(service: &Sourced<Service>) -> String {
+    let reference = service.value.task_definition.as_deref().unwrap_or("");
+    let name = service.value.service_name.as_deref().unwrap_or(reference);
+    names::dns_label(name, "service")
 }
 
 /// What becomes a workload.
@@ -434,8 +540,7 @@ fn missing_task_definition(
 ) -> Workload {
     let td = TaskDefinition::default();
     let id = identity(&td, Some(&service.value));
-    let name = service.value.service_name.as_deref().unwrap_or(reference);
-    let app = names::dns_label(name, "service");
+    let app = missing_app_name(service);
     let field = crate::model::fields::join(&service.path, "taskDefinition");
     let message = if reference.is_empty() {
         "the service names no task definition, and the inputs do not hold exactly one".to_string()
@@ -462,7 +567,7 @@ fn missing_task_definition(
 fn convert_one(
     td: &Sourced<TaskDefinition>,
     service: Option<&Sourced<Service>>,
-    owns_schedules: bool,
+    runs: &[(schedules::Run<'_>, Option<i64>)],
     split_by_account: bool,
     inputs: &Inputs,
     mappings: &Mappings,
@@ -495,16 +600,10 @@ fn convert_one(
         (None, None) => mappings.default_environment.clone(),
     };
     let family = td.value.family.as_deref().unwrap_or("");
-    let service_name = service
-        .and_then(|s| s.value.service_name.as_deref())
-        .unwrap_or(family);
+    let service_name = service_name(&td.value, service);
     // Services named differently per environment are merged into one app by the mappings.
-    let renamed = mappings
-        .services
-        .rename
-        .get(service_name)
-        .map(String::as_str);
-    let app = names::dns_label(renamed.unwrap_or(service_name), "app");
+    let renamed = mappings.services.rename.get(service_name);
+    let app = app_name(&td.value, service, mappings);
     if app != service_name && renamed.is_none() {
         let field = match service.filter(|s| s.value.service_name.is_some()) {
             Some(s) => crate::model::fields::join(&s.path, "serviceName"),
@@ -550,15 +649,7 @@ fn convert_one(
         role: None,
         dns_names: Vec::new(),
     };
-    match workload::build(
-        td,
-        service,
-        owns_schedules,
-        inputs,
-        mappings,
-        &ctx,
-        &mut findings,
-    ) {
+    match workload::build(td, service, runs, inputs, mappings, &ctx, &mut findings) {
         Ok((namespace, mut objects, role)) => {
             workload.role = role;
             if let Some(s) = service {
@@ -589,8 +680,6 @@ fn convert_one(
                 (a.kind_rank(), &a.metadata.name).cmp(&(b.kind_rank(), &b.metadata.name))
             });
             workload.namespace = namespace;
-            // Frozen now to keep batches small; later passes read through `body()`.
-            objects.iter_mut().for_each(Object::freeze);
             workload.objects = objects;
         }
         Err(message) => findings.push(Code::NameTemplate, "", message),

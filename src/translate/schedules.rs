@@ -4,7 +4,7 @@
 //! The schedule expression goes through `cron::translate` (exact, or an error saying why not).
 //! The job's pod is the task definition's pod with the target's container overrides laid over
 //! it; the task count becomes `parallelism`/`completions`. A task definition that only
-//! schedules run becomes jobs, not a Deployment (`workload::build` asks `runs_for`).
+//! schedules run becomes jobs, not a Deployment (`assign` gives each task definition its runs, once).
 
 use super::autoscaling::push_at;
 use super::cron;
@@ -176,11 +176,10 @@ fn td_revision(td: &TaskDefinition) -> Option<i64> {
 
 /// The task definition a run uses: the same family (and account when both are known), the exact
 /// revision if it is in the inputs, else the latest revision given.
-fn best_td(inputs: &Inputs, run: &Run<'_>) -> Option<usize> {
+fn best_td(tds: &[Sourced<TaskDefinition>], run: &Run<'_>) -> Option<usize> {
     let (family, revision) = task_definition_ref(run.task_definition());
     let account = run.account();
-    let candidates: Vec<(usize, Option<i64>)> = inputs
-        .task_definitions
+    let candidates: Vec<(usize, Option<i64>)> = tds
         .iter()
         .enumerate()
         .filter(|(_, td)| {
@@ -197,45 +196,48 @@ fn best_td(inputs: &Inputs, run: &Run<'_>) -> Option<usize> {
         .map(|(i, _)| *i)
 }
 
-/// The runs of `td`, each with the revision it asks for when that is not `td`'s.
-pub fn runs_for<'a>(
-    inputs: &'a Inputs,
-    td: &Sourced<TaskDefinition>,
-) -> Vec<(Run<'a>, Option<i64>)> {
-    runs(inputs)
-        .into_iter()
-        .filter(|r| {
-            best_td(inputs, r).is_some_and(|i| std::ptr::eq(&inputs.task_definitions[i], td))
-        })
-        .map(|r| {
-            let asked = task_definition_ref(r.task_definition()).1;
-            let mismatch = asked.filter(|a| Some(*a) != td_revision(&td.value));
-            (r, mismatch)
-        })
-        .collect()
+/// The runs of each task definition (by index in `tds`), each with the revision it asks for when
+/// that is not the task definition's; and the runs whose task definition is not in the inputs.
+pub type Assigned<'a> = (
+    std::collections::HashMap<usize, Vec<(Run<'a>, Option<i64>)>>,
+    Vec<InputError>,
+);
+
+/// Gives every run its task definition, once for the whole conversion.
+pub fn assign<'a>(inputs: &'a Inputs, tds: &[Sourced<TaskDefinition>]) -> Assigned<'a> {
+    let mut by_td: std::collections::HashMap<usize, Vec<(Run<'a>, Option<i64>)>> =
+        Default::default();
+    let mut orphans = Vec::new();
+    for r in runs(inputs) {
+        match best_td(tds, &r) {
+            Some(i) => {
+                let asked = task_definition_ref(r.task_definition()).1;
+                let mismatch = asked.filter(|a| Some(*a) != td_revision(&tds[i].value));
+                by_td.entry(i).or_default().push((r, mismatch));
+            }
+            None => orphans.push(orphan(&r)),
+        }
+    }
+    (by_td, orphans)
 }
 
-/// Runs whose task definition is not in the inputs: nothing to build them from.
-pub fn orphans(inputs: &Inputs) -> Vec<InputError> {
-    runs(inputs)
-        .into_iter()
-        .filter(|r| best_td(inputs, r).is_none())
-        .map(|r| InputError::Unconvertible {
-            input: r.target_input.to_string(),
-            message: format!(
-                "at `{}`: {} {} runs task definition {}, which is not in the inputs ({})",
-                join(&r.target_path, "EcsParameters.TaskDefinitionArn"),
-                r.what,
-                r.name,
-                if r.task_definition().is_empty() {
-                    "(none named)"
-                } else {
-                    r.task_definition()
-                },
-                Code::ScheduleTarget
-            ),
-        })
-        .collect()
+/// A run whose task definition is not in the inputs: nothing to build it from.
+fn orphan(r: &Run<'_>) -> InputError {
+    InputError::Unconvertible {
+        input: r.target_input.to_string(),
+        message: format!(
+            "at `{}`: {} {} runs task definition {}, which is not in the inputs ({})",
+            join(&r.target_path, "EcsParameters.TaskDefinitionArn"),
+            r.what,
+            r.name,
+            if r.task_definition().is_empty() {
+                "(none named)"
+            } else {
+                r.task_definition()
+            },
+            Code::ScheduleTarget
+        ),
+    }
 }
 
 /// What the jobs of one workload are made from.

@@ -18,8 +18,9 @@ use serde_json::json;
 pub fn build(
     td: &Sourced<TaskDefinition>,
     service: Option<&Sourced<Service>>,
-    // Whether the task definition's schedules become jobs here (only in one of its workloads).
-    owns_schedules: bool,
+    // The task definition's scheduled runs, which become jobs here (only in one of its
+    // workloads: empty in the others).
+    runs: &[(schedules::Run<'_>, Option<i64>)],
     // Everything read, for what other inputs say about this workload (roles, load balancers…).
     inputs: &Inputs,
     mappings: &Mappings,
@@ -39,11 +40,6 @@ pub fn build(
     findings.input = td.input.clone();
     td.findings.iter().cloned().for_each(|f| findings.add(f));
     // Scheduled runs of this task definition; run only by schedules, it becomes jobs.
-    let runs = if owns_schedules {
-        schedules::runs_for(inputs, td)
-    } else {
-        Vec::new()
-    };
     let job_only = service.is_none() && !runs.is_empty();
     if service.is_none() && runs.is_empty() {
         findings.push(
@@ -211,7 +207,7 @@ pub fn build(
             mappings,
         };
         objects.extend(schedules::objects(
-            &runs, &job_ctx, &template, &meta, findings,
+            runs, &job_ctx, &template, &meta, findings,
         ));
     }
     if let Some(s) = service {
