@@ -43,13 +43,18 @@ pub fn render(
 
     match a.generator {
         Generator::Applications => {
-            for w in &live {
-                let name = application_name(mappings, w);
-                emit(
-                    format!("{name}.yaml"),
-                    application(&name, w, mappings, inventory),
-                    tree,
-                );
+            use rayon::prelude::*;
+            let apps: Vec<(String, String)> = live
+                .par_iter()
+                .map(|w| {
+                    let name = application_name(mappings, w);
+                    let doc = application(&name, w, mappings, inventory);
+                    (format!("{name}.yaml"), yaml::to_yaml(&doc))
+                })
+                .collect();
+            for (file, text) in apps {
+                tree.insert(format!("argocd/{file}"), text);
+                files.push(Value::String(file));
             }
         }
         Generator::Applicationset => {

@@ -155,11 +155,12 @@ fn pod_requests(pod: &Value) -> (i64, i64) {
     let list = |key: &str| {
         pod.get(key)
             .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
+            .map_or(&[][..], Vec::as_slice)
     };
     let req = |c: &Value, what: &str| {
-        c.pointer(&format!("/resources/requests/{what}"))
+        c.get("resources")
+            .and_then(|r| r.get("requests"))
+            .and_then(|r| r.get(what))
             .and_then(Value::as_str)
             .map(str::to_string)
     };
@@ -167,8 +168,8 @@ fn pod_requests(pod: &Value) -> (i64, i64) {
     let (mut init_cpu, mut init_mem) = (0, 0);
     for c in list("initContainers") {
         let (ccpu, cmem) = (
-            req(&c, "cpu").map_or(0, |q| millicores(&q)),
-            req(&c, "memory").map_or(0, |q| mib(&q)),
+            req(c, "cpu").map_or(0, |q| millicores(&q)),
+            req(c, "memory").map_or(0, |q| mib(&q)),
         );
         if c.get("restartPolicy").and_then(Value::as_str) == Some("Always") {
             cpu += ccpu;
@@ -179,8 +180,8 @@ fn pod_requests(pod: &Value) -> (i64, i64) {
         }
     }
     for c in list("containers") {
-        cpu += req(&c, "cpu").map_or(0, |q| millicores(&q));
-        mem += req(&c, "memory").map_or(0, |q| mib(&q));
+        cpu += req(c, "cpu").map_or(0, |q| millicores(&q));
+        mem += req(c, "memory").map_or(0, |q| mib(&q));
     }
     (cpu.max(init_cpu), mem.max(init_mem))
 }

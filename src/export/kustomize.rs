@@ -312,17 +312,14 @@ fn split_image(image: &str) -> (&str, Option<&str>) {
 }
 
 /// RFC 6902 operations that turn `a` into `b`. Objects are compared key by key, lists of equal
-/// length item by item; anything else is replaced whole.
+/// length item by item; anything else is replaced whole. (Each value is visited once: equal
+/// subtrees give no operations without being compared up front.)
 pub fn diff(a: &Value, b: &Value, path: &mut String, ops: &mut Vec<Value>) {
-    if a == b {
-        return;
-    }
     match (a, b) {
         (Value::Object(ao), Value::Object(bo)) => {
             for (k, av) in ao {
                 let len = path.len();
-                path.push('/');
-                path.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                push_key(path, k);
                 match bo.get(k) {
                     Some(bv) => diff(av, bv, path, ops),
                     None => ops.push(json!({ "op": "remove", "path": path.clone() })),
@@ -331,20 +328,33 @@ pub fn diff(a: &Value, b: &Value, path: &mut String, ops: &mut Vec<Value>) {
             }
             for (k, bv) in bo {
                 if !ao.contains_key(k) {
-                    let p = format!("{path}/{}", k.replace('~', "~0").replace('/', "~1"));
-                    ops.push(json!({ "op": "add", "path": p, "value": bv }));
+                    let len = path.len();
+                    push_key(path, k);
+                    ops.push(json!({ "op": "add", "path": path.clone(), "value": bv }));
+                    path.truncate(len);
                 }
             }
         }
         (Value::Array(aa), Value::Array(ba)) if aa.len() == ba.len() => {
             for (i, (av, bv)) in aa.iter().zip(ba).enumerate() {
                 let len = path.len();
-                path.push_str(&format!("/{i}"));
+                let _ = std::fmt::Write::write_fmt(path, format_args!("/{i}"));
                 diff(av, bv, path, ops);
                 path.truncate(len);
             }
         }
+        _ if a == b => {}
         _ => ops.push(json!({ "op": "replace", "path": path.clone(), "value": b })),
+    }
+}
+
+/// `/key`, escaped as a JSON pointer token (`~` → `~0`, `/` → `~1`).
+fn push_key(path: &mut String, key: &str) {
+    path.push('/');
+    if key.contains(['~', '/']) {
+        path.push_str(&key.replace('~', "~0").replace('/', "~1"));
+    } else {
+        path.push_str(key);
     }
 }
 

@@ -17,10 +17,15 @@ pub fn render(plan: &IamPlan, tree: &mut Tree) {
     for role in &plan.roles {
         folders.entry(&role.directory).or_default().push(role);
     }
+    use rayon::prelude::*;
     for (dir, roles) in folders {
         let mut variables: BTreeMap<String, String> = BTreeMap::new();
+        let files: Vec<(String, String)> = roles
+            .par_iter()
+            .map(|role| (format!("iam/{dir}/{}.tf", role.name), role_file(role)))
+            .collect();
+        tree.extend(files);
         for role in &roles {
-            tree.insert(format!("iam/{dir}/{}.tf", role.name), role_file(role));
             collect_variables(role, &mut variables);
         }
         tree.insert(format!("iam/{dir}/versions.tf"), VERSIONS.to_string());

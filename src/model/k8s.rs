@@ -88,6 +88,17 @@ impl Object {
         }
     }
 
+    /// Whether two bodies are equal; frozen ones are compared as text first (equal text is equal
+    /// JSON), without parsing.
+    pub fn same_body(&self, other: &Object) -> bool {
+        if let (Some(a), Some(b)) = (&self.frozen, &other.frozen)
+            && a == b
+        {
+            return true;
+        }
+        self.body() == other.body()
+    }
+
     /// The body to change; a frozen object is opened again.
     pub fn body_mut(&mut self) -> &mut Value {
         if let Some(text) = self.frozen.take() {

@@ -926,7 +926,7 @@ pub fn share(workloads: &mut [Workload]) -> Vec<SharedStore> {
                 }
                 Some((existing, namespaces)) => {
                     namespaces.insert(w.namespace.clone());
-                    if existing.body() != store.body() {
+                    if !existing.same_body(&store) {
                         w.findings.push(Finding {
                             input: w.inputs.last().cloned().unwrap_or_default(),
                             ..Finding::new(
