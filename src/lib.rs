@@ -61,8 +61,11 @@ pub fn convert_into(
             let conversion = translate::translate_each(read, mappings, inventory, &|app| {
                 let envs: Vec<&translate::Workload> = app.iter().collect();
                 export::kustomize::render_app(&envs, &env_order, waves, &writer);
+                for (path, text) in export::argocd::applications(app, mappings, inventory) {
+                    export::Sink::put(&writer, path, text);
+                }
             });
-            render_shared(&conversion, mappings, inventory, &writer);
+            render_shared(&conversion, mappings, inventory, &writer, false);
             let written = writer.finish();
             (conversion, written)
         }
@@ -93,23 +96,29 @@ pub fn render_repo(
                 sink,
             )
         },
-        || render_shared(conversion, mappings, inventory, sink),
+        || render_shared(conversion, mappings, inventory, sink, true),
     );
 }
 
 /// What the apps share: secret stores, Argo CD, IAM and the reports, each on its own task.
+/// `with_applications`: also the Argo CD Applications (else they were written with their apps).
 fn render_shared(
     conversion: &translate::Conversion,
     mappings: &mappings::Mappings,
     inventory: Option<&inventory::Inventory>,
     sink: &dyn export::Sink,
+    with_applications: bool,
 ) {
     rayon::scope(|s| {
         s.spawn(|_| {
             let mut tree = export::Tree::new();
             // Shared secret stores first: argocd lists their Application too.
             export::secret_stores::render(conversion, mappings, inventory, &mut tree);
-            export::argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
+            if with_applications {
+                export::argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
+            } else {
+                export::argocd::render_shared(&conversion.workloads, mappings, inventory, &mut tree);
+            }
             sink.put_all(tree);
         });
         s.spawn(|_| {

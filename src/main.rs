@@ -314,11 +314,15 @@ fn convert(args: ConvertArgs) -> ExitCode {
         conversion.workloads.len() - failed,
         conversion.errors.len()
     );
-    if conversion.has_errors() || (args.fail_on_warnings && conversion.has_warnings()) {
+    let code = if conversion.has_errors() || (args.fail_on_warnings && conversion.has_warnings())
+    {
         ExitCode::from(EXIT_FAILED)
     } else {
         ExitCode::SUCCESS
-    }
+    };
+    // The process ends here: freeing a large conversion piece by piece only costs time.
+    std::mem::forget(conversion);
+    code
 }
 
 fn inventory_init(out: &Path, role_name: Option<&str>, endpoint_url: Option<String>) -> ExitCode {

@@ -11,11 +11,52 @@ use std::collections::{BTreeMap, BTreeSet};
 
 const FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";
 
+/// Writes `argocd/` for `workloads`.
 pub fn render(
     workloads: &[Workload],
     mappings: &Mappings,
     inventory: Option<&Inventory>,
     tree: &mut Tree,
+) {
+    render_with(workloads, mappings, inventory, tree, true);
+}
+
+/// `render` without the Applications, which `applications` wrote while the apps were converted.
+pub fn render_shared(
+    workloads: &[Workload],
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+    tree: &mut Tree,
+) {
+    render_with(workloads, mappings, inventory, tree, false);
+}
+
+/// The Application files (path, YAML) of one app's workloads, when the mappings ask for one
+/// Application per overlay (else none: ApplicationSets are per project).
+pub fn applications(
+    app: &[Workload],
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+) -> Vec<(String, String)> {
+    if mappings.argocd.generator != Generator::Applications {
+        return Vec::new();
+    }
+    app.iter()
+        .filter(|w| !w.failed())
+        .map(|w| {
+            let name = application_name(mappings, w);
+            let doc = application(&name, w, mappings, inventory);
+            (format!("argocd/{name}.yaml"), yaml::to_yaml(&doc))
+        })
+        .collect()
+}
+
+fn render_with(
+    workloads: &[Workload],
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+    tree: &mut Tree,
+    with_applications: bool,
 ) {
     let a = &mappings.argocd;
     let live: Vec<&Workload> = workloads.iter().filter(|w| !w.failed()).collect();
@@ -43,18 +84,19 @@ pub fn render(
 
     match a.generator {
         Generator::Applications => {
-            use rayon::prelude::*;
-            let apps: Vec<(String, String)> = live
-                .par_iter()
-                .map(|w| {
-                    let name = application_name(mappings, w);
-                    let doc = application(&name, w, mappings, inventory);
-                    (format!("{name}.yaml"), yaml::to_yaml(&doc))
-                })
-                .collect();
-            for (file, text) in apps {
-                tree.insert(format!("argocd/{file}"), text);
-                files.push(Value::String(file));
+            if with_applications {
+                use rayon::prelude::*;
+                let apps: Vec<(String, String)> = workloads
+                    .par_chunk_by(|a, b| a.app == b.app)
+                    .flat_map_iter(|app| applications(app, mappings, inventory))
+                    .collect();
+                tree.extend(apps);
+            }
+            for w in &live {
+                files.push(Value::String(format!(
+                    "{}.yaml",
+                    application_name(mappings, w)
+                )));
             }
         }
         Generator::Applicationset => {

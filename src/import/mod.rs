@@ -196,9 +196,20 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error>
         path: dir.to_path_buf(),
         source,
     })?;
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    // The entry's type comes with the listing: no stat per file.
+    let mut entries: Vec<(PathBuf, bool)> = entries
+        .filter_map(Result::ok)
+        .map(|e| {
+            let is_dir = match e.file_type() {
+                Ok(t) if t.is_symlink() => e.path().is_dir(),
+                Ok(t) => t.is_dir(),
+                Err(_) => e.path().is_dir(),
+            };
+            (e.path(), is_dir)
+        })
+        .collect();
     entries.sort();
-    for path in entries {
+    for (path, is_dir) in entries {
         let hidden = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -206,7 +217,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error>
         if hidden {
             continue;
         }
-        if path.is_dir() {
+        if is_dir {
             walk(&path, files)?;
         } else if path.extension().is_some_and(|e| e == "json") {
             files.push(path);

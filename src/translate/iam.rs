@@ -476,13 +476,25 @@ pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> IamPlan {
     }
     let mut roles = Vec::new();
     let mut resources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for ((directory, name), members) in groups {
-        let bindings: Vec<RoleBinding> = members
-            .iter()
-            .filter_map(|&i| workloads[i].role.clone())
-            .collect();
-        let mut role_findings = Vec::new();
-        let role = build_role(&directory, &name, &bindings, inputs, &mut role_findings);
+    // Roles are built in parallel; their findings and Terraform names are given out in order.
+    use rayon::prelude::*;
+    let shared: &[Workload] = workloads;
+    let built: Vec<_> = groups
+        .into_iter()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|((directory, name), members)| {
+            let bindings: Vec<RoleBinding> = members
+                .iter()
+                .filter_map(|&i| shared[i].role.clone())
+                .collect();
+            let mut role_findings = Vec::new();
+            let role = build_role(&directory, &name, &bindings, inputs, &mut role_findings);
+            let size = role.as_ref().map(trust_size);
+            (directory, name, members, bindings, role, role_findings, size)
+        })
+        .collect();
+    for (directory, name, members, bindings, role, role_findings, size) in built {
         if bindings.len() > 1 {
             let users: Vec<String> = bindings
                 .iter()
@@ -519,8 +531,7 @@ pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> IamPlan {
                 add(&mut workloads[i], f);
             }
         }
-        if let Some(mut role) = role {
-            let size = trust_size(&role);
+        if let (Some(mut role), Some(size)) = (role, size) {
             if size > TRUST_POLICY_LIMIT {
                 for (&i, b) in members.iter().zip(&bindings) {
                     let mut f = Finding::new(
