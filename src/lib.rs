@@ -117,7 +117,12 @@ fn render_shared(
             if with_applications {
                 export::argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
             } else {
-                export::argocd::render_shared(&conversion.workloads, mappings, inventory, &mut tree);
+                export::argocd::render_shared(
+                    &conversion.workloads,
+                    mappings,
+                    inventory,
+                    &mut tree,
+                );
             }
             sink.put_all(tree);
         });

@@ -314,8 +314,7 @@ fn convert(args: ConvertArgs) -> ExitCode {
         conversion.workloads.len() - failed,
         conversion.errors.len()
     );
-    let code = if conversion.has_errors() || (args.fail_on_warnings && conversion.has_warnings())
-    {
+    let code = if conversion.has_errors() || (args.fail_on_warnings && conversion.has_warnings()) {
         ExitCode::from(EXIT_FAILED)
     } else {
         ExitCode::SUCCESS

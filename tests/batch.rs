@@ -269,3 +269,61 @@ fn the_inventorys_oidc_issuer_reaches_the_trust_policies() {
     );
     assert!(!role.contains("var.oidc_issuer_prod"), "{role}");
 }
+
+/// What `convert --out` writes as each app is converted (`convert_into`) is byte for byte the
+/// repository made in memory (`generate_repo`, which `--check` compares against), for every
+/// sample, with its own mappings; a second run into the same folder writes nothing.
+#[test]
+fn streamed_repository_is_the_one_made_in_memory() {
+    for name in sample_dirs() {
+        let (conversion, mappings, inventory) = convert_sample(&name);
+        let expected = repo_tree(&conversion, &mappings, &inventory);
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("repo");
+        let sample = PathBuf::from("samples").join(&name);
+        let read = || {
+            let files = ecs2eks::import::discover(std::slice::from_ref(&sample)).unwrap();
+            ecs2eks::import::read_files(&files)
+        };
+        let (streamed, written) = ecs2eks::convert_into(read(), &mappings, Some(&inventory), &dir);
+        let summary = written.unwrap();
+        assert_eq!(summary.written, expected.len(), "{name}");
+        assert_eq!(
+            streamed.workloads.len(),
+            conversion.workloads.len(),
+            "{name}"
+        );
+        let mut on_disk = BTreeMap::new();
+        collect(&dir, &dir, &mut on_disk);
+        let manifest = on_disk
+            .remove(ecs2eks::export::files::MANIFEST)
+            .expect("the manifest is written");
+        assert_eq!(
+            manifest.lines().filter(|l| !l.starts_with('#')).count(),
+            expected.len()
+        );
+        assert_eq!(on_disk, expected, "{name}: streamed files differ");
+        // No staging folder is left next to the repository.
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1, "{name}: {left:?}");
+        // Again into the existing folder: every file is unchanged.
+        let (_, again) = ecs2eks::convert_into(read(), &mappings, Some(&inventory), &dir);
+        let again = again.unwrap();
+        assert_eq!(
+            (again.written, again.unchanged, again.removed),
+            (0, expected.len(), 0)
+        );
+    }
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect(root, &p, out);
+        } else {
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            out.insert(rel, std::fs::read_to_string(&p).unwrap());
+        }
+    }
+}

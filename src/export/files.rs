@@ -577,4 +577,55 @@ mod tests {
         assert!(!d.join("apps/a.yaml").exists());
         assert_eq!(fs::read_to_string(d.join("apps/z.yaml")).unwrap(), "theirs");
     }
+
+    #[test]
+    fn streaming_into_a_new_folder_stages_it_and_leaves_nothing_on_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("repo");
+        let w = Writer::open(&dir).unwrap().expect("nothing is in the way");
+        w.put("apps/a/x.yaml".into(), "1".into());
+        w.put_with("migration-report.json".into(), &|out| out.write_all(b"{}"));
+        assert!(!dir.exists(), "the folder appears only when complete");
+        let s = w.finish().unwrap();
+        assert_eq!(s.written, 2);
+        assert_eq!(fs::read_to_string(dir.join("apps/a/x.yaml")).unwrap(), "1");
+        assert_eq!(
+            fs::read_dir(tmp.path()).unwrap().count(),
+            1,
+            "no staging folder left"
+        );
+        assert!(previous(&dir).unwrap().contains("migration-report.json"));
+
+        let other = tmp.path().join("other");
+        let w = Writer::open(&other).unwrap().unwrap();
+        w.put("apps/a/x.yaml".into(), "1".into());
+        w.put("../escape.yaml".into(), "2".into());
+        assert!(w.finish().is_err());
+        assert!(!other.exists() && !tmp.path().join("escape.yaml").exists());
+        assert_eq!(
+            fs::read_dir(tmp.path()).unwrap().count(),
+            1,
+            "the staging folder is removed"
+        );
+    }
+
+    #[test]
+    fn streaming_into_an_existing_folder_replaces_only_its_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(d, &tree(&[("apps/a/x.yaml", "1"), ("apps/b/y.yaml", "2")])).unwrap();
+        fs::write(d.join("README.md"), "mine").unwrap();
+        let w = Writer::open(d)
+            .unwrap()
+            .expect("README.md is not where ecs2eks writes");
+        w.put("apps/a/x.yaml".into(), "1".into());
+        w.put("apps/c/z.yaml".into(), "3".into());
+        let s = w.finish().unwrap();
+        assert_eq!((s.written, s.unchanged, s.removed), (1, 1, 1));
+        assert!(!d.join("apps/b").exists());
+        assert_eq!(fs::read_to_string(d.join("README.md")).unwrap(), "mine");
+        // A file of someone else's under apps/: everything must be checked before writing.
+        fs::write(d.join("apps/theirs.yaml"), "x").unwrap();
+        assert!(Writer::open(d).unwrap().is_none());
+    }
 }

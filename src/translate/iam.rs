@@ -491,7 +491,15 @@ pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> IamPlan {
             let mut role_findings = Vec::new();
             let role = build_role(&directory, &name, &bindings, inputs, &mut role_findings);
             let size = role.as_ref().map(trust_size);
-            (directory, name, members, bindings, role, role_findings, size)
+            (
+                directory,
+                name,
+                members,
+                bindings,
+                role,
+                role_findings,
+                size,
+            )
         })
         .collect();
     for (directory, name, members, bindings, role, role_findings, size) in built {
