@@ -44,7 +44,8 @@ pub fn generate_repo(
 /// IAM, reports). Peak memory is then the inputs and the frozen conversion, never the rendered
 /// repository. When a file ecs2eks did not write is in the way, everything is rendered first and
 /// checked before the first write (`files::write`). Returns the conversion (for its findings)
-/// and what the write did.
+/// and what the write did; its workloads keep only the objects later passes read
+/// (`read_after_render`).
 pub fn convert_into(
     read: import::Inputs,
     mappings: &mappings::Mappings,
@@ -64,6 +65,9 @@ pub fn convert_into(
                 for (path, text) in export::argocd::applications(app, mappings, inventory) {
                     export::Sink::put(&writer, path, text);
                 }
+                for w in app.iter_mut() {
+                    w.objects.retain(read_after_render);
+                }
             });
             render_shared(&conversion, mappings, inventory, &writer, false);
             let written = writer.finish();
@@ -77,6 +81,24 @@ pub fn convert_into(
         }
         Err(e) => (translate::translate(read, mappings, inventory), Err(e)),
     }
+}
+
+/// Whether anything reads the object once its app is written: shared secret stores and what
+/// uses them (`translate::secrets::share`), pod templates and autoscalers (the capacity summary),
+/// TargetGroupBindings (the cutover steps), cluster-scoped objects (Argo CD's whitelist).
+/// `convert_into` drops the rest of each app's objects, so a large run does not keep them.
+fn read_after_render(o: &model::k8s::Object) -> bool {
+    o.is_cluster_scoped()
+        || matches!(
+            o.kind,
+            "SecretStore"
+                | "ExternalSecret"
+                | "Deployment"
+                | "DaemonSet"
+                | "CronJob"
+                | "HorizontalPodAutoscaler"
+                | "TargetGroupBinding"
+        )
 }
 
 /// Renders the repository into `sink`.

@@ -166,13 +166,14 @@ pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Invento
 /// `translate`, handing each app's workloads (all its environments, sorted, duplicates failed)
 /// to `on_app` as soon as they are converted, in parallel. What later passes add (shared IAM
 /// roles, shared secret stores) are findings and shared objects, never an app's own objects, so
-/// `on_app` can render an app's files right away. ClusterSecretStores are still among the
-/// objects there; the returned conversion has them in `secret_stores`.
+/// `on_app` can render an app's files right away (and drop objects nothing reads later).
+/// ClusterSecretStores are still among the objects there; the returned conversion has them in
+/// `secret_stores`.
 pub fn translate_each(
     mut inputs: Inputs,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
-    on_app: &(dyn Fn(&[Workload]) + Sync),
+    on_app: &(dyn Fn(&mut [Workload]) + Sync),
 ) -> Conversion {
     let with_clusters;
     let mappings = match inventory.filter(|i| !i.environments.is_empty()) {
@@ -331,7 +332,7 @@ pub fn translate_each(
                 .collect();
             ws.sort_by(|a, b| (&a.app, &a.environment).cmp(&(&b.app, &b.environment)));
             fail_duplicates(&mut ws);
-            on_app(&ws);
+            on_app(&mut ws);
             // Frozen now to keep large runs small; later passes read through `body()`.
             for w in &mut ws {
                 w.objects.iter_mut().for_each(Object::freeze);
