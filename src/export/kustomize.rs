@@ -77,11 +77,8 @@ pub fn render_app(envs: &[&Workload], env_order: &[&str], waves: bool, sink: &dy
     );
     for (i, w) in envs.iter().enumerate() {
         // The base is the first environment: its objects need no second rendering.
-        let mine = if i == 0 {
-            base_objects.clone()
-        } else {
-            namespaced_objects(w, waves)
-        };
+        // The base is the first environment's objects: its overlay has nothing to change.
+        let mine = (i > 0).then(|| namespaced_objects(w, waves));
         overlay(&root, w, &base_objects, mine, waves, &mut tree);
     }
     sink.put_all(tree);
@@ -135,7 +132,8 @@ fn overlay(
     root: &str,
     w: &Workload,
     base: &[(&'static str, String, Value)],
-    mine: Vec<(&'static str, String, Value)>,
+    // None: the same objects as the base.
+    mine: Option<Vec<(&'static str, String, Value)>>,
     waves: bool,
     tree: &mut Tree,
 ) {
@@ -155,35 +153,38 @@ fn overlay(
     let mut replicas = Vec::new();
     let mut patches = Vec::new();
     let mut only_here = Vec::new();
-    let mine_keys: Vec<(&'static str, String)> =
-        mine.iter().map(|(k, n, _)| (*k, n.clone())).collect();
-    for (kind, name, mut v) in mine {
-        match base.iter().find(|(k, n, _)| *k == kind && *n == name) {
-            None => only_here.push((kind, name, v)),
-            Some((_, _, b)) => {
-                lift_images(b, &mut v, &mut images);
-                if let (Some(rb), Some(rv)) = (replicas_of(b), replicas_of(&v))
-                    && rb != rv
-                {
-                    replicas.push(json!({ "name": name, "count": rv }));
-                    set_replicas(&mut v, rb);
-                }
-                let mut ops = Vec::new();
-                diff(b, &v, &mut String::new(), &mut ops);
-                if !ops.is_empty() {
-                    patches.push(json!({
-                        "target": { "kind": kind, "name": name },
-                        "patch": yaml::to_yaml(&ops),
-                    }));
+    // Without objects of its own (the base's environment), nothing differs.
+    if let Some(mine) = mine {
+        let mine_keys: Vec<(&'static str, String)> =
+            mine.iter().map(|(k, n, _)| (*k, n.clone())).collect();
+        for (kind, name, mut v) in mine {
+            match base.iter().find(|(k, n, _)| *k == kind && *n == name) {
+                None => only_here.push((kind, name, v)),
+                Some((_, _, b)) => {
+                    lift_images(b, &mut v, &mut images);
+                    if let (Some(rb), Some(rv)) = (replicas_of(b), replicas_of(&v))
+                        && rb != rv
+                    {
+                        replicas.push(json!({ "name": name, "count": rv }));
+                        set_replicas(&mut v, rb);
+                    }
+                    let mut ops = Vec::new();
+                    diff(b, &v, &mut String::new(), &mut ops);
+                    if !ops.is_empty() {
+                        patches.push(json!({
+                            "target": { "kind": kind, "name": name },
+                            "patch": yaml::to_yaml(&ops),
+                        }));
+                    }
                 }
             }
         }
-    }
-    for (kind, name, b) in base {
-        if !mine_keys.iter().any(|(k, n)| k == kind && n == name) {
-            let api = b.get("apiVersion").cloned().unwrap_or(Value::Null);
-            let delete = json!({ "$patch": "delete", "apiVersion": api, "kind": kind, "metadata": { "name": name } });
-            patches.push(json!({ "patch": yaml::to_yaml(&delete) }));
+        for (kind, name, b) in base {
+            if !mine_keys.iter().any(|(k, n)| k == kind && n == name) {
+                let api = b.get("apiVersion").cloned().unwrap_or(Value::Null);
+                let delete = json!({ "$patch": "delete", "apiVersion": api, "kind": kind, "metadata": { "name": name } });
+                patches.push(json!({ "patch": yaml::to_yaml(&delete) }));
+            }
         }
     }
     for (file, docs) in files_by_kind(&only_here) {

@@ -11,8 +11,17 @@ use serde_json::Value;
 use std::fmt::Write;
 
 /// One YAML document (no leading `---`), keys in the order the value holds them.
-pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> String {
-    let fast = serde_json::to_value(value).ok().and_then(|v| direct(&v));
+pub fn to_yaml<T: Serialize + 'static>(value: &T) -> String {
+    // A JSON value is written as it is; anything else is made one first.
+    let owned;
+    let v = match (value as &dyn std::any::Any).downcast_ref::<Value>() {
+        Some(v) => Some(v),
+        None => {
+            owned = serde_json::to_value(value).ok();
+            owned.as_ref()
+        }
+    };
+    let fast = v.and_then(direct);
     match fast {
         Some(text) => {
             #[cfg(debug_assertions)]
@@ -28,7 +37,7 @@ fn norway<T: Serialize + ?Sized>(value: &T) -> String {
 }
 
 /// Several documents joined by `---` lines.
-pub fn documents<'a, T: Serialize + 'a>(values: impl IntoIterator<Item = &'a T>) -> String {
+pub fn documents<'a, T: Serialize + 'static>(values: impl IntoIterator<Item = &'a T>) -> String {
     values
         .into_iter()
         .map(|v| to_yaml(v))

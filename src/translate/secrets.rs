@@ -960,16 +960,20 @@ pub fn share(workloads: &mut [Workload]) -> Vec<SharedStore> {
             }
         })
         .collect();
-    for w in workloads.iter_mut().filter(|w| !w.failed()) {
-        let roles = store_roles(w, &stores);
-        w.secret_reads
-            .extend(roles.into_iter().map(|arn| SecretRead::AssumeRole {
-                account: w.account.clone(),
-                arn,
-            }));
-        w.secret_reads.sort();
-        w.secret_reads.dedup();
-    }
+    use rayon::prelude::*;
+    workloads
+        .par_iter_mut()
+        .filter(|w| !w.failed())
+        .for_each(|w| {
+            let roles = store_roles(w, &stores);
+            w.secret_reads
+                .extend(roles.into_iter().map(|arn| SecretRead::AssumeRole {
+                    account: w.account.clone(),
+                    arn,
+                }));
+            w.secret_reads.sort();
+            w.secret_reads.dedup();
+        });
     stores
 }
 
