@@ -251,9 +251,13 @@ fn convert(args: ConvertArgs) -> ExitCode {
     progress.say(format!("reading {} file(s)", files.len()));
     let read = ecs2eks::import::read_files(&files);
     progress.say(format!(
-        "translating {} service(s) and {} task definition(s)",
+        "converting {} service(s) and {} task definition(s){}",
         read.services.len(),
-        read.task_definitions.len()
+        read.task_definitions.len(),
+        match &args.out {
+            Some(dir) if !args.check => format!(", writing {}", dir.display()),
+            _ => String::new(),
+        }
     ));
     // `--out` without `--check`: each app is written as soon as it is converted.
     let (conversion, written) = match &args.out {

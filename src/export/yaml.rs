@@ -70,7 +70,7 @@ fn map(out: &mut String, m: &serde_json::Map<String, Value>, indent: usize) -> O
         if k.len() > 128 {
             return None;
         }
-        scalar(out, k, true)?;
+        scalar(out, k)?;
         out.push(':');
         match v {
             Value::Object(inner) if !inner.is_empty() => {
@@ -131,7 +131,7 @@ fn inline(out: &mut String, v: &Value) -> Option<()> {
             let _ = write!(out, "{n}");
         }
         Value::Number(_) => return None, // floats: ryu's format, left to serde_norway
-        Value::String(s) => scalar(out, s, false)?,
+        Value::String(s) => scalar(out, s)?,
         Value::Object(m) if m.is_empty() => out.push_str("{}"),
         Value::Array(a) if a.is_empty() => out.push_str("[]"),
         _ => return None,
@@ -141,13 +141,12 @@ fn inline(out: &mut String, v: &Value) -> Option<()> {
 
 /// A single-line string: plain when libyaml allows it and it does not read as another type,
 /// else single-quoted. Only printable ASCII; anything else is left to serde_norway.
-fn scalar(out: &mut String, s: &str, key: bool) -> Option<()> {
+/// (Keys and values alike: an empty key is quoted by the emitter, an empty value reads as null
+/// and is quoted by serde_norway; both give `''`.)
+fn scalar(out: &mut String, s: &str) -> Option<()> {
     if !s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return None;
     }
-    // An empty key in a simple-key context is quoted by the emitter; an empty value reads as
-    // null and is quoted by serde_norway: both give ''.
-    let _ = key;
     if plain_allowed(s) && !reads_as_other_type(s) {
         out.push_str(s);
     } else {
@@ -240,7 +239,7 @@ fn unsigned_int(s: &str) -> bool {
     if unpositive.starts_with(['+', '-']) || digits_but_not_number(s) {
         return false;
     }
-    u128::from_str_radix(unpositive, 10).is_ok()
+    unpositive.parse::<u128>().is_ok()
 }
 
 /// serde_norway's `parse_negative_int` (i64, then i128).
@@ -255,7 +254,7 @@ fn negative_int(s: &str) -> bool {
     if digits_but_not_number(s) {
         return false;
     }
-    i128::from_str_radix(s, 10).is_ok()
+    s.parse::<i128>().is_ok()
 }
 
 /// serde_norway's `parse_f64`, unless `digits_but_not_number`.
