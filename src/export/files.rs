@@ -102,24 +102,8 @@ pub fn write(dir: &Path, tree: &Tree) -> Result<WriteSummary, Error> {
         summary.written += w;
         summary.unchanged += u;
     }
-    for rel in old
-        .iter()
-        .filter(|r| !tree.contains_key(*r) && is_safe_relative(r))
-    {
-        let path = dir.join(rel);
-        match fs::remove_file(&path) {
-            Ok(()) => summary.removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(&path)(e)),
-        }
-        remove_empty_parents(dir, &path);
-    }
-    let mut manifest =
-        String::from("# Files written by ecs2eks; it replaces and removes only these.\n");
-    for rel in tree.keys() {
-        manifest.push_str(rel);
-        manifest.push('\n');
-    }
+    summary.removed = remove_stale(dir, &old, |rel| tree.contains_key(rel))?;
+    let manifest = manifest(tree.keys());
     write_manifest(dir, &manifest)?;
     Ok(summary)
 }
@@ -258,18 +242,12 @@ impl Writer {
             removed: 0,
         };
         let error = self.error.into_inner().expect("no writer panics");
-        let mut manifest =
-            String::from("# Files written by ecs2eks; it replaces and removes only these.\n");
         if self.staging {
             let result = match error {
                 Some(e) => Err(e),
                 None => {
-                    for rel in &paths {
-                        manifest.push_str(rel);
-                        manifest.push('\n');
-                    }
                     let path = self.root.join(MANIFEST);
-                    fs::write(&path, &manifest)
+                    fs::write(&path, manifest(&paths))
                         .map_err(io(&path))
                         .and_then(|()| fs::rename(&self.root, &self.dir).map_err(io(&self.dir)))
                 }
@@ -281,26 +259,11 @@ impl Writer {
         }
         let mut owned: BTreeSet<String> = paths.into_iter().collect();
         if error.is_none() {
-            for rel in self
-                .old
-                .iter()
-                .filter(|r| !owned.contains(*r) && is_safe_relative(r))
-            {
-                let path = self.dir.join(rel);
-                match fs::remove_file(&path) {
-                    Ok(()) => summary.removed += 1,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io(&path)(e)),
-                }
-                remove_empty_parents(&self.dir, &path);
-            }
+            summary.removed = remove_stale(&self.dir, &self.old, |rel| owned.contains(rel))?;
         } else {
             owned.extend(self.old);
         }
-        for rel in &owned {
-            manifest.push_str(rel);
-            manifest.push('\n');
-        }
+        let manifest = manifest(&owned);
         write_manifest(&self.dir, &manifest)?;
         match error {
             Some(e) => Err(e),
@@ -416,22 +379,42 @@ fn has_foreign_file(root: &Path, path: &Path, ours: &BTreeSet<String>) -> Result
     Ok(rel.is_none_or(|r| !ours.contains(&r)))
 }
 
-/// The manifest's content for a tree: the list of files ecs2eks wrote.
-fn manifest(tree: &Tree) -> String {
+/// The manifest's content: the list of files ecs2eks wrote, sorted.
+fn manifest<'a>(paths: impl IntoIterator<Item = &'a String>) -> String {
     let mut manifest =
         String::from("# Files written by ecs2eks; it replaces and removes only these.\n");
-    for rel in tree.keys() {
+    for rel in paths {
         manifest.push_str(rel);
         manifest.push('\n');
     }
     manifest
 }
 
+/// Removes the files an earlier run wrote (`old`) that this one did not (`kept`), and the
+/// folders that leaves empty; returns how many.
+fn remove_stale(
+    dir: &Path,
+    old: &BTreeSet<String>,
+    kept: impl Fn(&str) -> bool,
+) -> Result<usize, Error> {
+    let mut removed = 0;
+    for rel in old.iter().filter(|r| !kept(r) && is_safe_relative(r)) {
+        let path = dir.join(rel);
+        match fs::remove_file(&path) {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&path)(e)),
+        }
+        remove_empty_parents(dir, &path);
+    }
+    Ok(removed)
+}
+
 /// `--check`: what `write` would change in `dir`, as a unified diff (empty when nothing).
 pub fn check(dir: &Path, tree: &Tree) -> Result<String, Error> {
     let old = previous(dir)?;
     let mut expected = tree.clone();
-    expected.insert(MANIFEST.to_string(), manifest(tree));
+    expected.insert(MANIFEST.to_string(), manifest(tree.keys()));
     let mut paths: BTreeSet<&String> = expected.keys().collect();
     paths.extend(old.iter());
     let mut out = String::new();
