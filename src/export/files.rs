@@ -46,9 +46,10 @@ pub fn previous(dir: &Path) -> Result<BTreeSet<String>, Error> {
     }
 }
 
+/// Writes a whole tree, after checking it: nothing is written if any file would overwrite one
+/// that is not ours. (The `Writer` below then does the writing, as for a streamed run.)
 pub fn write(dir: &Path, tree: &Tree) -> Result<WriteSummary, Error> {
-    let old = previous(dir)?;
-    // Check first: nothing is written if any file would overwrite one that is not ours.
+    let mut ours = previous(dir)?;
     for (rel, content) in tree {
         if !is_safe_relative(rel) {
             return Err(Error::Output {
@@ -57,7 +58,7 @@ pub fn write(dir: &Path, tree: &Tree) -> Result<WriteSummary, Error> {
             });
         }
         let path = dir.join(rel);
-        if path.exists() && !old.contains(rel) {
+        if path.exists() && !ours.contains(rel) {
             let same = fs::read(&path)
                 .map(|b| b == content.as_bytes())
                 .unwrap_or(false);
@@ -67,45 +68,15 @@ pub fn write(dir: &Path, tree: &Tree) -> Result<WriteSummary, Error> {
                     message: "exists and was not written by ecs2eks; move it away or delete it, then run again".into(),
                 });
             }
+            // The same bytes ecs2eks would write: taken as its own (left unchanged).
+            ours.insert(rel.clone());
         }
     }
-    let mut summary = WriteSummary::default();
-    // Writing is bound by file-system latency, not CPU: a few threads more than cores help.
-    let entries: Vec<(&String, &String)> = tree.iter().collect();
-    let chunk = entries.len().div_ceil(8).max(1);
-    let results: Vec<Result<(usize, usize), Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = entries
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    let (mut written, mut unchanged) = (0, 0);
-                    for (rel, content) in part {
-                        let path = dir.join(rel);
-                        if fs::read(&path).is_ok_and(|b| b == content.as_bytes()) {
-                            unchanged += 1;
-                        } else {
-                            atomic_write(&path, content.as_bytes())?;
-                            written += 1;
-                        }
-                    }
-                    Ok((written, unchanged))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("writer threads do not panic"))
-            .collect()
-    });
-    for r in results {
-        let (w, u) = r?;
-        summary.written += w;
-        summary.unchanged += u;
-    }
-    summary.removed = remove_stale(dir, &old, |rel| tree.contains_key(rel))?;
-    let manifest = manifest(tree.keys());
-    write_manifest(dir, &manifest)?;
-    Ok(summary)
+    let writer = Writer::in_place(dir, ours);
+    use rayon::prelude::*;
+    tree.par_iter()
+        .for_each(|(rel, content)| writer.put(rel.clone(), content.clone()));
+    writer.finish()
 }
 
 fn write_manifest(dir: &Path, manifest: &str) -> Result<(), Error> {
@@ -171,16 +142,26 @@ impl Writer {
             }
         }
         Ok(Some(Writer {
-            dir: dir.to_path_buf(),
+            staging,
             made: Mutex::new(std::collections::HashSet::from([root.clone()])),
             root,
-            staging,
+            ..Writer::in_place(dir, old)
+        }))
+    }
+
+    /// Writes into `dir` as it is, where `old` are the files that are ecs2eks's.
+    fn in_place(dir: &Path, old: BTreeSet<String>) -> Writer {
+        Writer {
+            dir: dir.to_path_buf(),
+            root: dir.to_path_buf(),
+            staging: false,
+            made: Mutex::default(),
             old,
             paths: Mutex::default(),
             written: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
             error: Mutex::default(),
-        }))
+        }
     }
 
     fn failed(&self) -> bool {
