@@ -3,17 +3,57 @@
 //! 5,000 and 20,000 (or the N given in ECS2EKS_BENCH_N, comma-separated). Goal: N = 5,000
 //! (15,000 task definitions) in under 3 s on 2 cores, under 500 MB.
 //!
-//! Each N runs in a child process so peak memory (VmHWM) is that run's own.
+//! Each N runs in a child process so peak memory (VmHWM) is that run's own. With
+//! ECS2EKS_BENCH_HEAP=1 it also counts the live heap: after reading, at its peak, and what the
+//! returned conversion keeps (slower: every allocation is counted).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a bench prints its figures
 
 #[path = "generate.rs"]
 mod generate;
 
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::time::Instant;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: Counting = Counting;
+
+/// mimalloc, counting live heap bytes when ECS2EKS_BENCH_HEAP is set, so the figures can say
+/// what the conversion holds (resident memory also has what the allocator keeps for reuse).
+struct Counting;
+static COUNT: AtomicBool = AtomicBool::new(false);
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
+        if COUNT.load(Relaxed) {
+            let now = LIVE.fetch_add(l.size(), Relaxed) + l.size();
+            PEAK.fetch_max(now, Relaxed);
+        }
+        unsafe { mimalloc::MiMalloc.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: std::alloc::Layout) {
+        if COUNT.load(Relaxed) {
+            LIVE.fetch_sub(l.size(), Relaxed);
+        }
+        unsafe { mimalloc::MiMalloc.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: std::alloc::Layout, n: usize) -> *mut u8 {
+        if COUNT.load(Relaxed) {
+            let now = LIVE
+                .fetch_add(n.wrapping_sub(l.size()), Relaxed)
+                .wrapping_add(n.wrapping_sub(l.size()));
+            PEAK.fetch_max(now, Relaxed);
+        }
+        unsafe { mimalloc::MiMalloc.realloc(p, l, n) }
+    }
+}
+
+fn heap_mib(counter: &AtomicUsize) -> usize {
+    counter.load(Relaxed) >> 20
+}
 
 fn main() {
     if let Ok(n) = std::env::var("ECS2EKS_BENCH_CHILD") {
@@ -57,84 +97,47 @@ fn child(n: usize) {
     });
     let dir = tempfile::tempdir_in(base).unwrap();
     let input = dir.path().join("snapshot");
-    let t0 = Instant::now();
     generate::write(&input, n);
-    let generated = t0.elapsed();
     let inventory =
         ecs2eks::inventory::Inventory::parse("inventory.yaml", &generate::inventory_yaml())
             .unwrap();
     let mappings = ecs2eks::mappings::Mappings::defaults();
-    let peak_before = peak_mib();
+    let heap = std::env::var_os("ECS2EKS_BENCH_HEAP").is_some();
+    COUNT.store(heap, Relaxed);
     let t1 = Instant::now();
     let files = ecs2eks::import::discover(&[input]).unwrap();
     let inputs = ecs2eks::import::read_files(&files);
     let t_read = t1.elapsed();
     let rss_read = rss_mib();
-    if std::env::var_os("ECS2EKS_BENCH_PHASES").is_some() {
-        return phases(inputs, &mappings, &inventory, t_read, rss_read);
-    }
+    let heap_read = heap_mib(&LIVE);
     let (conversion, written) = ecs2eks::convert_into(
         inputs,
         &mappings,
         Some(&inventory),
         &dir.path().join("repo"),
+        &|_, _| {},
     );
     written.unwrap();
     let took = t1.elapsed();
-    let phases = format!(
+    let mut phases = format!(
         "read {:.2} s ({rss_read} MiB), convert and write {:.2} s",
         t_read.as_secs_f64(),
         (took - t_read).as_secs_f64()
     );
+    if heap {
+        phases.push_str(&format!(
+            "; heap: {heap_read} MiB after reading, {} MiB at peak, {} MiB kept at the end",
+            heap_mib(&PEAK),
+            heap_mib(&LIVE)
+        ));
+    }
     assert_eq!(conversion.workloads.len(), n * 3);
     let tds = n * 3;
-    let _ = (generated, peak_before);
     println!(
         "| {n} | {tds} | {:.2} s | {:.0} | {} MiB | {phases} |",
         took.as_secs_f64(),
         tds as f64 / took.as_secs_f64(),
         peak_mib(),
-    );
-}
-
-/// The phases one by one (ECS2EKS_BENCH_PHASES=1), to see where time goes: translate, then each
-/// exporter into memory.
-fn phases(
-    inputs: ecs2eks::import::Inputs,
-    mappings: &ecs2eks::mappings::Mappings,
-    inventory: &ecs2eks::inventory::Inventory,
-    t_read: std::time::Duration,
-    rss_read: u64,
-) {
-    let t = Instant::now();
-    let conversion = ecs2eks::translate::translate(inputs, mappings, Some(inventory));
-    let translate = t.elapsed();
-    let rss_translate = rss_mib();
-    let scratch = ecs2eks::export::TreeSink::default();
-    ecs2eks::export::kustomize::render(
-        &conversion.workloads,
-        &["dev", "stg", "prod"],
-        true,
-        &scratch,
-    );
-    let k = t.elapsed();
-    ecs2eks::export::argocd::render(
-        &conversion.workloads,
-        mappings,
-        Some(inventory),
-        &mut ecs2eks::export::Tree::new(),
-    );
-    let a = t.elapsed();
-    let _ = ecs2eks::export::report::json(&conversion);
-    let j = t.elapsed();
-    let _ = ecs2eks::export::report::markdown(&conversion);
-    let m = t.elapsed();
-    eprintln!(
-        "read {t_read:?} ({rss_read} MiB), translate {translate:?} ({rss_translate} MiB), kustomize {:?}, argocd {:?}, report.json {:?}, report.md {:?}",
-        k - translate,
-        a - k,
-        j - a,
-        m - j
     );
 }
 

@@ -51,6 +51,7 @@ pub fn convert_into(
     mappings: &mappings::Mappings,
     inventory: Option<&inventory::Inventory>,
     dir: &std::path::Path,
+    progress: translate::Progress,
 ) -> (
     translate::Conversion,
     Result<export::files::WriteSummary, error::Error>,
@@ -59,7 +60,7 @@ pub fn convert_into(
         Ok(Some(writer)) => {
             let env_order = inventory.map(|i| i.environment_order()).unwrap_or_default();
             let waves = mappings.argocd.sync_waves;
-            let conversion = translate::translate_each(read, mappings, inventory, &|app| {
+            let on_app = |app: &mut [translate::Workload]| {
                 let envs: Vec<&translate::Workload> = app.iter().collect();
                 export::kustomize::render_app(&envs, &env_order, waves, &writer);
                 for (path, text) in export::argocd::applications(app, mappings, inventory) {
@@ -68,13 +69,16 @@ pub fn convert_into(
                 for w in app.iter_mut() {
                     w.objects.retain(read_after_render);
                 }
-            });
+            };
+            let conversion =
+                translate::translate_each(read, mappings, inventory, &on_app, progress);
             render_shared(&conversion, mappings, inventory, &writer, false);
             let written = writer.finish();
             (conversion, written)
         }
         Ok(None) => {
-            let conversion = translate::translate(read, mappings, inventory);
+            let conversion =
+                translate::translate_each(read, mappings, inventory, &|_| {}, progress);
             let tree = generate_repo(&conversion, mappings, inventory);
             let written = export::files::write(dir, &tree);
             (conversion, written)
@@ -84,20 +88,14 @@ pub fn convert_into(
 }
 
 /// Whether anything reads the object once its app is written: shared secret stores and what
-/// uses them (`translate::secrets::share`), pod templates and autoscalers (the capacity summary),
-/// TargetGroupBindings (the cutover steps), cluster-scoped objects (Argo CD's whitelist).
+/// uses them (`translate::secrets::share`), TargetGroupBindings (the cutover steps),
+/// cluster-scoped objects (Argo CD's whitelist). The capacity summary reads footprints.
 /// `convert_into` drops the rest of each app's objects, so a large run does not keep them.
 fn read_after_render(o: &model::k8s::Object) -> bool {
     o.is_cluster_scoped()
         || matches!(
             o.kind,
-            "SecretStore"
-                | "ExternalSecret"
-                | "Deployment"
-                | "DaemonSet"
-                | "CronJob"
-                | "HorizontalPodAutoscaler"
-                | "TargetGroupBinding"
+            "SecretStore" | "ExternalSecret" | "TargetGroupBinding"
         )
 }
 

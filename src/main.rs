@@ -145,8 +145,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// A spinner with the current phase, on a terminal only: silent when stderr is piped or with
-/// --quiet, so logs and CI output stay clean.
+/// The progress display, on a terminal only: silent when stderr is piped or with --quiet, so
+/// logs and CI output stay clean. A spinner with the current phase, and a bar with the count of
+/// apps while they are converted (and written).
 struct Progress(Option<indicatif::ProgressBar>);
 
 impl Progress {
@@ -159,7 +160,7 @@ impl Progress {
         }))
     }
 
-    /// Runs `f` with the spinner hidden, for lines of output.
+    /// Runs `f` with the display hidden, for lines of output.
     fn suspend(&self, f: impl FnOnce()) {
         match &self.0 {
             Some(bar) => bar.suspend(f),
@@ -172,13 +173,38 @@ impl Progress {
             bar.set_message(message);
         }
     }
+
+    /// `done` of `total` apps converted (0 first, then one call per app): the spinner becomes a
+    /// bar.
+    fn apps(&self, done: usize, total: usize) {
+        let Some(bar) = &self.0 else { return };
+        if done == 0 {
+            bar.set_length(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {msg} [{bar:30}] {pos}/{len} apps, {eta} left",
+                )
+                .expect("the template is valid")
+                .progress_chars("=> "),
+            );
+            return;
+        }
+        bar.inc(1); // one call per app, from any thread: counting keeps the bar monotonic
+    }
+}
+
+impl Progress {
+    /// Clears the display before the closing lines.
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
+        self.finish();
     }
 }
 
@@ -259,18 +285,20 @@ fn convert(args: ConvertArgs) -> ExitCode {
             _ => String::new(),
         }
     ));
+    let apps = |done, total| progress.apps(done, total);
     // `--out` without `--check`: each app is written as soon as it is converted.
     let (conversion, written) = match &args.out {
         Some(dir) if !args.check => {
             let (conversion, written) =
-                ecs2eks::convert_into(read, &mappings, inventory.as_ref(), dir);
+                ecs2eks::convert_into(read, &mappings, inventory.as_ref(), dir, &apps);
             (conversion, Some(written))
         }
         _ => (
-            ecs2eks::translate::translate(read, &mappings, inventory.as_ref()),
+            ecs2eks::translate::translate_each(read, &mappings, inventory.as_ref(), &|_| {}, &apps),
             None,
         ),
     };
+    progress.finish();
     progress.suspend(|| {
         if !args.quiet {
             print_findings(&conversion);

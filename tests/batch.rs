@@ -285,7 +285,8 @@ fn streamed_repository_is_the_one_made_in_memory() {
             let files = ecs2eks::import::discover(std::slice::from_ref(&sample)).unwrap();
             ecs2eks::import::read_files(&files)
         };
-        let (streamed, written) = ecs2eks::convert_into(read(), &mappings, Some(&inventory), &dir);
+        let (streamed, written) =
+            ecs2eks::convert_into(read(), &mappings, Some(&inventory), &dir, &|_, _| {});
         let summary = written.unwrap();
         assert_eq!(summary.written, expected.len(), "{name}");
         assert_eq!(
@@ -307,7 +308,8 @@ fn streamed_repository_is_the_one_made_in_memory() {
         let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
         assert_eq!(left.len(), 1, "{name}: {left:?}");
         // Again into the existing folder: every file is unchanged.
-        let (_, again) = ecs2eks::convert_into(read(), &mappings, Some(&inventory), &dir);
+        let (_, again) =
+            ecs2eks::convert_into(read(), &mappings, Some(&inventory), &dir, &|_, _| {});
         let again = again.unwrap();
         assert_eq!(
             (again.written, again.unchanged, again.removed),

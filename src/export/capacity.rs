@@ -1,12 +1,9 @@
 //! Capacity: what the converted workloads will ask of the cluster, per environment and namespace,
-//! so the platform team sizes nodes and subnets before the first sync.
-//!
-//! The VPC CNI gives every pod (but host-network pods) its own VPC address, and a rollout runs
-//! old and new pods side by side: peak pods = replicas + maxSurge (or the HPA's maximum).
+//! so the platform team sizes nodes and subnets before the first sync. Each workload's share is
+//! its footprint (`translate::footprint`), summed here.
 
 use crate::translate::Workload;
 use serde::Serialize;
-use serde_json::Value;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,7 +30,19 @@ pub fn summary(workloads: &[Workload]) -> Vec<Capacity> {
     let mut rows: Vec<Capacity> = workloads
         .par_iter()
         .filter(|w| !w.failed())
-        .map(of_workload)
+        .map(|w| {
+            let f = w.footprint;
+            Capacity {
+                environment: w.environment.clone(),
+                namespace: w.namespace.clone(),
+                pods: f.pods,
+                peak_pods: f.peak_pods,
+                pod_ips: f.pod_ips,
+                cpu_millicores: f.cpu_millicores,
+                memory_mib: f.memory_mib,
+                daemonsets: f.daemonsets,
+            }
+        })
         .collect();
     rows.sort_by(|a, b| (&a.environment, &a.namespace).cmp(&(&b.environment, &b.namespace)));
     rows
@@ -62,177 +71,4 @@ pub fn totals(rows: &[Capacity]) -> Vec<Capacity> {
         t.daemonsets += r.daemonsets;
     }
     out
-}
-
-fn of_workload(w: &Workload) -> Capacity {
-    let mut c = Capacity {
-        environment: w.environment.clone(),
-        namespace: w.namespace.clone(),
-        ..Capacity::default()
-    };
-    let hpa_max = w
-        .objects
-        .iter()
-        .find(|o| o.kind == "HorizontalPodAutoscaler")
-        .and_then(|o| o.body().pointer("/spec/maxReplicas").cloned())
-        .and_then(|v| v.as_i64());
-    // Only pod templates count: other bodies are not opened at all.
-    for o in w
-        .objects
-        .iter()
-        .filter(|o| matches!(o.kind, "Deployment" | "DaemonSet" | "CronJob"))
-    {
-        let body = o.body();
-        let Some(pod) = pod_spec(o.kind, &body) else {
-            continue;
-        };
-        let (cpu, mem) = pod_requests(pod);
-        let host_network = pod
-            .get("hostNetwork")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let (pods, peak) = match o.kind {
-            "Deployment" => {
-                let replicas = body
-                    .pointer("/spec/replicas")
-                    .and_then(Value::as_i64)
-                    .or(hpa_max)
-                    .unwrap_or(1);
-                let surge = body
-                    .pointer("/spec/strategy/rollingUpdate/maxSurge")
-                    .and_then(Value::as_str)
-                    .map_or(0, |s| surge_pods(s, replicas));
-                let peak = hpa_max.map_or(replicas + surge, |max| max + surge_pods_of(&body, max));
-                (replicas, peak)
-            }
-            "DaemonSet" => {
-                c.daemonsets += 1;
-                continue;
-            }
-            "CronJob" => {
-                let n = body
-                    .pointer("/spec/jobTemplate/spec/parallelism")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(1);
-                (0, n)
-            }
-            _ => (1, 1),
-        };
-        c.pods += pods;
-        c.peak_pods += peak;
-        c.pod_ips += if host_network { 0 } else { peak };
-        c.cpu_millicores += cpu * pods;
-        c.memory_mib += mem * pods;
-    }
-    c
-}
-
-fn surge_pods_of(body: &Value, replicas: i64) -> i64 {
-    body.pointer("/spec/strategy/rollingUpdate/maxSurge")
-        .and_then(Value::as_str)
-        .map_or(0, |s| surge_pods(s, replicas))
-}
-
-/// `maxSurge` as pods: percentages round up, as the Deployment controller does.
-fn surge_pods(surge: &str, replicas: i64) -> i64 {
-    match surge.strip_suffix('%').map(str::parse::<i64>) {
-        Some(Ok(p)) => (replicas * p + 99) / 100,
-        _ => surge.parse().unwrap_or(0),
-    }
-}
-
-fn pod_spec<'a>(kind: &str, body: &'a Value) -> Option<&'a Value> {
-    match kind {
-        "Deployment" | "DaemonSet" => body.pointer("/spec/template/spec"),
-        "CronJob" => body.pointer("/spec/jobTemplate/spec/template/spec"),
-        _ => None,
-    }
-}
-
-/// The pod's effective requests: its containers and native sidecars together, or the largest
-/// run-to-completion init container if that is more (Kubernetes' rule).
-fn pod_requests(pod: &Value) -> (i64, i64) {
-    let list = |key: &str| {
-        pod.get(key)
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice)
-    };
-    let req = |c: &Value, what: &str| {
-        c.get("resources")
-            .and_then(|r| r.get("requests"))
-            .and_then(|r| r.get(what))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    let (mut cpu, mut mem) = (0, 0);
-    let (mut init_cpu, mut init_mem) = (0, 0);
-    for c in list("initContainers") {
-        let (ccpu, cmem) = (
-            req(c, "cpu").map_or(0, |q| millicores(&q)),
-            req(c, "memory").map_or(0, |q| mib(&q)),
-        );
-        if c.get("restartPolicy").and_then(Value::as_str) == Some("Always") {
-            cpu += ccpu;
-            mem += cmem;
-        } else {
-            init_cpu = init_cpu.max(ccpu);
-            init_mem = init_mem.max(cmem);
-        }
-    }
-    for c in list("containers") {
-        cpu += req(c, "cpu").map_or(0, |q| millicores(&q));
-        mem += req(c, "memory").map_or(0, |q| mib(&q));
-    }
-    (cpu.max(init_cpu), mem.max(init_mem))
-}
-
-fn millicores(q: &str) -> i64 {
-    match q.strip_suffix('m') {
-        Some(m) => m.parse().unwrap_or(0),
-        None => q.parse::<f64>().map_or(0, |c| (c * 1000.0).round() as i64),
-    }
-}
-
-fn mib(q: &str) -> i64 {
-    let units = [
-        ("Ki", 1.0 / 1024.0),
-        ("Mi", 1.0),
-        ("Gi", 1024.0),
-        ("Ti", 1024.0 * 1024.0),
-    ];
-    for (suffix, factor) in units {
-        if let Some(n) = q.strip_suffix(suffix) {
-            return n.parse::<f64>().map_or(0, |n| (n * factor).ceil() as i64);
-        }
-    }
-    q.parse::<f64>()
-        .map_or(0, |b| (b / 1048576.0).ceil() as i64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantities_and_surge() {
-        assert_eq!(millicores("250m"), 250);
-        assert_eq!(millicores("2"), 2000);
-        assert_eq!(mib("2Gi"), 2048);
-        assert_eq!(mib("512Mi"), 512);
-        assert_eq!(surge_pods("100%", 3), 3);
-        assert_eq!(surge_pods("25%", 3), 1);
-        assert_eq!(surge_pods("2", 3), 2);
-    }
-
-    #[test]
-    fn requests_count_sidecars_and_the_largest_init_container() {
-        let pod = serde_json::json!({
-            "initContainers": [
-                {"name": "migrate", "resources": {"requests": {"cpu": "2000m", "memory": "64Mi"}}},
-                {"name": "proxy", "restartPolicy": "Always", "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}
-            ],
-            "containers": [{"name": "app", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}]
-        });
-        assert_eq!(pod_requests(&pod), (2000, 1152));
-    }
 }

@@ -137,14 +137,89 @@ pub fn json(conversion: &Conversion) -> String {
     String::from_utf8(out).expect("JSON is UTF-8")
 }
 
+/// Exactly `serde_json::to_writer_pretty(report)`, with the services rendered in parallel
+/// batches (a large run's report is tens of MB; rendering it on one thread was the last step).
 fn json_to(report: &Report, w: &mut dyn Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, report)?;
-    w.write_all(b"\n")
+    let mut head = b"{\n  \"summary\": ".to_vec();
+    pretty_at(&report.summary, 2, &mut head);
+    head.extend_from_slice(b",\n  \"services\": ");
+    if report.services.is_empty() {
+        head.extend_from_slice(b"[]");
+        w.write_all(&head)?;
+    } else {
+        head.extend_from_slice(b"[\n");
+        w.write_all(&head)?;
+        in_batches(&report.services, w, |i, s, out: &mut Vec<u8>| {
+            if i > 0 {
+                out.extend_from_slice(b",\n");
+            }
+            out.extend_from_slice(b"    ");
+            pretty_at(s, 4, out);
+        })?;
+        w.write_all(b"\n  ]")?;
+    }
+    let mut tail = b",\n  \"errors\": ".to_vec();
+    pretty_at(&report.errors, 2, &mut tail);
+    tail.extend_from_slice(b",\n  \"capacity\": ");
+    pretty_at(&report.capacity, 2, &mut tail);
+    tail.extend_from_slice(b"\n}\n");
+    w.write_all(&tail)
+}
+
+/// `value` as pretty JSON nested `indent` spaces deep: serde_json's own layout, each line after
+/// the first indented (JSON strings hold no raw newlines, so lines are safe to indent).
+fn pretty_at(value: &impl Serialize, indent: usize, out: &mut Vec<u8>) {
+    let start = out.len();
+    serde_json::to_writer_pretty(&mut *out, value).expect("report values serialize");
+    let newlines = out[start..].iter().filter(|&&b| b == b'\n').count();
+    if newlines == 0 {
+        return;
+    }
+    let rendered = out.split_off(start);
+    out.reserve(rendered.len() + newlines * indent);
+    for (i, line) in rendered.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+            out.resize(out.len() + indent, b' ');
+        }
+        out.extend_from_slice(line);
+    }
+}
+
+/// Renders `items` in order on every core, a batch at a time, and writes each batch: the output
+/// is what a loop over the items would write, and only a batch is held in memory.
+fn in_batches<T: Sync, B: Default + AsRef<[u8]> + Send>(
+    items: &[T],
+    w: &mut dyn Write,
+    render: impl Fn(usize, &T, &mut B) + Sync,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    const BATCH: usize = 2048;
+    const PIECE: usize = 64;
+    for (b, batch) in items.chunks(BATCH).enumerate() {
+        let pieces: Vec<B> = batch
+            .par_chunks(PIECE)
+            .enumerate()
+            .map(|(p, piece)| {
+                let mut out = B::default();
+                for (k, item) in piece.iter().enumerate() {
+                    render(b * BATCH + p * PIECE + k, item, &mut out);
+                }
+                out
+            })
+            .collect();
+        for piece in &pieces {
+            w.write_all(piece.as_ref())?;
+        }
+    }
+    Ok(())
 }
 
 /// Markdown cells: no pipes or newlines inside a cell.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    let mut out = String::with_capacity(s.len());
+    push_cell(&mut out, s);
+    out
 }
 
 pub fn markdown(conversion: &Conversion) -> String {
@@ -208,61 +283,19 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
         }
         out.push('\n');
     }
-    let mut used: BTreeSet<Code> = BTreeSet::new();
+    w.write_all(out.as_bytes())?;
+    out.clear();
     // `build` makes one service entry per workload, in the same order.
-    for (s, wl) in report.services.iter().zip(&conversion.workloads) {
-        out.push_str(&format!("## {} ({})\n\n", s.name, s.environment));
-        let place = [s.account, s.region, s.cluster]
-            .iter()
-            .filter(|p| !p.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" / ");
-        out.push_str(&format!("- status: **{}**\n", s.status));
-        if !s.namespace.is_empty() {
-            out.push_str(&format!("- namespace: `{}`\n", s.namespace));
-        }
-        if !place.is_empty() {
-            out.push_str(&format!("- from: {place}\n"));
-        }
-        out.push_str(&format!(
-            "- inputs: {}\n\n",
-            s.inputs
-                .iter()
-                .map(|i| format!("`{i}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        out.push_str(&cutover(wl));
-        if s.findings.is_empty() {
-            out.push_str("No findings.\n\n");
-            w.write_all(out.as_bytes())?;
-            out.clear();
-            continue;
-        }
-        out.push_str("| code | severity | field | message |\n|---|---|---|---|\n");
-        let mut findings: Vec<&Finding> = s.findings.iter().collect();
-        findings.sort_by(|a, b| {
-            (std::cmp::Reverse(a.severity), a.code, &a.field).cmp(&(
-                std::cmp::Reverse(b.severity),
-                b.code,
-                &b.field,
-            ))
-        });
-        for f in findings {
-            used.insert(f.code);
-            out.push_str(&format!(
-                "| {} | {} | `{}` | {} |\n",
-                f.code,
-                f.severity,
-                cell(&f.field),
-                cell(&f.message)
-            ));
-        }
-        out.push('\n');
-        w.write_all(out.as_bytes())?;
-        out.clear();
-    }
+    let sections: Vec<(&ServiceReport, &crate::translate::Workload)> =
+        report.services.iter().zip(&conversion.workloads).collect();
+    in_batches(&sections, w, |_, &(s, wl), out: &mut String| {
+        service_section(s, wl, out)
+    })?;
+    let used: BTreeSet<Code> = report
+        .services
+        .iter()
+        .flat_map(|s| s.findings.iter().map(|f| f.code))
+        .collect();
     let renames: Vec<(&ServiceReport, &DnsRename)> = report
         .services
         .iter()
@@ -298,6 +331,74 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
     w.write_all(out.as_bytes())
 }
 
+/// One service's section: where it comes from, its cutover steps, its findings.
+fn service_section(s: &ServiceReport, wl: &crate::translate::Workload, out: &mut String) {
+    use std::fmt::Write as _;
+    // Writing to a String does not fail.
+    let _ = write!(
+        out,
+        "## {} ({})\n\n- status: **{}**\n",
+        s.name, s.environment, s.status
+    );
+    if !s.namespace.is_empty() {
+        let _ = writeln!(out, "- namespace: `{}`", s.namespace);
+    }
+    let mut place = [s.account, s.region, s.cluster]
+        .into_iter()
+        .filter(|p| !p.is_empty());
+    if let Some(first) = place.next() {
+        out.push_str("- from: ");
+        out.push_str(first);
+        for p in place {
+            out.push_str(" / ");
+            out.push_str(p);
+        }
+        out.push('\n');
+    }
+    out.push_str("- inputs: ");
+    for (i, input) in s.inputs.iter().enumerate() {
+        let _ = write!(out, "{}`{input}`", if i > 0 { ", " } else { "" });
+    }
+    out.push_str("\n\n");
+    out.push_str(&cutover(wl));
+    if s.findings.is_empty() {
+        out.push_str("No findings.\n\n");
+        return;
+    }
+    out.push_str("| code | severity | field | message |\n|---|---|---|---|\n");
+    let mut findings: Vec<&Finding> = s.findings.iter().collect();
+    findings.sort_by(|a, b| {
+        (std::cmp::Reverse(a.severity), a.code, &a.field).cmp(&(
+            std::cmp::Reverse(b.severity),
+            b.code,
+            &b.field,
+        ))
+    });
+    for f in findings {
+        let _ = write!(out, "| {} | {} | `", f.code, f.severity);
+        push_cell(out, &f.field);
+        out.push_str("` | ");
+        push_cell(out, &f.message);
+        out.push_str(" |\n");
+    }
+    out.push('\n');
+}
+
+/// `cell(s)`, appended to `out` without a String of its own.
+fn push_cell(out: &mut String, s: &str) {
+    let mut rest = s;
+    while let Some(i) = rest.find(['|', '\n']) {
+        out.push_str(&rest[..i]);
+        out.push_str(if rest.as_bytes()[i] == b'|' {
+            "\\|"
+        } else {
+            " "
+        });
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+}
+
 /// The cutover steps of a workload whose pods join existing target groups
 /// (TargetGroupBinding mode), or "" when it has none.
 fn cutover(w: &crate::translate::Workload) -> String {
@@ -316,11 +417,7 @@ fn cutover(w: &crate::translate::Workload) -> String {
             v => v.to_string(),
         }
     };
-    let replicas = w
-        .objects
-        .iter()
-        .find(|o| o.kind == "Deployment")
-        .and_then(|o| o.body()["spec"]["replicas"].as_i64());
+    let replicas = w.footprint.replicas;
     let region = if w.region.is_empty() {
         String::new()
     } else {
@@ -359,4 +456,61 @@ fn cutover(w: &crate::translate::Workload) -> String {
         w.app,
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// More services than a batch, an empty and a full list: the parallel writer gives
+    /// serde_json's own bytes.
+    #[test]
+    fn json_report_is_serde_jsons_pretty_layout_across_batches() {
+        let mut finding = Finding::new(Code::AwsTags, "tags", "2 \"tags\"\nnot converted");
+        finding.input = "in/td.json".into();
+        let findings = vec![finding.clone(), finding];
+        let inputs = vec!["in/td.json".to_string()];
+        let service = |i: usize| ServiceReport {
+            name: if i.is_multiple_of(2) { "even" } else { "odd" },
+            account: "111111111111",
+            region: "eu-west-1",
+            cluster: "",
+            environment: "dev",
+            team: "",
+            namespace: "ns",
+            status: "review",
+            inputs: &inputs,
+            findings: if i.is_multiple_of(3) { &[] } else { &findings },
+            dns_names: &[],
+        };
+        for n in [0, 1, 63, 64, 65, 2048, 5000] {
+            let report = Report {
+                summary: Summary::default(),
+                services: (0..n).map(service).collect(),
+                errors: vec![ErrorReport {
+                    input: "broken.json".into(),
+                    message: "syntax".into(),
+                }],
+                capacity: Vec::new(),
+            };
+            let mut expected = serde_json::to_vec_pretty(&report).unwrap();
+            expected.push(b'\n');
+            let mut got = Vec::new();
+            json_to(&report, &mut got).unwrap();
+            assert!(got == expected, "{n} services");
+        }
+    }
+
+    #[test]
+    fn batches_keep_the_order_of_the_items() {
+        let items: Vec<usize> = (0..5000).collect();
+        let mut got = Vec::new();
+        in_batches(&items, &mut got, |i, item, out: &mut String| {
+            assert_eq!(i, *item);
+            out.push_str(&format!("{item},"));
+        })
+        .unwrap();
+        let expected: String = items.iter().map(|i| format!("{i},")).collect();
+        assert_eq!(String::from_utf8(got).unwrap(), expected);
+    }
 }

@@ -9,6 +9,7 @@ pub mod cron;
 mod dependencies;
 pub mod discovery;
 mod disruption;
+pub mod footprint;
 pub mod iam;
 mod ingress;
 mod logging;
@@ -79,6 +80,8 @@ pub struct Workload {
     pub role: Option<iam::RoleBinding>,
     /// Old service discovery names (Cloud Map, Service Connect) → Kubernetes Service DNS names.
     pub dns_names: Vec<discovery::DnsRename>,
+    /// What its pods ask of the cluster, for the capacity summary.
+    pub footprint: footprint::Footprint,
 }
 
 impl Workload {
@@ -160,8 +163,12 @@ fn identity(td: &TaskDefinition, service: Option<&Service>) -> Identity {
 
 /// Converts everything that was read. `inventory` is None when the user gave none.
 pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Inventory>) -> Conversion {
-    translate_each(inputs, mappings, inventory, &|_| {})
+    translate_each(inputs, mappings, inventory, &|_| {}, &|_, _| {})
 }
+
+/// Told how far a conversion is: (apps done, apps in all), first with 0 done, then after each
+/// app, from any thread. For a progress bar; the library itself prints nothing.
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
 /// `translate`, handing each app's workloads (all its environments, sorted, duplicates failed)
 /// to `on_app` as soon as they are converted, in parallel. What later passes add (shared IAM
@@ -174,6 +181,7 @@ pub fn translate_each(
     mappings: &Mappings,
     inventory: Option<&Inventory>,
     on_app: &(dyn Fn(&mut [Workload]) + Sync),
+    progress: Progress,
 ) -> Conversion {
     let with_clusters;
     let mappings = match inventory.filter(|i| !i.environments.is_empty()) {
@@ -285,6 +293,8 @@ pub fn translate_each(
     let no_runs = Vec::new();
     use rayon::prelude::*;
     let groups: Vec<Vec<&Job>> = groups.into_values().collect();
+    let (done, total) = (AtomicUsize::new(0), groups.len());
+    progress(0, total);
     let workloads: Vec<Workload> = groups
         .into_par_iter()
         .flat_map_iter(|group| {
@@ -333,6 +343,7 @@ pub fn translate_each(
             ws.sort_by(|a, b| (&a.app, &a.environment).cmp(&(&b.app, &b.environment)));
             fail_duplicates(&mut ws);
             on_app(&mut ws);
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             // Frozen now to keep large runs small; later passes read through `body()`.
             for w in &mut ws {
                 w.objects.iter_mut().for_each(Object::freeze);
@@ -562,6 +573,7 @@ fn missing_task_definition(
         secret_reads: Vec::new(),
         role: None,
         dns_names: Vec::new(),
+        footprint: footprint::Footprint::default(),
     }
 }
 
@@ -649,6 +661,7 @@ fn convert_one(
         secret_reads: secrets::reads(&td.value, &id.account, &id.region),
         role: None,
         dns_names: Vec::new(),
+        footprint: footprint::Footprint::default(),
     };
     match workload::build(td, service, runs, inputs, mappings, &ctx, &mut findings) {
         Ok((namespace, mut objects, role)) => {
@@ -681,6 +694,7 @@ fn convert_one(
                 (a.kind_rank(), &a.metadata.name).cmp(&(b.kind_rank(), &b.metadata.name))
             });
             workload.namespace = namespace;
+            workload.footprint = footprint::of(&objects);
             workload.objects = objects;
         }
         Err(message) => findings.push(Code::NameTemplate, "", message),

@@ -1,0 +1,191 @@
+//! A workload's footprint: the pods it runs at steady state and at peak, the VPC addresses they
+//! take and their requests. Computed once from the open pod templates when the workload is
+//! translated, so the capacity summary neither keeps nor reopens them.
+//!
+//! The VPC CNI gives every pod (but host-network pods) its own VPC address, and a rollout runs
+//! old and new pods side by side: peak pods = replicas + maxSurge (or the HPA's maximum).
+
+use crate::model::k8s::Object;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Footprint {
+    /// Pods at steady state (replicas; DaemonSets count one pod per node and are counted apart).
+    pub pods: i64,
+    /// Pods during a rollout or at the autoscaler's maximum.
+    pub peak_pods: i64,
+    /// VPC addresses at peak (host-network pods take none).
+    pub pod_ips: i64,
+    /// CPU requests at steady state, in millicores.
+    pub cpu_millicores: i64,
+    /// Memory requests at steady state, in MiB.
+    pub memory_mib: i64,
+    /// DaemonSets: one pod per node, not counted above.
+    pub daemonsets: i64,
+    /// The Deployment's `replicas` (None without one, or when an autoscaler sets them).
+    pub replicas: Option<i64>,
+}
+
+/// The footprint of a workload's objects.
+pub fn of(objects: &[Object]) -> Footprint {
+    let mut c = Footprint::default();
+    let hpa_max = objects
+        .iter()
+        .find(|o| o.kind == "HorizontalPodAutoscaler")
+        .and_then(|o| {
+            o.body()
+                .pointer("/spec/maxReplicas")
+                .and_then(Value::as_i64)
+        });
+    for o in objects
+        .iter()
+        .filter(|o| matches!(o.kind, "Deployment" | "DaemonSet" | "CronJob"))
+    {
+        let body = o.body();
+        let Some(pod) = pod_spec(o.kind, &body) else {
+            continue;
+        };
+        let (cpu, mem) = pod_requests(pod);
+        let host_network = pod
+            .get("hostNetwork")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let (pods, peak) = match o.kind {
+            "Deployment" => {
+                c.replicas = body.pointer("/spec/replicas").and_then(Value::as_i64);
+                let replicas = c.replicas.or(hpa_max).unwrap_or(1);
+                let surge = surge_pods_of(&body, replicas);
+                let peak = hpa_max.map_or(replicas + surge, |max| max + surge_pods_of(&body, max));
+                (replicas, peak)
+            }
+            "DaemonSet" => {
+                c.daemonsets += 1;
+                continue;
+            }
+            "CronJob" => {
+                let n = body
+                    .pointer("/spec/jobTemplate/spec/parallelism")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(1);
+                (0, n)
+            }
+            _ => (1, 1),
+        };
+        c.pods += pods;
+        c.peak_pods += peak;
+        c.pod_ips += if host_network { 0 } else { peak };
+        c.cpu_millicores += cpu * pods;
+        c.memory_mib += mem * pods;
+    }
+    c
+}
+
+fn surge_pods_of(body: &Value, replicas: i64) -> i64 {
+    body.pointer("/spec/strategy/rollingUpdate/maxSurge")
+        .and_then(Value::as_str)
+        .map_or(0, |s| surge_pods(s, replicas))
+}
+
+/// `maxSurge` as pods: percentages round up, as the Deployment controller does.
+fn surge_pods(surge: &str, replicas: i64) -> i64 {
+    match surge.strip_suffix('%').map(str::parse::<i64>) {
+        Some(Ok(p)) => (replicas * p + 99) / 100,
+        _ => surge.parse().unwrap_or(0),
+    }
+}
+
+fn pod_spec<'a>(kind: &str, body: &'a Value) -> Option<&'a Value> {
+    match kind {
+        "Deployment" | "DaemonSet" => body.pointer("/spec/template/spec"),
+        "CronJob" => body.pointer("/spec/jobTemplate/spec/template/spec"),
+        _ => None,
+    }
+}
+
+/// The pod's effective requests: its containers and native sidecars together, or the largest
+/// run-to-completion init container if that is more (Kubernetes' rule).
+fn pod_requests(pod: &Value) -> (i64, i64) {
+    let list = |key: &str| {
+        pod.get(key)
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
+    };
+    let req = |c: &Value, what: &str| {
+        c.get("resources")
+            .and_then(|r| r.get("requests"))
+            .and_then(|r| r.get(what))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let (mut cpu, mut mem) = (0, 0);
+    let (mut init_cpu, mut init_mem) = (0, 0);
+    for c in list("initContainers") {
+        let (ccpu, cmem) = (
+            req(c, "cpu").map_or(0, |q| millicores(&q)),
+            req(c, "memory").map_or(0, |q| mib(&q)),
+        );
+        if c.get("restartPolicy").and_then(Value::as_str) == Some("Always") {
+            cpu += ccpu;
+            mem += cmem;
+        } else {
+            init_cpu = init_cpu.max(ccpu);
+            init_mem = init_mem.max(cmem);
+        }
+    }
+    for c in list("containers") {
+        cpu += req(c, "cpu").map_or(0, |q| millicores(&q));
+        mem += req(c, "memory").map_or(0, |q| mib(&q));
+    }
+    (cpu.max(init_cpu), mem.max(init_mem))
+}
+
+fn millicores(q: &str) -> i64 {
+    match q.strip_suffix('m') {
+        Some(m) => m.parse().unwrap_or(0),
+        None => q.parse::<f64>().map_or(0, |c| (c * 1000.0).round() as i64),
+    }
+}
+
+fn mib(q: &str) -> i64 {
+    let units = [
+        ("Ki", 1.0 / 1024.0),
+        ("Mi", 1.0),
+        ("Gi", 1024.0),
+        ("Ti", 1024.0 * 1024.0),
+    ];
+    for (suffix, factor) in units {
+        if let Some(n) = q.strip_suffix(suffix) {
+            return n.parse::<f64>().map_or(0, |n| (n * factor).ceil() as i64);
+        }
+    }
+    q.parse::<f64>()
+        .map_or(0, |b| (b / 1048576.0).ceil() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_and_surge() {
+        assert_eq!(millicores("250m"), 250);
+        assert_eq!(millicores("2"), 2000);
+        assert_eq!(mib("2Gi"), 2048);
+        assert_eq!(mib("512Mi"), 512);
+        assert_eq!(surge_pods("100%", 3), 3);
+        assert_eq!(surge_pods("25%", 3), 1);
+        assert_eq!(surge_pods("2", 3), 2);
+    }
+
+    #[test]
+    fn requests_count_sidecars_and_the_largest_init_container() {
+        let pod = serde_json::json!({
+            "initContainers": [
+                {"name": "migrate", "resources": {"requests": {"cpu": "2000m", "memory": "64Mi"}}},
+                {"name": "proxy", "restartPolicy": "Always", "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}
+            ],
+            "containers": [{"name": "app", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}]
+        });
+        assert_eq!(pod_requests(&pod), (2000, 1152));
+    }
+}
