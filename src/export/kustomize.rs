@@ -76,8 +76,8 @@ pub fn render_app(envs: &[&Workload], env_order: &[&str], waves: bool, sink: &dy
         kustomization(&json!({ "resources": resources })),
     );
     for (i, w) in envs.iter().enumerate() {
-        // The base is the first environment: its objects need no second rendering.
-        // The base is the first environment's objects: its overlay has nothing to change.
+        // The base is the first environment's objects: its overlay has nothing to change, and
+        // they need no second rendering.
         let mine = (i > 0).then(|| namespaced_objects(w, waves));
         overlay(&root, w, &base_objects, mine, waves, &mut tree);
     }
@@ -352,7 +352,7 @@ pub fn diff(a: &Value, b: &Value, path: &mut String, ops: &mut Vec<Value>) {
 /// `/key`, escaped as a JSON pointer token (`~` → `~0`, `/` → `~1`).
 fn push_key(path: &mut String, key: &str) {
     path.push('/');
-    if key.contains(['~', '/']) {
+    if key.bytes().any(|b| b == b'~' || b == b'/') {
         path.push_str(&key.replace('~', "~0").replace('/', "~1"));
     } else {
         path.push_str(key);

@@ -44,7 +44,7 @@ pub fn read_get_role(input: &str, mut value: Value, inputs: &mut Inputs) {
 }
 
 fn push_role(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
-    match typed::<Role>(input, path, &raw) {
+    match typed::<Role>(input, path, raw) {
         Ok(role) if role.role_name.is_none() && role.arn.is_none() => {
             inputs.errors.push(InputError::Field {
                 input: input.to_string(),

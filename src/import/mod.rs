@@ -361,7 +361,8 @@ fn describe_unknown(value: &Value) -> String {
 }
 
 /// Deserialises `raw` into `T`, naming the JSON path of the first wrong field.
-fn typed<T: DeserializeOwned>(input: &str, path: &str, raw: &Value) -> Result<T, InputError> {
+/// `raw` as a `T`, its strings moved rather than copied.
+fn typed<T: DeserializeOwned>(input: &str, path: &str, raw: Value) -> Result<T, InputError> {
     serde_path_to_error::deserialize(raw).map_err(|e| {
         let inner = e.path().to_string();
         let full = match (path.is_empty(), inner == ".") {
@@ -392,7 +393,7 @@ fn read_list<T: DeserializeOwned>(
     let mut out = Vec::new();
     for (i, raw) in items.into_iter().enumerate().filter(|(_, raw)| wanted(raw)) {
         let path = format!("{key}[{i}]");
-        match typed::<T>(input, &path, &raw) {
+        match typed::<T>(input, &path, raw) {
             Ok(value) => out.push(Sourced {
                 input: input.to_string(),
                 path,

@@ -28,14 +28,14 @@ pub fn read_list_rules(input: &str, value: Value, inputs: &mut Inputs) {
 }
 
 pub fn read_targets_by_rule(input: &str, value: Value, inputs: &mut Inputs) {
-    match typed::<RuleTargets>(input, "", &value) {
+    match typed::<RuleTargets>(input, "", value) {
         Ok(v) => inputs.rule_targets.push(sourced(input, String::new(), v)),
         Err(e) => inputs.errors.push(e),
     }
 }
 
 pub fn read_get_schedule(input: &str, value: Value, inputs: &mut Inputs) {
-    match typed::<Schedule>(input, "", &value) {
+    match typed::<Schedule>(input, "", value) {
         Ok(v) => inputs.schedules.push(sourced(input, String::new(), v)),
         Err(e) => inputs.errors.push(e),
     }

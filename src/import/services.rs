@@ -59,12 +59,13 @@ pub fn read_create_input(input: &str, value: Value, inputs: &mut Inputs) {
 }
 
 fn push(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
-    match typed::<Service>(input, path, &raw) {
+    let findings = coverage(input, path, &raw, crate::model::fields::SERVICE);
+    match typed::<Service>(input, path, raw) {
         Ok(value) => inputs.services.push(Sourced {
             input: input.to_string(),
             path: path.to_string(),
             value,
-            findings: coverage(input, path, &raw, crate::model::fields::SERVICE),
+            findings,
         }),
         Err(e) => inputs.errors.push(e),
     }

@@ -36,22 +36,20 @@ pub fn read_register_input(input: &str, value: Value, inputs: &mut Inputs) {
 }
 
 fn push(input: &str, path: &str, raw: Value, findings: Vec<Finding>, inputs: &mut Inputs) {
-    match typed::<TaskDefinition>(input, path, &raw).and_then(|td| validate(input, path, td)) {
-        Ok(value) => {
-            let mut findings = findings;
-            findings.extend(coverage(
-                input,
-                path,
-                &raw,
-                crate::model::fields::TASK_DEFINITION,
-            ));
-            inputs.task_definitions.push(Sourced {
-                input: input.to_string(),
-                path: path.to_string(),
-                value,
-                findings,
-            })
-        }
+    let mut findings = findings;
+    findings.extend(coverage(
+        input,
+        path,
+        &raw,
+        crate::model::fields::TASK_DEFINITION,
+    ));
+    match typed::<TaskDefinition>(input, path, raw).and_then(|td| validate(input, path, td)) {
+        Ok(value) => inputs.task_definitions.push(Sourced {
+            input: input.to_string(),
+            path: path.to_string(),
+            value,
+            findings,
+        }),
         Err(e) => inputs.errors.push(e),
     }
 }

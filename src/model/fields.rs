@@ -402,6 +402,12 @@ pub fn looks_like_placeholder(s: &str) -> bool {
 /// Walks `value` against `table`: reports fields Kubernetes cannot express, fields unknown to
 /// the AWS API, and placeholders left in values.
 pub fn check(value: &Value, table: &[Field], path: &str, findings: &mut Findings) {
+    check_at(value, table, &mut path.to_string(), findings);
+}
+
+/// `check` with the path in one buffer, extended and cut back as it descends: most fields give
+/// no finding, and a batch checks millions of them.
+fn check_at(value: &Value, table: &[Field], path: &mut String, findings: &mut Findings) {
     let Some(object) = value.as_object() else {
         return;
     };
@@ -409,11 +415,12 @@ pub fn check(value: &Value, table: &[Field], path: &str, findings: &mut Findings
         if is_unset(v) {
             continue;
         }
-        let here = join(path, key);
+        let len = path.len();
+        push_key(path, key);
         match table.iter().find(|f| f.name == key) {
             None => findings.push(
                 Code::UnknownField,
-                &here,
+                path.as_str(),
                 format!("`{key}` is not a field of the ECS API; it was not converted"),
             ),
             Some(Field {
@@ -421,51 +428,74 @@ pub fn check(value: &Value, table: &[Field], path: &str, findings: &mut Findings
                 ..
             }) => findings.push(
                 *code,
-                &here,
+                path.as_str(),
                 format!("`{key}` has no Kubernetes equivalent and was not converted"),
             ),
             Some(Field {
                 handling: Handling::Metadata,
                 ..
-            }) => continue,
+            }) => {}
             Some(Field {
                 handling: Handling::Nested(_, sub),
                 ..
             }) => match v {
                 Value::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
-                        check(item, sub, &format!("{here}[{i}]"), findings);
+                        let at = path.len();
+                        push_index(path, i);
+                        check_at(item, sub, path, findings);
+                        path.truncate(at);
                     }
                 }
-                _ => check(v, sub, &here, findings),
+                _ => check_at(v, sub, path, findings),
             },
             Some(Field {
                 handling: Handling::Mapped(_),
                 ..
-            }) => placeholders(v, &here, findings),
+            }) => placeholders(v, path, findings),
         }
+        path.truncate(len);
     }
 }
 
-fn placeholders(v: &Value, path: &str, findings: &mut Findings) {
+fn placeholders(v: &Value, path: &mut String, findings: &mut Findings) {
     match v {
         Value::String(s) if looks_like_placeholder(s) => findings.push(
             Code::Placeholder,
-            path,
+            path.as_str(),
             format!("`{path}` holds a template placeholder: {s}"),
         ),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                placeholders(item, &format!("{path}[{i}]"), findings);
+                let at = path.len();
+                push_index(path, i);
+                placeholders(item, path, findings);
+                path.truncate(at);
             }
         }
         Value::Object(o) => {
             for (k, item) in o {
-                placeholders(item, &join(path, k), findings);
+                let at = path.len();
+                push_key(path, k);
+                placeholders(item, path, findings);
+                path.truncate(at);
             }
         }
         _ => {}
     }
+}
+
+/// `join`, in place.
+fn push_key(path: &mut String, key: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(key);
+}
+
+fn push_index(path: &mut String, i: usize) {
+    use std::fmt::Write as _;
+    let _ = write!(path, "[{i}]"); // writing to a String does not fail
 }
 
 /// `a.b` JSON path joining; the root is the empty path.

@@ -17,7 +17,6 @@ use crate::model::ecs::{Arn, Service, TaskDefinition};
 use crate::model::fields::join;
 use crate::model::iam::Role;
 use crate::model::k8s::{Object, ObjectMeta};
-use handlebars::Handlebars;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -409,12 +408,8 @@ fn render_role_name(template: &str, role: &str, names: &NameContext<'_>) -> Resu
         #[serde(flatten)]
         names: &'a NameContext<'a>,
     }
-    let mut hb = Handlebars::new();
-    hb.set_strict_mode(true);
-    hb.register_escape_fn(handlebars::no_escape);
-    let rendered = hb
-        .render_template(template, &Ctx { role, names })
-        .map_err(|e| format!("iam.roleName template {template:?}: {e}"))?;
+    let rendered =
+        super::names::render_named("iam.roleName template", template, &Ctx { role, names })?;
     let mut name: String = rendered
         .chars()
         .map(|c| {

@@ -96,7 +96,15 @@ pub fn render(template: &str, ctx: &NameContext<'_>) -> Result<String, String> {
 
 /// Renders a mappings template with any context, as text (strict: unknown variables fail).
 pub fn render_text(template: &str, ctx: &impl Serialize) -> Result<String, String> {
-    let fail = |e: &dyn std::fmt::Display| format!("name template {template:?}: {e}");
+    render_named("name template", template, ctx)
+}
+
+/// `render_text`, its errors starting with `what` (the mappings key the template comes from).
+pub fn render_named(what: &str, template: &str, ctx: &impl Serialize) -> Result<String, String> {
+    if let Some(text) = substitute(template, ctx) {
+        return Ok(text);
+    }
+    let fail = |e: &dyn std::fmt::Display| format!("{what} {template:?}: {e}");
     TEMPLATES.with(|cell| {
         let mut hb = cell.borrow_mut();
         if !hb.has_template(template) {
@@ -105,6 +113,73 @@ pub fn render_text(template: &str, ctx: &impl Serialize) -> Result<String, Strin
         }
         hb.render(template, ctx).map_err(|e| fail(&e))
     })
+}
+
+/// A template of text and plain `{{name}}` variables only, split into its pieces.
+#[derive(Debug, PartialEq)]
+enum Piece {
+    Text(String),
+    Var(String),
+}
+
+thread_local! {
+    /// Templates split into pieces (None: not a plain template), keyed by their text.
+    static PLAIN: std::cell::RefCell<std::collections::HashMap<String, Option<Vec<Piece>>>> =
+        Default::default();
+}
+
+/// The fast path of `render_text`, which a batch takes for every name: a plain template whose
+/// variables are all strings of `ctx` renders here, exactly as Handlebars would (no escaping).
+/// Anything else (helpers, blocks, whitespace control, missing or non-string values) gives None
+/// and goes to Handlebars, which also words the errors.
+fn substitute(template: &str, ctx: &impl Serialize) -> Option<String> {
+    PLAIN.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        if !cache.contains_key(template) {
+            cache.insert(template.to_string(), plain(template));
+        }
+        let pieces = cache[template].as_ref()?;
+        let values = serde_json::to_value(ctx).ok()?;
+        let mut out = String::new();
+        for piece in pieces {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Var(name) => out.push_str(values.get(name)?.as_str()?),
+            }
+        }
+        Some(out)
+    })
+}
+
+/// `template` as text and `{{name}}` pieces, or None when it holds anything else Handlebars reads
+/// (`{{#if}}`, `{{{x}}}`, `{{ x }}`, `{{a.b}}`, `\\{{`, a stray brace).
+fn plain(template: &str) -> Option<Vec<Piece>> {
+    let mut pieces = Vec::new();
+    let mut rest = template;
+    while !rest.is_empty() {
+        match rest.find("{{") {
+            Some(start) => {
+                let text = &rest[..start];
+                let end = start + 2 + rest[start + 2..].find("}}")?;
+                let name = &rest[start + 2..end];
+                let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !matches!(name, "this" | "else" | "true" | "false" | "null");
+                if !identifier {
+                    return None;
+                }
+                pieces.push(Piece::Text(text.to_string()));
+                pieces.push(Piece::Var(name.to_string()));
+                rest = &rest[end + 2..];
+            }
+            None => {
+                pieces.push(Piece::Text(rest.to_string()));
+                rest = "";
+            }
+        }
+    }
+    let literal = |p: &Piece| matches!(p, Piece::Text(t) if t.contains(['{', '}', '\\']));
+    (!pieces.iter().any(literal)).then_some(pieces)
 }
 
 #[cfg(test)]
@@ -119,6 +194,66 @@ mod tests {
         assert_eq!(dns_label("---", "x"), "x");
         assert_eq!(dns_label(&"a".repeat(80), "x").len(), 63);
         assert_eq!(dns1035_label("3scale", "x"), "s-3scale");
+    }
+
+    /// The fast path renders what Handlebars renders, and leaves everything else to it.
+    #[test]
+    fn plain_templates_render_as_handlebars_does() {
+        let ctx = NameContext {
+            service: "web",
+            environment: "prod",
+            account: "111111111111",
+            account_name: "shop-prod",
+            region: "eu-west-1",
+            cluster: "c",
+            family: "web-td",
+        };
+        let handlebars = |t: &str| {
+            let mut hb = Handlebars::new();
+            hb.set_strict_mode(true);
+            hb.register_escape_fn(handlebars::no_escape);
+            hb.render_template(t, &ctx)
+                .map_err(|e| format!("name template {t:?}: {e}"))
+        };
+        for t in [
+            "{{service}}-{{environment}}",
+            "{{service}}",
+            "plain",
+            "",
+            "{{accountName}}/{{region}}/x-{{family}}{{cluster}}",
+            "a&b<{{service}}>",
+        ] {
+            assert!(plain(t).is_some(), "{t}");
+            assert_eq!(render_text(t, &ctx), handlebars(t), "{t}");
+        }
+        for t in [
+            "{{ service }}",
+            "{{{service}}}",
+            "{{#if service}}x{{/if}}",
+            "{{lower service}}",
+            "{{this}}",
+            "{{a.b}}",
+            "\\{{service}}",
+            "{{service",
+            "x}}",
+            "{{~service}}",
+        ] {
+            assert!(plain(t).is_none(), "{t}");
+        }
+        // Unknown or non-string values go to Handlebars, which words the error.
+        let unknown = render_text("{{nope}}", &ctx).unwrap_err();
+        assert!(
+            unknown.starts_with("name template \"{{nope}}\": "),
+            "{unknown}"
+        );
+        assert!(
+            unknown.contains("Failed to access variable in strict mode"),
+            "{unknown}"
+        );
+        assert_eq!(
+            render_text("{{n}}", &serde_json::json!({"n": 3})).as_deref(),
+            Ok("3")
+        );
     }
 
     #[test]
