@@ -171,19 +171,19 @@ fn json_to(report: &Report, w: &mut dyn Write) -> std::io::Result<()> {
 fn pretty_at(value: &impl Serialize, indent: usize, out: &mut Vec<u8>) {
     let start = out.len();
     serde_json::to_writer_pretty(&mut *out, value).expect("report values serialize");
-    let newlines = out[start..].iter().filter(|&&b| b == b'\n').count();
-    if newlines == 0 {
+    if !out[start..].contains(&b'\n') {
         return;
     }
     let rendered = out.split_off(start);
-    out.reserve(rendered.len() + newlines * indent);
-    for (i, line) in rendered.split(|&b| b == b'\n').enumerate() {
-        if i > 0 {
-            out.push(b'\n');
+    let mut line = 0;
+    for (i, &b) in rendered.iter().enumerate() {
+        if b == b'\n' {
+            out.extend_from_slice(&rendered[line..=i]);
             out.resize(out.len() + indent, b' ');
+            line = i + 1;
         }
-        out.extend_from_slice(line);
     }
+    out.extend_from_slice(&rendered[line..]);
 }
 
 /// Renders `items` in order on every core, a batch at a time, and writes each batch: the output

@@ -196,8 +196,9 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error>
         path: dir.to_path_buf(),
         source,
     })?;
-    // The entry's type comes with the listing: no stat per file.
-    let mut entries: Vec<(PathBuf, bool)> = entries
+    // The entry's type comes with the listing: no stat per file. Sorted by name, which in one
+    // folder is the paths' order, without comparing them component by component.
+    let mut entries: Vec<(std::ffi::OsString, PathBuf, bool)> = entries
         .filter_map(Result::ok)
         .map(|e| {
             let is_dir = match e.file_type() {
@@ -205,11 +206,11 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error>
                 Ok(t) => t.is_dir(),
                 Err(_) => e.path().is_dir(),
             };
-            (e.path(), is_dir)
+            (e.file_name(), e.path(), is_dir)
         })
         .collect();
-    entries.sort();
-    for (path, is_dir) in entries {
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (_, path, is_dir) in entries {
         let hidden = path
             .file_name()
             .and_then(|n| n.to_str())
