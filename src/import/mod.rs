@@ -247,18 +247,30 @@ pub fn read_files(files: &[PathBuf]) -> Inputs {
             inputs
         })
         .collect();
-    let mut all = Inputs::default();
-    for part in parts {
-        all.extend(part);
-    }
-    all
+    Inputs::concat(parts)
+}
+
+/// `Inputs` of every field: a struct literal, so a new kind of input cannot be forgotten.
+macro_rules! each_field {
+    ($parts:ident, $($field:ident),* $(,)?) => {
+        Inputs {
+            $($field: {
+                // Sized once: a batch's task definitions are tens of thousands of large values.
+                let mut all = Vec::with_capacity($parts.iter().map(|p| p.$field.len()).sum());
+                for part in $parts.iter_mut() {
+                    all.append(&mut part.$field);
+                }
+                all
+            },)*
+        }
+    };
 }
 
 impl Inputs {
-    /// Appends everything read from another input. Destructured field by field, so a new kind of
-    /// input cannot be forgotten here.
-    pub fn extend(&mut self, other: Inputs) {
-        let Inputs {
+    /// Everything read from several inputs, in their order.
+    pub fn concat(mut parts: Vec<Inputs>) -> Inputs {
+        each_field!(
+            parts,
             task_definitions,
             services,
             service_failures,
@@ -275,24 +287,7 @@ impl Inputs {
             rule_targets,
             schedules,
             errors,
-        } = other;
-        self.task_definitions.extend(task_definitions);
-        self.services.extend(services);
-        self.service_failures.extend(service_failures);
-        self.roles.extend(roles);
-        self.managed_policies.extend(managed_policies);
-        self.load_balancers.extend(load_balancers);
-        self.listeners.extend(listeners);
-        self.rules.extend(rules);
-        self.target_groups.extend(target_groups);
-        self.scalable_targets.extend(scalable_targets);
-        self.scaling_policies.extend(scaling_policies);
-        self.scheduled_actions.extend(scheduled_actions);
-        self.event_rules.extend(event_rules);
-        self.rule_targets.extend(rule_targets);
-        self.schedules.extend(schedules);
-
-        self.errors.extend(errors);
+        )
     }
 }
 
