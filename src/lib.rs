@@ -61,14 +61,24 @@ pub fn convert_into(
             let env_order = inventory.map(|i| i.environment_order()).unwrap_or_default();
             let waves = mappings.argocd.sync_waves;
             let on_app = |app: &mut [translate::Workload]| {
-                let envs: Vec<&translate::Workload> = app.iter().collect();
-                export::kustomize::render_app(&envs, &env_order, waves, &writer);
                 for (path, text) in export::argocd::applications(app, mappings, inventory) {
                     export::Sink::put(&writer, path, text);
                 }
-                for w in app.iter_mut() {
-                    w.objects.retain(read_after_render);
-                }
+                // The app's objects go to the renderer; only what later passes read stays.
+                let objects: Vec<Vec<model::k8s::Object>> = app
+                    .iter_mut()
+                    .map(|w| {
+                        let all = std::mem::take(&mut w.objects);
+                        w.objects = all
+                            .iter()
+                            .filter(|o| read_after_render(o))
+                            .cloned()
+                            .collect();
+                        all
+                    })
+                    .collect();
+                let envs = app.iter().zip(objects).collect();
+                export::kustomize::render_app_owned(envs, &env_order, waves, &writer);
             };
             let conversion =
                 translate::translate_each(read, mappings, inventory, &on_app, progress);

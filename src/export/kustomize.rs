@@ -23,9 +23,10 @@ fn sync_wave(kind: &str) -> Option<&'static str> {
 }
 
 /// The object as JSON, with its sync-wave annotation when `waves` is on.
-fn with_wave(o: &Object, waves: bool) -> Value {
-    let mut v = o.to_json();
-    if let (true, Some(wave)) = (waves, sync_wave(o.kind))
+fn with_wave(o: Object, waves: bool) -> Value {
+    let wave = sync_wave(o.kind).filter(|_| waves);
+    let mut v = o.into_json();
+    if let Some(wave) = wave
         && let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut)
     {
         let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
@@ -50,12 +51,25 @@ pub fn render(workloads: &[Workload], env_order: &[&str], waves: bool, sink: &dy
 /// Writes `apps/<app>/` for the workloads of one app (one per environment); failed ones are left
 /// out.
 pub fn render_app(envs: &[&Workload], env_order: &[&str], waves: bool, sink: &dyn Sink) {
-    let mut envs: Vec<&Workload> = envs.iter().copied().filter(|w| !w.failed()).collect();
-    let Some(app) = envs.first().map(|w| w.app.as_str()) else {
+    let owned = envs.iter().map(|w| (*w, w.objects.clone())).collect();
+    render_app_owned(owned, env_order, waves, sink);
+}
+
+/// `render_app`, given each workload's objects to render: they are moved into the documents
+/// rather than copied (a batch hands over what it will not keep).
+pub fn render_app_owned(
+    envs: Vec<(&Workload, Vec<Object>)>,
+    env_order: &[&str],
+    waves: bool,
+    sink: &dyn Sink,
+) {
+    let mut envs: Vec<(&Workload, Vec<Object>)> =
+        envs.into_iter().filter(|(w, _)| !w.failed()).collect();
+    let Some(app) = envs.first().map(|(w, _)| w.app.as_str()) else {
         return;
     };
     let mut tree = Tree::new();
-    envs.sort_by_key(|w| {
+    envs.sort_by_key(|(w, _)| {
         (
             env_order
                 .iter()
@@ -64,38 +78,49 @@ pub fn render_app(envs: &[&Workload], env_order: &[&str], waves: bool, sink: &dy
             w.environment.clone(),
         )
     });
-    let base_objects = namespaced_objects(envs[0], waves);
     let root = format!("apps/{app}");
-    let mut resources = Vec::new();
-    for (file, docs) in files_by_kind(&base_objects) {
-        tree.insert(format!("{root}/base/{file}"), docs);
-        resources.push(file);
-    }
-    tree.insert(
-        format!("{root}/base/kustomization.yaml"),
-        kustomization(&json!({ "resources": resources })),
-    );
-    for (i, w) in envs.iter().enumerate() {
-        // The base is the first environment's objects: its overlay has nothing to change, and
-        // they need no second rendering.
-        let mine = (i > 0).then(|| namespaced_objects(w, waves));
-        overlay(&root, w, &base_objects, mine, waves, &mut tree);
+    let mut base_objects = Vec::new();
+    for (i, (w, objects)) in envs.into_iter().enumerate() {
+        let (namespaces, objects): (Vec<Object>, Vec<Object>) =
+            objects.into_iter().partition(|o| o.kind == "Namespace");
+        let namespaces: Vec<Value> = namespaces
+            .into_iter()
+            .map(|o| with_wave(o, waves))
+            .collect();
+        // The base is the first environment's objects: its overlay has nothing to change.
+        let mine = if i == 0 {
+            base_objects = namespaced_objects(objects, waves);
+            let mut resources = Vec::new();
+            for (file, docs) in files_by_kind(&base_objects) {
+                tree.insert(format!("{root}/base/{file}"), docs);
+                resources.push(file);
+            }
+            tree.insert(
+                format!("{root}/base/kustomization.yaml"),
+                kustomization(&json!({ "resources": resources })),
+            );
+            None
+        } else {
+            Some(namespaced_objects(objects, waves))
+        };
+        overlay(&root, w, &base_objects, mine, namespaces, &mut tree);
     }
     sink.put_all(tree);
 }
 
-/// The workload's objects as they go in a base: no namespace (the overlay sets it), no Namespace
-/// object (it is per environment), no ClusterSecretStore (shared: `secret_stores` writes it).
-fn namespaced_objects(w: &Workload, waves: bool) -> Vec<(&'static str, String, Value)> {
-    w.objects
-        .iter()
-        .filter(|o| o.kind != "Namespace" && o.kind != "ClusterSecretStore")
+/// The objects as they go in a base: no namespace (the overlay sets it), no ClusterSecretStore
+/// (shared: `secret_stores` writes it). Namespace objects are per environment, taken out before.
+fn namespaced_objects(objects: Vec<Object>, waves: bool) -> Vec<(&'static str, String, Value)> {
+    objects
+        .into_iter()
+        .filter(|o| o.kind != "ClusterSecretStore")
         .map(|o| {
+            let (kind, name) = (o.kind, o.metadata.name.clone());
             let mut v = with_wave(o, waves);
             if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
                 meta.remove("namespace");
             }
-            (o.kind, o.metadata.name.clone(), v)
+            (kind, name, v)
         })
         .collect()
 }
@@ -134,16 +159,10 @@ fn overlay(
     base: &[(&'static str, String, Value)],
     // None: the same objects as the base.
     mine: Option<Vec<(&'static str, String, Value)>>,
-    waves: bool,
+    namespace: Vec<Value>,
     tree: &mut Tree,
 ) {
     let dir = format!("{root}/overlays/{}", w.environment);
-    let namespace: Vec<Value> = w
-        .objects
-        .iter()
-        .filter(|o| o.kind == "Namespace")
-        .map(|o| with_wave(o, waves))
-        .collect();
     let mut resources = vec![json!("../../base")];
     if !namespace.is_empty() {
         tree.insert(format!("{dir}/namespace.yaml"), yaml::documents(&namespace));

@@ -157,6 +157,11 @@ impl Object {
     /// The whole object as JSON, keys in the conventional order. The body is moved in, not
     /// serialised again (exporters call this for every object of a batch).
     pub fn to_json(&self) -> Value {
+        self.clone().into_json()
+    }
+
+    /// `to_json`, the body moved rather than copied.
+    pub fn into_json(self) -> Value {
         let mut map = serde_json::Map::new();
         map.insert("apiVersion".into(), Value::String(self.api_version.into()));
         map.insert("kind".into(), Value::String(self.kind.into()));
@@ -164,7 +169,11 @@ impl Object {
             "metadata".into(),
             serde_json::to_value(&self.metadata).expect("metadata serialises"),
         );
-        if let Value::Object(body) = self.body().into_owned() {
+        let body = match self.frozen {
+            Some(text) => serde_json::from_str(&text).expect("frozen bodies are valid JSON"),
+            None => self.open,
+        };
+        if let Value::Object(body) = body {
             map.extend(body);
         }
         Value::Object(map)
