@@ -44,8 +44,8 @@ pub fn generate_repo(
 /// IAM, reports). Peak memory is then the inputs and the frozen conversion, never the rendered
 /// repository. When a file ecs2eks did not write is in the way, everything is rendered first and
 /// checked before the first write (`files::write`). Returns the conversion (for its findings)
-/// and what the write did; its workloads keep only the objects later passes read
-/// (`read_after_render`).
+/// and what the write did; its workloads keep only what later passes read of their objects
+/// (`kept_after_render`).
 pub fn convert_into(
     read: import::Inputs,
     mappings: &mappings::Mappings,
@@ -69,11 +69,7 @@ pub fn convert_into(
                     .iter_mut()
                     .map(|w| {
                         let all = std::mem::take(&mut w.objects);
-                        w.objects = all
-                            .iter()
-                            .filter(|o| read_after_render(o))
-                            .cloned()
-                            .collect();
+                        w.objects = all.iter().filter_map(kept_after_render).collect();
                         all
                     })
                     .collect();
@@ -97,16 +93,25 @@ pub fn convert_into(
     }
 }
 
-/// Whether anything reads the object once its app is written: shared secret stores and what
-/// uses them (`translate::secrets::share`), TargetGroupBindings (the cutover steps),
+/// What later passes read of an object once its app is written, or None: shared secret stores
+/// and what uses them (`translate::secrets::share`), TargetGroupBindings (the cutover steps),
 /// cluster-scoped objects (Argo CD's whitelist). The capacity summary reads footprints.
-/// `convert_into` drops the rest of each app's objects, so a large run does not keep them.
-fn read_after_render(o: &model::k8s::Object) -> bool {
-    o.is_cluster_scoped()
+/// `convert_into` keeps only these copies, so a large run does not hold what it wrote. Labels and
+/// annotations stay on ClusterSecretStores only: they are the only objects written again.
+fn kept_after_render(o: &model::k8s::Object) -> Option<model::k8s::Object> {
+    let read = o.is_cluster_scoped()
         || matches!(
             o.kind,
             "SecretStore" | "ExternalSecret" | "TargetGroupBinding"
-        )
+        );
+    read.then(|| {
+        let mut kept = o.clone();
+        if o.kind != "ClusterSecretStore" {
+            kept.metadata.labels.clear();
+            kept.metadata.annotations.clear();
+        }
+        kept
+    })
 }
 
 /// Renders the repository into `sink`.

@@ -352,6 +352,10 @@ pub fn translate_each(
         })
         .collect();
     let mut workloads = workloads;
+    // The services are converted: dropped before the passes over every workload.
+    drop(jobs);
+    let mut inputs = inputs;
+    inputs.services = Vec::new();
     let iam = iam::plan(&mut workloads, &inputs);
     let secret_stores = secrets::share(&mut workloads);
     let reads = workloads.iter().filter(|w| !w.failed()).flat_map(|w| {
