@@ -3,45 +3,27 @@
 //! its footprint (`translate::footprint`), summed here.
 
 use crate::translate::Workload;
+use crate::translate::footprint::Footprint;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct Capacity {
     pub environment: String,
     pub namespace: String,
-    /// Pods at steady state (replicas; DaemonSets count one pod per node and are listed apart).
-    pub pods: i64,
-    /// Pods during a rollout or at the autoscaler's maximum.
-    pub peak_pods: i64,
-    /// VPC addresses at peak (host-network pods take none).
-    pub pod_ips: i64,
-    /// CPU requests at steady state, in millicores.
-    pub cpu_millicores: i64,
-    /// Memory requests at steady state, in MiB.
-    pub memory_mib: i64,
-    /// DaemonSets: one pod per node, not counted above.
-    pub daemonsets: i64,
+    /// Pods, pod IPs and requests (summed over the namespace's workloads).
+    #[serde(flatten)]
+    pub footprint: Footprint,
 }
 
 /// One row per workload that runs pods, sorted by environment and namespace.
 pub fn summary(workloads: &[Workload]) -> Vec<Capacity> {
-    use rayon::prelude::*;
     let mut rows: Vec<Capacity> = workloads
-        .par_iter()
+        .iter()
         .filter(|w| !w.failed())
-        .map(|w| {
-            let f = w.footprint;
-            Capacity {
-                environment: w.environment.clone(),
-                namespace: w.namespace.clone(),
-                pods: f.pods,
-                peak_pods: f.peak_pods,
-                pod_ips: f.pod_ips,
-                cpu_millicores: f.cpu_millicores,
-                memory_mib: f.memory_mib,
-                daemonsets: f.daemonsets,
-            }
+        .map(|w| Capacity {
+            environment: w.environment.clone(),
+            namespace: w.namespace.clone(),
+            footprint: w.footprint,
         })
         .collect();
     rows.sort_by(|a, b| (&a.environment, &a.namespace).cmp(&(&b.environment, &b.namespace)));
@@ -63,12 +45,7 @@ pub fn totals(rows: &[Capacity]) -> Vec<Capacity> {
                 out.last_mut().expect("just pushed")
             }
         };
-        t.pods += r.pods;
-        t.peak_pods += r.peak_pods;
-        t.pod_ips += r.pod_ips;
-        t.cpu_millicores += r.cpu_millicores;
-        t.memory_mib += r.memory_mib;
-        t.daemonsets += r.daemonsets;
+        t.footprint.add(&r.footprint);
     }
     out
 }

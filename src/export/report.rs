@@ -262,12 +262,12 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
                 "| {} | {} | {} | {} | {} | {}m | {}Mi | {} |\n",
                 c.environment,
                 c.namespace,
-                c.pods,
-                c.peak_pods,
-                c.pod_ips,
-                c.cpu_millicores,
-                c.memory_mib,
-                c.daemonsets
+                c.footprint.pods,
+                c.footprint.peak_pods,
+                c.footprint.pod_ips,
+                c.footprint.cpu_millicores,
+                c.footprint.memory_mib,
+                c.footprint.daemonsets
             ));
         }
         out.push('\n');

@@ -6,9 +6,11 @@
 //! old and new pods side by side: peak pods = replicas + maxSurge (or the HPA's maximum).
 
 use crate::model::k8s::Object;
+use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Footprint {
     /// Pods at steady state (replicas; DaemonSets count one pod per node and are counted apart).
     pub pods: i64,
@@ -23,7 +25,20 @@ pub struct Footprint {
     /// DaemonSets: one pod per node, not counted above.
     pub daemonsets: i64,
     /// The Deployment's `replicas` (None without one, or when an autoscaler sets them).
+    #[serde(skip)]
     pub replicas: Option<i64>,
+}
+
+impl Footprint {
+    /// Adds another's pods, pod IPs and requests (a namespace's or an environment's total).
+    pub fn add(&mut self, other: &Footprint) {
+        self.pods += other.pods;
+        self.peak_pods += other.peak_pods;
+        self.pod_ips += other.pod_ips;
+        self.cpu_millicores += other.cpu_millicores;
+        self.memory_mib += other.memory_mib;
+        self.daemonsets += other.daemonsets;
+    }
 }
 
 /// The footprint of a workload's objects.
