@@ -191,9 +191,7 @@ impl Progress {
         }
         bar.inc(1); // one call per app, from any thread: counting keeps the bar monotonic
     }
-}
 
-impl Progress {
     /// Clears the display before the closing lines.
     fn finish(&self) {
         if let Some(bar) = &self.0 {
