@@ -318,6 +318,31 @@ fn streamed_repository_is_the_one_made_in_memory() {
     }
 }
 
+/// The progress a large run reports (what the CLI's bar shows): first the number of apps with
+/// none done, then one call per app, ending at all of them.
+#[test]
+fn progress_counts_every_app_once() {
+    let (conversion, mappings, inventory) = convert_sample("batch");
+    let apps: std::collections::BTreeSet<&str> =
+        conversion.workloads.iter().map(|w| w.app.as_str()).collect();
+    let files = ecs2eks::import::discover(&[PathBuf::from("samples/batch")]).unwrap();
+    let calls = std::sync::Mutex::new(Vec::new());
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, written) = ecs2eks::convert_into(
+        ecs2eks::import::read_files(&files),
+        &mappings,
+        Some(&inventory),
+        &tmp.path().join("repo"),
+        &|done, total| calls.lock().unwrap().push((done, total)),
+    );
+    written.unwrap();
+    let mut calls = calls.into_inner().unwrap();
+    assert_eq!(calls.first(), Some(&(0, apps.len())), "{calls:?}");
+    calls.sort();
+    let expected: Vec<(usize, usize)> = (0..=apps.len()).map(|d| (d, apps.len())).collect();
+    assert_eq!(calls, expected);
+}
+
 fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let p = e.path();
