@@ -162,8 +162,8 @@ fn render_shared(
             sink.put_all(tree);
         });
         s.spawn(|_| {
+            export::terraform::render(&conversion.iam, sink);
             let mut tree = export::Tree::new();
-            export::terraform::render(&conversion.iam, &mut tree);
             export::eso_iam::render(conversion, &mut tree);
             sink.put_all(tree);
         });

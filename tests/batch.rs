@@ -323,8 +323,11 @@ fn streamed_repository_is_the_one_made_in_memory() {
 #[test]
 fn progress_counts_every_app_once() {
     let (conversion, mappings, inventory) = convert_sample("batch");
-    let apps: std::collections::BTreeSet<&str> =
-        conversion.workloads.iter().map(|w| w.app.as_str()).collect();
+    let apps: std::collections::BTreeSet<&str> = conversion
+        .workloads
+        .iter()
+        .map(|w| w.app.as_str())
+        .collect();
     let files = ecs2eks::import::discover(&[PathBuf::from("samples/batch")]).unwrap();
     let calls = std::sync::Mutex::new(Vec::new());
     let tmp = tempfile::tempdir().unwrap();

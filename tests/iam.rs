@@ -37,9 +37,9 @@ fn convert_dir(dir: &std::path::Path, mappings: &str) -> (Conversion, Tree) {
     let mappings = Mappings::load(Some(("m.yaml", mappings))).unwrap();
     let c = ecs2eks::convert(&[dir.to_path_buf()], &mappings, Some(&inventory)).unwrap();
     assert!(c.errors.is_empty(), "{:?}", c.errors);
-    let mut tree = Tree::new();
-    terraform::render(&c.iam, &mut tree);
-    (c, tree)
+    let sink = ecs2eks::export::TreeSink::default();
+    terraform::render(&c.iam, &sink);
+    (c, sink.into_tree())
 }
 
 fn jsonencode(args: FuncArgs) -> Result<hcl::Value, String> {

@@ -16,8 +16,18 @@ pub fn render(conversion: &Conversion, tree: &mut Tree) {
     for access in &conversion.secret_access {
         let dir = format!("iam/{}", access.directory);
         tree.insert(format!("{dir}/external-secrets.tf"), terraform_file(access));
-        tree.entry(format!("{dir}/versions.tf"))
-            .or_insert_with(|| terraform::VERSIONS.to_string());
+        // `terraform::render` writes versions.tf into every folder that has a role.
+        let has_roles = conversion
+            .iam
+            .roles
+            .iter()
+            .any(|r| r.directory == access.directory);
+        if !has_roles {
+            tree.insert(
+                format!("{dir}/versions.tf"),
+                terraform::VERSIONS.to_string(),
+            );
+        }
     }
 }
 

@@ -6,13 +6,13 @@
 //! that a diff against the task role's JSON reads line by line. Output is laid out as
 //! `terraform fmt` would (aligned `=`), so a `terraform fmt` leaves it unchanged.
 
-use super::Tree;
+use super::Sink;
 use crate::translate::iam::{IamPlan, IamRole, Text, TrustStatement, ident};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Writes the plan's roles into `tree` under `iam/`.
-pub fn render(plan: &IamPlan, tree: &mut Tree) {
+/// Writes the plan's roles into `sink` under `iam/`.
+pub fn render(plan: &IamPlan, sink: &dyn Sink) {
     let mut folders: BTreeMap<&str, Vec<&IamRole>> = BTreeMap::new();
     for role in &plan.roles {
         folders.entry(&role.directory).or_default().push(role);
@@ -20,15 +20,14 @@ pub fn render(plan: &IamPlan, tree: &mut Tree) {
     use rayon::prelude::*;
     for (dir, roles) in folders {
         let mut variables: BTreeMap<String, String> = BTreeMap::new();
-        let files: Vec<(String, String)> = roles
+        // One file per role, each written as soon as it is rendered, on every core.
+        roles
             .par_iter()
-            .map(|role| (format!("iam/{dir}/{}.tf", role.name), role_file(role)))
-            .collect();
-        tree.extend(files);
+            .for_each(|role| sink.put(format!("iam/{dir}/{}.tf", role.name), role_file(role)));
         for role in &roles {
             collect_variables(role, &mut variables);
         }
-        tree.insert(format!("iam/{dir}/versions.tf"), VERSIONS.to_string());
+        sink.put(format!("iam/{dir}/versions.tf"), VERSIONS.to_string());
         if !variables.is_empty() {
             let blocks: Vec<String> = variables
                 .iter()
@@ -42,7 +41,7 @@ pub fn render(plan: &IamPlan, tree: &mut Tree) {
                     )
                 })
                 .collect();
-            tree.insert(format!("iam/{dir}/variables.tf"), blocks.join("\n"));
+            sink.put(format!("iam/{dir}/variables.tf"), blocks.join("\n"));
         }
     }
 }
