@@ -262,7 +262,20 @@ pub fn pod_level(
         }
         for (key, value) in &c.docker_labels {
             if is_annotation_key(key) {
-                annotations.insert(key.clone(), value.clone());
+                // Labels are per container in ECS, annotations per pod: a clash is said, never
+                // settled silently. The value is not printed (labels may hold anything).
+                if let Some(earlier) = annotations.insert(key.clone(), value.clone())
+                    && earlier != *value
+                {
+                    findings.push(
+                        Code::DockerLabelConflict,
+                        join(&at, "dockerLabels"),
+                        format!(
+                            "label {key:?} is set by an earlier container to another value; container {:?}'s value was kept",
+                            c.name.as_deref().unwrap_or("")
+                        ),
+                    );
+                }
             } else {
                 findings.push(
                     Code::DockerLabelKey,
@@ -323,6 +336,45 @@ mod tests {
             parse_user("nginx:nginx"),
             (Some(Err("nginx".into())), Some(Err("nginx".into())))
         );
+    }
+
+    /// Two containers with one label key: the same value is one annotation, a different value is
+    /// a finding that names the key but not the values.
+    #[test]
+    fn docker_labels_that_clash_are_reported() {
+        let td: TaskDefinition = serde_json::from_value(serde_json::json!({
+            "family": "web",
+            "containerDefinitions": [
+                {"name": "app", "dockerLabels": {"team": "shop", "tier": "secret-ish-1"}},
+                {"name": "envoy", "dockerLabels": {"team": "shop", "tier": "secret-ish-2"}}
+            ]
+        }))
+        .unwrap();
+        let (mut pod, mut annotations, mut findings) =
+            (PodSpec::default(), Map::new(), Findings::default());
+        pod_level(
+            &td,
+            "taskDefinition",
+            &mut pod,
+            &mut annotations,
+            &mut findings,
+        );
+        assert_eq!(annotations["team"], "shop");
+        assert_eq!(annotations["tier"], "secret-ish-2");
+        let got: Vec<_> = findings
+            .list
+            .iter()
+            .map(|f| (f.code, f.field.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [(
+                Code::DockerLabelConflict,
+                "taskDefinition.containerDefinitions[1].dockerLabels"
+            )]
+        );
+        assert!(findings.list[0].message.contains("\"tier\""));
+        assert!(!findings.list[0].message.contains("secret-ish"));
     }
 
     #[test]
