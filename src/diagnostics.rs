@@ -262,6 +262,17 @@ impl Findings {
     }
 }
 
+#[cfg(test)]
+impl Findings {
+    /// (code, field) of each finding, in order: what unit tests compare.
+    pub fn code_fields(&self) -> Vec<(Code, &str)> {
+        self.list
+            .iter()
+            .map(|f| (f.code, f.field.as_str()))
+            .collect()
+    }
+}
+
 /// The README's table of codes, rendered from the table above.
 pub fn markdown_table() -> String {
     let mut out = String::from("| code | severity | name | what to do |\n|---|---|---|---|\n");

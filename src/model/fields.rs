@@ -568,13 +568,8 @@ mod tests {
         });
         let mut findings = Findings::default();
         check(&td, TASK_DEFINITION, "", &mut findings);
-        let got: Vec<_> = findings
-            .list
-            .iter()
-            .map(|f| (f.code, f.field.as_str()))
-            .collect();
         assert_eq!(
-            got,
+            findings.code_fields(),
             [
                 (Code::Ulimits, "containerDefinitions[0].ulimits"),
                 (Code::UnknownField, "containerDefinitions[0].colour")

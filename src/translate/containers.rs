@@ -361,13 +361,8 @@ mod tests {
         );
         assert_eq!(annotations["team"], "shop");
         assert_eq!(annotations["tier"], "secret-ish-2");
-        let got: Vec<_> = findings
-            .list
-            .iter()
-            .map(|f| (f.code, f.field.as_str()))
-            .collect();
         assert_eq!(
-            got,
+            findings.code_fields(),
             [(
                 Code::DockerLabelConflict,
                 "taskDefinition.containerDefinitions[1].dockerLabels"
