@@ -149,16 +149,13 @@ fn render_shared(
             let mut tree = export::Tree::new();
             // Shared secret stores first: argocd lists their Application too.
             export::secret_stores::render(conversion, mappings, inventory, &mut tree);
-            if with_applications {
-                export::argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
-            } else {
-                export::argocd::render_shared(
-                    &conversion.workloads,
-                    mappings,
-                    inventory,
-                    &mut tree,
-                );
-            }
+            export::argocd::render(
+                &conversion.workloads,
+                mappings,
+                inventory,
+                &mut tree,
+                with_applications,
+            );
             sink.put_all(tree);
         });
         s.spawn(|_| {

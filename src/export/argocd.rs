@@ -11,26 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 const FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";
 
-/// Writes `argocd/` for `workloads`.
-pub fn render(
-    workloads: &[Workload],
-    mappings: &Mappings,
-    inventory: Option<&Inventory>,
-    tree: &mut Tree,
-) {
-    render_with(workloads, mappings, inventory, tree, true);
-}
-
-/// `render` without the Applications, which `applications` wrote while the apps were converted.
-pub fn render_shared(
-    workloads: &[Workload],
-    mappings: &Mappings,
-    inventory: Option<&Inventory>,
-    tree: &mut Tree,
-) {
-    render_with(workloads, mappings, inventory, tree, false);
-}
-
 /// The Application files (path, YAML) of one app's workloads, when the mappings ask for one
 /// Application per overlay (else none: ApplicationSets are per project).
 pub fn applications(
@@ -51,7 +31,9 @@ pub fn applications(
         .collect()
 }
 
-fn render_with(
+/// Writes `argocd/` for `workloads`. `with_applications`: also the Applications (else
+/// `applications` wrote them while the apps were converted).
+pub fn render(
     workloads: &[Workload],
     mappings: &Mappings,
     inventory: Option<&Inventory>,

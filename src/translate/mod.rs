@@ -215,7 +215,6 @@ pub fn translate_each(
     // Task definitions are the bulk of the inputs: taken out, so each can be dropped as soon as
     // its last workload is converted.
     let tds = std::mem::take(&mut inputs.task_definitions);
-    let inputs = inputs;
     // Scheduled runs, each given its task definition once; those whose task definition is not
     // in the inputs are errors.
     let (runs_by_td, orphans) = schedules::assign(&inputs, &tds);
@@ -354,7 +353,6 @@ pub fn translate_each(
     let mut workloads = workloads;
     // The services are converted: dropped before the passes over every workload.
     drop(jobs);
-    let mut inputs = inputs;
     inputs.services = Vec::new();
     let iam = iam::plan(&mut workloads, &inputs);
     let secret_stores = secrets::share(&mut workloads);
