@@ -3,7 +3,7 @@
 #   .ci/moto.sh start   starts it on 127.0.0.1 on a free port; writes the URL to $MOTO_URL_FILE
 #                       (default target/moto.url) and the pid to $MOTO_URL_FILE.pid; prints the URL.
 #   .ci/moto.sh stop    stops the server started by `start` (by its pid).
-# Then: export ECS2EKS_MOTO_ENDPOINT="$(cat target/moto.url)"; cargo test --test live_import
+# Then: export ECS2EKS_MOTO_ENDPOINT="$(cat target/moto.url)"; cargo test --test integration live_import
 set -euo pipefail
 cd "$(dirname "$0")/.."
 url_file="${MOTO_URL_FILE:-target/moto.url}"

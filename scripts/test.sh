@@ -11,7 +11,8 @@ if [ -x .ci/moto.sh ]; then
   trap '.ci/moto.sh stop' EXIT
   export ECS2EKS_MOTO_ENDPOINT="$(cat target/moto.url)"
 fi
-cargo test --all-targets --quiet 2>&1
+# No incremental cache: CI builds once, and the cache would take disk a fresh machine may not have.
+CARGO_INCREMENTAL=0 cargo test --all-targets --quiet 2>&1
 out=$(mktemp -d)
 # The binary the integration tests built (a `cargo run` would rebuild with other features).
 target/debug/ecs2eks convert samples --inventory samples/inventory.yaml --out "$out/repo" -q

@@ -1,9 +1,7 @@
 //! Batch migration: one app per service across environments, thin overlays that build to exactly
 //! each environment's objects, `--check`, and partial failures.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

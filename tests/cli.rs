@@ -1,9 +1,7 @@
 //! The command line contract: exit codes, bad inputs, stdout stream, and how `--out` treats an
 //! existing checkout.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn bad_inputs_are_named_with_their_json_path_and_the_rest_converts() {

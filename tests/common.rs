@@ -1,5 +1,4 @@
 //! Helpers shared by the integration tests: running the pipeline and the binary on samples.
-#![allow(dead_code)]
 
 use ecs2eks::export::Tree;
 use ecs2eks::inventory::Inventory;

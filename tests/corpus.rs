@@ -2,7 +2,6 @@
 //! the task definitions become a workload on their own, and every field present is either mapped
 //! or named in a finding.
 
-mod common;
 
 use ecs2eks::mappings::Mappings;
 use ecs2eks::model::fields::{self, Field, Handling};
@@ -10,7 +9,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 fn corpus(kind: &str) -> Vec<PathBuf> {
-    let dir = common::root().join("../shared/corpus").join(kind);
+    let dir = crate::common::root().join("../shared/corpus").join(kind);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e} (the corpus is in ../shared/corpus)", dir.display()))
         .flatten()

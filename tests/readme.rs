@@ -1,7 +1,6 @@
 //! The README's mapping table and code table are rendered from the code; this keeps them true.
 //! Run with `UPDATE_README=1` to rewrite them after changing a table.
 
-mod common;
 
 fn section(readme: &str, name: &str) -> (usize, usize) {
     let start = format!("<!-- {name}:start -->\n");
@@ -18,7 +17,7 @@ fn section(readme: &str, name: &str) -> (usize, usize) {
 
 #[test]
 fn readme_tables_match_the_code() {
-    let path = common::root().join("README.md");
+    let path = crate::common::root().join("README.md");
     let mut readme = std::fs::read_to_string(&path).unwrap();
     for (name, table) in [
         ("fields", ecs2eks::model::fields::markdown_table()),

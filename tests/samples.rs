@@ -1,9 +1,7 @@
 //! Snapshot tests: for every sample, the repository a user gets (YAML, Argo CD, report) and what
 //! the CLI prints on stderr with its exit code. Review changes with `cargo insta review`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn every_sample_converts_to_the_snapshotted_repository() {

@@ -2,7 +2,6 @@
 //! placement, disruption budgets and service discovery, from input files to objects, report and
 //! Kustomize repository.
 
-mod common;
 
 use ecs2eks::export::{Tree, kustomize, report, stream};
 use ecs2eks::inventory::Inventory;
@@ -271,7 +270,7 @@ fn service_connect_names_go_to_the_report_and_external_name_services() {
 #[test]
 fn a_schedule_becomes_one_job_however_many_services_share_its_task_definition() {
     let dir = tempfile::tempdir().unwrap();
-    let sample = common::root().join("samples/autoscaling-schedules");
+    let sample = crate::common::root().join("samples/autoscaling-schedules");
     for f in [
         "describe-task-definition-nightly-report.json",
         "events-list-rules.json",
@@ -291,7 +290,7 @@ fn a_schedule_becomes_one_job_however_many_services_share_its_task_definition() 
     let conversion = ecs2eks::convert(
         &[dir.path().to_path_buf()],
         &ecs2eks::mappings::Mappings::defaults(),
-        Some(&common::inventory()),
+        Some(&crate::common::inventory()),
     )
     .unwrap();
     let jobs: Vec<_> = conversion
