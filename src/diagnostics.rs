@@ -108,6 +108,7 @@ codes! {
     NameTemplate = "E2K160", Error, "Fix the name template in the mappings file; it must render with the documented variables.";
     InitContainerProbe = "E2K161", Info, "Init containers that run to completion cannot have probes; the healthCheck was not carried.";
     DockerLabelConflict = "E2K162", Warning, "Containers set this Docker label to different values; the pod has one annotation per key, and the later container's value was kept.";
+    InputChanged = "E2K163", Error, "The file changed or went away while ecs2eks ran (large inputs are read twice, once to plan and once to convert); run again when nothing writes to the inputs.";
     // 2xx: volumes
     HostPath = "E2K200", Warning, "hostPath ties the pod to node files and is often forbidden by Pod Security; prefer a PersistentVolume or emptyDir.";
     DockerVolume = "E2K201", Warning, "Docker volumes became emptyDir, which lives as long as the pod; use a PersistentVolumeClaim for data that must persist.";

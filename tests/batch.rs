@@ -355,3 +355,67 @@ fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
         }
     }
 }
+
+/// Task definitions and services are kept by identity between their two reads (`read_files`):
+/// converting them gives the repository that converting the inputs kept whole gives.
+#[test]
+fn inputs_read_twice_convert_as_inputs_kept_whole() {
+    for name in sample_dirs() {
+        let (read_twice, mappings, inventory) = convert_sample(&name);
+        let files = ecs2eks::import::discover(&[PathBuf::from("samples").join(&name)]).unwrap();
+        let mut whole = ecs2eks::import::Inputs::default();
+        for file in &files {
+            let bytes = std::fs::read(file).unwrap();
+            ecs2eks::import::read_bytes(&file.display().to_string(), &bytes, &mut whole);
+        }
+        assert!(!whole.by_identity);
+        let kept_whole = ecs2eks::translate::translate(whole, &mappings, Some(&inventory));
+        assert_eq!(
+            repo_tree(&read_twice, &mappings, &inventory),
+            repo_tree(&kept_whole, &mappings, &inventory),
+            "{name}"
+        );
+    }
+}
+
+/// A task definition whose file goes away between its two reads fails its own workload with
+/// E2K163, naming the file; the others are converted.
+#[test]
+fn input_gone_between_reads_fails_only_its_workload() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("samples/batch"), tmp.path());
+    let files = ecs2eks::import::discover(&[tmp.path().to_path_buf()]).unwrap();
+    let read = ecs2eks::import::read_files(&files);
+    assert!(read.by_identity);
+    let gone = &read.task_definitions[0].input;
+    std::fs::remove_file(gone).unwrap();
+    let gone = gone.clone();
+    let conversion = ecs2eks::translate::translate(
+        read,
+        &mappings_for(&root().join("samples/batch")),
+        Some(&inventory()),
+    );
+    let failed: Vec<_> = conversion.workloads.iter().filter(|w| w.failed()).collect();
+    assert_eq!(failed.len(), 1);
+    let finding = &failed[0].findings[0];
+    assert_eq!(finding.code.as_str(), "E2K163");
+    assert_eq!(finding.input, gone);
+    assert!(
+        finding.message.contains("cannot read"),
+        "{}",
+        finding.message
+    );
+    assert!(conversion.workloads.iter().any(|w| !w.failed()));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}

@@ -2,7 +2,6 @@
 //! the task definitions become a workload on their own, and every field present is either mapped
 //! or named in a finding.
 
-
 use ecs2eks::mappings::Mappings;
 use ecs2eks::model::fields::{self, Field, Handling};
 use serde_json::Value;

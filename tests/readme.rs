@@ -1,7 +1,6 @@
 //! The README's mapping table and code table are rendered from the code; this keeps them true.
 //! Run with `UPDATE_README=1` to rewrite them after changing a table.
 
-
 fn section(readme: &str, name: &str) -> (usize, usize) {
     let start = format!("<!-- {name}:start -->\n");
     let end = format!("<!-- {name}:end -->");

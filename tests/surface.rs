@@ -2,7 +2,6 @@
 //! placement, disruption budgets and service discovery, from input files to objects, report and
 //! Kustomize repository.
 
-
 use ecs2eks::export::{Tree, kustomize, report, stream};
 use ecs2eks::inventory::Inventory;
 use ecs2eks::mappings::Mappings;

@@ -7,9 +7,12 @@ mod autoscaling;
 pub mod aws;
 mod elbv2;
 mod iam;
+mod reread;
 mod schedules;
 mod services;
 mod task_definitions;
+
+pub use reread::whole;
 
 use crate::diagnostics::Finding;
 use crate::error::InputError;
@@ -63,6 +66,10 @@ pub struct Inputs {
     /// EventBridge Scheduler schedules (`get-schedule`).
     pub schedules: Vec<Sourced<Schedule>>,
     pub errors: Vec<InputError>,
+    /// The task definitions and services hold only their identity (`into_identity`), and are
+    /// read again from their files when converted (`whole`): so `read_files` keeps them. False
+    /// for inputs given as bytes (`read_bytes`), which are kept whole.
+    pub by_identity: bool,
 }
 
 /// One input shape: how to recognise it and how to read it.
@@ -229,7 +236,8 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error>
 
 /// Reads every file; a file that cannot be read becomes an error and the others go on.
 /// Files are parsed in parallel and merged in file order, so the result does not depend on
-/// thread timing.
+/// thread timing. Task definitions and services, the bulk of a large run, are checked in full
+/// here but kept by identity only, and read again when converted (`whole`).
 pub fn read_files(files: &[PathBuf]) -> Inputs {
     use rayon::prelude::*;
     let parts: Vec<Inputs> = files
@@ -244,6 +252,13 @@ pub fn read_files(files: &[PathBuf]) -> Inputs {
                     message: e.to_string(),
                 }),
             }
+            for td in &mut inputs.task_definitions {
+                td.value = std::mem::take(&mut td.value).into_identity();
+            }
+            for service in &mut inputs.services {
+                service.value = std::mem::take(&mut service.value).into_identity();
+            }
+            inputs.by_identity = true;
             inputs
         })
         .collect();
@@ -252,8 +267,9 @@ pub fn read_files(files: &[PathBuf]) -> Inputs {
 
 /// `Inputs` of every field: a struct literal, so a new kind of input cannot be forgotten.
 macro_rules! each_field {
-    ($parts:ident, $($field:ident),* $(,)?) => {
+    ($parts:ident, by_identity: $by_identity:expr, $($field:ident),* $(,)?) => {
         Inputs {
+            by_identity: $by_identity,
             $($field: {
                 // Sized once: a batch's task definitions are tens of thousands of large values.
                 let mut all = Vec::with_capacity($parts.iter().map(|p| p.$field.len()).sum());
@@ -267,10 +283,13 @@ macro_rules! each_field {
 }
 
 impl Inputs {
-    /// Everything read from several inputs, in their order.
+    /// Everything read from several inputs, in their order. By identity if any part is: a value
+    /// kept whole that is then read again fails loudly, where the other way round would convert
+    /// identities as if they were whole.
     pub fn concat(mut parts: Vec<Inputs>) -> Inputs {
         each_field!(
             parts,
+            by_identity: parts.iter().any(|p| p.by_identity),
             task_definitions,
             services,
             service_failures,

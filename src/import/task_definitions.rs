@@ -55,7 +55,11 @@ fn push(input: &str, path: &str, raw: Value, findings: Vec<Finding>, inputs: &mu
 }
 
 /// The fields ECS itself requires; without them there is nothing to convert.
-fn validate(input: &str, path: &str, td: TaskDefinition) -> Result<TaskDefinition, InputError> {
+pub(super) fn validate(
+    input: &str,
+    path: &str,
+    td: TaskDefinition,
+) -> Result<TaskDefinition, InputError> {
     let at = |field: &str| crate::model::fields::join(path, field);
     let missing = |field: String, what: &str| InputError::Field {
         input: input.to_string(),

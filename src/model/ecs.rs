@@ -447,6 +447,22 @@ pub struct EfsAuthorizationConfig {
     pub iam: Option<String>,
 }
 
+impl TaskDefinition {
+    /// What finds and places a task definition before it is converted (family, revision, ARN,
+    /// role ARNs): all a run keeps of it between reading it and reading it again to convert it
+    /// (`import::read_files`).
+    pub fn into_identity(self) -> TaskDefinition {
+        TaskDefinition {
+            family: self.family,
+            task_definition_arn: self.task_definition_arn,
+            revision: self.revision,
+            task_role_arn: self.task_role_arn,
+            execution_role_arn: self.execution_role_arn,
+            ..TaskDefinition::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Service {
@@ -484,6 +500,23 @@ pub struct Service {
     pub service_registries: Vec<ServiceRegistry>,
     #[serde(default)]
     pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+}
+
+impl Service {
+    /// What finds a service's task definition and places it (name, ARNs, cluster, task
+    /// definition), and its target groups (which service carries a shared ALB's own actions,
+    /// `translate::ingress`): all a run keeps of it until it reads it again to convert it.
+    pub fn into_identity(self) -> Service {
+        Service {
+            service_name: self.service_name,
+            service_arn: self.service_arn,
+            cluster: self.cluster,
+            cluster_arn: self.cluster_arn,
+            task_definition: self.task_definition,
+            load_balancers: self.load_balancers,
+            ..Service::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -314,15 +314,23 @@ pub fn translate_each(
                             true => runs_by_td.get(&task_definition).unwrap_or(&no_runs),
                             false => &no_runs,
                         };
-                        let w = convert_one(
-                            &td,
-                            service,
-                            runs,
-                            split_by_account,
-                            &inputs,
-                            mappings,
-                            inventory,
-                        );
+                        // Read again in full (files are kept by identity between reads).
+                        let whole = crate::import::whole(&td, !inputs.by_identity).and_then(|t| {
+                            let s = service.map(|s| crate::import::whole(s, !inputs.by_identity));
+                            Ok((t, s.transpose()?))
+                        });
+                        let w = match whole {
+                            Ok((whole_td, whole_service)) => convert_one(
+                                &whole_td,
+                                whole_service.as_deref(),
+                                runs,
+                                split_by_account,
+                                &inputs,
+                                mappings,
+                                inventory,
+                            ),
+                            Err(e) => unreadable(&td, service, e, mappings),
+                        };
                         drop(td);
                         if uses[task_definition].fetch_sub(1, Ordering::Relaxed) == 1 {
                             tds[task_definition]
@@ -379,6 +387,37 @@ pub fn translate_each(
         iam,
         secret_stores,
         secret_access,
+    }
+}
+
+/// A task definition or service that could not be read again when converted (its file changed
+/// or went away during the run): a failed workload, under the app it would have been.
+fn unreadable(
+    td: &Sourced<TaskDefinition>,
+    service: Option<&Sourced<Service>>,
+    error: InputError,
+    mappings: &Mappings,
+) -> Workload {
+    let id = identity(&td.value, service.map(|s| &s.value));
+    let mut inputs: Vec<String> = service.map(|s| s.input.clone()).into_iter().collect();
+    inputs.push(td.input.clone());
+    let mut finding = Finding::new(Code::InputChanged, "", error.to_string());
+    finding.input = error.input().to_string();
+    Workload {
+        namespace: String::new(),
+        team: String::new(),
+        environment: mappings.default_environment.clone(),
+        app: app_name(&td.value, service, mappings),
+        account: id.account,
+        region: id.region,
+        cluster: id.cluster,
+        inputs,
+        objects: Vec::new(),
+        findings: vec![finding],
+        secret_reads: Vec::new(),
+        role: None,
+        dns_names: Vec::new(),
+        footprint: footprint::Footprint::default(),
     }
 }
 

@@ -1,0 +1,250 @@
+//! Reading a task definition or service again when it is converted. `read_files` keeps only
+//! their identity (`into_identity`), so a large run never holds every input at once.
+//!
+//! The second read deserializes the one value straight from the file's bytes, skipping the rest
+//! of the file. What that refuses goes through the first read's own code (`read_bytes`), so a
+//! value reads the same both times, and a file that changed in between is an error, not a guess.
+
+use super::{Inputs, Sourced, read_bytes};
+use crate::error::InputError;
+use crate::model::ecs::{Service, TaskDefinition};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess};
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+/// An input kept by identity between its two reads.
+pub trait Reread: DeserializeOwned + Clone {
+    /// This kind's entries in what `read_bytes` gives.
+    fn entries(inputs: Inputs) -> Vec<Sourced<Self>>;
+    /// The first read's checks after deserializing.
+    fn check(input: &str, path: &str, value: Self) -> Result<Self, InputError>;
+}
+
+impl Reread for TaskDefinition {
+    fn entries(inputs: Inputs) -> Vec<Sourced<Self>> {
+        inputs.task_definitions
+    }
+    fn check(input: &str, path: &str, value: Self) -> Result<Self, InputError> {
+        super::task_definitions::validate(input, path, value)
+    }
+}
+
+impl Reread for Service {
+    fn entries(inputs: Inputs) -> Vec<Sourced<Self>> {
+        inputs.services
+    }
+    fn check(_: &str, _: &str, value: Self) -> Result<Self, InputError> {
+        Ok(value)
+    }
+}
+
+/// The whole of `kept`: itself when `inputs_kept_whole`, else read again from its file.
+pub fn whole<T: Reread>(
+    kept: &Sourced<T>,
+    inputs_kept_whole: bool,
+) -> Result<Cow<'_, Sourced<T>>, InputError> {
+    if inputs_kept_whole {
+        return Ok(Cow::Borrowed(kept));
+    }
+    let changed = || InputError::Unconvertible {
+        input: kept.input.clone(),
+        message: format!(
+            "at `{}`: the file changed while ecs2eks ran (it is read twice); run again",
+            if kept.path.is_empty() {
+                "."
+            } else {
+                &kept.path
+            }
+        ),
+    };
+    let bytes = std::fs::read(&kept.input).map_err(|e| InputError::Read {
+        input: kept.input.clone(),
+        message: e.to_string(),
+    })?;
+    let fast =
+        at_path::<T>(&bytes, &kept.path).and_then(|v| T::check(&kept.input, &kept.path, v).ok());
+    let value = match fast {
+        Some(value) => value,
+        None => {
+            // The first read's code: the same checks, errors and values.
+            let mut again = Inputs::default();
+            read_bytes(&kept.input, &bytes, &mut again);
+            if let Some(e) = again.errors.into_iter().find(|e| e.input() == kept.input) {
+                return Err(e);
+            }
+            again.errors = Vec::new();
+            T::entries(again)
+                .into_iter()
+                .find(|s| s.path == kept.path)
+                .ok_or_else(changed)?
+                .value
+        }
+    };
+    Ok(Cow::Owned(Sourced {
+        input: kept.input.clone(),
+        path: kept.path.clone(),
+        value,
+        findings: kept.findings.clone(),
+    }))
+}
+
+/// The value at `path` (`""`, `key`, `key[3]`, `a.b[0].c`) of a JSON document, or None when the
+/// document has no such value or it does not deserialize as a `T`.
+fn at_path<T: DeserializeOwned>(bytes: &[u8], path: &str) -> Option<T> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let steps = steps(path)?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = At::<T> {
+        steps: &steps,
+        found: PhantomData,
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    de.end().ok()?;
+    Some(value)
+}
+
+enum Step<'p> {
+    Key(&'p str),
+    Index(usize),
+}
+
+fn steps(path: &str) -> Option<Vec<Step<'_>>> {
+    let mut out = Vec::new();
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, mut rest) = part.split_at(part.find('[').unwrap_or(part.len()));
+        if !key.is_empty() {
+            out.push(Step::Key(key));
+        }
+        while let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            out.push(Step::Index(r[..end].parse().ok()?));
+            rest = &r[end + 1..];
+        }
+        if !rest.is_empty() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Deserializes the value `steps` lead to, skipping everything else without building it.
+struct At<'s, 'p, T> {
+    steps: &'s [Step<'p>],
+    found: PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for At<'_, '_, T> {
+    type Value = T;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        match self.steps.first() {
+            None => T::deserialize(d),
+            Some(Step::Key(_)) => d.deserialize_map(self),
+            Some(Step::Index(_)) => d.deserialize_seq(self),
+        }
+    }
+}
+
+impl<'de, T: DeserializeOwned> de::Visitor<'de> for At<'_, '_, T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("the value at the input's JSON path")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let Some(Step::Key(key)) = self.steps.first() else {
+            return Err(de::Error::custom("not an object"));
+        };
+        let mut found = None;
+        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+            if k == *key {
+                // A repeated key: the last one counts, as in the first read.
+                found = Some(map.next_value_seed(At::<T> {
+                    steps: &self.steps[1..],
+                    found: PhantomData,
+                })?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        found.ok_or_else(|| de::Error::custom("no such key"))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+        let Some(Step::Index(index)) = self.steps.first() else {
+            return Err(de::Error::custom("not an array"));
+        };
+        for _ in 0..*index {
+            seq.next_element::<IgnoredAny>()?
+                .ok_or_else(|| de::Error::custom("index out of range"))?;
+        }
+        let value = seq
+            .next_element_seed(At::<T> {
+                steps: &self.steps[1..],
+                found: PhantomData,
+            })?
+            .ok_or_else(|| de::Error::custom("index out of range"))?;
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn finds_the_value_at_a_path_and_skips_the_rest() {
+        let doc =
+            br#"{"a": 1, "services": [{"x": 1}, {"x": 2, "y": [3]}, {"x": 3}], "z": {"k": "v"}}"#;
+        assert_eq!(
+            at_path::<Value>(doc, "services[1]"),
+            Some(json!({"x": 2, "y": [3]}))
+        );
+        assert_eq!(at_path::<Value>(doc, "services[1].y[0]"), Some(json!(3)));
+        assert_eq!(at_path::<Value>(doc, "z.k"), Some(json!("v")));
+        assert_eq!(at_path::<i64>(doc, "a"), Some(1));
+        assert_eq!(
+            at_path::<Value>(doc, "").map(|v| v["a"].clone()),
+            Some(json!(1))
+        );
+        assert_eq!(at_path::<Value>(doc, "services[3]"), None);
+        assert_eq!(at_path::<Value>(doc, "missing"), None);
+        assert_eq!(at_path::<Value>(doc, "a[0]"), None);
+        // The first read (serde_json's Value) keeps the last of a repeated key.
+        assert_eq!(at_path::<i64>(br#"{"a": 1, "a": 2}"#, "a"), Some(2));
+        // A byte-order mark, as the first read allows.
+        assert_eq!(
+            at_path::<i64>("\u{feff}{\"a\": 5}".as_bytes(), "a"),
+            Some(5)
+        );
+        // Trailing garbage is not a document.
+        assert_eq!(at_path::<i64>(br#"{"a": 1} x"#, "a"), None);
+    }
+
+    /// A repeated field inside a task definition: serde's derive refuses it, the first read
+    /// (through `Value`) keeps the last; the second read falls back to the first read's code.
+    #[test]
+    fn a_value_the_fast_path_refuses_reads_as_the_first_read_did() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("td.json");
+        let td = r#"{"taskDefinition": {"family": "web", "memory": "512", "memory": "2048",
+            "containerDefinitions": [{"name": "app", "image": "nginx"}]}}"#;
+        std::fs::write(&file, td).unwrap();
+        let read = super::super::read_files(std::slice::from_ref(&file));
+        let kept = &read.task_definitions[0];
+        assert_eq!(kept.value.memory, None, "kept by identity");
+        assert!(at_path::<TaskDefinition>(td.as_bytes(), "taskDefinition").is_none());
+        let whole = whole(kept, false).unwrap();
+        assert_eq!(whole.value.memory.as_deref(), Some("2048"));
+        assert_eq!(whole.value.container_definitions.len(), 1);
+        // Gone, or no longer holding the value: an error naming the file.
+        std::fs::write(&file, r#"{"services": []}"#).unwrap();
+        let e = super::whole(kept, false).unwrap_err().to_string();
+        assert!(e.contains("td.json") && e.contains("changed"), "{e}");
+    }
+}
