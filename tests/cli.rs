@@ -95,6 +95,31 @@ fn warnings_fail_the_run_only_when_asked() {
     assert_eq!(ecs2eks(&strict).code, 1);
 }
 
+/// A pipe (`<(aws ecs describe-task-definition …)`) can be read only once: its task definition
+/// is kept whole, not read again, and converts as the same file does.
+#[test]
+fn a_task_definition_from_a_pipe_converts_as_from_a_file() {
+    let file = "samples/fargate-web/describe-task-definition.json";
+    let from_file = ecs2eks(&["convert", file]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ecs2eks"))
+        .args(["convert", "/dev/stdin"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bytes = std::fs::read(root().join(file)).unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("E2K163"), "{stderr}");
+    assert_eq!(out.status.code(), Some(from_file.code), "{stderr}");
+    assert!(from_file.stdout.contains("kind: Deployment"));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), from_file.stdout);
+    assert_eq!(stderr, from_file.stderr.replace(file, "/dev/stdin"));
+}
+
 #[test]
 fn stdout_is_a_yaml_stream_of_valid_documents_with_namespaces() {
     let run = ecs2eks(&["convert", "samples/ec2-worker-sidecars", "-q"]);

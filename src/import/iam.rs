@@ -57,6 +57,7 @@ fn push_role(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
             path: path.to_string(),
             value: role,
             findings: Vec::new(),
+            by_identity: false,
         }),
         Err(e) => inputs.errors.push(e),
     }

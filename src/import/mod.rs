@@ -38,6 +38,9 @@ pub struct Sourced<T> {
     /// know (checked here against `model::fields`, so the raw JSON need not be kept), and the
     /// wrapper around it (e.g. describe output's `tags`).
     pub findings: Vec<Finding>,
+    /// `value` holds only its identity (`into_identity`): `whole` reads it again from `input`.
+    /// Set by `read_files` for the task definitions and services of regular files.
+    pub by_identity: bool,
 }
 
 /// Everything read from the inputs, in a stable order (files sorted, then position in file).
@@ -66,10 +69,6 @@ pub struct Inputs {
     /// EventBridge Scheduler schedules (`get-schedule`).
     pub schedules: Vec<Sourced<Schedule>>,
     pub errors: Vec<InputError>,
-    /// The task definitions and services hold only their identity (`into_identity`), and are
-    /// read again from their files when converted (`whole`): so `read_files` keeps them. False
-    /// for inputs given as bytes (`read_bytes`), which are kept whole.
-    pub by_identity: bool,
 }
 
 /// One input shape: how to recognise it and how to read it.
@@ -237,7 +236,8 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error>
 /// Reads every file; a file that cannot be read becomes an error and the others go on.
 /// Files are parsed in parallel and merged in file order, so the result does not depend on
 /// thread timing. Task definitions and services, the bulk of a large run, are checked in full
-/// here but kept by identity only, and read again when converted (`whole`).
+/// here; those of regular files are then kept by identity only, and read again when converted
+/// (`whole`). A pipe (`<(aws ecs …)`) cannot be read twice: its values are kept whole.
 pub fn read_files(files: &[PathBuf]) -> Inputs {
     use rayon::prelude::*;
     let parts: Vec<Inputs> = files
@@ -245,31 +245,49 @@ pub fn read_files(files: &[PathBuf]) -> Inputs {
         .map(|file| {
             let mut inputs = Inputs::default();
             let name = file.display().to_string();
-            match std::fs::read(file) {
-                Ok(bytes) => read_bytes(&name, &bytes, &mut inputs),
+            match read_file(file) {
+                Ok((bytes, regular)) => {
+                    read_bytes(&name, &bytes, &mut inputs);
+                    if regular {
+                        keep_identity(&mut inputs);
+                    }
+                }
                 Err(e) => inputs.errors.push(InputError::Read {
                     input: name,
                     message: e.to_string(),
                 }),
             }
-            for td in &mut inputs.task_definitions {
-                td.value = std::mem::take(&mut td.value).into_identity();
-            }
-            for service in &mut inputs.services {
-                service.value = std::mem::take(&mut service.value).into_identity();
-            }
-            inputs.by_identity = true;
             inputs
         })
         .collect();
     Inputs::concat(parts)
 }
 
+/// A file's bytes, and whether it is a regular file (which can be read again).
+fn read_file(file: &Path) -> std::io::Result<(Vec<u8>, bool)> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(file)?;
+    let meta = f.metadata()?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    f.read_to_end(&mut bytes)?;
+    Ok((bytes, meta.is_file()))
+}
+
+fn keep_identity(inputs: &mut Inputs) {
+    for td in &mut inputs.task_definitions {
+        td.value = std::mem::take(&mut td.value).into_identity();
+        td.by_identity = true;
+    }
+    for service in &mut inputs.services {
+        service.value = std::mem::take(&mut service.value).into_identity();
+        service.by_identity = true;
+    }
+}
+
 /// `Inputs` of every field: a struct literal, so a new kind of input cannot be forgotten.
 macro_rules! each_field {
-    ($parts:ident, by_identity: $by_identity:expr, $($field:ident),* $(,)?) => {
+    ($parts:ident, $($field:ident),* $(,)?) => {
         Inputs {
-            by_identity: $by_identity,
             $($field: {
                 // Sized once: a batch's task definitions are tens of thousands of large values.
                 let mut all = Vec::with_capacity($parts.iter().map(|p| p.$field.len()).sum());
@@ -283,13 +301,10 @@ macro_rules! each_field {
 }
 
 impl Inputs {
-    /// Everything read from several inputs, in their order. By identity if any part is: a value
-    /// kept whole that is then read again fails loudly, where the other way round would convert
-    /// identities as if they were whole.
+    /// Everything read from several inputs, in their order.
     pub fn concat(mut parts: Vec<Inputs>) -> Inputs {
         each_field!(
             parts,
-            by_identity: parts.iter().any(|p| p.by_identity),
             task_definitions,
             services,
             service_failures,
@@ -414,6 +429,7 @@ fn read_list<T: DeserializeOwned>(
                 path,
                 value,
                 findings: Vec::new(),
+                by_identity: false,
             }),
             Err(e) => errors.push(e),
         }

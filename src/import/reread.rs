@@ -38,12 +38,9 @@ impl Reread for Service {
     }
 }
 
-/// The whole of `kept`: itself when `inputs_kept_whole`, else read again from its file.
-pub fn whole<T: Reread>(
-    kept: &Sourced<T>,
-    inputs_kept_whole: bool,
-) -> Result<Cow<'_, Sourced<T>>, InputError> {
-    if inputs_kept_whole {
+/// The whole of `kept`: itself when it was kept whole, else read again from its file.
+pub fn whole<T: Reread>(kept: &Sourced<T>) -> Result<Cow<'_, Sourced<T>>, InputError> {
+    if !kept.by_identity {
         return Ok(Cow::Borrowed(kept));
     }
     let changed = || InputError::Unconvertible {
@@ -85,6 +82,7 @@ pub fn whole<T: Reread>(
         path: kept.path.clone(),
         value,
         findings: kept.findings.clone(),
+        by_identity: false,
     }))
 }
 
@@ -239,12 +237,12 @@ mod tests {
         let kept = &read.task_definitions[0];
         assert_eq!(kept.value.memory, None, "kept by identity");
         assert!(at_path::<TaskDefinition>(td.as_bytes(), "taskDefinition").is_none());
-        let whole = whole(kept, false).unwrap();
+        let whole = whole(kept).unwrap();
         assert_eq!(whole.value.memory.as_deref(), Some("2048"));
         assert_eq!(whole.value.container_definitions.len(), 1);
         // Gone, or no longer holding the value: an error naming the file.
         std::fs::write(&file, r#"{"services": []}"#).unwrap();
-        let e = super::whole(kept, false).unwrap_err().to_string();
+        let e = super::whole(kept).unwrap_err().to_string();
         assert!(e.contains("td.json") && e.contains("changed"), "{e}");
     }
 }

@@ -47,6 +47,7 @@ fn sourced<T>(input: &str, path: String, value: T) -> Sourced<T> {
         path,
         value,
         findings: Vec::new(),
+        by_identity: false,
     }
 }
 

@@ -44,6 +44,7 @@ pub fn read_describe_output(input: &str, mut value: Value, inputs: &mut Inputs) 
                 path: format!("failures[{i}]"),
                 value: raw,
                 findings: Vec::new(),
+                by_identity: false,
             });
         }
     }
@@ -66,6 +67,7 @@ fn push(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
             path: path.to_string(),
             value,
             findings,
+            by_identity: false,
         }),
         Err(e) => inputs.errors.push(e),
     }

@@ -49,6 +49,7 @@ fn push(input: &str, path: &str, raw: Value, findings: Vec<Finding>, inputs: &mu
             path: path.to_string(),
             value,
             findings,
+            by_identity: false,
         }),
         Err(e) => inputs.errors.push(e),
     }

@@ -1658,6 +1658,7 @@ mod tests {
             path: "TargetGroups[0]".into(),
             value: tg.clone(),
             findings: Vec::new(),
+            by_identity: false,
         };
         let mut f = Findings::default();
         let p = readiness_probe(&tg, 3000, &at, &mut f).unwrap();

@@ -315,8 +315,8 @@ pub fn translate_each(
                             false => &no_runs,
                         };
                         // Read again in full (files are kept by identity between reads).
-                        let whole = crate::import::whole(&td, !inputs.by_identity).and_then(|t| {
-                            let s = service.map(|s| crate::import::whole(s, !inputs.by_identity));
+                        let whole = crate::import::whole(&td).and_then(|t| {
+                            let s = service.map(crate::import::whole);
                             Ok((t, s.transpose()?))
                         });
                         let w = match whole {
