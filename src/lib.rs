@@ -45,7 +45,7 @@ pub fn generate_repo(
 /// repository. When a file ecs2eks did not write is in the way, everything is rendered first and
 /// checked before the first write (`files::write`). Returns the conversion (for its findings)
 /// and what the write did; its workloads keep only what later passes read of their objects
-/// (`kept_after_render`).
+/// (`kept_after_render`), and their findings are in a file (`Conversion::findings`).
 pub fn convert_into(
     read: import::Inputs,
     mappings: &mappings::Mappings,
@@ -60,6 +60,7 @@ pub fn convert_into(
         Ok(Some(writer)) => {
             let env_order = inventory.map(|i| i.environment_order()).unwrap_or_default();
             let waves = mappings.argocd.sync_waves;
+            let findings_file = diagnostics::FindingsFile::create().ok();
             let on_app = |app: &mut [translate::Workload]| {
                 for (path, text) in export::argocd::applications(app, mappings, inventory) {
                     export::Sink::put(&writer, path, text);
@@ -75,9 +76,19 @@ pub fn convert_into(
                     .collect();
                 let envs = app.iter().zip(objects).collect();
                 export::kustomize::render_app_owned(envs, &env_order, waves, &writer);
+                // The findings wait in a file for the reports (without one, in memory).
+                if let Some(file) = &findings_file {
+                    for w in app.iter_mut() {
+                        w.spilled = file.put(&w.findings);
+                        if w.spilled.is_some() {
+                            w.findings = Vec::new();
+                        }
+                    }
+                }
             };
-            let conversion =
+            let mut conversion =
                 translate::translate_each(read, mappings, inventory, &on_app, progress);
+            conversion.findings_file = findings_file.map(std::sync::Arc::new);
             render_shared(&conversion, mappings, inventory, &writer, false);
             let written = writer.finish();
             (conversion, written)

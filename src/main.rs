@@ -297,9 +297,13 @@ fn convert(args: ConvertArgs) -> ExitCode {
         ),
     };
     progress.finish();
+    let mut findings_lost = false;
     progress.suspend(|| {
-        if !args.quiet {
-            print_findings(&conversion);
+        if !args.quiet
+            && let Err(e) = print_findings(&conversion)
+        {
+            eprintln!("error: reading the findings back from their temporary file: {e}");
+            findings_lost = true;
         }
         for e in &conversion.errors {
             eprintln!("error: {e}");
@@ -344,7 +348,10 @@ fn convert(args: ConvertArgs) -> ExitCode {
         conversion.workloads.len() - failed,
         conversion.errors.len()
     );
-    let code = if conversion.has_errors() || (args.fail_on_warnings && conversion.has_warnings()) {
+    let code = if findings_lost
+        || conversion.has_errors()
+        || (args.fail_on_warnings && conversion.has_warnings())
+    {
         ExitCode::from(EXIT_FAILED)
     } else {
         ExitCode::SUCCESS
@@ -494,9 +501,9 @@ fn import(args: ImportArgs) -> ExitCode {
 }
 
 /// One line per finding: `input: field: severity[code] app (env): message`.
-fn print_findings(conversion: &Conversion) {
+fn print_findings(conversion: &Conversion) -> std::io::Result<()> {
     for w in &conversion.workloads {
-        for f in &w.findings {
+        for f in conversion.findings(w).load()?.iter() {
             let at = if f.field.is_empty() {
                 String::new()
             } else {
@@ -518,4 +525,5 @@ fn print_findings(conversion: &Conversion) {
             );
         }
     }
+    Ok(())
 }

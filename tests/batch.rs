@@ -287,6 +287,16 @@ fn streamed_repository_is_the_one_made_in_memory() {
             ecs2eks::convert_into(read(), &mappings, Some(&inventory), &dir, &|_, _| {});
         let summary = written.unwrap();
         assert_eq!(summary.written, expected.len(), "{name}");
+        // The findings waited in a file; read back, they are the in-memory run's.
+        assert!(streamed.findings_file.is_some());
+        for (s, m) in streamed.workloads.iter().zip(&conversion.workloads) {
+            assert!(s.spilled.is_some());
+            assert_eq!(
+                *streamed.findings(s).load().unwrap(),
+                *conversion.findings(m).load().unwrap(),
+                "{name}"
+            );
+        }
         assert_eq!(
             streamed.workloads.len(),
             conversion.workloads.len(),

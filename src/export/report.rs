@@ -3,7 +3,7 @@
 
 use super::Sink;
 use super::capacity::{self, Capacity};
-use crate::diagnostics::{Code, Finding};
+use crate::diagnostics::{Code, Finding, WorkloadFindings};
 use crate::translate::Conversion;
 use crate::translate::discovery::DnsRename;
 use serde::Serialize;
@@ -59,7 +59,8 @@ pub struct ServiceReport<'a> {
     pub namespace: &'a str,
     pub status: &'static str,
     pub inputs: &'a [String],
-    pub findings: &'a [Finding],
+    /// Read back from the findings file when serialized, in a large run.
+    pub findings: WorkloadFindings<'a>,
     /// Old service discovery names → Kubernetes Service DNS names.
     #[serde(skip_serializing_if = "<[DnsRename]>::is_empty")]
     pub dns_names: &'a [DnsRename],
@@ -103,7 +104,7 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
                 namespace: &w.namespace,
                 status: w.status(),
                 inputs: &w.inputs,
-                findings: &w.findings,
+                findings: conversion.findings(w),
                 dns_names: &w.dns_names,
             })
             .collect(),
@@ -141,7 +142,7 @@ pub fn json(conversion: &Conversion) -> String {
 /// batches (a large run's report is tens of MB; rendering it on one thread was the last step).
 fn json_to(report: &Report, w: &mut dyn Write) -> std::io::Result<()> {
     let mut head = b"{\n  \"summary\": ".to_vec();
-    pretty_at(&report.summary, 2, &mut head);
+    pretty_at(&report.summary, 2, &mut head)?;
     head.extend_from_slice(b",\n  \"services\": ");
     if report.services.is_empty() {
         head.extend_from_slice(b"[]");
@@ -154,25 +155,26 @@ fn json_to(report: &Report, w: &mut dyn Write) -> std::io::Result<()> {
                 out.extend_from_slice(b",\n");
             }
             out.extend_from_slice(b"    ");
-            pretty_at(s, 4, out);
+            pretty_at(s, 4, out)
         })?;
         w.write_all(b"\n  ]")?;
     }
     let mut tail = b",\n  \"errors\": ".to_vec();
-    pretty_at(&report.errors, 2, &mut tail);
+    pretty_at(&report.errors, 2, &mut tail)?;
     tail.extend_from_slice(b",\n  \"capacity\": ");
-    pretty_at(&report.capacity, 2, &mut tail);
+    pretty_at(&report.capacity, 2, &mut tail)?;
     tail.extend_from_slice(b"\n}\n");
     w.write_all(&tail)
 }
 
 /// `value` as pretty JSON nested `indent` spaces deep: serde_json's own layout, each line after
 /// the first indented (JSON strings hold no raw newlines, so lines are safe to indent).
-fn pretty_at(value: &impl Serialize, indent: usize, out: &mut Vec<u8>) {
+fn pretty_at(value: &impl Serialize, indent: usize, out: &mut Vec<u8>) -> std::io::Result<()> {
     let start = out.len();
-    serde_json::to_writer_pretty(&mut *out, value).expect("report values serialize");
+    // Only findings read back from their file can fail.
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
     if !out[start..].contains(&b'\n') {
-        return;
+        return Ok(());
     }
     let rendered = out.split_off(start);
     let mut line = 0;
@@ -184,6 +186,7 @@ fn pretty_at(value: &impl Serialize, indent: usize, out: &mut Vec<u8>) {
         }
     }
     out.extend_from_slice(&rendered[line..]);
+    Ok(())
 }
 
 /// Renders `items` in order on every core, a batch at a time, and writes each batch: the output
@@ -191,7 +194,7 @@ fn pretty_at(value: &impl Serialize, indent: usize, out: &mut Vec<u8>) {
 fn in_batches<T: Sync, B: Default + AsRef<[u8]> + Send>(
     items: &[T],
     w: &mut dyn Write,
-    render: impl Fn(usize, &T, &mut B) + Sync,
+    render: impl Fn(usize, &T, &mut B) -> std::io::Result<()> + Sync,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
     const BATCH: usize = 2048;
@@ -203,11 +206,11 @@ fn in_batches<T: Sync, B: Default + AsRef<[u8]> + Send>(
             .map(|(p, piece)| {
                 let mut out = B::default();
                 for (k, item) in piece.iter().enumerate() {
-                    render(b * BATCH + p * PIECE + k, item, &mut out);
+                    render(b * BATCH + p * PIECE + k, item, &mut out)?;
                 }
-                out
+                Ok(out)
             })
-            .collect();
+            .collect::<std::io::Result<_>>()?;
         for piece in &pieces {
             w.write_all(piece.as_ref())?;
         }
@@ -291,11 +294,10 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
     in_batches(&sections, w, |_, &(s, wl), out: &mut String| {
         service_section(s, wl, out)
     })?;
-    let used: BTreeSet<Code> = report
-        .services
-        .iter()
-        .flat_map(|s| s.findings.iter().map(|f| f.code))
-        .collect();
+    let mut used: BTreeSet<Code> = BTreeSet::new();
+    for s in &report.services {
+        used.extend(s.findings.load()?.iter().map(|f| f.code));
+    }
     let renames: Vec<(&ServiceReport, &DnsRename)> = report
         .services
         .iter()
@@ -332,7 +334,11 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
 }
 
 /// One service's section: where it comes from, its cutover steps, its findings.
-fn service_section(s: &ServiceReport, wl: &crate::translate::Workload, out: &mut String) {
+fn service_section(
+    s: &ServiceReport,
+    wl: &crate::translate::Workload,
+    out: &mut String,
+) -> std::io::Result<()> {
     use std::fmt::Write as _;
     // Writing to a String does not fail.
     let _ = write!(
@@ -361,12 +367,13 @@ fn service_section(s: &ServiceReport, wl: &crate::translate::Workload, out: &mut
     }
     out.push_str("\n\n");
     out.push_str(&cutover(wl));
-    if s.findings.is_empty() {
+    let all = s.findings.load()?;
+    if all.is_empty() {
         out.push_str("No findings.\n\n");
-        return;
+        return Ok(());
     }
     out.push_str("| code | severity | field | message |\n|---|---|---|---|\n");
-    let mut findings: Vec<&Finding> = s.findings.iter().collect();
+    let mut findings: Vec<&Finding> = all.iter().collect();
     findings.sort_by(|a, b| {
         (std::cmp::Reverse(a.severity), a.code, &a.field).cmp(&(
             std::cmp::Reverse(b.severity),
@@ -382,6 +389,7 @@ fn service_section(s: &ServiceReport, wl: &crate::translate::Workload, out: &mut
         out.push_str(" |\n");
     }
     out.push('\n');
+    Ok(())
 }
 
 /// `cell(s)`, appended to `out` without a String of its own.
@@ -481,7 +489,10 @@ mod tests {
             namespace: "ns",
             status: "review",
             inputs: &inputs,
-            findings: if i.is_multiple_of(3) { &[] } else { &findings },
+            findings: WorkloadFindings {
+                file: None,
+                in_memory: if i.is_multiple_of(3) { &[] } else { &findings },
+            },
             dns_names: &[],
         };
         for n in [0, 1, 63, 64, 65, 2048, 5000] {
@@ -509,6 +520,7 @@ mod tests {
         in_batches(&items, &mut got, |i, item, out: &mut String| {
             assert_eq!(i, *item);
             out.push_str(&format!("{item},"));
+            Ok(())
         })
         .unwrap();
         let expected: String = items.iter().map(|i| format!("{i},")).collect();

@@ -24,7 +24,9 @@ mod secrets;
 mod volumes;
 mod workload;
 
-use crate::diagnostics::{Code, Finding, Findings, Severity};
+use crate::diagnostics::{
+    Code, Finding, Findings, FindingsFile, Severity, Spilled, WorkloadFindings,
+};
 use crate::error::InputError;
 use crate::import::{Inputs, Sourced};
 use crate::inventory::Inventory;
@@ -48,6 +50,8 @@ pub struct Conversion {
     pub secret_stores: Vec<SharedStore>,
     /// What External Secrets Operator must be able to read, per AWS account (sorted).
     pub secret_access: Vec<SecretAccess>,
+    /// Where the workloads' findings went, in a large run (`Workload::spilled`).
+    pub findings_file: Option<std::sync::Arc<FindingsFile>>,
 }
 
 /// A cluster-scoped object shared by the apps of one environment.
@@ -82,12 +86,16 @@ pub struct Workload {
     pub dns_names: Vec<discovery::DnsRename>,
     /// What its pods ask of the cluster, for the capacity summary.
     pub footprint: footprint::Footprint,
+    /// Where its findings went when a large run moved them to a file (`Conversion::findings`);
+    /// `findings` then holds only those added since.
+    pub spilled: Option<Spilled>,
 }
 
 impl Workload {
     /// `converted` (nothing to review), `review` (warnings) or `failed` (errors: no objects).
     pub fn status(&self) -> &'static str {
-        match self.findings.iter().map(|f| f.severity).max() {
+        let in_memory = self.findings.iter().map(|f| f.severity).max();
+        match in_memory.max(self.spilled.and_then(|s| s.worst)) {
             Some(Severity::Error) => "failed",
             Some(Severity::Warning) => "review",
             _ => "converted",
@@ -105,9 +113,16 @@ impl Conversion {
     }
 
     pub fn has_warnings(&self) -> bool {
-        self.workloads
-            .iter()
-            .any(|w| w.findings.iter().any(|f| f.severity >= Severity::Warning))
+        self.workloads.iter().any(|w| w.status() != "converted")
+    }
+
+    /// Every finding of `w`: those moved to the findings file (in a large run), then those
+    /// added since.
+    pub fn findings<'a>(&'a self, w: &'a Workload) -> WorkloadFindings<'a> {
+        WorkloadFindings {
+            file: self.findings_file.as_deref().zip(w.spilled.as_ref()),
+            in_memory: &w.findings,
+        }
     }
 }
 
@@ -387,6 +402,7 @@ pub fn translate_each(
         iam,
         secret_stores,
         secret_access,
+        findings_file: None,
     }
 }
 
@@ -418,6 +434,7 @@ fn unreadable(
         role: None,
         dns_names: Vec::new(),
         footprint: footprint::Footprint::default(),
+        spilled: None,
     }
 }
 
@@ -615,6 +632,7 @@ fn missing_task_definition(
         role: None,
         dns_names: Vec::new(),
         footprint: footprint::Footprint::default(),
+        spilled: None,
     }
 }
 
@@ -703,6 +721,7 @@ fn convert_one(
         role: None,
         dns_names: Vec::new(),
         footprint: footprint::Footprint::default(),
+        spilled: None,
     };
     match workload::build(td, service, runs, inputs, mappings, &ctx, &mut findings) {
         Ok((namespace, mut objects, role)) => {

@@ -1,0 +1,183 @@
+//! Findings moved out of memory: a large run (`convert --out`) writes each workload's findings to
+//! a temporary file once its app is written, and the reports read them back, a batch at a time.
+//! They are the largest thing a run would otherwise keep per workload until the end.
+
+use super::{Code, Finding, Severity};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::sync::Mutex;
+
+/// An unlinked temporary file of encoded findings; it goes away with the process.
+pub struct FindingsFile {
+    file: Mutex<(std::fs::File, u64)>,
+}
+
+/// Where one workload's findings are in the file, and the worst of them (for its status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spilled {
+    offset: u64,
+    len: u32,
+    pub worst: Option<Severity>,
+}
+
+impl std::fmt::Debug for FindingsFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FindingsFile")
+    }
+}
+
+impl FindingsFile {
+    /// A new file in the system's temporary folder, removed from the folder at once.
+    pub fn create() -> std::io::Result<FindingsFile> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            ".ecs2eks-findings-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        // Unix keeps an unlinked file while it is open: nothing is left behind, even on a crash.
+        // Where removing an open file fails, it stays until the temporary folder is cleaned.
+        let _ = std::fs::remove_file(&path);
+        Ok(FindingsFile {
+            file: Mutex::new((file, 0)),
+        })
+    }
+
+    /// Appends `findings`; None when they could not be written (they then stay in memory).
+    pub fn put(&self, findings: &[Finding]) -> Option<Spilled> {
+        let mut bytes = Vec::new();
+        for f in findings {
+            f.encode(&mut bytes);
+        }
+        let len = u32::try_from(bytes.len()).ok()?;
+        let mut guard = self.file.lock().ok()?;
+        let (file, end) = &mut *guard;
+        let offset = *end;
+        file.seek(SeekFrom::Start(offset)).ok()?;
+        file.write_all(&bytes).ok()?;
+        *end += u64::from(len);
+        Some(Spilled {
+            offset,
+            len,
+            worst: findings.iter().map(|f| f.severity).max(),
+        })
+    }
+
+    /// The findings `spilled` points at, in the order they were put.
+    pub fn get(&self, spilled: &Spilled) -> std::io::Result<Vec<Finding>> {
+        let mut bytes = vec![0; spilled.len as usize];
+        {
+            let mut guard = self
+                .file
+                .lock()
+                .map_err(|_| std::io::Error::other("findings file lock poisoned"))?;
+            let (file, _) = &mut *guard;
+            file.seek(SeekFrom::Start(spilled.offset))?;
+            file.read_exact(&mut bytes)?;
+        }
+        let mut rest = bytes.as_slice();
+        let mut out = Vec::new();
+        while !rest.is_empty() {
+            out.push(Finding::decode(&mut rest).ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "corrupt findings file")
+            })?);
+        }
+        Ok(out)
+    }
+}
+
+/// One workload's findings: those in the findings file, if any, then those added since. They are
+/// read back when used (`load`, or when serialized), so a report holds a batch at a time.
+#[derive(Clone, Copy)]
+pub struct WorkloadFindings<'a> {
+    pub file: Option<(&'a FindingsFile, &'a Spilled)>,
+    pub in_memory: &'a [Finding],
+}
+
+impl<'a> WorkloadFindings<'a> {
+    pub fn load(&self) -> std::io::Result<std::borrow::Cow<'a, [Finding]>> {
+        match self.file {
+            None => Ok(std::borrow::Cow::Borrowed(self.in_memory)),
+            Some((file, spilled)) => {
+                let mut all = file.get(spilled)?;
+                all.extend_from_slice(self.in_memory);
+                Ok(std::borrow::Cow::Owned(all))
+            }
+        }
+    }
+}
+
+impl serde::Serialize for WorkloadFindings<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.load()
+            .map_err(|e| serde::ser::Error::custom(format!("reading findings back: {e}")))?
+            .serialize(s)
+    }
+}
+
+impl Finding {
+    /// Code (its index in `Code::ALL`), severity, then input, field and message, each with its
+    /// length. The help is the code's.
+    fn encode(&self, out: &mut Vec<u8>) {
+        let code = Code::ALL.iter().position(|c| *c == self.code).unwrap_or(0) as u16;
+        out.extend_from_slice(&code.to_le_bytes());
+        out.push(self.severity as u8);
+        for s in [&self.input, &self.field, &self.message] {
+            out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+    }
+
+    fn decode(bytes: &mut &[u8]) -> Option<Finding> {
+        fn take<'b>(bytes: &mut &'b [u8], n: usize) -> Option<&'b [u8]> {
+            let (head, tail) = bytes.split_at_checked(n)?;
+            *bytes = tail;
+            Some(head)
+        }
+        fn text(bytes: &mut &[u8]) -> Option<String> {
+            let len = u32::from_le_bytes(take(bytes, 4)?.try_into().ok()?) as usize;
+            String::from_utf8(take(bytes, len)?.to_vec()).ok()
+        }
+        let code = *Code::ALL.get(u16::from_le_bytes(take(bytes, 2)?.try_into().ok()?) as usize)?;
+        let severity = match take(bytes, 1)?[0] {
+            0 => Severity::Info,
+            1 => Severity::Warning,
+            2 => Severity::Error,
+            _ => return None,
+        };
+        Some(Finding {
+            code,
+            severity,
+            input: text(bytes)?,
+            field: text(bytes)?,
+            message: text(bytes)?,
+            help: code.help(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_come_back_as_they_were_put() {
+        let file = FindingsFile::create().unwrap();
+        let mut a = Finding::new(Code::AwsTags, "tags", "2 tag(s) — not converted");
+        a.input = "dev/td.json".into();
+        let b = Finding::new(Code::TaskDefinitionNotFound, "", "");
+        let first = file.put(&[a.clone(), b.clone()]).unwrap();
+        let empty = file.put(&[]).unwrap();
+        let second = file.put(std::slice::from_ref(&b)).unwrap();
+        assert_eq!(first.worst, Some(Severity::Error));
+        assert_eq!(empty.worst, None);
+        assert_eq!(file.get(&second).unwrap(), std::slice::from_ref(&b));
+        assert_eq!(file.get(&first).unwrap(), [a, b]);
+        assert!(file.get(&empty).unwrap().is_empty());
+    }
+}
