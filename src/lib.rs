@@ -108,7 +108,9 @@ pub fn convert_into(
 /// and what uses them (`translate::secrets::share`), TargetGroupBindings (the cutover steps),
 /// cluster-scoped objects (Argo CD's whitelist). The capacity summary reads footprints.
 /// `convert_into` keeps only these copies, so a large run does not hold what it wrote. Labels and
-/// annotations stay on ClusterSecretStores only: they are the only objects written again.
+/// annotations stay on ClusterSecretStores only: they are the only objects written again. Of an
+/// ExternalSecret only its store reference is kept, of a SecretStore only its role: what
+/// `secrets::share` reads to know which roles External Secrets Operator assumes.
 fn kept_after_render(o: &model::k8s::Object) -> Option<model::k8s::Object> {
     let read = o.is_cluster_scoped()
         || matches!(
@@ -120,6 +122,22 @@ fn kept_after_render(o: &model::k8s::Object) -> Option<model::k8s::Object> {
         if o.kind != "ClusterSecretStore" {
             kept.metadata.labels.clear();
             kept.metadata.annotations.clear();
+        }
+        let only: &[&str] = match o.kind {
+            "ExternalSecret" => &["spec", "secretStoreRef"],
+            "SecretStore" => &["spec", "provider", "aws", "role"],
+            _ => &[],
+        };
+        if !only.is_empty() {
+            let body = kept.body_mut();
+            let value = only.iter().try_fold(&*body, |v, k| v.get(k)).cloned();
+            *body = match value {
+                Some(v) => only
+                    .iter()
+                    .rev()
+                    .fold(v, |inner, k| serde_json::json!({ *k: inner })),
+                None => serde_json::json!({}),
+            };
         }
         kept
     })

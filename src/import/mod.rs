@@ -240,16 +240,18 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error>
 /// (`whole`). A pipe (`<(aws ecs …)`) cannot be read twice: its values are kept whole.
 pub fn read_files(files: &[PathBuf]) -> Inputs {
     use rayon::prelude::*;
-    let parts: Vec<Inputs> = files
+    // One `Inputs` per run of files a thread reads, merged in order: one per file would hold
+    // tens of thousands of one-element vectors (each with room for four) until the merge.
+    files
         .par_iter()
-        .map(|file| {
-            let mut inputs = Inputs::default();
+        .fold(Inputs::default, |mut inputs, file| {
             let name = file.display().to_string();
             match read_file(file) {
                 Ok((bytes, regular)) => {
+                    let before = (inputs.task_definitions.len(), inputs.services.len());
                     read_bytes(&name, &bytes, &mut inputs);
                     if regular {
-                        keep_identity(&mut inputs);
+                        keep_identity(&mut inputs, before);
                     }
                 }
                 Err(e) => inputs.errors.push(InputError::Read {
@@ -259,8 +261,7 @@ pub fn read_files(files: &[PathBuf]) -> Inputs {
             }
             inputs
         })
-        .collect();
-    Inputs::concat(parts)
+        .reduce(Inputs::default, |a, b| Inputs::concat(vec![a, b]))
 }
 
 /// A file's bytes, and whether it is a regular file (which can be read again).
@@ -273,12 +274,14 @@ fn read_file(file: &Path) -> std::io::Result<(Vec<u8>, bool)> {
     Ok((bytes, meta.is_file()))
 }
 
-fn keep_identity(inputs: &mut Inputs) {
-    for td in &mut inputs.task_definitions {
+/// Keeps only the identity of the task definitions and services read since `before` (their
+/// counts then).
+fn keep_identity(inputs: &mut Inputs, before: (usize, usize)) {
+    for td in &mut inputs.task_definitions[before.0..] {
         td.value = std::mem::take(&mut td.value).into_identity();
         td.by_identity = true;
     }
-    for service in &mut inputs.services {
+    for service in &mut inputs.services[before.1..] {
         service.value = std::mem::take(&mut service.value).into_identity();
         service.by_identity = true;
     }
