@@ -377,8 +377,9 @@ pub fn translate_each(
     // The services are converted: dropped before the passes over every workload.
     drop(jobs);
     inputs.services = Vec::new();
-    let iam = iam::plan(&mut workloads, &inputs);
+    // Stores first: sharing them drops every app's copy before the IAM plan is built.
     let secret_stores = secrets::share(&mut workloads);
+    let iam = iam::plan(&mut workloads, &inputs);
     let reads = workloads.iter().filter(|w| !w.failed()).flat_map(|w| {
         w.secret_reads
             .iter()
