@@ -3,7 +3,6 @@
 //! It is the only place that prints or exits.
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use ecs2eks::diagnostics::Severity;
 use ecs2eks::export;
 use ecs2eks::inventory::Inventory;
 use ecs2eks::mappings::Mappings;
@@ -302,7 +301,7 @@ fn convert(args: ConvertArgs) -> ExitCode {
         if !args.quiet
             && let Err(e) = print_findings(&conversion)
         {
-            eprintln!("error: reading the findings back from their temporary file: {e}");
+            eprintln!("error: cannot print the findings: {e}");
             findings_lost = true;
         }
         for e in &conversion.errors {
@@ -502,28 +501,26 @@ fn import(args: ImportArgs) -> ExitCode {
 
 /// One line per finding: `input: field: severity[code] app (env): message`.
 fn print_findings(conversion: &Conversion) -> std::io::Result<()> {
+    use std::io::Write;
+    // One buffered writer: a large run prints hundreds of thousands of lines.
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     for w in &conversion.workloads {
         for f in conversion.findings(w).load()?.iter() {
-            let at = if f.field.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", f.field)
-            };
             let input = if f.input.is_empty() {
                 w.inputs.join(", ")
             } else {
                 f.input.clone()
             };
-            let sev = match f.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-                Severity::Info => "info",
-            };
-            eprintln!(
-                "{input}: {at}{sev}[{}] {} ({}): {}",
-                f.code, w.app, w.environment, f.message
-            );
+            write!(err, "{input}: ")?;
+            if !f.field.is_empty() {
+                write!(err, "{}: ", f.field)?;
+            }
+            writeln!(
+                err,
+                "{}[{}] {} ({}): {}",
+                f.severity, f.code, w.app, w.environment, f.message
+            )?;
         }
     }
-    Ok(())
+    err.flush()
 }

@@ -319,13 +319,33 @@ impl Sink for Writer {
     }
 }
 
+/// Whether two files hold the same bytes, compared a block at a time: a large run's reports are
+/// tens of MB, and a re-run compares both at once.
 fn same_file_content(a: &Path, b: &Path) -> bool {
-    match (fs::metadata(a), fs::metadata(b)) {
-        (Ok(ma), Ok(mb)) if ma.len() == mb.len() => {
-            matches!((fs::read(a), fs::read(b)), (Ok(x), Ok(y)) if x == y)
-        }
-        _ => false,
+    use std::io::Read;
+    let (Ok(mut fa), Ok(mut fb)) = (fs::File::open(a), fs::File::open(b)) else {
+        return false;
+    };
+    let (Ok(ma), Ok(mb)) = (fa.metadata(), fb.metadata()) else {
+        return false;
+    };
+    if ma.len() != mb.len() {
+        return false;
     }
+    const BLOCK: usize = 1 << 16;
+    let (mut ba, mut bb) = (vec![0u8; BLOCK], vec![0u8; BLOCK]);
+    let mut left = ma.len();
+    while left > 0 {
+        let n = left.min(BLOCK as u64) as usize;
+        let same = fa.read_exact(&mut ba[..n]).is_ok()
+            && fb.read_exact(&mut bb[..n]).is_ok()
+            && ba[..n] == bb[..n];
+        if !same {
+            return false;
+        }
+        left -= n as u64;
+    }
+    true
 }
 
 /// Whether a file under `path` (file or folder) is not in `ours` (leftover temporary files of an
@@ -591,5 +611,24 @@ mod tests {
         // A file of someone else's under apps/: everything must be checked before writing.
         fs::write(d.join("apps/theirs.yaml"), "x").unwrap();
         assert!(Writer::open(d).unwrap().is_none());
+    }
+
+    #[test]
+    fn files_are_compared_block_by_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            fs::write(&path, bytes).unwrap();
+            path
+        };
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut last_differs = big.clone();
+        *last_differs.last_mut().unwrap() ^= 1;
+        let a = file("a", &big);
+        assert!(same_file_content(&a, &file("b", &big)));
+        assert!(!same_file_content(&a, &file("c", &last_differs)));
+        assert!(!same_file_content(&a, &file("d", &big[..big.len() - 1])));
+        assert!(same_file_content(&file("e", b""), &file("f", b"")));
+        assert!(!same_file_content(&a, &dir.path().join("missing")));
     }
 }
