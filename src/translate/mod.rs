@@ -420,23 +420,8 @@ fn unreadable(
     inputs.push(td.input.clone());
     let mut finding = Finding::new(Code::InputChanged, "", error.to_string());
     finding.input = error.input().to_string();
-    Workload {
-        namespace: String::new(),
-        team: String::new(),
-        environment: mappings.default_environment.clone(),
-        app: app_name(&td.value, service, mappings),
-        account: id.account,
-        region: id.region,
-        cluster: id.cluster,
-        inputs,
-        objects: Vec::new(),
-        findings: vec![finding],
-        secret_reads: Vec::new(),
-        role: None,
-        dns_names: Vec::new(),
-        footprint: footprint::Footprint::default(),
-        spilled: None,
-    }
+    let app = app_name(&td.value, service, mappings);
+    failed_before_translation(app, id, inputs, finding, mappings)
 }
 
 /// The same app in the same environment twice: the first is kept, the others fail.
@@ -618,6 +603,19 @@ fn missing_task_definition(
     } else {
         format!("the service uses task definition {reference}, which is not in the inputs")
     };
+    let finding = Finding::new(Code::TaskDefinitionNotFound, field, message);
+    failed_before_translation(app, id, vec![service.input.clone()], finding, mappings)
+}
+
+/// A workload that failed before it could be translated: no objects, one error finding, in the
+/// default environment (its account is not known to be in the inventory).
+fn failed_before_translation(
+    app: String,
+    id: Identity,
+    inputs: Vec<String>,
+    finding: Finding,
+    mappings: &Mappings,
+) -> Workload {
     Workload {
         namespace: String::new(),
         team: String::new(),
@@ -626,9 +624,9 @@ fn missing_task_definition(
         account: id.account,
         region: id.region,
         cluster: id.cluster,
-        inputs: vec![service.input.clone()],
+        inputs,
         objects: Vec::new(),
-        findings: vec![Finding::new(Code::TaskDefinitionNotFound, field, message)],
+        findings: vec![finding],
         secret_reads: Vec::new(),
         role: None,
         dns_names: Vec::new(),
