@@ -63,18 +63,24 @@ pub fn whole<T: Reread>(kept: &Sourced<T>) -> Result<Cow<'_, Sourced<T>>, InputE
     let value = match fast {
         Some(value) => value,
         None => {
-            // The first read's code: the same checks, errors and values.
+            // The first read's code: the same checks, errors and values. Errors of the file's
+            // other values are theirs, not this one's.
             let mut again = Inputs::default();
             read_bytes(&kept.input, &bytes, &mut again);
-            if let Some(e) = again.errors.into_iter().find(|e| e.input() == kept.input) {
-                return Err(e);
+            let errors = std::mem::take(&mut again.errors);
+            match T::entries(again).into_iter().find(|s| s.path == kept.path) {
+                Some(found) => found.value,
+                None => {
+                    return Err(errors
+                        .into_iter()
+                        .find(|e| match e {
+                            InputError::Field { path, .. } => path.starts_with(&kept.path),
+                            InputError::Unconvertible { .. } => false,
+                            _ => true, // the whole file
+                        })
+                        .unwrap_or_else(changed));
+                }
             }
-            again.errors = Vec::new();
-            T::entries(again)
-                .into_iter()
-                .find(|s| s.path == kept.path)
-                .ok_or_else(changed)?
-                .value
         }
     };
     Ok(Cow::Owned(Sourced {
@@ -240,6 +246,18 @@ mod tests {
         let whole = whole(kept).unwrap();
         assert_eq!(whole.value.memory.as_deref(), Some("2048"));
         assert_eq!(whole.value.container_definitions.len(), 1);
+        // Another value of the file that does not read is not this one's error.
+        let two = dir.path().join("two.json");
+        std::fs::write(
+            &two,
+            r#"{"services": [{"serviceName": "a", "desiredCount": 1, "desiredCount": 2},
+                            {"serviceName": "b", "desiredCount": {}}]}"#,
+        )
+        .unwrap();
+        let read = super::super::read_files(std::slice::from_ref(&two));
+        assert_eq!((read.services.len(), read.errors.len()), (1, 1));
+        let a = super::whole(&read.services[0]).unwrap();
+        assert_eq!(a.value.desired_count, Some(2));
         // Gone, or no longer holding the value: an error naming the file.
         std::fs::write(&file, r#"{"services": []}"#).unwrap();
         let e = super::whole(kept).unwrap_err().to_string();
