@@ -104,13 +104,13 @@ pub fn convert_into(
     }
 }
 
-/// What later passes read of an object once its app is written, or None: shared secret stores
-/// and what uses them (`translate::secrets::share`), TargetGroupBindings (the cutover steps),
+/// What later passes read of an object once its app is written, or None: what uses secret
+/// stores (`translate::secrets::StorePool::share`), TargetGroupBindings (the cutover steps),
 /// cluster-scoped objects (Argo CD's whitelist). The capacity summary reads footprints.
-/// `convert_into` keeps only these copies, so a large run does not hold what it wrote. Labels and
-/// annotations stay on ClusterSecretStores only: they are the only objects written again. Of an
-/// ExternalSecret only its store reference is kept, of a SecretStore only its role: what
-/// `secrets::share` reads to know which roles External Secrets Operator assumes.
+/// `convert_into` keeps only these copies, without labels or annotations, so a large run does not
+/// hold what it wrote. Of an ExternalSecret only its store reference is kept, of a SecretStore
+/// only its role: what sharing the stores reads to know which roles External Secrets Operator
+/// assumes. (ClusterSecretStores never get here: they are pooled before.)
 fn kept_after_render(o: &model::k8s::Object) -> Option<model::k8s::Object> {
     let read = o.is_cluster_scoped()
         || matches!(
@@ -119,10 +119,8 @@ fn kept_after_render(o: &model::k8s::Object) -> Option<model::k8s::Object> {
         );
     read.then(|| {
         let mut kept = o.clone();
-        if o.kind != "ClusterSecretStore" {
-            kept.metadata.labels.clear();
-            kept.metadata.annotations.clear();
-        }
+        kept.metadata.labels.clear();
+        kept.metadata.annotations.clear();
         let only: &[&str] = match o.kind {
             "ExternalSecret" => &["spec", "secretStoreRef"],
             "SecretStore" => &["spec", "provider", "aws", "role"],

@@ -189,8 +189,8 @@ pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 /// to `on_app` as soon as they are converted, in parallel. What later passes add (shared IAM
 /// roles, shared secret stores) are findings and shared objects, never an app's own objects, so
 /// `on_app` can render an app's files right away (and drop objects nothing reads later).
-/// ClusterSecretStores are still among the objects there; the returned conversion has them in
-/// `secret_stores`.
+/// ClusterSecretStores are not among the objects there: they are taken out before, and the
+/// returned conversion has them, shared, in `secret_stores`.
 pub fn translate_each(
     mut inputs: Inputs,
     mappings: &Mappings,
@@ -309,9 +309,12 @@ pub fn translate_each(
     let groups: Vec<Vec<&Job>> = groups.into_values().collect();
     let (done, total) = (AtomicUsize::new(0), groups.len());
     progress(0, total);
+    let stores = secrets::StorePool::default();
+    let sizes: Vec<AtomicUsize> = (0..total).map(|_| AtomicUsize::new(0)).collect();
     let workloads: Vec<Workload> = groups
         .into_par_iter()
-        .flat_map_iter(|group| {
+        .enumerate()
+        .flat_map_iter(|(g, group)| {
             let mut ws: Vec<Workload> = group
                 .into_iter()
                 .map(|job| match *job {
@@ -364,6 +367,8 @@ pub fn translate_each(
                 .collect();
             ws.sort_by(|a, b| (&a.app, &a.environment).cmp(&(&b.app, &b.environment)));
             fail_duplicates(&mut ws);
+            sizes[g].store(ws.len(), Ordering::Relaxed);
+            stores.take(g, &mut ws);
             on_app(&mut ws);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             // Frozen now to keep large runs small; later passes read through `body()`.
@@ -377,8 +382,15 @@ pub fn translate_each(
     // The services are converted: dropped before the passes over every workload.
     drop(jobs);
     inputs.services = Vec::new();
-    // Stores first: sharing them drops every app's copy before the IAM plan is built.
-    let secret_stores = secrets::share(&mut workloads);
+    let offsets: Vec<usize> = sizes
+        .iter()
+        .scan(0, |start, size| {
+            let here = *start;
+            *start += size.load(Ordering::Relaxed);
+            Some(here)
+        })
+        .collect();
+    let secret_stores = stores.share(&mut workloads, &offsets);
     let iam = iam::plan(&mut workloads, &inputs);
     let reads = workloads.iter().filter(|w| !w.failed()).flat_map(|w| {
         w.secret_reads

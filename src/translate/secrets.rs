@@ -11,9 +11,10 @@
 //! - reports `environmentFiles` (the tool never reads S3) and plaintext secrets in
 //!   `environment` (by name and value shape, never printing the value).
 //!
-//! ClusterSecretStores are cluster-scoped and shared: the workload emits them, and [`share`]
-//! moves them out of the workloads into one list per environment, so that no two apps' overlays
-//! hold the same cluster object (Argo CD apps would fight over it). The IAM policy ESO needs
+//! ClusterSecretStores are cluster-scoped and shared: the workload emits them, a [`StorePool`]
+//! takes them out of each app's workloads as the app is converted, and shares them in one list
+//! per environment once every app is, so that no two apps' overlays hold the same cluster object
+//! (Argo CD apps would fight over it). The IAM policy ESO needs
 //! comes from [`reads`]. No code here ever calls AWS or sees a secret value.
 
 use super::containers;
@@ -905,76 +906,129 @@ pub fn reads(td: &TaskDefinition, account: &str, region: &str) -> Vec<SecretRead
     out.into_iter().collect()
 }
 
-/// Moves the ClusterSecretStores out of the workloads into one list per environment (the
-/// cluster), limited to the namespaces that use them. Two apps that render the same store name
-/// with different settings get a finding, and the first one's store is kept.
-pub fn share(workloads: &mut [Workload]) -> Vec<SharedStore> {
-    let mut shared: BTreeMap<(String, String), (Object, BTreeSet<String>)> = BTreeMap::new();
-    for w in workloads.iter_mut() {
-        let (stores, rest): (Vec<Object>, Vec<Object>) = std::mem::take(&mut w.objects)
-            .into_iter()
-            .partition(|o| o.kind == "ClusterSecretStore");
-        w.objects = rest;
-        if w.failed() {
-            continue; // nothing of a failed workload is written
-        }
-        for store in stores {
-            let key = (w.environment.clone(), store.metadata.name.clone());
-            match shared.get_mut(&key) {
-                None => {
-                    shared.insert(key, (store, BTreeSet::from([w.namespace.clone()])));
-                }
-                Some((existing, namespaces)) => {
-                    namespaces.insert(w.namespace.clone());
-                    if !existing.same_body(&store) {
-                        w.findings.push(Finding {
-                            input: w.inputs.last().cloned().unwrap_or_default(),
-                            ..Finding::new(
-                                Code::StoreConflict,
-                                "",
-                                format!(
-                                    "ClusterSecretStore {} differs from the one another app made; the other was kept",
-                                    store.metadata.name
-                                ),
-                            )
-                        });
+/// Where a workload is in the conversion's order: its app's group, then its place in the group.
+pub type Position = (usize, usize);
+
+/// ClusterSecretStores taken out of the workloads app by app (`take`, as each app is converted,
+/// so a large run holds one copy per store instead of one per app), then shared (`share`).
+#[derive(Default)]
+pub struct StorePool {
+    /// Per (environment, store name): each different body, with who uses it.
+    stores: std::sync::Mutex<BTreeMap<(String, String), Vec<Variant>>>,
+}
+
+struct Variant {
+    /// The store as the first of its users (by position) made it.
+    object: Object,
+    first: Position,
+    users: Vec<(Position, String)>,
+}
+
+impl StorePool {
+    /// Takes the ClusterSecretStores out of one app's workloads (`group` is the app's place in
+    /// the conversion's order). A failed workload's stores are dropped: nothing of it is written.
+    pub fn take(&self, group: usize, workloads: &mut [Workload]) {
+        for (i, w) in workloads.iter_mut().enumerate() {
+            let (stores, rest): (Vec<Object>, Vec<Object>) = std::mem::take(&mut w.objects)
+                .into_iter()
+                .partition(|o| o.kind == "ClusterSecretStore");
+            w.objects = rest;
+            if w.failed() || stores.is_empty() {
+                continue;
+            }
+            let mut pool = self.stores.lock().expect("no conversion panics");
+            for store in stores {
+                let key = (w.environment.clone(), store.metadata.name.clone());
+                let variants = pool.entry(key).or_default();
+                let user = ((group, i), w.namespace.clone());
+                match variants.iter_mut().find(|v| v.object.same_body(&store)) {
+                    Some(v) => {
+                        if user.0 < v.first {
+                            (v.object, v.first) = (store, user.0);
+                        }
+                        v.users.push(user);
                     }
+                    None => variants.push(Variant {
+                        object: store,
+                        first: user.0,
+                        users: vec![user],
+                    }),
                 }
             }
         }
     }
-    let stores: Vec<SharedStore> = shared
-        .into_iter()
-        .map(|((environment, _), (mut object, namespaces))| {
-            let namespaces: Vec<String> = namespaces.into_iter().collect();
-            if let Some(spec) = object
-                .body_mut()
-                .get_mut("spec")
-                .and_then(Value::as_object_mut)
-            {
-                spec.insert("conditions".into(), json!([{ "namespaces": namespaces }]));
+
+    /// One list of stores per environment (the cluster), each limited to the namespaces that use
+    /// it. Two apps that render the same store name with different settings: the first one's
+    /// store is kept, and every app whose store differs from it gets a finding. `offsets[g]` is
+    /// where group `g` starts in `workloads`.
+    pub fn share(self, workloads: &mut [Workload], offsets: &[usize]) -> Vec<SharedStore> {
+        let pool = self.stores.into_inner().expect("no conversion panics");
+        let mut conflicts: Vec<(usize, String)> = Vec::new();
+        let mut shared: BTreeMap<(String, String), (Object, BTreeSet<String>)> = BTreeMap::new();
+        for (key, mut variants) in pool {
+            let Some(kept) = (0..variants.len()).min_by_key(|&k| variants[k].first) else {
+                continue;
+            };
+            let mut namespaces = BTreeSet::new();
+            for (k, v) in variants.iter_mut().enumerate() {
+                for (position, namespace) in std::mem::take(&mut v.users) {
+                    if k != kept {
+                        conflicts.push((offsets[position.0] + position.1, key.1.clone()));
+                    }
+                    namespaces.insert(namespace);
+                }
             }
-            SharedStore {
-                environment,
-                object,
-            }
-        })
-        .collect();
-    use rayon::prelude::*;
-    workloads
-        .par_iter_mut()
-        .filter(|w| !w.failed())
-        .for_each(|w| {
-            let roles = store_roles(w, &stores);
-            w.secret_reads
-                .extend(roles.into_iter().map(|arn| SecretRead::AssumeRole {
-                    account: w.account.clone(),
-                    arn,
-                }));
-            w.secret_reads.sort();
-            w.secret_reads.dedup();
-        });
-    stores
+            shared.insert(key, (variants.swap_remove(kept).object, namespaces));
+        }
+        // In the workloads' order, then the stores' (their objects are sorted by name).
+        conflicts.sort();
+        for (i, name) in conflicts {
+            let w = &mut workloads[i];
+            w.findings.push(Finding {
+                input: w.inputs.last().cloned().unwrap_or_default(),
+                ..Finding::new(
+                    Code::StoreConflict,
+                    "",
+                    format!(
+                        "ClusterSecretStore {name} differs from the one another app made; the other was kept"
+                    ),
+                )
+            });
+        }
+        let stores: Vec<SharedStore> = shared
+            .into_iter()
+            .map(|((environment, _), (mut object, namespaces))| {
+                let namespaces: Vec<String> = namespaces.into_iter().collect();
+                if let Some(spec) = object
+                    .body_mut()
+                    .get_mut("spec")
+                    .and_then(Value::as_object_mut)
+                {
+                    spec.insert("conditions".into(), json!([{ "namespaces": namespaces }]));
+                }
+                SharedStore {
+                    environment,
+                    object,
+                }
+            })
+            .collect();
+        use rayon::prelude::*;
+        workloads
+            .par_iter_mut()
+            .filter(|w| !w.failed())
+            .for_each(|w| {
+                let roles = store_roles(w, &stores);
+                w.secret_reads
+                    .extend(roles.into_iter().map(|arn| SecretRead::AssumeRole {
+                        account: w.account.clone(),
+                        arn,
+                    }));
+                w.secret_reads.sort();
+                w.secret_reads.dedup();
+            });
+        stores
+    }
 }
 
 /// The `role` of every store the workload's ExternalSecrets use.
@@ -1308,5 +1362,79 @@ mod tests {
     fn secret_keys() {
         assert_eq!(secret_key("DB_PASSWORD"), "DB_PASSWORD");
         assert_eq!(secret_key("my var"), "my_var");
+    }
+
+    /// Apps are converted in parallel, so their stores reach the pool in any order: the store
+    /// kept is the first app's (by the conversion's order), every app whose store differs gets
+    /// E2K408 in the workloads' order, the namespaces of all users are listed, and a failed
+    /// workload's stores are dropped.
+    #[test]
+    fn pooled_stores_are_shared_as_in_the_workloads_order() {
+        let store = |region: &str, team: &str| {
+            let mut meta = ObjectMeta {
+                name: "aws-secrets-manager".into(),
+                ..ObjectMeta::default()
+            };
+            meta.labels.insert("team".into(), team.into());
+            Object::new(
+                API_VERSION,
+                "ClusterSecretStore",
+                meta,
+                json!({"spec": {"provider": {"aws": {"service": "SecretsManager", "region": region}}}}),
+            )
+        };
+        let workload = |app: &str, region: &str, failed: bool| Workload {
+            app: app.into(),
+            environment: "dev".into(),
+            team: String::new(),
+            namespace: format!("{app}-dev"),
+            account: "111111111111".into(),
+            region: region.into(),
+            cluster: String::new(),
+            inputs: vec![format!("{app}.json")],
+            objects: vec![store(region, app)],
+            findings: match failed {
+                true => vec![Finding::new(Code::TaskDefinitionNotFound, "", "")],
+                false => Vec::new(),
+            },
+            secret_reads: Vec::new(),
+            role: None,
+            dns_names: Vec::new(),
+            footprint: Default::default(),
+            spilled: None,
+        };
+        // Groups 0..3 in the conversion's order; 1 and 3 made a store in another region.
+        let mut groups = vec![
+            vec![workload("a", "eu-west-1", false)],
+            vec![
+                workload("b", "us-east-1", false),
+                workload("b2", "eu-west-1", false),
+            ],
+            vec![workload("c", "eu-west-1", true)],
+            vec![workload("d", "us-east-1", false)],
+        ];
+        let pool = StorePool::default();
+        for g in [3, 1, 2, 0] {
+            pool.take(g, &mut groups[g]);
+        }
+        let offsets = [0, 1, 3, 4];
+        let mut workloads: Vec<Workload> = groups.into_iter().flatten().collect();
+        assert!(workloads.iter().all(|w| w.objects.is_empty()));
+        let shared = pool.share(&mut workloads, &offsets);
+        assert_eq!(shared.len(), 1);
+        let kept = shared[0].object.body();
+        assert_eq!(kept["spec"]["provider"]["aws"]["region"], "eu-west-1");
+        assert_eq!(shared[0].object.metadata.labels["team"], "a");
+        assert_eq!(
+            kept["spec"]["conditions"][0]["namespaces"],
+            json!(["a-dev", "b-dev", "b2-dev", "d-dev"])
+        );
+        let conflicted: Vec<&str> = workloads
+            .iter()
+            .filter(|w| w.findings.iter().any(|f| f.code == Code::StoreConflict))
+            .map(|w| w.app.as_str())
+            .collect();
+        assert_eq!(conflicted, ["b", "d"]);
+        assert_eq!(workloads[1].findings[0].input, "b.json");
     }
 }
