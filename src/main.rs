@@ -296,13 +296,13 @@ fn convert(args: ConvertArgs) -> ExitCode {
         ),
     };
     progress.finish();
-    let mut findings_lost = false;
+    let mut printing_failed = false;
     progress.suspend(|| {
         if !args.quiet
             && let Err(e) = print_findings(&conversion)
         {
             eprintln!("error: cannot print the findings: {e}");
-            findings_lost = true;
+            printing_failed = true;
         }
         for e in &conversion.errors {
             eprintln!("error: {e}");
@@ -347,7 +347,7 @@ fn convert(args: ConvertArgs) -> ExitCode {
         conversion.workloads.len() - failed,
         conversion.errors.len()
     );
-    let code = if findings_lost
+    let code = if printing_failed
         || conversion.has_errors()
         || (args.fail_on_warnings && conversion.has_warnings())
     {

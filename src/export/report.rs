@@ -291,13 +291,13 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
     // `build` makes one service entry per workload, in the same order.
     let sections: Vec<(&ServiceReport, &crate::translate::Workload)> =
         report.services.iter().zip(&conversion.workloads).collect();
+    // The codes used, gathered while the sections are rendered (findings may be read back from
+    // their file: once is enough).
+    let used = std::sync::Mutex::new(BTreeSet::new());
     in_batches(&sections, w, |_, &(s, wl), out: &mut String| {
-        service_section(s, wl, out)
+        service_section(s, wl, out, &used)
     })?;
-    let mut used: BTreeSet<Code> = BTreeSet::new();
-    for s in &report.services {
-        used.extend(s.findings.load()?.iter().map(|f| f.code));
-    }
+    let used = used.into_inner().expect("no report panics");
     let renames: Vec<(&ServiceReport, &DnsRename)> = report
         .services
         .iter()
@@ -338,6 +338,7 @@ fn service_section(
     s: &ServiceReport,
     wl: &crate::translate::Workload,
     out: &mut String,
+    used: &std::sync::Mutex<BTreeSet<Code>>,
 ) -> std::io::Result<()> {
     use std::fmt::Write as _;
     // Writing to a String does not fail.
@@ -368,6 +369,9 @@ fn service_section(
     out.push_str("\n\n");
     out.push_str(&cutover(wl));
     let all = s.findings.load()?;
+    used.lock()
+        .expect("no report panics")
+        .extend(all.iter().map(|f| f.code));
     if all.is_empty() {
         out.push_str("No findings.\n\n");
         return Ok(());

@@ -3,7 +3,7 @@
 //!
 //! The second read deserializes the one value straight from the file's bytes, skipping the rest
 //! of the file. What that refuses goes through the first read's own code (`read_bytes`), so a
-//! value reads the same both times, and a file that changed in between is an error, not a guess.
+//! value reads the same both times. A file that no longer holds a valid value there is an error.
 
 use super::{Inputs, Sourced, read_bytes};
 use crate::error::InputError;
@@ -74,7 +74,14 @@ pub fn whole<T: Reread>(kept: &Sourced<T>) -> Result<Cow<'_, Sourced<T>>, InputE
                     return Err(errors
                         .into_iter()
                         .find(|e| match e {
-                            InputError::Field { path, .. } => path.starts_with(&kept.path),
+                            InputError::Field { path, .. } => {
+                                // This value or a field inside it (`services[1]`, not `[10]`).
+                                path.strip_prefix(kept.path.as_str()).is_some_and(|rest| {
+                                    kept.path.is_empty()
+                                        || rest.is_empty()
+                                        || rest.starts_with(['.', '['])
+                                })
+                            }
                             InputError::Unconvertible { .. } => false,
                             _ => true, // the whole file
                         })
