@@ -44,8 +44,9 @@ pub fn generate_repo(
 /// IAM, reports). Peak memory is then the inputs and the frozen conversion, never the rendered
 /// repository. When a file ecs2eks did not write is in the way, everything is rendered first and
 /// checked before the first write (`files::write`). Returns the conversion (for its findings)
-/// and what the write did; its workloads keep only what later passes read of their objects
-/// (`kept_after_render`), and their findings are in a file (`Conversion::findings`).
+/// and what the write did; its workloads keep none of their objects (later passes read
+/// `Workload::facts`), nor their role bindings and secret reads, the IAM plan keeps only its
+/// folders, and the findings are in a file (`Conversion::findings`).
 pub fn convert_into(
     read: import::Inputs,
     mappings: &mappings::Mappings,
@@ -60,19 +61,20 @@ pub fn convert_into(
         Ok(Some(writer)) => {
             let env_order = inventory.map(|i| i.environment_order()).unwrap_or_default();
             let waves = mappings.argocd.sync_waves;
-            let findings_file = diagnostics::FindingsFile::create().ok();
+            // The first read's file, if it made one: one temporary file per run.
+            let findings_file = read.findings_file.clone().or_else(|| {
+                diagnostics::FindingsFile::create()
+                    .ok()
+                    .map(std::sync::Arc::new)
+            });
             let on_app = |app: &mut [translate::Workload]| {
                 for (path, text) in export::argocd::applications(app, mappings, inventory) {
                     export::Sink::put(&writer, path, text);
                 }
-                // The app's objects go to the renderer; only what later passes read stays.
+                // The app's objects go to the renderer; later passes read `Workload::facts`.
                 let objects: Vec<Vec<model::k8s::Object>> = app
                     .iter_mut()
-                    .map(|w| {
-                        let all = std::mem::take(&mut w.objects);
-                        w.objects = all.iter().filter_map(kept_after_render).collect();
-                        all
-                    })
+                    .map(|w| std::mem::take(&mut w.objects))
                     .collect();
                 let envs = app.iter().zip(objects).collect();
                 export::kustomize::render_app_owned(envs, &env_order, waves, &writer);
@@ -88,8 +90,16 @@ pub fn convert_into(
             };
             let mut conversion =
                 translate::translate_each(read, mappings, inventory, &on_app, progress);
-            conversion.findings_file = findings_file.map(std::sync::Arc::new);
-            render_shared(&conversion, mappings, inventory, &writer, false);
+            conversion.findings_file = findings_file;
+            // What none of the renderers below reads goes before they run; the IAM roles go
+            // once written, before the reports.
+            for w in &mut conversion.workloads {
+                w.role = None;
+                w.secret_reads = Vec::new();
+            }
+            render_iam(&conversion, &writer);
+            conversion.iam.roles = Vec::new();
+            render_argocd_and_reports(&conversion, mappings, inventory, &writer, false);
             let written = writer.finish();
             (conversion, written)
         }
@@ -102,43 +112,6 @@ pub fn convert_into(
         }
         Err(e) => (translate::translate(read, mappings, inventory), Err(e)),
     }
-}
-
-/// What later passes read of an object once its app is written, or None: what uses secret
-/// stores (`translate::secrets::StorePool::share`), TargetGroupBindings (the cutover steps),
-/// cluster-scoped objects (Argo CD's whitelist). The capacity summary reads footprints.
-/// `convert_into` keeps only these copies, without labels or annotations, so a large run does not
-/// hold what it wrote. Of an ExternalSecret only its store reference is kept, of a SecretStore
-/// only its role: what sharing the stores reads to know which roles External Secrets Operator
-/// assumes. (ClusterSecretStores never get here: they are pooled before.)
-fn kept_after_render(o: &model::k8s::Object) -> Option<model::k8s::Object> {
-    let read = o.is_cluster_scoped()
-        || matches!(
-            o.kind,
-            "SecretStore" | "ExternalSecret" | "TargetGroupBinding"
-        );
-    read.then(|| {
-        let mut kept = o.clone();
-        kept.metadata.labels.clear();
-        kept.metadata.annotations.clear();
-        let only: &[&str] = match o.kind {
-            "ExternalSecret" => &["spec", "secretStoreRef"],
-            "SecretStore" => &["spec", "provider", "aws", "role"],
-            _ => &[],
-        };
-        if !only.is_empty() {
-            let body = kept.body_mut();
-            let value = only.iter().try_fold(&*body, |v, k| v.get(k)).cloned();
-            *body = match value {
-                Some(v) => only
-                    .iter()
-                    .rev()
-                    .fold(v, |inner, k| serde_json::json!({ *k: inner })),
-                None => serde_json::json!({}),
-            };
-        }
-        kept
-    })
 }
 
 /// Renders the repository into `sink`.
@@ -171,8 +144,30 @@ fn render_shared(
     sink: &dyn export::Sink,
     with_applications: bool,
 ) {
-    rayon::scope(|s| {
-        s.spawn(|_| {
+    rayon::join(
+        || render_iam(conversion, sink),
+        || render_argocd_and_reports(conversion, mappings, inventory, sink, with_applications),
+    );
+}
+
+/// `iam/`: the pods' roles and the policy External Secrets Operator needs.
+fn render_iam(conversion: &translate::Conversion, sink: &dyn export::Sink) {
+    export::terraform::render(&conversion.iam, sink);
+    let mut tree = export::Tree::new();
+    export::eso_iam::render(conversion, &mut tree);
+    sink.put_all(tree);
+}
+
+/// The shared secret stores, `argocd/` and the reports, each on its own task.
+fn render_argocd_and_reports(
+    conversion: &translate::Conversion,
+    mappings: &mappings::Mappings,
+    inventory: Option<&inventory::Inventory>,
+    sink: &dyn export::Sink,
+    with_applications: bool,
+) {
+    rayon::join(
+        || {
             let mut tree = export::Tree::new();
             // Shared secret stores first: argocd lists their Application too.
             export::secret_stores::render(conversion, mappings, inventory, &mut tree);
@@ -184,13 +179,7 @@ fn render_shared(
                 with_applications,
             );
             sink.put_all(tree);
-        });
-        s.spawn(|_| {
-            export::terraform::render(&conversion.iam, sink);
-            let mut tree = export::Tree::new();
-            export::eso_iam::render(conversion, &mut tree);
-            sink.put_all(tree);
-        });
-        s.spawn(|_| export::report::render(conversion, sink));
-    });
+        },
+        || export::report::render(conversion, sink),
+    );
 }

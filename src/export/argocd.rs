@@ -278,21 +278,14 @@ fn app_project(
     inventory: Option<&Inventory>,
 ) -> Value {
     let mut destinations: BTreeMap<String, Value> = BTreeMap::new();
-    let mut cluster_kinds: BTreeSet<(String, &str)> = BTreeSet::new();
+    let mut cluster_kinds: BTreeSet<(&str, &str)> = BTreeSet::new();
     for w in members {
         let d = destination_json(
             destination(mappings, inventory, &w.environment),
             Some(&w.namespace),
         );
         destinations.insert(d.to_string(), d);
-        for o in w.objects.iter().filter(|o| o.is_cluster_scoped()) {
-            let group = o
-                .api_version
-                .rsplit_once('/')
-                .map_or("", |(g, _)| g)
-                .to_string();
-            cluster_kinds.insert((group, o.kind));
-        }
+        cluster_kinds.extend(w.facts.cluster_kinds.iter().copied());
     }
     let destinations: Vec<Value> = destinations.into_values().collect();
     let whitelist: Vec<Value> = cluster_kinds

@@ -17,12 +17,7 @@ pub fn render(conversion: &Conversion, tree: &mut Tree) {
         let dir = format!("iam/{}", access.directory);
         tree.insert(format!("{dir}/external-secrets.tf"), terraform_file(access));
         // `terraform::render` writes versions.tf into every folder that has a role.
-        let has_roles = conversion
-            .iam
-            .roles
-            .iter()
-            .any(|r| r.directory == access.directory);
-        if !has_roles {
+        if !conversion.iam.directories.contains(&access.directory) {
             tree.insert(
                 format!("{dir}/versions.tf"),
                 terraform::VERSIONS.to_string(),

@@ -415,21 +415,10 @@ fn push_cell(out: &mut String, s: &str) {
 /// The cutover steps of a workload whose pods join existing target groups
 /// (TargetGroupBinding mode), or "" when it has none.
 fn cutover(w: &crate::translate::Workload) -> String {
-    let bindings: Vec<_> = w
-        .objects
-        .iter()
-        .filter(|o| o.kind == "TargetGroupBinding")
-        .collect();
+    let bindings = &w.facts.target_group_bindings;
     if bindings.is_empty() {
         return String::new();
     }
-    let spec = |o: &crate::model::k8s::Object, k: &str| -> String {
-        match &o.body()["spec"][k] {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Null => String::new(),
-            v => v.to_string(),
-        }
-    };
     let replicas = w.footprint.replicas;
     let region = if w.region.is_empty() {
         String::new()
@@ -444,19 +433,13 @@ fn cutover(w: &crate::translate::Workload) -> String {
     let mut out = String::from(
         "### Cutover (TargetGroupBinding)\n\nThe pods join the target groups of the ECS service, next to its tasks; the load balancer, its listeners and DNS stay as they are.\n\n| TargetGroupBinding | target group | Service port | target type |\n|---|---|---|---|\n",
     );
-    for b in &bindings {
-        let body = b.body();
-        let svc = &body["spec"]["serviceRef"];
+    for b in bindings {
         out.push_str(&format!(
             "| `{}` | `{}` | `{}:{}` | {} |\n",
-            b.metadata.name,
-            spec(b, "targetGroupARN"),
-            svc["name"].as_str().unwrap_or(""),
-            svc["port"],
-            spec(b, "targetType"),
+            b.name, b.target_group_arn, b.service, b.port, b.target_type,
         ));
     }
-    let tg = spec(bindings[0], "targetGroupARN");
+    let tg = &bindings[0].target_group_arn;
     out.push_str(&format!(
         "\n1. Before syncing, make sure the load balancer can reach the pods: the TargetGroupBinding's `networking` lets the load balancer's security groups in on the container port (the controller edits the pods' or nodes' security group), and the pods get VPC addresses in the target group's VPC. The binding sets `multiClusterTargetGroup: true`, so the controller leaves the ECS tasks' targets alone instead of deregistering every target it did not register; keep it.\n\
 2. Sync the app with the ECS service still running. The Deployment starts {} and the controller registers each pod in the target group; the namespace label `elbv2.k8s.aws/pod-readiness-gate-inject: enabled` keeps a pod unready until its target is healthy.\n\

@@ -58,6 +58,7 @@ fn push_role(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
             value: role,
             findings: Vec::new(),
             by_identity: false,
+            findings_spilled: None,
         }),
         Err(e) => inputs.errors.push(e),
     }

@@ -14,7 +14,7 @@ mod task_definitions;
 
 pub use reread::whole;
 
-use crate::diagnostics::Finding;
+use crate::diagnostics::{Finding, FindingsFile, Spilled};
 use crate::error::InputError;
 use crate::model::aws::{
     EventRule, RuleTargets, ScalableTarget, ScalingPolicy, Schedule, ScheduledAction,
@@ -41,6 +41,8 @@ pub struct Sourced<T> {
     /// `value` holds only its identity (`into_identity`): `whole` reads it again from `input`.
     /// Set by `read_files` for the task definitions and services of regular files.
     pub by_identity: bool,
+    /// `findings` moved to `Inputs::findings_file` (with `by_identity`; `whole` reads them back).
+    pub findings_spilled: Option<Spilled>,
 }
 
 /// Everything read from the inputs, in a stable order (files sorted, then position in file).
@@ -69,6 +71,9 @@ pub struct Inputs {
     /// EventBridge Scheduler schedules (`get-schedule`).
     pub schedules: Vec<Sourced<Schedule>>,
     pub errors: Vec<InputError>,
+    /// Where `read_files` moved the first-read findings of values kept by identity
+    /// (`Sourced::findings_spilled`); a large run's workloads' findings go there too.
+    pub findings_file: Option<std::sync::Arc<FindingsFile>>,
 }
 
 /// One input shape: how to recognise it and how to read it.
@@ -240,9 +245,11 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error>
 /// (`whole`). A pipe (`<(aws ecs …)`) cannot be read twice: its values are kept whole.
 pub fn read_files(files: &[PathBuf]) -> Inputs {
     use rayon::prelude::*;
+    // Without a temporary folder, the findings stay in memory.
+    let findings_file = FindingsFile::create().ok();
     // One `Inputs` per run of files a thread reads, merged in order: one per file would hold
     // tens of thousands of one-element vectors (each with room for four) until the merge.
-    files
+    let mut inputs = files
         .par_iter()
         .fold(Inputs::default, |mut inputs, file| {
             let name = file.display().to_string();
@@ -251,7 +258,7 @@ pub fn read_files(files: &[PathBuf]) -> Inputs {
                     let before = (inputs.task_definitions.len(), inputs.services.len());
                     read_bytes(&name, &bytes, &mut inputs);
                     if regular {
-                        keep_identity(&mut inputs, before);
+                        keep_identity(&mut inputs, before, findings_file.as_ref());
                     }
                 }
                 Err(e) => inputs.errors.push(InputError::Read {
@@ -261,7 +268,9 @@ pub fn read_files(files: &[PathBuf]) -> Inputs {
             }
             inputs
         })
-        .reduce(Inputs::default, |a, b| Inputs::concat(vec![a, b]))
+        .reduce(Inputs::default, |a, b| Inputs::concat(vec![a, b]));
+    inputs.findings_file = findings_file.map(std::sync::Arc::new);
+    inputs
 }
 
 /// A file's bytes, and whether it is a regular file (which can be read again).
@@ -275,22 +284,35 @@ fn read_file(file: &Path) -> std::io::Result<(Vec<u8>, bool)> {
 }
 
 /// Keeps only the identity of the task definitions and services read since `before` (their
-/// counts then).
-fn keep_identity(inputs: &mut Inputs, before: (usize, usize)) {
+/// counts then), and moves their findings to `file`: until converted, a large run holds only
+/// what finds and groups them.
+fn keep_identity(inputs: &mut Inputs, before: (usize, usize), file: Option<&FindingsFile>) {
+    fn spill<T>(s: &mut Sourced<T>, file: Option<&FindingsFile>) {
+        s.by_identity = true;
+        if s.findings.is_empty() {
+            return;
+        }
+        if let Some(spilled) = file.and_then(|f| f.put(&s.findings)) {
+            s.findings = Vec::new();
+            s.findings_spilled = Some(spilled);
+        }
+    }
     for td in &mut inputs.task_definitions[before.0..] {
         td.value = std::mem::take(&mut td.value).into_identity();
-        td.by_identity = true;
+        spill(td, file);
     }
     for service in &mut inputs.services[before.1..] {
         service.value = std::mem::take(&mut service.value).into_identity();
-        service.by_identity = true;
+        spill(service, file);
     }
 }
 
 /// `Inputs` of every field: a struct literal, so a new kind of input cannot be forgotten.
 macro_rules! each_field {
-    ($parts:ident, $($field:ident),* $(,)?) => {
+    ($parts:ident, $($field:ident),* ; $($first:ident),* $(,)?) => {
         Inputs {
+            // Shared by every part: the first one's.
+            $($first: $parts.iter_mut().find_map(|p| p.$first.take()),)*
             $($field: {
                 // Sized once: a batch's task definitions are tens of thousands of large values.
                 let mut all = Vec::with_capacity($parts.iter().map(|p| p.$field.len()).sum());
@@ -323,7 +345,8 @@ impl Inputs {
             event_rules,
             rule_targets,
             schedules,
-            errors,
+            errors;
+            findings_file,
         )
     }
 }
@@ -433,6 +456,7 @@ fn read_list<T: DeserializeOwned>(
                 value,
                 findings: Vec::new(),
                 by_identity: false,
+                findings_spilled: None,
             }),
             Err(e) => errors.push(e),
         }

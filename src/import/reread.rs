@@ -6,6 +6,7 @@
 //! value reads the same both times. A file that no longer holds a valid value there is an error.
 
 use super::{Inputs, Sourced, read_bytes};
+use crate::diagnostics::FindingsFile;
 use crate::error::InputError;
 use crate::model::ecs::{Service, TaskDefinition};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess};
@@ -38,11 +39,22 @@ impl Reread for Service {
     }
 }
 
-/// The whole of `kept`: itself when it was kept whole, else read again from its file.
-pub fn whole<T: Reread>(kept: &Sourced<T>) -> Result<Cow<'_, Sourced<T>>, InputError> {
+/// The whole of `kept`: itself when it was kept whole, else read again from its file, with its
+/// findings read back from `findings_file` (`Inputs::findings_file`) if they were moved there.
+pub fn whole<'a, T: Reread>(
+    kept: &'a Sourced<T>,
+    findings_file: Option<&FindingsFile>,
+) -> Result<Cow<'a, Sourced<T>>, InputError> {
     if !kept.by_identity {
         return Ok(Cow::Borrowed(kept));
     }
+    let findings = match (kept.findings_spilled, findings_file) {
+        (Some(spilled), Some(file)) => file.get(&spilled).map_err(|e| InputError::Read {
+            input: kept.input.clone(),
+            message: format!("its findings could not be read back from the temporary file: {e}"),
+        })?,
+        _ => kept.findings.clone(),
+    };
     let changed = || InputError::Unconvertible {
         input: kept.input.clone(),
         message: format!(
@@ -94,8 +106,9 @@ pub fn whole<T: Reread>(kept: &Sourced<T>) -> Result<Cow<'_, Sourced<T>>, InputE
         input: kept.input.clone(),
         path: kept.path.clone(),
         value,
-        findings: kept.findings.clone(),
+        findings,
         by_identity: false,
+        findings_spilled: None,
     }))
 }
 
@@ -237,6 +250,32 @@ mod tests {
         assert_eq!(at_path::<i64>(br#"{"a": 1} x"#, "a"), None);
     }
 
+    /// The first read's findings wait in the findings file and come back with the value.
+    #[test]
+    fn findings_of_a_value_kept_by_identity_come_back_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("td.json");
+        let td = r#"{"taskDefinition": {"family": "web", "notAnEcsField": 1,
+            "containerDefinitions": [{"name": "app", "image": "nginx"}]},
+            "tags": [{"key": "team", "value": "a"}]}"#;
+        std::fs::write(&file, td).unwrap();
+        let mut in_memory = Inputs::default();
+        read_bytes("td.json", td.as_bytes(), &mut in_memory);
+        let expected = &in_memory.task_definitions[0].findings;
+        assert!(!expected.is_empty());
+        let read = super::super::read_files(std::slice::from_ref(&file));
+        let kept = &read.task_definitions[0];
+        assert!(kept.findings.is_empty() && kept.findings_spilled.is_some());
+        let whole = whole(kept, read.findings_file.as_deref()).unwrap();
+        let codes = |f: &[crate::diagnostics::Finding]| -> Vec<(String, String)> {
+            f.iter()
+                .map(|f| (f.code.as_str().to_string(), f.field.clone()))
+                .collect()
+        };
+        assert_eq!(codes(&whole.findings), codes(expected));
+        assert!(whole.findings.iter().all(|f| f.input.ends_with("td.json")));
+    }
+
     /// A repeated field inside a task definition: serde's derive refuses it, the first read
     /// (through `Value`) keeps the last; the second read falls back to the first read's code.
     #[test]
@@ -250,7 +289,7 @@ mod tests {
         let kept = &read.task_definitions[0];
         assert_eq!(kept.value.memory, None, "kept by identity");
         assert!(at_path::<TaskDefinition>(td.as_bytes(), "taskDefinition").is_none());
-        let whole = whole(kept).unwrap();
+        let whole = whole(kept, read.findings_file.as_deref()).unwrap();
         assert_eq!(whole.value.memory.as_deref(), Some("2048"));
         assert_eq!(whole.value.container_definitions.len(), 1);
         // Another value of the file that does not read is not this one's error.
@@ -263,11 +302,11 @@ mod tests {
         .unwrap();
         let read = super::super::read_files(std::slice::from_ref(&two));
         assert_eq!((read.services.len(), read.errors.len()), (1, 1));
-        let a = super::whole(&read.services[0]).unwrap();
+        let a = super::whole(&read.services[0], read.findings_file.as_deref()).unwrap();
         assert_eq!(a.value.desired_count, Some(2));
         // Gone, or no longer holding the value: an error naming the file.
         std::fs::write(&file, r#"{"services": []}"#).unwrap();
-        let e = super::whole(kept).unwrap_err().to_string();
+        let e = super::whole(kept, None).unwrap_err().to_string();
         assert!(e.contains("td.json") && e.contains("changed"), "{e}");
     }
 }

@@ -48,6 +48,7 @@ fn sourced<T>(input: &str, path: String, value: T) -> Sourced<T> {
         value,
         findings: Vec::new(),
         by_identity: false,
+        findings_spilled: None,
     }
 }
 

@@ -45,6 +45,7 @@ pub fn read_describe_output(input: &str, mut value: Value, inputs: &mut Inputs) 
                 value: raw,
                 findings: Vec::new(),
                 by_identity: false,
+                findings_spilled: None,
             });
         }
     }
@@ -68,6 +69,7 @@ fn push(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
             value,
             findings,
             by_identity: false,
+            findings_spilled: None,
         }),
         Err(e) => inputs.errors.push(e),
     }

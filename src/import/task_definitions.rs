@@ -50,6 +50,7 @@ fn push(input: &str, path: &str, raw: Value, findings: Vec<Finding>, inputs: &mu
             value,
             findings,
             by_identity: false,
+            findings_spilled: None,
         }),
         Err(e) => inputs.errors.push(e),
     }

@@ -66,6 +66,8 @@ impl RoleBinding {
 #[derive(Debug, Clone, Default)]
 pub struct IamPlan {
     pub roles: Vec<IamRole>,
+    /// The folders the roles go to (kept when a large run drops the roles once written).
+    pub directories: BTreeSet<String>,
 }
 
 /// One IAM role as Terraform: the target-side model `export::terraform` renders.
@@ -471,7 +473,8 @@ pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> IamPlan {
     }
     let mut roles = Vec::new();
     let mut resources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    // Roles are built in parallel; their findings and Terraform names are given out in order.
+    // Roles are built in parallel from borrowed bindings (a large run has one per workload);
+    // their findings and Terraform names are given out in order.
     use rayon::prelude::*;
     let shared: &[Workload] = workloads;
     let built: Vec<_> = groups
@@ -479,76 +482,25 @@ pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> IamPlan {
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(|((directory, name), members)| {
-            let bindings: Vec<RoleBinding> = members
+            let bindings: Vec<&RoleBinding> = members
                 .iter()
-                .filter_map(|&i| shared[i].role.clone())
+                .filter_map(|&i| shared[i].role.as_deref())
                 .collect();
             let mut role_findings = Vec::new();
             let role = build_role(&directory, &name, &bindings, inputs, &mut role_findings);
             let size = role.as_ref().map(trust_size);
-            (
-                directory,
-                name,
-                members,
-                bindings,
-                role,
-                role_findings,
-                size,
-            )
+            let findings = role_findings_of(&name, &bindings, &role_findings, role.is_some(), size);
+            (directory, members, role, findings)
         })
         .collect();
-    for (directory, name, members, bindings, role, role_findings, size) in built {
-        if bindings.len() > 1 {
-            let users: Vec<String> = bindings
-                .iter()
-                .map(|b| format!("{} ({})", b.app, b.environment))
-                .collect();
-            for (&i, b) in members.iter().zip(&bindings) {
-                let mut f = Finding::new(
-                    Code::RoleShared,
-                    &b.field,
-                    format!(
-                        "role {name} is shared by {}: it trusts each of their ServiceAccounts",
-                        users.join(", ")
-                    ),
-                );
-                f.input = b.input.clone();
+    for (directory, members, role, findings) in built {
+        for (&i, own) in members.iter().zip(findings) {
+            for f in own {
                 add(&mut workloads[i], f);
             }
         }
-        for &i in &members {
-            for f in &role_findings {
-                add(&mut workloads[i], f.clone());
-            }
-        }
-        if role.is_none() {
-            for (&i, b) in members.iter().zip(&bindings) {
-                let mut f = Finding::new(
-                    Code::TaskRoleNotInInputs,
-                    &b.field,
-                    format!(
-                        "role {name} is kept (extend-task-role) but its trust policy is not in the inputs: no Terraform was written for it"
-                    ),
-                );
-                f.input = b.input.clone();
-                add(&mut workloads[i], f);
-            }
-        }
-        if let (Some(mut role), Some(size)) = (role, size) {
-            if size > TRUST_POLICY_LIMIT {
-                for (&i, b) in members.iter().zip(&bindings) {
-                    let mut f = Finding::new(
-                        Code::TrustPolicyTooLarge,
-                        &b.field,
-                        format!(
-                            "the trust policy of role {name} is about {size} characters, over IAM's default limit of {TRUST_POLICY_LIMIT}"
-                        ),
-                    );
-                    f.input = b.input.clone();
-                    add(&mut workloads[i], f);
-                }
-            }
-            let taken = resources.entry(directory.clone()).or_default();
+        if let Some(mut role) = role {
+            let taken = resources.entry(directory).or_default();
             let base = ident(&role.name);
             let mut resource = base.clone();
             let mut n = 2;
@@ -560,7 +512,64 @@ pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> IamPlan {
             roles.push(role);
         }
     }
-    IamPlan { roles }
+    let directories = roles.iter().map(|r| r.directory.clone()).collect();
+    IamPlan { roles, directories }
+}
+
+/// The findings about one role for each of its users (in `bindings`' order): shared, those of
+/// the role itself (`role_findings`), kept but unknown (`built` false), or a trust policy over
+/// IAM's limit (`size`).
+fn role_findings_of(
+    name: &str,
+    bindings: &[&RoleBinding],
+    role_findings: &[Finding],
+    built: bool,
+    size: Option<usize>,
+) -> Vec<Vec<Finding>> {
+    let users: Vec<String> = bindings
+        .iter()
+        .map(|b| format!("{} ({})", b.app, b.environment))
+        .collect();
+    bindings
+        .iter()
+        .map(|b| {
+            let located = |(code, message): (Code, String)| {
+                let mut f = Finding::new(code, &b.field, message);
+                f.input = b.input.clone();
+                f
+            };
+            let mut out = Vec::new();
+            if bindings.len() > 1 {
+                out.push(located((
+                    Code::RoleShared,
+                    format!(
+                        "role {name} is shared by {}: it trusts each of their ServiceAccounts",
+                        users.join(", ")
+                    ),
+                )));
+            }
+            out.extend(role_findings.iter().cloned());
+            let mut messages = Vec::new();
+            if !built {
+                messages.push((
+                    Code::TaskRoleNotInInputs,
+                    format!(
+                        "role {name} is kept (extend-task-role) but its trust policy is not in the inputs: no Terraform was written for it"
+                    ),
+                ));
+            }
+            if let Some(size) = size.filter(|s| *s > TRUST_POLICY_LIMIT) {
+                messages.push((
+                    Code::TrustPolicyTooLarge,
+                    format!(
+                        "the trust policy of role {name} is about {size} characters, over IAM's default limit of {TRUST_POLICY_LIMIT}"
+                    ),
+                ));
+            }
+            out.extend(messages.into_iter().map(located));
+            out
+        })
+        .collect()
 }
 
 /// IAM's default quota for a role trust policy (characters, whitespace not counted); it can be
@@ -616,7 +625,7 @@ fn add(w: &mut Workload, f: Finding) {
 fn build_role(
     directory: &str,
     name: &str,
-    bindings: &[RoleBinding],
+    bindings: &[&RoleBinding],
     inputs: &Inputs,
     findings: &mut Vec<Finding>,
 ) -> Option<IamRole> {

@@ -1659,6 +1659,7 @@ mod tests {
             value: tg.clone(),
             findings: Vec::new(),
             by_identity: false,
+            findings_spilled: None,
         };
         let mut f = Findings::default();
         let p = readiness_probe(&tg, 3000, &at, &mut f).unwrap();

@@ -9,6 +9,7 @@ pub mod cron;
 mod dependencies;
 pub mod discovery;
 mod disruption;
+pub mod facts;
 pub mod footprint;
 pub mod iam;
 mod ingress;
@@ -81,11 +82,13 @@ pub struct Workload {
     /// The secrets and parameters its pods read through External Secrets Operator.
     pub secret_reads: Vec<SecretRead>,
     /// The IAM role its pods get (None: no task role, or not converted).
-    pub role: Option<iam::RoleBinding>,
+    pub role: Option<Box<iam::RoleBinding>>,
     /// Old service discovery names (Cloud Map, Service Connect) → Kubernetes Service DNS names.
     pub dns_names: Vec<discovery::DnsRename>,
     /// What its pods ask of the cluster, for the capacity summary.
     pub footprint: footprint::Footprint,
+    /// What later passes read of its objects (a large run drops the objects once written).
+    pub facts: facts::ObjectFacts,
     /// Where its findings went when a large run moved them to a file (`Conversion::findings`);
     /// `findings` then holds only those added since.
     pub spilled: Option<Spilled>,
@@ -305,6 +308,9 @@ pub fn translate_each(
         .map(|td| Mutex::new(Some(Arc::new(td))))
         .collect();
     let no_runs = Vec::new();
+    // Where the first read moved the task definitions' and services' findings.
+    let findings_file = inputs.findings_file.clone();
+    let file = findings_file.as_deref();
     use rayon::prelude::*;
     let groups: Vec<Vec<&Job>> = groups.into_values().collect();
     let (done, total) = (AtomicUsize::new(0), groups.len());
@@ -333,8 +339,8 @@ pub fn translate_each(
                             false => &no_runs,
                         };
                         // Read again in full (files are kept by identity between reads).
-                        let whole = crate::import::whole(&td).and_then(|t| {
-                            let s = service.map(crate::import::whole);
+                        let whole = crate::import::whole(&td, file).and_then(|t| {
+                            let s = service.map(|s| crate::import::whole(s, file));
                             Ok((t, s.transpose()?))
                         });
                         let w = match whole {
@@ -369,6 +375,9 @@ pub fn translate_each(
             fail_duplicates(&mut ws);
             sizes[g].store(ws.len(), Ordering::Relaxed);
             stores.take(g, &mut ws);
+            for w in &mut ws {
+                w.facts = facts::ObjectFacts::of(&w.objects);
+            }
             on_app(&mut ws);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             // Frozen now to keep large runs small; later passes read through `body()`.
@@ -643,6 +652,7 @@ fn failed_before_translation(
         role: None,
         dns_names: Vec::new(),
         footprint: footprint::Footprint::default(),
+        facts: Default::default(),
         spilled: None,
     }
 }
@@ -732,11 +742,12 @@ fn convert_one(
         role: None,
         dns_names: Vec::new(),
         footprint: footprint::Footprint::default(),
+        facts: Default::default(),
         spilled: None,
     };
     match workload::build(td, service, runs, inputs, mappings, &ctx, &mut findings) {
         Ok((namespace, mut objects, role)) => {
-            workload.role = role;
+            workload.role = role.map(Box::new);
             if let Some(s) = service {
                 findings.input = s.input.clone();
                 let meta = |name: &str| crate::model::k8s::ObjectMeta {

@@ -18,6 +18,7 @@
 //! comes from [`reads`]. No code here ever calls AWS or sees a secret value.
 
 use super::containers;
+use super::facts::StoreUse;
 use super::names::{self, dns_label};
 use super::{SharedStore, Workload};
 use crate::diagnostics::{Code, Finding, Findings};
@@ -1034,22 +1035,19 @@ impl StorePool {
 /// The `role` of every store the workload's ExternalSecrets use.
 fn store_roles(w: &Workload, shared: &[SharedStore]) -> BTreeSet<String> {
     let mut roles = BTreeSet::new();
-    for es in w.objects.iter().filter(|o| o.kind == "ExternalSecret") {
-        let es_body = es.body();
-        let store_ref = &es_body["spec"]["secretStoreRef"];
-        let store = shared
-            .iter()
-            .filter(|s| s.environment == w.environment)
-            .map(|s| &s.object)
-            .chain(w.objects.iter())
-            .find(|o| o.kind == store_ref["kind"] && o.metadata.name == store_ref["name"]);
-        if let Some(role) = store.and_then(|s| {
-            s.body()["spec"]["provider"]["aws"]["role"]
-                .as_str()
-                .map(str::to_string)
-        }) {
-            roles.insert(role.to_string());
-        }
+    for store in &w.facts.stores {
+        let role = match store {
+            StoreUse::Own(role) => role.clone(),
+            StoreUse::Shared(name) => shared
+                .iter()
+                .find(|s| s.environment == w.environment && s.object.metadata.name == *name)
+                .and_then(|s| {
+                    s.object.body()["spec"]["provider"]["aws"]["role"]
+                        .as_str()
+                        .map(str::to_string)
+                }),
+        };
+        roles.extend(role);
     }
     roles
 }
@@ -1401,6 +1399,7 @@ mod tests {
             role: None,
             dns_names: Vec::new(),
             footprint: Default::default(),
+            facts: Default::default(),
             spilled: None,
         };
         // Groups 0..3 in the conversion's order; 1 and 3 made a store in another region.
