@@ -88,24 +88,34 @@ pub fn convert_into(
                     }
                 }
             };
-            let mut conversion =
-                translate::translate_each(read, mappings, inventory, &on_app, progress);
+            // The IAM roles are written a chunk at a time as they are planned.
+            let mut folders = export::terraform::Folders::default();
+            let mut on_roles = |roles: Vec<translate::iam::IamRole>| {
+                export::terraform::render_roles(&roles, &mut folders, &writer)
+            };
+            let mut conversion = translate::translate_each(
+                read,
+                mappings,
+                inventory,
+                &on_app,
+                Some(&mut on_roles),
+                progress,
+            );
             conversion.findings_file = findings_file;
-            // What none of the renderers below reads goes before they run; the IAM roles go
-            // once written, before the reports.
+            // What none of the renderers below reads goes before they run.
             for w in &mut conversion.workloads {
                 w.role = None;
                 w.secret_reads = Vec::new();
             }
-            render_iam(&conversion, &writer);
-            conversion.iam.roles = Vec::new();
+            folders.render(&writer);
+            render_eso_iam(&conversion, &writer);
             render_argocd_and_reports(&conversion, mappings, inventory, &writer, false);
             let written = writer.finish();
             (conversion, written)
         }
         Ok(None) => {
             let conversion =
-                translate::translate_each(read, mappings, inventory, &|_| {}, progress);
+                translate::translate_each(read, mappings, inventory, &|_| {}, None, progress);
             let tree = generate_repo(&conversion, mappings, inventory);
             let written = export::files::write(dir, &tree);
             (conversion, written)
@@ -153,6 +163,11 @@ fn render_shared(
 /// `iam/`: the pods' roles and the policy External Secrets Operator needs.
 fn render_iam(conversion: &translate::Conversion, sink: &dyn export::Sink) {
     export::terraform::render(&conversion.iam, sink);
+    render_eso_iam(conversion, sink);
+}
+
+/// The policy External Secrets Operator needs, per account folder.
+fn render_eso_iam(conversion: &translate::Conversion, sink: &dyn export::Sink) {
     let mut tree = export::Tree::new();
     export::eso_iam::render(conversion, &mut tree);
     sink.put_all(tree);

@@ -291,7 +291,14 @@ fn convert(args: ConvertArgs) -> ExitCode {
             (conversion, Some(written))
         }
         _ => (
-            ecs2eks::translate::translate_each(read, &mappings, inventory.as_ref(), &|_| {}, &apps),
+            ecs2eks::translate::translate_each(
+                read,
+                &mappings,
+                inventory.as_ref(),
+                &|_| {},
+                None,
+                &apps,
+            ),
             None,
         ),
     };

@@ -197,7 +197,7 @@ fn in_batches<T: Sync, B: Default + AsRef<[u8]> + Send>(
     render: impl Fn(usize, &T, &mut B) -> std::io::Result<()> + Sync,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
-    const BATCH: usize = 2048;
+    const BATCH: usize = 512;
     const PIECE: usize = 64;
     for (b, batch) in items.chunks(BATCH).enumerate() {
         let pieces: Vec<B> = batch

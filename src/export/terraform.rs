@@ -13,22 +13,39 @@ use std::collections::BTreeMap;
 
 /// Writes the plan's roles into `sink` under `iam/`.
 pub fn render(plan: &IamPlan, sink: &dyn Sink) {
-    let mut folders: BTreeMap<&str, Vec<&IamRole>> = BTreeMap::new();
-    for role in &plan.roles {
-        folders.entry(&role.directory).or_default().push(role);
-    }
+    let mut folders = Folders::default();
+    render_roles(&plan.roles, &mut folders, sink);
+    folders.render(sink);
+}
+
+/// Writes one file per role, each as soon as it is rendered, on every core, and notes in
+/// `folders` what their folders need. A large run calls it a chunk of roles at a time.
+pub fn render_roles(roles: &[IamRole], folders: &mut Folders, sink: &dyn Sink) {
     use rayon::prelude::*;
-    for (dir, roles) in folders {
-        let mut variables: BTreeMap<String, String> = BTreeMap::new();
-        // One file per role, each written as soon as it is rendered, on every core.
-        roles
-            .par_iter()
-            .for_each(|role| sink.put(format!("iam/{dir}/{}.tf", role.name), role_file(role)));
-        for role in &roles {
-            collect_variables(role, &mut variables);
-        }
-        sink.put(format!("iam/{dir}/versions.tf"), VERSIONS.to_string());
-        if !variables.is_empty() {
+    roles.par_iter().for_each(|role| {
+        sink.put(
+            format!("iam/{}/{}.tf", role.directory, role.name),
+            role_file(role),
+        )
+    });
+    for role in roles {
+        collect_variables(role, folders.0.entry(role.directory.clone()).or_default());
+    }
+}
+
+/// The folders roles went to, with the variables (cluster values the mappings left unset) their
+/// roles use: what each folder's `versions.tf` and `variables.tf` are made of.
+#[derive(Default)]
+pub struct Folders(BTreeMap<String, BTreeMap<String, String>>);
+
+impl Folders {
+    /// Per folder, `versions.tf` and (when any role needs one) `variables.tf`.
+    pub fn render(&self, sink: &dyn Sink) {
+        for (dir, variables) in &self.0 {
+            sink.put(format!("iam/{dir}/versions.tf"), VERSIONS.to_string());
+            if variables.is_empty() {
+                continue;
+            }
             let blocks: Vec<String> = variables
                 .iter()
                 .map(|(name, description)| {

@@ -459,6 +459,21 @@ pub fn ident(name: &str) -> String {
 /// Groups the workloads' bindings by role and makes the roles; adds the findings about roles
 /// (sharing, risky permissions) to every workload that uses them.
 pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> IamPlan {
+    let mut roles = Vec::new();
+    let directories = plan_each(workloads, inputs, &mut |chunk| roles.extend(chunk));
+    IamPlan { roles, directories }
+}
+
+/// How many roles `plan_each` builds before handing them on.
+const ROLES_AT_ONCE: usize = 1024;
+
+/// `plan`, handing the roles to `on_roles` a chunk at a time, in the plan's order, so a large run
+/// can write each chunk and drop it. Returns the folders the roles go to.
+pub fn plan_each(
+    workloads: &mut [Workload],
+    inputs: &Inputs,
+    on_roles: &mut dyn FnMut(Vec<IamRole>),
+) -> BTreeSet<String> {
     let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, w) in workloads.iter().enumerate() {
         if w.failed() {
@@ -471,49 +486,53 @@ pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> IamPlan {
                 .push(i);
         }
     }
-    let mut roles = Vec::new();
-    let mut resources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    // Roles are built in parallel from borrowed bindings (a large run has one per workload);
-    // their findings and Terraform names are given out in order.
+    let groups: Vec<_> = groups.into_iter().collect();
+    let mut directories = BTreeSet::new();
+    let mut resources: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     use rayon::prelude::*;
-    let shared: &[Workload] = workloads;
-    let built: Vec<_> = groups
-        .into_iter()
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|((directory, name), members)| {
-            let bindings: Vec<&RoleBinding> = members
-                .iter()
-                .filter_map(|&i| shared[i].role.as_deref())
-                .collect();
-            let mut role_findings = Vec::new();
-            let role = build_role(&directory, &name, &bindings, inputs, &mut role_findings);
-            let size = role.as_ref().map(trust_size);
-            let findings = role_findings_of(&name, &bindings, &role_findings, role.is_some(), size);
-            (directory, members, role, findings)
-        })
-        .collect();
-    for (directory, members, role, findings) in built {
-        for (&i, own) in members.iter().zip(findings) {
-            for f in own {
-                add(&mut workloads[i], f);
+    for chunk in groups.chunks(ROLES_AT_ONCE) {
+        // Roles are built in parallel from borrowed bindings (a large run has one per
+        // workload); their findings and Terraform names are given out in order.
+        let shared: &[Workload] = workloads;
+        let built: Vec<_> = chunk
+            .par_iter()
+            .map(|((directory, name), members)| {
+                let bindings: Vec<&RoleBinding> = members
+                    .iter()
+                    .filter_map(|&i| shared[i].role.as_deref())
+                    .collect();
+                let mut role_findings = Vec::new();
+                let role = build_role(directory, name, &bindings, inputs, &mut role_findings);
+                let size = role.as_ref().map(trust_size);
+                let findings =
+                    role_findings_of(name, &bindings, &role_findings, role.is_some(), size);
+                (role, findings)
+            })
+            .collect();
+        let mut roles = Vec::new();
+        for (((directory, _), members), (role, findings)) in chunk.iter().zip(built) {
+            for (&i, own) in members.iter().zip(findings) {
+                for f in own {
+                    add(&mut workloads[i], f);
+                }
+            }
+            if let Some(mut role) = role {
+                let taken = resources.entry(directory).or_default();
+                let base = ident(&role.name);
+                let mut resource = base.clone();
+                let mut n = 2;
+                while !taken.insert(resource.clone()) {
+                    resource = format!("{base}_{n}");
+                    n += 1;
+                }
+                role.resource = resource;
+                directories.insert(role.directory.clone());
+                roles.push(role);
             }
         }
-        if let Some(mut role) = role {
-            let taken = resources.entry(directory).or_default();
-            let base = ident(&role.name);
-            let mut resource = base.clone();
-            let mut n = 2;
-            while !taken.insert(resource.clone()) {
-                resource = format!("{base}_{n}");
-                n += 1;
-            }
-            role.resource = resource;
-            roles.push(role);
-        }
+        on_roles(roles);
     }
-    let directories = roles.iter().map(|r| r.directory.clone()).collect();
-    IamPlan { roles, directories }
+    directories
 }
 
 /// The findings about one role for each of its users (in `bindings`' order): shared, those of

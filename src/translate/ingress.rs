@@ -20,7 +20,7 @@ use crate::model::elbv2::{Action, Condition, Listener, LoadBalancer, Rule, Targe
 use crate::model::fields::join;
 use crate::model::k8s::{Map, Object, ObjectMeta, PodSpec, Probe};
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 const ALB: &str = "alb.ingress.kubernetes.io/";
 const NLB: &str = "service.beta.kubernetes.io/";
@@ -32,6 +32,7 @@ pub struct Context<'a> {
     pub service: &'a Sourced<Service>,
     pub td: &'a TaskDefinition,
     pub inputs: &'a Inputs,
+    pub alb_owners: &'a AlbOwners,
     pub mappings: &'a Mappings,
     /// The app name: the Kubernetes Service (as a DNS-1035 label) is named after it.
     pub app: &'a str,
@@ -712,27 +713,50 @@ fn ssl_redirect(inputs: &Inputs, listener: &Listener) -> Option<i64> {
     })
 }
 
-/// The service that carries an ALB's own actions (fixed responses, redirects): the first, by
-/// ECS service name, of the ingress-mode services whose target groups sit on it.
-fn alb_owner<'a>(inputs: &'a Inputs, mappings: &Mappings, lb_arn: &str) -> Option<&'a str> {
-    inputs
-        .services
-        .iter()
-        .filter_map(|s| {
-            let name = s.value.service_name.as_deref()?;
-            if mappings.load_balancing.mode_of(name) != LoadBalancingMode::Ingress {
-                return None;
+/// The service that carries each ALB's own actions (fixed responses, redirects): the first, by
+/// ECS service name, of the ingress-mode services whose target groups sit on it. Found once for
+/// all services, before any is converted (the services are then dropped as they are).
+#[derive(Debug, Default)]
+pub struct AlbOwners(BTreeMap<String, String>);
+
+impl AlbOwners {
+    pub fn of(inputs: &Inputs, mappings: &Mappings) -> Self {
+        let mut lbs_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for t in &inputs.target_groups {
+            if let Some(arn) = t.value.target_group_arn.as_deref() {
+                let lbs = lbs_of.entry(arn).or_default();
+                lbs.extend(t.value.load_balancer_arns.iter().map(String::as_str));
             }
-            let on_lb = s.value.load_balancers.iter().any(|e| {
-                inputs.target_groups.iter().any(|t| {
-                    t.value.target_group_arn.is_some()
-                        && t.value.target_group_arn == e.target_group_arn
-                        && t.value.load_balancer_arns.iter().any(|a| a == lb_arn)
-                })
-            });
-            on_lb.then_some(name)
-        })
-        .min()
+        }
+        let mut owners: BTreeMap<String, String> = BTreeMap::new();
+        for s in &inputs.services {
+            let Some(name) = s.value.service_name.as_deref() else {
+                continue;
+            };
+            if mappings.load_balancing.mode_of(name) != LoadBalancingMode::Ingress {
+                continue;
+            }
+            let target_groups = s.value.load_balancers.iter();
+            for lb in target_groups
+                .filter_map(|e| e.target_group_arn.as_deref())
+                .filter_map(|arn| lbs_of.get(arn))
+                .flatten()
+            {
+                match owners.get_mut(*lb) {
+                    Some(owner) if owner.as_str() <= name => {}
+                    Some(owner) => *owner = name.to_string(),
+                    None => {
+                        owners.insert(lb.to_string(), name.to_string());
+                    }
+                }
+            }
+        }
+        AlbOwners(owners)
+    }
+
+    fn of_lb(&self, lb_arn: &str) -> Option<&str> {
+        self.0.get(lb_arn).map(String::as_str)
+    }
 }
 
 /// `group.order` of each numbered rule of the ALB: its priority when all fit in 1..1000,
@@ -781,8 +805,7 @@ fn alb_routes(
         );
         return;
     }
-    let owner =
-        alb_owner(inputs, ctx.mappings, lb_arn) == ctx.service.value.service_name.as_deref();
+    let owner = ctx.alb_owners.of_lb(lb_arn) == ctx.service.value.service_name.as_deref();
     let (prios, renumber) = group_orders(inputs, &listeners);
     if renumber && owner {
         push_at(

@@ -181,7 +181,7 @@ fn identity(td: &TaskDefinition, service: Option<&Service>) -> Identity {
 
 /// Converts everything that was read. `inventory` is None when the user gave none.
 pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Inventory>) -> Conversion {
-    translate_each(inputs, mappings, inventory, &|_| {}, &|_, _| {})
+    translate_each(inputs, mappings, inventory, &|_| {}, None, &|_, _| {})
 }
 
 /// Told how far a conversion is: (apps done, apps in all), first with 0 done, then after each
@@ -193,12 +193,15 @@ pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 /// roles, shared secret stores) are findings and shared objects, never an app's own objects, so
 /// `on_app` can render an app's files right away (and drop objects nothing reads later).
 /// ClusterSecretStores are not among the objects there: they are taken out before, and the
-/// returned conversion has them, shared, in `secret_stores`.
+/// returned conversion has them, shared, in `secret_stores`. With `on_roles`, the IAM roles go
+/// there a chunk at a time, in order (`iam::plan_each`), and the returned plan holds only their
+/// folders.
 pub fn translate_each(
     mut inputs: Inputs,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
     on_app: &(dyn Fn(&mut [Workload]) + Sync),
+    on_roles: Option<&mut dyn FnMut(Vec<iam::IamRole>)>,
     progress: Progress,
 ) -> Conversion {
     let with_clusters;
@@ -233,6 +236,9 @@ pub fn translate_each(
     // Task definitions are the bulk of the inputs: taken out, so each can be dropped as soon as
     // its last workload is converted.
     let tds = std::mem::take(&mut inputs.task_definitions);
+    let alb_owners = ingress::AlbOwners::of(&inputs, mappings);
+    // Each service is converted once: taken out too, so each is dropped once it is.
+    let services = std::mem::take(&mut inputs.services);
     // Scheduled runs, each given its task definition once; those whose task definition is not
     // in the inputs are errors.
     let (runs_by_td, orphans) = schedules::assign(&inputs, &tds);
@@ -242,7 +248,7 @@ pub fn translate_each(
     // What becomes a workload: each service with its task definition, then each task definition
     // no service uses. Converted in parallel; the order is fixed here, before.
     let mut jobs: Vec<Job> = Vec::new();
-    for service in &inputs.services {
+    for (k, service) in services.iter().enumerate() {
         let reference = service.value.task_definition.as_deref().unwrap_or("");
         let account = identity(&TaskDefinition::default(), Some(&service.value)).account;
         jobs.push(
@@ -252,11 +258,11 @@ pub fn translate_each(
                     used[i] = true;
                     Job::Convert {
                         task_definition: i,
-                        service: Some(service),
+                        service: Some(k),
                         owns_schedules,
                     }
                 }
-                None => Job::Missing(service),
+                None => Job::Missing(k),
             },
         );
     }
@@ -272,7 +278,13 @@ pub fn translate_each(
                 task_definition,
                 service,
                 ..
-            } => Some(identity(&tds[*task_definition].value, service.map(|s| &s.value)).account),
+            } => Some(
+                identity(
+                    &tds[*task_definition].value,
+                    service.map(|k| &services[k].value),
+                )
+                .account,
+            ),
             Job::Missing(_) => None,
         })
         .filter(|a| !a.is_empty())
@@ -287,8 +299,12 @@ pub fn translate_each(
                 task_definition,
                 service,
                 ..
-            } => app_name(&tds[task_definition].value, service, mappings),
-            Job::Missing(s) => missing_app_name(s),
+            } => app_name(
+                &tds[task_definition].value,
+                service.map(|k| &services[k]),
+                mappings,
+            ),
+            Job::Missing(k) => missing_app_name(&services[k]),
         };
         groups.entry(app).or_default().push(job);
     }
@@ -303,10 +319,21 @@ pub fn translate_each(
         }
     }
     let uses: Vec<AtomicUsize> = uses.into_iter().map(AtomicUsize::new).collect();
-    let tds: Vec<Mutex<Option<Arc<Sourced<TaskDefinition>>>>> = tds
-        .into_iter()
-        .map(|td| Mutex::new(Some(Arc::new(td))))
-        .collect();
+    // Each in a slot of its own, emptied once converted. Not `collect()`: it would keep the
+    // values' (much larger) buffer for the slots until the end.
+    let mut slots = Vec::with_capacity(tds.len());
+    slots.extend(tds.into_iter().map(|td| Mutex::new(Some(Arc::new(td)))));
+    let tds: Vec<Mutex<Option<Arc<Sourced<TaskDefinition>>>>> = slots;
+    let mut slots = Vec::with_capacity(services.len());
+    slots.extend(services.into_iter().map(|s| Mutex::new(Some(Box::new(s)))));
+    let services: Vec<Mutex<Option<Box<Sourced<Service>>>>> = slots;
+    let take_service = |k: usize| {
+        services[k]
+            .lock()
+            .expect("no conversion panics")
+            .take()
+            .expect("a service has one job")
+    };
     let no_runs = Vec::new();
     // Where the first read moved the task definitions' and services' findings.
     let findings_file = inputs.findings_file.clone();
@@ -334,6 +361,8 @@ pub fn translate_each(
                             .expect("no conversion panics")
                             .clone()
                             .expect("a task definition is dropped after its last use only");
+                        let service = service.map(take_service);
+                        let service = service.as_deref();
                         let runs = match owns_schedules {
                             true => runs_by_td.get(&task_definition).unwrap_or(&no_runs),
                             false => &no_runs,
@@ -350,6 +379,7 @@ pub fn translate_each(
                                 runs,
                                 split_by_account,
                                 &inputs,
+                                &alb_owners,
                                 mappings,
                                 inventory,
                             ),
@@ -364,11 +394,11 @@ pub fn translate_each(
                         }
                         w
                     }
-                    Job::Missing(s) => missing_task_definition(
-                        s,
-                        s.value.task_definition.as_deref().unwrap_or(""),
-                        mappings,
-                    ),
+                    Job::Missing(k) => {
+                        let s = take_service(k);
+                        let reference = s.value.task_definition.as_deref().unwrap_or("");
+                        missing_task_definition(&s, reference, mappings)
+                    }
                 })
                 .collect();
             ws.sort_by(|a, b| (&a.app, &a.environment).cmp(&(&b.app, &b.environment)));
@@ -388,9 +418,8 @@ pub fn translate_each(
         })
         .collect();
     let mut workloads = workloads;
-    // The services are converted: dropped before the passes over every workload.
-    drop(jobs);
-    inputs.services = Vec::new();
+    // Every service and task definition was dropped once converted; what is left of them goes.
+    drop((jobs, services, tds));
     let offsets: Vec<usize> = sizes
         .iter()
         .scan(0, |start, size| {
@@ -400,7 +429,13 @@ pub fn translate_each(
         })
         .collect();
     let secret_stores = stores.share(&mut workloads, &offsets);
-    let iam = iam::plan(&mut workloads, &inputs);
+    let iam = match on_roles {
+        Some(on_roles) => iam::IamPlan {
+            roles: Vec::new(),
+            directories: iam::plan_each(&mut workloads, &inputs, on_roles),
+        },
+        None => iam::plan(&mut workloads, &inputs),
+    };
     let reads = workloads.iter().filter(|w| !w.failed()).flat_map(|w| {
         w.secret_reads
             .iter()
@@ -498,17 +533,17 @@ fn missing_app_name(service: &Sourced<Service>) -> String {
 }
 
 /// What becomes a workload.
-enum Job<'a> {
-    /// A task definition (by index) with the service that runs it, if any. `owns_schedules`: the
+enum Job {
+    /// A task definition (by index) with the service (by index) that runs it, if any. `owns_schedules`: the
     /// task definition's schedules become jobs here (in the first workload that uses it only, so
     /// a schedule never becomes a job twice).
     Convert {
         task_definition: usize,
-        service: Option<&'a Sourced<Service>>,
+        service: Option<usize>,
         owns_schedules: bool,
     },
-    /// A service whose task definition is not in the inputs.
-    Missing(&'a Sourced<Service>),
+    /// A service (by index) whose task definition is not in the inputs.
+    Missing(usize),
 }
 
 /// The inventory's per-environment cluster facts (OIDC issuer, name, account) fill what the
@@ -663,6 +698,7 @@ fn convert_one(
     runs: &[(schedules::Run<'_>, Option<i64>)],
     split_by_account: bool,
     inputs: &Inputs,
+    alb_owners: &ingress::AlbOwners,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
 ) -> Workload {
@@ -745,7 +781,16 @@ fn convert_one(
         facts: Default::default(),
         spilled: None,
     };
-    match workload::build(td, service, runs, inputs, mappings, &ctx, &mut findings) {
+    match workload::build(
+        td,
+        service,
+        runs,
+        inputs,
+        alb_owners,
+        mappings,
+        &ctx,
+        &mut findings,
+    ) {
         Ok((namespace, mut objects, role)) => {
             workload.role = role.map(Box::new);
             if let Some(s) = service {

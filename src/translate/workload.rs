@@ -23,6 +23,7 @@ pub fn build(
     runs: &[(schedules::Run<'_>, Option<i64>)],
     // Everything read, for what other inputs say about this workload (roles, load balancers…).
     inputs: &Inputs,
+    alb_owners: &ingress::AlbOwners,
     mappings: &Mappings,
     ctx: &NameContext<'_>,
     findings: &mut Findings,
@@ -163,6 +164,7 @@ pub fn build(
             service: s,
             td: t,
             inputs,
+            alb_owners,
             mappings,
             app: ctx.service,
             container_names: &container_names,
