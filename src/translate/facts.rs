@@ -98,3 +98,70 @@ fn text(v: &Value) -> String {
         v => v.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::k8s::ObjectMeta;
+    use serde_json::json;
+
+    fn object(api_version: &'static str, kind: &'static str, name: &str, body: Value) -> Object {
+        let meta = ObjectMeta {
+            name: name.into(),
+            ..Default::default()
+        };
+        Object::new(api_version, kind, meta, body)
+    }
+
+    #[test]
+    fn facts_name_kinds_stores_and_target_group_bindings() {
+        let es = |kind: &str, name: &str| {
+            object(
+                "external-secrets.io/v1",
+                "ExternalSecret",
+                "db",
+                json!({"spec": {"secretStoreRef": {"kind": kind, "name": name}}}),
+            )
+        };
+        let objects = vec![
+            object("v1", "Namespace", "web", json!({})),
+            object("v1", "Namespace", "web-2", json!({})),
+            es("ClusterSecretStore", "shared"),
+            es("SecretStore", "own"),
+            es("SecretStore", "own"),
+            es("SecretStore", "missing"),
+            object(
+                "external-secrets.io/v1",
+                "SecretStore",
+                "own",
+                json!({"spec": {"provider": {"aws": {"role": "arn:aws:iam::1:role/r"}}}}),
+            ),
+            object(
+                "elbv2.k8s.aws/v1beta1",
+                "TargetGroupBinding",
+                "web-0",
+                json!({"spec": {"targetGroupARN": "arn:tg", "targetType": "ip",
+                    "serviceRef": {"name": "web", "port": 8080}}}),
+            ),
+        ];
+        let facts = ObjectFacts::of(&objects);
+        assert_eq!(facts.cluster_kinds, vec![("", "Namespace")]);
+        assert_eq!(
+            facts.stores,
+            vec![
+                StoreUse::Own(Some("arn:aws:iam::1:role/r".into())),
+                StoreUse::Shared("shared".into()),
+            ]
+        );
+        assert_eq!(
+            facts.target_group_bindings,
+            vec![TargetGroupBindingFacts {
+                name: "web-0".into(),
+                target_group_arn: "arn:tg".into(),
+                service: "web".into(),
+                port: "8080".into(),
+                target_type: "ip".into(),
+            }]
+        );
+    }
+}

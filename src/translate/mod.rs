@@ -335,6 +335,10 @@ pub fn translate_each(
             .expect("a service has one job")
     };
     let no_runs = Vec::new();
+    let others = workload::Others {
+        inputs: &inputs,
+        alb_owners: &alb_owners,
+    };
     // Where the first read moved the task definitions' and services' findings.
     let findings_file = inputs.findings_file.clone();
     let file = findings_file.as_deref();
@@ -378,8 +382,7 @@ pub fn translate_each(
                                 whole_service.as_deref(),
                                 runs,
                                 split_by_account,
-                                &inputs,
-                                &alb_owners,
+                                &others,
                                 mappings,
                                 inventory,
                             ),
@@ -697,11 +700,11 @@ fn convert_one(
     service: Option<&Sourced<Service>>,
     runs: &[(schedules::Run<'_>, Option<i64>)],
     split_by_account: bool,
-    inputs: &Inputs,
-    alb_owners: &ingress::AlbOwners,
+    others: &workload::Others<'_>,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
 ) -> Workload {
+    let inputs = others.inputs;
     let mut findings = Findings::default();
     let id = identity(&td.value, service.map(|s| &s.value));
     let account = inventory.and_then(|inv| inv.account(&id.account));
@@ -781,16 +784,7 @@ fn convert_one(
         facts: Default::default(),
         spilled: None,
     };
-    match workload::build(
-        td,
-        service,
-        runs,
-        inputs,
-        alb_owners,
-        mappings,
-        &ctx,
-        &mut findings,
-    ) {
+    match workload::build(td, service, runs, others, mappings, &ctx, &mut findings) {
         Ok((namespace, mut objects, role)) => {
             workload.role = role.map(Box::new);
             if let Some(s) = service {

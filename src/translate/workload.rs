@@ -14,6 +14,14 @@ use crate::model::fields::join;
 use crate::model::k8s::{Map, Object, ObjectMeta, PodSpec, PodTemplate, TemplateMeta};
 use serde_json::json;
 
+/// What a workload's translation reads besides its own task definition and service.
+pub struct Others<'a> {
+    /// Everything read, for what other inputs say about this workload (roles, load balancers…).
+    pub inputs: &'a Inputs,
+    /// Found once in the services, before any is converted (they are dropped as they are).
+    pub alb_owners: &'a ingress::AlbOwners,
+}
+
 /// `(namespace, objects, the IAM role its pods get)` of one workload, or the message of a name template that failed.
 pub fn build(
     td: &Sourced<TaskDefinition>,
@@ -21,13 +29,12 @@ pub fn build(
     // The task definition's scheduled runs, which become jobs here (only in one of its
     // workloads: empty in the others).
     runs: &[(schedules::Run<'_>, Option<i64>)],
-    // Everything read, for what other inputs say about this workload (roles, load balancers…).
-    inputs: &Inputs,
-    alb_owners: &ingress::AlbOwners,
+    others: &Others<'_>,
     mappings: &Mappings,
     ctx: &NameContext<'_>,
     findings: &mut Findings,
 ) -> Result<(String, Vec<Object>, Option<iam::RoleBinding>), String> {
+    let inputs = others.inputs;
     let namespace = names::render(&mappings.names.namespace, ctx)?;
     let service_account = names::render(&mappings.names.service_account, ctx)?;
     let t = &td.value;
@@ -164,7 +171,7 @@ pub fn build(
             service: s,
             td: t,
             inputs,
-            alb_owners,
+            alb_owners: others.alb_owners,
             mappings,
             app: ctx.service,
             container_names: &container_names,
