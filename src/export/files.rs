@@ -106,8 +106,9 @@ pub struct Writer {
     /// Folders made so far (staging only).
     made: Mutex<std::collections::HashSet<PathBuf>>,
     old: BTreeSet<String>,
-    /// Files put so far (written or unchanged).
-    paths: Mutex<Vec<String>>,
+    /// Files put so far (written or unchanged), one per line: a large run puts hundreds of
+    /// thousands, and one `String` each would double what they take.
+    paths: Mutex<String>,
     written: AtomicUsize,
     unchanged: AtomicUsize,
     /// The first error; nothing more is written after it.
@@ -208,14 +209,17 @@ impl Writer {
             &self.unchanged
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        self.paths.lock().expect("no writer panics").push(rel);
+        let mut paths = self.paths.lock().expect("no writer panics");
+        paths.push_str(&rel);
+        paths.push('\n');
     }
 
     /// Removes what earlier runs wrote and this one did not, then writes the manifest (and moves
     /// a staging folder into place). After an error, nothing is removed and the manifest keeps
     /// every file ecs2eks owns; a staging folder is removed whole.
     pub fn finish(self) -> Result<WriteSummary, Error> {
-        let mut paths = self.paths.into_inner().expect("no writer panics");
+        let all = self.paths.into_inner().expect("no writer panics");
+        let mut paths: Vec<&str> = all.split_terminator('\n').collect();
         paths.sort_unstable(); // equal strings are interchangeable: no need for a stable sort
         let mut summary = WriteSummary {
             written: self.written.into_inner(),
@@ -238,11 +242,11 @@ impl Writer {
             }
             return result.map(|()| summary);
         }
-        let mut owned: BTreeSet<String> = paths.into_iter().collect();
+        let mut owned: BTreeSet<&str> = paths.into_iter().collect();
         if error.is_none() {
             summary.removed = remove_stale(&self.dir, &self.old, |rel| owned.contains(rel))?;
         } else {
-            owned.extend(self.old);
+            owned.extend(self.old.iter().map(String::as_str));
         }
         let manifest = manifest(&owned);
         write_manifest(&self.dir, &manifest)?;
@@ -381,11 +385,11 @@ fn has_foreign_file(root: &Path, path: &Path, ours: &BTreeSet<String>) -> Result
 }
 
 /// The manifest's content: the list of files ecs2eks wrote, sorted.
-fn manifest<'a>(paths: impl IntoIterator<Item = &'a String>) -> String {
+fn manifest(paths: impl IntoIterator<Item = impl AsRef<str>>) -> String {
     let mut manifest =
         String::from("# Files written by ecs2eks; it replaces and removes only these.\n");
     for rel in paths {
-        manifest.push_str(rel);
+        manifest.push_str(rel.as_ref());
         manifest.push('\n');
     }
     manifest
