@@ -474,21 +474,21 @@ pub fn plan_each(
     inputs: &Inputs,
     on_roles: &mut dyn FnMut(Vec<IamRole>),
 ) -> BTreeSet<String> {
-    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
-    for (i, w) in workloads.iter().enumerate() {
-        if w.failed() {
-            continue;
-        }
-        if let Some(b) = &w.role {
-            groups
-                .entry((b.account_name.clone(), b.name.clone()))
-                .or_default()
-                .push(i);
-        }
-    }
-    let groups: Vec<_> = groups.into_iter().collect();
+    // The users of each role, in workload order: positions sorted by role (a stable sort), so a
+    // large run holds one number per workload, not its role's names.
+    let key = |i: usize| {
+        workloads[i]
+            .role
+            .as_deref()
+            .map(|b| (b.account_name.as_str(), b.name.as_str()))
+    };
+    let mut users: Vec<usize> = (0..workloads.len())
+        .filter(|&i| !workloads[i].failed() && workloads[i].role.is_some())
+        .collect();
+    users.sort_by(|&a, &b| key(a).cmp(&key(b)));
+    let groups: Vec<&[usize]> = users.chunk_by(|&a, &b| key(a) == key(b)).collect();
     let mut directories = BTreeSet::new();
-    let mut resources: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut resources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     use rayon::prelude::*;
     for chunk in groups.chunks(ROLES_AT_ONCE) {
         // Roles are built in parallel from borrowed bindings (a large run has one per
@@ -496,21 +496,22 @@ pub fn plan_each(
         let shared: &[Workload] = workloads;
         let built: Vec<_> = chunk
             .par_iter()
-            .map(|((directory, name), members)| {
+            .map(|members| {
                 let bindings: Vec<&RoleBinding> = members
                     .iter()
                     .filter_map(|&i| shared[i].role.as_deref())
                     .collect();
+                let (directory, name) = (&bindings[0].account_name, &bindings[0].name);
                 let mut role_findings = Vec::new();
                 let role = build_role(directory, name, &bindings, inputs, &mut role_findings);
                 let size = role.as_ref().map(trust_size);
                 let findings =
                     role_findings_of(name, &bindings, &role_findings, role.is_some(), size);
-                (role, findings)
+                (directory.clone(), role, findings)
             })
             .collect();
         let mut roles = Vec::new();
-        for (((directory, _), members), (role, findings)) in chunk.iter().zip(built) {
+        for (members, (directory, role, findings)) in chunk.iter().zip(built) {
             for (&i, own) in members.iter().zip(findings) {
                 for f in own {
                     add(&mut workloads[i], f);

@@ -63,7 +63,7 @@ pub struct SharedStore {
 }
 
 /// One ECS service (or lone task definition) in one environment, as Kubernetes objects.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Workload {
     /// The app's name: the service name (or the family), as a DNS-1123 label.
     pub app: String,
@@ -347,11 +347,31 @@ pub fn translate_each(
     let (done, total) = (AtomicUsize::new(0), groups.len());
     progress(0, total);
     let stores = secrets::StorePool::default();
-    let sizes: Vec<AtomicUsize> = (0..total).map(|_| AtomicUsize::new(0)).collect();
-    let workloads: Vec<Workload> = groups
+    // One workload per job, each group's in a range of its own, in the conversion's order: the
+    // list is made at its full size first and filled in place (collecting it would hold every
+    // workload twice at the end).
+    let offsets: Vec<usize> = groups
+        .iter()
+        .scan(0, |start, group| {
+            let here = *start;
+            *start += group.len();
+            Some(here)
+        })
+        .collect();
+    let mut workloads: Vec<Workload> = Vec::with_capacity(jobs.len());
+    workloads.resize_with(jobs.len(), Workload::default);
+    let mut slots: Vec<&mut [Workload]> = Vec::with_capacity(total);
+    let mut rest = workloads.as_mut_slice();
+    for group in &groups {
+        let (here, after) = rest.split_at_mut(group.len());
+        slots.push(here);
+        rest = after;
+    }
+    groups
         .into_par_iter()
+        .zip(slots)
         .enumerate()
-        .flat_map_iter(|(g, group)| {
+        .for_each(|(g, (group, slot))| {
             let mut ws: Vec<Workload> = group
                 .into_iter()
                 .map(|job| match *job {
@@ -406,7 +426,6 @@ pub fn translate_each(
                 .collect();
             ws.sort_by(|a, b| (&a.app, &a.environment).cmp(&(&b.app, &b.environment)));
             fail_duplicates(&mut ws);
-            sizes[g].store(ws.len(), Ordering::Relaxed);
             stores.take(g, &mut ws);
             for w in &mut ws {
                 w.facts = facts::ObjectFacts::of(&w.objects);
@@ -417,20 +436,13 @@ pub fn translate_each(
             for w in &mut ws {
                 w.objects.iter_mut().for_each(Object::freeze);
             }
-            ws
-        })
-        .collect();
-    let mut workloads = workloads;
+            debug_assert_eq!(slot.len(), ws.len(), "one workload per job");
+            for (place, w) in slot.iter_mut().zip(ws) {
+                *place = w;
+            }
+        });
     // Every service and task definition was dropped once converted; what is left of them goes.
     drop((jobs, services, tds));
-    let offsets: Vec<usize> = sizes
-        .iter()
-        .scan(0, |start, size| {
-            let here = *start;
-            *start += size.load(Ordering::Relaxed);
-            Some(here)
-        })
-        .collect();
     let secret_stores = stores.share(&mut workloads, &offsets);
     let iam = match on_roles {
         Some(on_roles) => iam::IamPlan {
