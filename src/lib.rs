@@ -45,8 +45,8 @@ pub fn generate_repo(
 /// repository. When a file ecs2eks did not write is in the way, everything is rendered first and
 /// checked before the first write (`files::write`). Returns the conversion (for its findings)
 /// and what the write did; its workloads keep none of their objects (later passes read
-/// `Workload::facts`), nor their role bindings and secret reads, the IAM plan keeps only its
-/// folders, and the findings are in a file (`Conversion::findings`).
+/// `Workload::facts`), nor their role bindings or secret reads (in `secret_access`), the IAM
+/// plan keeps only its folders, and the findings are in a file (`Conversion::findings`).
 pub fn convert_into(
     read: import::Inputs,
     mappings: &mappings::Mappings,
@@ -102,10 +102,9 @@ pub fn convert_into(
                 progress,
             );
             conversion.findings_file = findings_file;
-            // What none of the renderers below reads goes before they run.
+            // The role bindings are planned and written: none of the renderers below reads them.
             for w in &mut conversion.workloads {
                 w.role = None;
-                w.secret_reads = Vec::new();
             }
             folders.render(&writer);
             render_eso_iam(&conversion, &writer);

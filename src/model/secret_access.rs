@@ -56,31 +56,42 @@ impl SecretRead {
     }
 }
 
-/// Groups reads by account, sorted; `kms_keys` go to the account named in their ARN.
-pub fn group<'a>(
-    reads: impl IntoIterator<Item = (&'a SecretRead, String)>,
-    kms_keys: &[String],
-) -> Vec<SecretAccess> {
-    let mut by_account: BTreeMap<String, SecretAccess> = BTreeMap::new();
-    for (read, reader) in reads {
-        let entry = by_account
-            .entry(read.account().to_string())
-            .or_insert_with(|| SecretAccess {
-                account: read.account().to_string(),
-                ..SecretAccess::default()
-            });
-        match read {
-            SecretRead::Secret { arn, .. } => entry.secrets.insert(arn.clone()),
-            SecretRead::Parameter { arn, .. } => entry.parameters.insert(arn.clone()),
-            SecretRead::AssumeRole { arn, .. } => entry.assume_roles.insert(arn.clone()),
-        };
-        entry.readers.insert(reader);
-    }
-    for key in kms_keys {
-        let account = key.split(':').nth(4).unwrap_or("");
-        if let Some(entry) = by_account.get_mut(account) {
-            entry.kms_keys.insert(key.clone());
+/// Reads grouped by account as the workloads come, one at a time (a large run then never holds
+/// every workload's reads, only what the policies list).
+#[derive(Debug, Default)]
+pub struct Grouping(BTreeMap<String, SecretAccess>);
+
+impl Grouping {
+    /// Adds the reads of one workload, `reader` (`app (environment)`).
+    pub fn add<'a>(&mut self, reads: impl IntoIterator<Item = &'a SecretRead>, reader: &str) {
+        for read in reads {
+            let entry = self
+                .0
+                .entry(read.account().to_string())
+                .or_insert_with(|| SecretAccess {
+                    account: read.account().to_string(),
+                    ..SecretAccess::default()
+                });
+            match read {
+                SecretRead::Secret { arn, .. } => entry.secrets.insert(arn.clone()),
+                SecretRead::Parameter { arn, .. } => entry.parameters.insert(arn.clone()),
+                SecretRead::AssumeRole { arn, .. } => entry.assume_roles.insert(arn.clone()),
+            };
+            if !entry.readers.contains(reader) {
+                entry.readers.insert(reader.to_string());
+            }
         }
     }
-    by_account.into_values().collect()
+
+    /// Per account, sorted; `kms_keys` go to the account named in their ARN.
+    pub fn finish(self, kms_keys: &[String]) -> Vec<SecretAccess> {
+        let mut by_account = self.0;
+        for key in kms_keys {
+            let account = key.split(':').nth(4).unwrap_or("");
+            if let Some(entry) = by_account.get_mut(account) {
+                entry.kms_keys.insert(key.clone());
+            }
+        }
+        by_account.into_values().collect()
+    }
 }

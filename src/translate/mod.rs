@@ -79,7 +79,8 @@ pub struct Workload {
     /// Sorted by kind, then name.
     pub objects: Vec<Object>,
     pub findings: Vec<Finding>,
-    /// The secrets and parameters its pods read through External Secrets Operator.
+    /// The secrets and parameters its pods read through External Secrets Operator (moved to the
+    /// conversion's `secret_access` as its app is converted).
     pub secret_reads: Vec<SecretRead>,
     /// The IAM role its pods get (None: no task role, or not converted).
     pub role: Option<Box<iam::RoleBinding>>,
@@ -107,6 +108,11 @@ impl Workload {
 
     pub fn failed(&self) -> bool {
         self.status() == "failed"
+    }
+
+    /// `app (environment)`: who reads a secret, in the policies' comments.
+    pub fn reader(&self) -> String {
+        format!("{} ({})", self.app, self.environment)
     }
 }
 
@@ -347,6 +353,9 @@ pub fn translate_each(
     let (done, total) = (AtomicUsize::new(0), groups.len());
     progress(0, total);
     let stores = secrets::StorePool::default();
+    // What External Secrets Operator reads, grouped as each app is converted (no finding added
+    // later is an error, so which workloads failed is known by then).
+    let access: Mutex<secret_access::Grouping> = Mutex::default();
     // One workload per job, each group's in a range of its own, in the conversion's order: the
     // list is made at its full size first and filled in place (collecting it would hold every
     // workload twice at the end).
@@ -427,6 +436,12 @@ pub fn translate_each(
             ws.sort_by(|a, b| (&a.app, &a.environment).cmp(&(&b.app, &b.environment)));
             fail_duplicates(&mut ws);
             stores.take(g, &mut ws);
+            {
+                let mut access = access.lock().expect("no conversion panics");
+                for w in ws.iter_mut().filter(|w| !w.failed()) {
+                    access.add(&std::mem::take(&mut w.secret_reads), &w.reader());
+                }
+            }
             for w in &mut ws {
                 w.facts = facts::ObjectFacts::of(&w.objects);
             }
@@ -443,7 +458,7 @@ pub fn translate_each(
         });
     // Every service and task definition was dropped once converted; what is left of them goes.
     drop((jobs, services, tds));
-    let secret_stores = stores.share(&mut workloads, &offsets);
+    let secret_stores = stores.share(&mut workloads, &offsets, &access);
     let iam = match on_roles {
         Some(on_roles) => iam::IamPlan {
             roles: Vec::new(),
@@ -451,12 +466,10 @@ pub fn translate_each(
         },
         None => iam::plan(&mut workloads, &inputs),
     };
-    let reads = workloads.iter().filter(|w| !w.failed()).flat_map(|w| {
-        w.secret_reads
-            .iter()
-            .map(move |r| (r, format!("{} ({})", w.app, w.environment)))
-    });
-    let mut secret_access = secret_access::group(reads, &mappings.external_secrets.kms_keys);
+    let mut secret_access = access
+        .into_inner()
+        .expect("no conversion panics")
+        .finish(&mappings.external_secrets.kms_keys);
     for a in &mut secret_access {
         let name = inventory
             .and_then(|i| i.account(&a.account))

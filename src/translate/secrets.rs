@@ -28,7 +28,7 @@ use crate::model::fields::join;
 use crate::model::k8s::{
     Container, EnvVar, EnvVarSource, NameRef, Object, ObjectMeta, PodSpec, SecretKeySelector,
 };
-use crate::model::secret_access::SecretRead;
+use crate::model::secret_access::{Grouping, SecretRead};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -962,8 +962,13 @@ impl StorePool {
     /// One list of stores per environment (the cluster), each limited to the namespaces that use
     /// it. Two apps that render the same store name with different settings: the first one's
     /// store is kept, and every app whose store differs from it gets a finding. `offsets[g]` is
-    /// where group `g` starts in `workloads`.
-    pub fn share(self, workloads: &mut [Workload], offsets: &[usize]) -> Vec<SharedStore> {
+    /// where group `g` starts in `workloads`. The roles the stores assume go to `access`.
+    pub fn share(
+        self,
+        workloads: &mut [Workload],
+        offsets: &[usize],
+        access: &std::sync::Mutex<Grouping>,
+    ) -> Vec<SharedStore> {
         let pool = self.stores.into_inner().expect("no conversion panics");
         let mut conflicts: Vec<(usize, String)> = Vec::new();
         let mut shared: BTreeMap<(String, String), (Object, BTreeSet<String>)> = BTreeMap::new();
@@ -1014,20 +1019,18 @@ impl StorePool {
                 }
             })
             .collect();
-        use rayon::prelude::*;
-        workloads
-            .par_iter_mut()
-            .filter(|w| !w.failed())
-            .for_each(|w| {
-                let roles = store_roles(w, &stores);
-                w.secret_reads
-                    .extend(roles.into_iter().map(|arn| SecretRead::AssumeRole {
-                        account: w.account.clone(),
-                        arn,
-                    }));
-                w.secret_reads.sort();
-                w.secret_reads.dedup();
-            });
+        // ESO's role in each workload's account must be allowed to assume its stores' roles.
+        let mut access = access.lock().expect("no conversion panics");
+        for w in workloads.iter().filter(|w| !w.failed()) {
+            let reads: Vec<SecretRead> = store_roles(w, &stores)
+                .into_iter()
+                .map(|arn| SecretRead::AssumeRole {
+                    account: w.account.clone(),
+                    arn,
+                })
+                .collect();
+            access.add(&reads, &w.reader());
+        }
         stores
     }
 }
@@ -1419,7 +1422,7 @@ mod tests {
         let offsets = [0, 1, 3, 4];
         let mut workloads: Vec<Workload> = groups.into_iter().flatten().collect();
         assert!(workloads.iter().all(|w| w.objects.is_empty()));
-        let shared = pool.share(&mut workloads, &offsets);
+        let shared = pool.share(&mut workloads, &offsets, &Default::default());
         assert_eq!(shared.len(), 1);
         let kept = shared[0].object.body();
         assert_eq!(kept["spec"]["provider"]["aws"]["region"], "eu-west-1");
