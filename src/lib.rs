@@ -4,6 +4,7 @@
 //! and findings) → `export` (stdout stream, Kustomize repository, report). The library returns
 //! values and diagnostics; only the binary prints and picks exit codes.
 
+pub mod allocator;
 pub mod diagnostics;
 pub mod error;
 pub mod export;
