@@ -59,7 +59,7 @@ fn heap_mib(counter: &AtomicUsize) -> usize {
 
 fn main() {
     // As the CLI does.
-    ecs2eks::allocator::release_freed_memory_at_once();
+    ecs2eks::allocator::release_freed_memory_sooner();
     if let Ok(input) = std::env::var("ECS2EKS_BENCH_INPUT") {
         return child(std::path::Path::new(&input));
     }

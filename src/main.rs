@@ -126,7 +126,7 @@ fn parse() -> Result<Cli, clap::Error> {
 }
 
 fn main() -> ExitCode {
-    ecs2eks::allocator::release_freed_memory_at_once();
+    ecs2eks::allocator::release_freed_memory_sooner();
     let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {
