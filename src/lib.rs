@@ -141,22 +141,13 @@ pub fn render_repo(
                 sink,
             )
         },
-        || render_shared(conversion, mappings, inventory, sink, true),
-    );
-}
-
-/// What the apps share: secret stores, Argo CD, IAM and the reports, each on its own task.
-/// `with_applications`: also the Argo CD Applications (else they were written with their apps).
-fn render_shared(
-    conversion: &translate::Conversion,
-    mappings: &mappings::Mappings,
-    inventory: Option<&inventory::Inventory>,
-    sink: &dyn export::Sink,
-    with_applications: bool,
-) {
-    rayon::join(
-        || render_iam(conversion, sink),
-        || render_argocd_and_reports(conversion, mappings, inventory, sink, with_applications),
+        // What the apps share, each on its own task.
+        || {
+            rayon::join(
+                || render_iam(conversion, sink),
+                || render_argocd_and_reports(conversion, mappings, inventory, sink, true),
+            )
+        },
     );
 }
 
@@ -174,6 +165,7 @@ fn render_eso_iam(conversion: &translate::Conversion, sink: &dyn export::Sink) {
 }
 
 /// The shared secret stores, `argocd/` and the reports, each on its own task.
+/// `with_applications`: also the Argo CD Applications (else they were written with their apps).
 fn render_argocd_and_reports(
     conversion: &translate::Conversion,
     mappings: &mappings::Mappings,

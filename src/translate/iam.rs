@@ -10,7 +10,7 @@
 
 use super::Workload;
 use super::names::NameContext;
-use crate::diagnostics::{Code, Finding, Findings};
+use crate::diagnostics::{Code, Finding, Findings, Severity};
 use crate::import::{Inputs, Sourced};
 use crate::mappings::{IamStrategy, Mappings};
 use crate::model::ecs::{Arn, Service, TaskDefinition};
@@ -637,6 +637,8 @@ fn trust_size(role: &IamRole) -> usize {
 }
 
 fn add(w: &mut Workload, f: Finding) {
+    // Which workloads failed is settled before the plan (their secret reads are grouped then).
+    debug_assert!(f.severity < Severity::Error, "{f:?}");
     if !w.findings.contains(&f) {
         w.findings.push(f);
     }
