@@ -41,8 +41,8 @@ pub struct Sourced<T> {
     /// `value` holds only its identity (`into_identity`): `whole` reads it again from `input`.
     /// Set by `read_files` for the task definitions and services of regular files.
     pub by_identity: bool,
-    /// `findings` moved to `Inputs::findings_file` (with `by_identity`; `whole` reads them back).
-    pub findings_spilled: Option<Spilled>,
+    /// `findings` moved to a findings file (with `by_identity`; `whole` reads them back).
+    pub findings_spilled: Option<(std::sync::Arc<FindingsFile>, Spilled)>,
 }
 
 /// Everything read from the inputs, in a stable order (files sorted, then position in file).
@@ -72,7 +72,8 @@ pub struct Inputs {
     pub schedules: Vec<Sourced<Schedule>>,
     pub errors: Vec<InputError>,
     /// Where `read_files` moved the first-read findings of values kept by identity
-    /// (`Sourced::findings_spilled`); a large run's workloads' findings go there too.
+    /// (`Sourced::findings_spilled`); a large run's workloads' findings go there too (one
+    /// temporary file per run).
     pub findings_file: Option<std::sync::Arc<FindingsFile>>,
 }
 
@@ -246,7 +247,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error>
 pub fn read_files(files: &[PathBuf]) -> Inputs {
     use rayon::prelude::*;
     // Without a temporary folder, the findings stay in memory.
-    let findings_file = FindingsFile::create().ok();
+    let findings_file = FindingsFile::create().ok().map(std::sync::Arc::new);
     // One `Inputs` per run of files a thread reads, merged in order: one per file would hold
     // tens of thousands of one-element vectors (each with room for four) until the merge.
     let mut inputs = files
@@ -269,7 +270,7 @@ pub fn read_files(files: &[PathBuf]) -> Inputs {
             inputs
         })
         .reduce(Inputs::default, |a, b| Inputs::concat(vec![a, b]));
-    inputs.findings_file = findings_file.map(std::sync::Arc::new);
+    inputs.findings_file = findings_file;
     inputs
 }
 
@@ -286,15 +287,21 @@ fn read_file(file: &Path) -> std::io::Result<(Vec<u8>, bool)> {
 /// Keeps only the identity of the task definitions and services read since `before` (their
 /// counts then), and moves their findings to `file`: until converted, a large run holds only
 /// what finds and groups them.
-fn keep_identity(inputs: &mut Inputs, before: (usize, usize), file: Option<&FindingsFile>) {
-    fn spill<T>(s: &mut Sourced<T>, file: Option<&FindingsFile>) {
+fn keep_identity(
+    inputs: &mut Inputs,
+    before: (usize, usize),
+    file: Option<&std::sync::Arc<FindingsFile>>,
+) {
+    fn spill<T>(s: &mut Sourced<T>, file: Option<&std::sync::Arc<FindingsFile>>) {
         s.by_identity = true;
         if s.findings.is_empty() {
             return;
         }
-        if let Some(spilled) = file.and_then(|f| f.put(&s.findings)) {
+        if let Some(file) = file
+            && let Some(spilled) = file.put(&s.findings)
+        {
             s.findings = Vec::new();
-            s.findings_spilled = Some(spilled);
+            s.findings_spilled = Some((file.clone(), spilled));
         }
     }
     for td in &mut inputs.task_definitions[before.0..] {

@@ -6,7 +6,6 @@
 //! value reads the same both times. A file that no longer holds a valid value there is an error.
 
 use super::{Inputs, Sourced, read_bytes};
-use crate::diagnostics::FindingsFile;
 use crate::error::InputError;
 use crate::model::ecs::{Service, TaskDefinition};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess};
@@ -40,20 +39,17 @@ impl Reread for Service {
 }
 
 /// The whole of `kept`: itself when it was kept whole, else read again from its file, with its
-/// findings read back from `findings_file` (`Inputs::findings_file`) if they were moved there.
-pub fn whole<'a, T: Reread>(
-    kept: &'a Sourced<T>,
-    findings_file: Option<&FindingsFile>,
-) -> Result<Cow<'a, Sourced<T>>, InputError> {
+/// findings read back from the findings file if they were moved there.
+pub fn whole<T: Reread>(kept: &Sourced<T>) -> Result<Cow<'_, Sourced<T>>, InputError> {
     if !kept.by_identity {
         return Ok(Cow::Borrowed(kept));
     }
-    let findings = match (kept.findings_spilled, findings_file) {
-        (Some(spilled), Some(file)) => file.get(&spilled).map_err(|e| InputError::Read {
+    let findings = match &kept.findings_spilled {
+        Some((file, spilled)) => file.get(spilled).map_err(|e| InputError::Read {
             input: kept.input.clone(),
             message: format!("its findings could not be read back from the temporary file: {e}"),
         })?,
-        _ => kept.findings.clone(),
+        None => kept.findings.clone(),
     };
     let changed = || InputError::Unconvertible {
         input: kept.input.clone(),
@@ -266,7 +262,7 @@ mod tests {
         let read = super::super::read_files(std::slice::from_ref(&file));
         let kept = &read.task_definitions[0];
         assert!(kept.findings.is_empty() && kept.findings_spilled.is_some());
-        let whole = whole(kept, read.findings_file.as_deref()).unwrap();
+        let whole = whole(kept).unwrap();
         let codes = |f: &[crate::diagnostics::Finding]| -> Vec<(String, String)> {
             f.iter()
                 .map(|f| (f.code.as_str().to_string(), f.field.clone()))
@@ -289,7 +285,7 @@ mod tests {
         let kept = &read.task_definitions[0];
         assert_eq!(kept.value.memory, None, "kept by identity");
         assert!(at_path::<TaskDefinition>(td.as_bytes(), "taskDefinition").is_none());
-        let whole = whole(kept, read.findings_file.as_deref()).unwrap();
+        let whole = whole(kept).unwrap();
         assert_eq!(whole.value.memory.as_deref(), Some("2048"));
         assert_eq!(whole.value.container_definitions.len(), 1);
         // Another value of the file that does not read is not this one's error.
@@ -302,11 +298,11 @@ mod tests {
         .unwrap();
         let read = super::super::read_files(std::slice::from_ref(&two));
         assert_eq!((read.services.len(), read.errors.len()), (1, 1));
-        let a = super::whole(&read.services[0], read.findings_file.as_deref()).unwrap();
+        let a = super::whole(&read.services[0]).unwrap();
         assert_eq!(a.value.desired_count, Some(2));
         // Gone, or no longer holding the value: an error naming the file.
         std::fs::write(&file, r#"{"services": []}"#).unwrap();
-        let e = super::whole(kept, None).unwrap_err().to_string();
+        let e = super::whole(kept).unwrap_err().to_string();
         assert!(e.contains("td.json") && e.contains("changed"), "{e}");
     }
 }

@@ -345,9 +345,6 @@ pub fn translate_each(
         inputs: &inputs,
         alb_owners: &alb_owners,
     };
-    // Where the first read moved the task definitions' and services' findings.
-    let findings_file = inputs.findings_file.clone();
-    let file = findings_file.as_deref();
     use rayon::prelude::*;
     let groups: Vec<Vec<&Job>> = groups.into_values().collect();
     let (done, total) = (AtomicUsize::new(0), groups.len());
@@ -401,8 +398,8 @@ pub fn translate_each(
                             false => &no_runs,
                         };
                         // Read again in full (files are kept by identity between reads).
-                        let whole = crate::import::whole(&td, file).and_then(|t| {
-                            let s = service.map(|s| crate::import::whole(s, file));
+                        let whole = crate::import::whole(&td).and_then(|t| {
+                            let s = service.map(crate::import::whole);
                             Ok((t, s.transpose()?))
                         });
                         let w = match whole {
