@@ -41,9 +41,9 @@ pub fn generate_repo(
 }
 
 /// `convert --out` for a large run: converts `read` and writes the repository into `dir`, each
-/// app's files as soon as the app is converted (in parallel), then what the apps share (Argo CD,
-/// IAM, reports). Peak memory is then the inputs and the frozen conversion, never the rendered
-/// repository. When a file ecs2eks did not write is in the way, everything is rendered first and
+/// app's files as soon as the app is converted (in parallel), the IAM roles as they are planned,
+/// then what the apps share (Argo CD, reports). Peak memory is then the inputs' identities and a
+/// small record per workload, never the rendered repository. When a file ecs2eks did not write is in the way, everything is rendered first and
 /// checked before the first write (`files::write`). Returns the conversion (for its findings)
 /// and what the write did; its workloads keep none of their objects (later passes read
 /// `Workload::facts`), nor their role bindings or secret reads (in `secret_access`), the IAM
