@@ -1,6 +1,8 @@
-//! Findings moved out of memory: a large run (`convert --out`) writes each workload's findings to
-//! a temporary file once its app is written, and the reports read them back, a batch at a time.
-//! They are the largest thing a run would otherwise keep per workload until the end.
+//! Findings moved out of memory. The first read moves the findings about each task definition and
+//! service it keeps by identity to a temporary file (`import::whole` reads them back), and a large
+//! run (`convert --out`) moves each workload's findings there once its app is written; the reports
+//! read them back, a batch at a time. They are the largest thing a run would otherwise keep per
+//! workload until the end.
 
 use super::{Code, Finding, Severity};
 use std::io::{Read, Seek, SeekFrom, Write};

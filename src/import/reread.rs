@@ -44,13 +44,6 @@ pub fn whole<T: Reread>(kept: &Sourced<T>) -> Result<Cow<'_, Sourced<T>>, InputE
     if !kept.by_identity {
         return Ok(Cow::Borrowed(kept));
     }
-    let findings = match &kept.findings_spilled {
-        Some((file, spilled)) => file.get(spilled).map_err(|e| InputError::Read {
-            input: kept.input.clone(),
-            message: format!("its findings could not be read back from the temporary file: {e}"),
-        })?,
-        None => kept.findings.clone(),
-    };
     let changed = || InputError::Unconvertible {
         input: kept.input.clone(),
         message: format!(
@@ -97,6 +90,13 @@ pub fn whole<T: Reread>(kept: &Sourced<T>) -> Result<Cow<'_, Sourced<T>>, InputE
                 }
             }
         }
+    };
+    let findings = match &kept.findings_spilled {
+        Some((file, spilled)) => file.get(spilled).map_err(|e| InputError::Read {
+            input: kept.input.clone(),
+            message: format!("its findings could not be read back from the temporary file: {e}"),
+        })?,
+        None => kept.findings.clone(),
     };
     Ok(Cow::Owned(Sourced {
         input: kept.input.clone(),

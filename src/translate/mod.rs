@@ -698,22 +698,14 @@ fn failed_before_translation(
     mappings: &Mappings,
 ) -> Workload {
     Workload {
-        namespace: String::new(),
-        team: String::new(),
         environment: mappings.default_environment.clone(),
         app,
         account: id.account,
         region: id.region,
         cluster: id.cluster,
         inputs,
-        objects: Vec::new(),
         findings: vec![finding],
-        secret_reads: Vec::new(),
-        role: None,
-        dns_names: Vec::new(),
-        footprint: footprint::Footprint::default(),
-        facts: Default::default(),
-        spilled: None,
+        ..Workload::default()
     }
 }
 
@@ -792,19 +784,12 @@ fn convert_one(
         app: app.clone(),
         environment: environment.clone(),
         team: account.and_then(|a| a.team.clone()).unwrap_or_default(),
-        namespace: String::new(),
         account: id.account.clone(),
         region: id.region.clone(),
         cluster: id.cluster.clone(),
         inputs: files,
-        objects: Vec::new(),
-        findings: Vec::new(),
         secret_reads: secrets::reads(&td.value, &id.account, &id.region),
-        role: None,
-        dns_names: Vec::new(),
-        footprint: footprint::Footprint::default(),
-        facts: Default::default(),
-        spilled: None,
+        ..Workload::default()
     };
     match workload::build(td, service, runs, others, mappings, &ctx, &mut findings) {
         Ok((namespace, mut objects, role)) => {

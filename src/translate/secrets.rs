@@ -1387,23 +1387,16 @@ mod tests {
         let workload = |app: &str, region: &str, failed: bool| Workload {
             app: app.into(),
             environment: "dev".into(),
-            team: String::new(),
             namespace: format!("{app}-dev"),
             account: "111111111111".into(),
             region: region.into(),
-            cluster: String::new(),
             inputs: vec![format!("{app}.json")],
             objects: vec![store(region, app)],
             findings: match failed {
                 true => vec![Finding::new(Code::TaskDefinitionNotFound, "", "")],
                 false => Vec::new(),
             },
-            secret_reads: Vec::new(),
-            role: None,
-            dns_names: Vec::new(),
-            footprint: Default::default(),
-            facts: Default::default(),
-            spilled: None,
+            ..Workload::default()
         };
         // Groups 0..3 in the conversion's order; 1 and 3 made a store in another region.
         let mut groups = vec![
