@@ -5,7 +5,7 @@
 
 mod spill;
 
-pub use spill::{FindingsFile, Spilled, WorkloadFindings};
+pub use spill::{FindingsFile, Spilled, Stored, WorkloadFindings};
 
 use serde::Serialize;
 use std::fmt;

@@ -230,7 +230,7 @@ impl Iam {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IamStrategy {
     /// A new role per task role, trusting the cluster's OIDC provider (IRSA).

@@ -378,7 +378,7 @@ fn inputs_read_twice_convert_as_inputs_kept_whole() {
             let bytes = std::fs::read(file).unwrap();
             ecs2eks::import::read_bytes(&file.display().to_string(), &bytes, &mut whole);
         }
-        assert!(whole.task_definitions.iter().all(|t| !t.by_identity));
+        assert!(whole.task_definitions.iter().all(|t| !t.by_identity()));
         let kept_whole = ecs2eks::translate::translate(whole, &mappings, Some(&inventory));
         assert_eq!(
             repo_tree(&read_twice, &mappings, &inventory),
@@ -396,10 +396,9 @@ fn input_gone_between_reads_fails_only_its_workload() {
     copy_dir(&root().join("samples/batch"), tmp.path());
     let files = ecs2eks::import::discover(&[tmp.path().to_path_buf()]).unwrap();
     let read = ecs2eks::import::read_files(&files);
-    assert!(read.task_definitions.iter().all(|t| t.by_identity));
-    let gone = &read.task_definitions[0].input;
-    std::fs::remove_file(gone).unwrap();
-    let gone = gone.clone();
+    assert!(read.task_definitions.iter().all(|t| t.by_identity()));
+    let gone = read.task_definitions[0].input.to_string();
+    std::fs::remove_file(&gone).unwrap();
     let conversion = ecs2eks::translate::translate(
         read,
         &mappings_for(&root().join("samples/batch")),

@@ -194,6 +194,7 @@ fn trust_policies_name_exactly_one_service_account_per_sub_value() {
             .workloads
             .iter()
             .filter_map(|w| w.role.as_ref())
+            .map(|r| r.binding().unwrap())
             .map(|b| format!("{}/{}", b.namespace, b.service_account))
             .collect();
         assert_eq!(seen, expected, "{strategy}");

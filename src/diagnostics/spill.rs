@@ -1,8 +1,9 @@
-//! Findings moved out of memory. The first read moves the findings about each task definition and
-//! service it keeps by identity to a temporary file (`import::whole` reads them back), and a large
-//! run (`convert --out`) moves each workload's findings there once its app is written; the reports
-//! read them back, a batch at a time. They are the largest thing a run would otherwise keep per
-//! workload until the end.
+//! Findings (and other per-workload values) moved out of memory. The first read moves the
+//! findings about each task definition and service it keeps by identity to a temporary file
+//! (`import::whole` reads them back); as each app is converted, a large run moves its workloads'
+//! role bindings there (the IAM plan reads them back) and, once the app is written
+//! (`convert --out`), their findings; the reports read those back, a batch at a time. They are
+//! the largest things a run would otherwise keep per workload until the end.
 
 use super::{Code, Finding, Severity};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -16,9 +17,15 @@ pub struct FindingsFile {
 /// Where one workload's findings are in the file, and the worst of them (for its status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spilled {
+    at: Stored,
+    pub worst: Option<Severity>,
+}
+
+/// Where bytes put with `put_bytes` are in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored {
     offset: u64,
     len: u32,
-    pub worst: Option<Severity>,
 }
 
 impl std::fmt::Debug for FindingsFile {
@@ -56,32 +63,41 @@ impl FindingsFile {
         for f in findings {
             f.encode(&mut bytes);
         }
+        Some(Spilled {
+            at: self.put_bytes(&bytes)?,
+            worst: findings.iter().map(|f| f.severity).max(),
+        })
+    }
+
+    /// Appends `bytes` (other values a large run moves out of memory); None when they could not
+    /// be written.
+    pub fn put_bytes(&self, bytes: &[u8]) -> Option<Stored> {
         let len = u32::try_from(bytes.len()).ok()?;
         let mut guard = self.file.lock().ok()?;
         let (file, end) = &mut *guard;
         let offset = *end;
         file.seek(SeekFrom::Start(offset)).ok()?;
-        file.write_all(&bytes).ok()?;
+        file.write_all(bytes).ok()?;
         *end += u64::from(len);
-        Some(Spilled {
-            offset,
-            len,
-            worst: findings.iter().map(|f| f.severity).max(),
-        })
+        Some(Stored { offset, len })
+    }
+
+    /// The bytes `at` points at.
+    pub fn get_bytes(&self, at: &Stored) -> std::io::Result<Vec<u8>> {
+        let mut bytes = vec![0; at.len as usize];
+        let mut guard = self
+            .file
+            .lock()
+            .map_err(|_| std::io::Error::other("findings file lock poisoned"))?;
+        let (file, _) = &mut *guard;
+        file.seek(SeekFrom::Start(at.offset))?;
+        file.read_exact(&mut bytes)?;
+        Ok(bytes)
     }
 
     /// The findings `spilled` points at, in the order they were put.
     pub fn get(&self, spilled: &Spilled) -> std::io::Result<Vec<Finding>> {
-        let mut bytes = vec![0; spilled.len as usize];
-        {
-            let mut guard = self
-                .file
-                .lock()
-                .map_err(|_| std::io::Error::other("findings file lock poisoned"))?;
-            let (file, _) = &mut *guard;
-            file.seek(SeekFrom::Start(spilled.offset))?;
-            file.read_exact(&mut bytes)?;
-        }
+        let bytes = self.get_bytes(&spilled.at)?;
         let mut rest = bytes.as_slice();
         let mut out = Vec::new();
         while !rest.is_empty() {

@@ -57,8 +57,6 @@ fn push_role(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
             path: path.to_string(),
             value: role,
             findings: Vec::new(),
-            by_identity: false,
-            findings_spilled: None,
         }),
         Err(e) => inputs.errors.push(e),
     }

@@ -12,9 +12,9 @@ mod schedules;
 mod services;
 mod task_definitions;
 
-pub use reread::whole;
+pub use reread::{Kept, whole};
 
-use crate::diagnostics::{Finding, FindingsFile, Spilled};
+use crate::diagnostics::{Finding, FindingsFile};
 use crate::error::InputError;
 use crate::model::aws::{
     EventRule, RuleTargets, ScalableTarget, ScalingPolicy, Schedule, ScheduledAction,
@@ -38,18 +38,15 @@ pub struct Sourced<T> {
     /// know (checked here against `model::fields`, so the raw JSON need not be kept), and the
     /// wrapper around it (e.g. describe output's `tags`).
     pub findings: Vec<Finding>,
-    /// `value` holds only its identity (`into_identity`): `whole` reads it again from `input`.
-    /// Set by `read_files` for the task definitions and services of regular files.
-    pub by_identity: bool,
-    /// `findings` moved to a findings file (with `by_identity`; `whole` reads them back).
-    pub findings_spilled: Option<(std::sync::Arc<FindingsFile>, Spilled)>,
 }
 
 /// Everything read from the inputs, in a stable order (files sorted, then position in file).
 #[derive(Debug, Default)]
 pub struct Inputs {
-    pub task_definitions: Vec<Sourced<TaskDefinition>>,
-    pub services: Vec<Sourced<Service>>,
+    /// Held whole, or by identity only (`Kept`): `read_files` keeps those of regular files by
+    /// identity, and `whole` reads them again when they are converted.
+    pub task_definitions: Vec<Kept<TaskDefinition>>,
+    pub services: Vec<Kept<Service>>,
     /// `failures` entries of describe-services output.
     pub service_failures: Vec<Sourced<Value>>,
     /// IAM roles (get-account-authorization-details, get-role).
@@ -72,7 +69,7 @@ pub struct Inputs {
     pub schedules: Vec<Sourced<Schedule>>,
     pub errors: Vec<InputError>,
     /// Where `read_files` moved the first-read findings of values kept by identity
-    /// (`Sourced::findings_spilled`); a large run's workloads' findings go there too (one
+    /// (`Kept::keep_identity`); a large run's workloads' findings go there too (one
     /// temporary file per run).
     pub findings_file: Option<std::sync::Arc<FindingsFile>>,
 }
@@ -292,25 +289,11 @@ fn keep_identity(
     before: (usize, usize),
     file: Option<&std::sync::Arc<FindingsFile>>,
 ) {
-    fn spill<T>(s: &mut Sourced<T>, file: Option<&std::sync::Arc<FindingsFile>>) {
-        s.by_identity = true;
-        if s.findings.is_empty() {
-            return;
-        }
-        if let Some(file) = file
-            && let Some(spilled) = file.put(&s.findings)
-        {
-            s.findings = Vec::new();
-            s.findings_spilled = Some((file.clone(), spilled));
-        }
-    }
     for td in &mut inputs.task_definitions[before.0..] {
-        td.value = std::mem::take(&mut td.value).into_identity();
-        spill(td, file);
+        td.keep_identity(file);
     }
     for service in &mut inputs.services[before.1..] {
-        service.value = std::mem::take(&mut service.value).into_identity();
-        spill(service, file);
+        service.keep_identity(file);
     }
 }
 
@@ -462,8 +445,6 @@ fn read_list<T: DeserializeOwned>(
                 path,
                 value,
                 findings: Vec::new(),
-                by_identity: false,
-                findings_spilled: None,
             }),
             Err(e) => errors.push(e),
         }

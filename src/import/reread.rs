@@ -1,27 +1,37 @@
-//! Reading a task definition or service again when it is converted. `read_files` keeps only
-//! their identity (`into_identity`), so a large run never holds every input at once.
+//! What a run holds of each task definition and service until it converts it (`Kept`), and
+//! reading it again then (`whole`). `read_files` keeps only their identity, so a large run never
+//! holds every input at once.
 //!
 //! The second read deserializes the one value straight from the file's bytes, skipping the rest
 //! of the file. What that refuses goes through the first read's own code (`read_bytes`), so a
 //! value reads the same both times. A file that no longer holds a valid value there is an error.
 
 use super::{Inputs, Sourced, read_bytes};
+use crate::diagnostics::{Finding, FindingsFile, Spilled};
 use crate::error::InputError;
-use crate::model::ecs::{Service, TaskDefinition};
+use crate::model::ecs::{Service, ServiceIdentity, TaskDefinition, TaskDefinitionIdentity};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess};
 use std::borrow::Cow;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// An input kept by identity between its two reads.
 pub trait Reread: DeserializeOwned + Clone {
+    /// What finds and groups it before it is converted.
+    type Identity: std::fmt::Debug;
+    fn identity(&self) -> Self::Identity;
     /// This kind's entries in what `read_bytes` gives.
-    fn entries(inputs: Inputs) -> Vec<Sourced<Self>>;
+    fn entries(inputs: Inputs) -> Vec<Kept<Self>>;
     /// The first read's checks after deserializing.
     fn check(input: &str, path: &str, value: Self) -> Result<Self, InputError>;
 }
 
 impl Reread for TaskDefinition {
-    fn entries(inputs: Inputs) -> Vec<Sourced<Self>> {
+    type Identity = TaskDefinitionIdentity;
+    fn identity(&self) -> TaskDefinitionIdentity {
+        TaskDefinition::identity(self)
+    }
+    fn entries(inputs: Inputs) -> Vec<Kept<Self>> {
         inputs.task_definitions
     }
     fn check(input: &str, path: &str, value: Self) -> Result<Self, InputError> {
@@ -30,7 +40,11 @@ impl Reread for TaskDefinition {
 }
 
 impl Reread for Service {
-    fn entries(inputs: Inputs) -> Vec<Sourced<Self>> {
+    type Identity = ServiceIdentity;
+    fn identity(&self) -> ServiceIdentity {
+        Service::identity(self)
+    }
+    fn entries(inputs: Inputs) -> Vec<Kept<Self>> {
         inputs.services
     }
     fn check(_: &str, _: &str, value: Self) -> Result<Self, InputError> {
@@ -38,14 +52,91 @@ impl Reread for Service {
     }
 }
 
+/// A task definition or service as a run holds it until it converts it: where it was read, its
+/// identity, and the whole value only when it cannot be read again (a pipe, or memory). Small on
+/// purpose: a large run holds tens of thousands.
+#[derive(Debug)]
+pub struct Kept<T: Reread> {
+    /// The file, as the user named it.
+    pub input: Box<str>,
+    /// JSON path of the value inside the file ("" for the whole file).
+    pub path: Box<str>,
+    pub id: T::Identity,
+    held: Held<T>,
+}
+
+#[derive(Debug)]
+enum Held<T> {
+    Whole(Box<Sourced<T>>),
+    /// Read again from its file when converted; the first read's findings, here or moved to a
+    /// findings file.
+    Reread(Option<(Arc<FindingsFile>, Spilled)>, Vec<Finding>),
+}
+
+impl<T: Reread> Kept<T> {
+    pub fn whole(value: Sourced<T>) -> Self {
+        Kept {
+            input: value.input.as_str().into(),
+            path: value.path.as_str().into(),
+            id: value.value.identity(),
+            held: Held::Whole(Box::new(value)),
+        }
+    }
+
+    /// Drops all but the identity (the file can be read again), moving the first read's findings
+    /// to `file` when there is one.
+    pub fn keep_identity(&mut self, file: Option<&Arc<FindingsFile>>) {
+        let Held::Whole(whole) = &mut self.held else {
+            return;
+        };
+        let findings = std::mem::take(&mut whole.findings);
+        self.held = match file.filter(|_| !findings.is_empty()) {
+            Some(file) => match file.put(&findings) {
+                Some(spilled) => Held::Reread(Some((file.clone(), spilled)), Vec::new()),
+                None => Held::Reread(None, findings),
+            },
+            None => Held::Reread(None, findings),
+        };
+    }
+
+    /// True when only its identity is held (`whole` reads it again).
+    pub fn by_identity(&self) -> bool {
+        matches!(self.held, Held::Reread(..))
+    }
+
+    /// The value, when it is held whole.
+    pub fn held_whole(&self) -> Option<&Sourced<T>> {
+        match &self.held {
+            Held::Whole(whole) => Some(whole),
+            Held::Reread(..) => None,
+        }
+    }
+
+    /// The first read's findings, wherever they wait.
+    fn first_findings(&self) -> Result<Vec<Finding>, InputError> {
+        match &self.held {
+            Held::Whole(whole) => Ok(whole.findings.clone()),
+            Held::Reread(Some((file, spilled)), _) => {
+                file.get(spilled).map_err(|e| InputError::Read {
+                    input: self.input.to_string(),
+                    message: format!(
+                        "its findings could not be read back from the temporary file: {e}"
+                    ),
+                })
+            }
+            Held::Reread(None, findings) => Ok(findings.clone()),
+        }
+    }
+}
+
 /// The whole of `kept`: itself when it was kept whole, else read again from its file, with its
-/// findings read back from the findings file if they were moved there.
-pub fn whole<T: Reread>(kept: &Sourced<T>) -> Result<Cow<'_, Sourced<T>>, InputError> {
-    if !kept.by_identity {
-        return Ok(Cow::Borrowed(kept));
+/// first-read findings.
+pub fn whole<T: Reread>(kept: &Kept<T>) -> Result<Cow<'_, Sourced<T>>, InputError> {
+    if let Held::Whole(whole) = &kept.held {
+        return Ok(Cow::Borrowed(whole));
     }
     let changed = || InputError::Unconvertible {
-        input: kept.input.clone(),
+        input: kept.input.to_string(),
         message: format!(
             "at `{}`: the file changed while ecs2eks ran (it is read twice); run again",
             if kept.path.is_empty() {
@@ -55,8 +146,8 @@ pub fn whole<T: Reread>(kept: &Sourced<T>) -> Result<Cow<'_, Sourced<T>>, InputE
             }
         ),
     };
-    let bytes = std::fs::read(&kept.input).map_err(|e| InputError::Read {
-        input: kept.input.clone(),
+    let bytes = std::fs::read(&*kept.input).map_err(|e| InputError::Read {
+        input: kept.input.to_string(),
         message: e.to_string(),
     })?;
     let fast =
@@ -69,15 +160,22 @@ pub fn whole<T: Reread>(kept: &Sourced<T>) -> Result<Cow<'_, Sourced<T>>, InputE
             let mut again = Inputs::default();
             read_bytes(&kept.input, &bytes, &mut again);
             let errors = std::mem::take(&mut again.errors);
-            match T::entries(again).into_iter().find(|s| s.path == kept.path) {
-                Some(found) => found.value,
+            let found = T::entries(again)
+                .into_iter()
+                .find(|s| s.path == kept.path)
+                .and_then(|s| match s.held {
+                    Held::Whole(whole) => Some(whole.value),
+                    Held::Reread(..) => None,
+                });
+            match found {
+                Some(value) => value,
                 None => {
                     return Err(errors
                         .into_iter()
                         .find(|e| match e {
                             InputError::Field { path, .. } => {
                                 // This value or a field inside it (`services[1]`, not `[10]`).
-                                path.strip_prefix(kept.path.as_str()).is_some_and(|rest| {
+                                path.strip_prefix(&*kept.path).is_some_and(|rest| {
                                     kept.path.is_empty()
                                         || rest.is_empty()
                                         || rest.starts_with(['.', '['])
@@ -91,20 +189,11 @@ pub fn whole<T: Reread>(kept: &Sourced<T>) -> Result<Cow<'_, Sourced<T>>, InputE
             }
         }
     };
-    let findings = match &kept.findings_spilled {
-        Some((file, spilled)) => file.get(spilled).map_err(|e| InputError::Read {
-            input: kept.input.clone(),
-            message: format!("its findings could not be read back from the temporary file: {e}"),
-        })?,
-        None => kept.findings.clone(),
-    };
     Ok(Cow::Owned(Sourced {
-        input: kept.input.clone(),
-        path: kept.path.clone(),
+        input: kept.input.to_string(),
+        path: kept.path.to_string(),
         value,
-        findings,
-        by_identity: false,
-        findings_spilled: None,
+        findings: kept.first_findings()?,
     }))
 }
 
@@ -257,11 +346,11 @@ mod tests {
         std::fs::write(&file, td).unwrap();
         let mut in_memory = Inputs::default();
         read_bytes("td.json", td.as_bytes(), &mut in_memory);
-        let expected = &in_memory.task_definitions[0].findings;
+        let expected = &in_memory.task_definitions[0].held_whole().unwrap().findings;
         assert!(!expected.is_empty());
         let read = super::super::read_files(std::slice::from_ref(&file));
         let kept = &read.task_definitions[0];
-        assert!(kept.findings.is_empty() && kept.findings_spilled.is_some());
+        assert!(matches!(kept.held, Held::Reread(Some(_), ref here) if here.is_empty()));
         let whole = whole(kept).unwrap();
         let codes = |f: &[crate::diagnostics::Finding]| -> Vec<(String, String)> {
             f.iter()
@@ -283,7 +372,7 @@ mod tests {
         std::fs::write(&file, td).unwrap();
         let read = super::super::read_files(std::slice::from_ref(&file));
         let kept = &read.task_definitions[0];
-        assert_eq!(kept.value.memory, None, "kept by identity");
+        assert!(kept.by_identity());
         assert!(at_path::<TaskDefinition>(td.as_bytes(), "taskDefinition").is_none());
         let whole = whole(kept).unwrap();
         assert_eq!(whole.value.memory.as_deref(), Some("2048"));

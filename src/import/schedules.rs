@@ -47,8 +47,6 @@ fn sourced<T>(input: &str, path: String, value: T) -> Sourced<T> {
         path,
         value,
         findings: Vec::new(),
-        by_identity: false,
-        findings_spilled: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Services: `describe-services` output, `create-service` output and `--cli-input-json` input.
 
-use super::{Inputs, Sourced, coverage, has_any, typed};
+use super::{Inputs, Kept, Sourced, coverage, has_any, typed};
 use crate::model::ecs::Service;
 use serde_json::Value;
 
@@ -44,8 +44,6 @@ pub fn read_describe_output(input: &str, mut value: Value, inputs: &mut Inputs) 
                 path: format!("failures[{i}]"),
                 value: raw,
                 findings: Vec::new(),
-                by_identity: false,
-                findings_spilled: None,
             });
         }
     }
@@ -63,14 +61,12 @@ pub fn read_create_input(input: &str, value: Value, inputs: &mut Inputs) {
 fn push(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
     let findings = coverage(input, path, &raw, crate::model::fields::SERVICE);
     match typed::<Service>(input, path, raw) {
-        Ok(value) => inputs.services.push(Sourced {
+        Ok(value) => inputs.services.push(Kept::whole(Sourced {
             input: input.to_string(),
             path: path.to_string(),
             value,
             findings,
-            by_identity: false,
-            findings_spilled: None,
-        }),
+        })),
         Err(e) => inputs.errors.push(e),
     }
 }

@@ -1,6 +1,6 @@
 //! Task definitions: `describe-task-definition` output and `register-task-definition` input.
 
-use super::{Inputs, Sourced, coverage, has_any, typed};
+use super::{Inputs, Kept, Sourced, coverage, has_any, typed};
 use crate::diagnostics::{Code, Finding};
 use crate::error::InputError;
 use crate::model::ecs::TaskDefinition;
@@ -44,14 +44,12 @@ fn push(input: &str, path: &str, raw: Value, findings: Vec<Finding>, inputs: &mu
         crate::model::fields::TASK_DEFINITION,
     ));
     match typed::<TaskDefinition>(input, path, raw).and_then(|td| validate(input, path, td)) {
-        Ok(value) => inputs.task_definitions.push(Sourced {
+        Ok(value) => inputs.task_definitions.push(Kept::whole(Sourced {
             input: input.to_string(),
             path: path.to_string(),
             value,
             findings,
-            by_identity: false,
-            findings_spilled: None,
-        }),
+        })),
         Err(e) => inputs.errors.push(e),
     }
 }

@@ -447,18 +447,72 @@ pub struct EfsAuthorizationConfig {
     pub iam: Option<String>,
 }
 
+/// Where a task definition or service says it runs: the first account and the first region its
+/// ARNs give (empty when none does).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Place {
+    pub account: Box<str>,
+    pub region: Box<str>,
+}
+
+impl Place {
+    fn of<'a>(arns: impl IntoIterator<Item = Option<&'a str>>) -> Place {
+        let parsed: Vec<Arn> = arns.into_iter().flatten().filter_map(Arn::parse).collect();
+        let first = |part: fn(&Arn<'a>) -> &'a str| {
+            parsed
+                .iter()
+                .map(part)
+                .find(|p| !p.is_empty())
+                .unwrap_or("")
+                .into()
+        };
+        Place {
+            account: first(|a| a.account),
+            region: first(|a| a.region),
+        }
+    }
+
+    /// This place, with what it does not give taken from `other`.
+    pub fn or(&self, other: &Place) -> Place {
+        let pick = |a: &str, b: &str| -> Box<str> { if a.is_empty() { b } else { a }.into() };
+        Place {
+            account: pick(&self.account, &other.account),
+            region: pick(&self.region, &other.region),
+        }
+    }
+}
+
+/// What finds and places a task definition before it is converted: all a run keeps of it between
+/// reading it and reading it again to convert it (`import::read_files`). Small on purpose: a
+/// large run holds tens of thousands.
+#[derive(Debug, Clone, Default)]
+pub struct TaskDefinitionIdentity {
+    pub family: Option<Box<str>>,
+    pub arn: Option<Box<str>>,
+    /// Its revision, or the one its ARN names.
+    pub revision: Option<i64>,
+    pub place: Place,
+}
+
 impl TaskDefinition {
-    /// What finds and places a task definition before it is converted (family, revision, ARN,
-    /// role ARNs): all a run keeps of it between reading it and reading it again to convert it
-    /// (`import::read_files`).
-    pub fn into_identity(self) -> TaskDefinition {
-        TaskDefinition {
-            family: self.family,
-            task_definition_arn: self.task_definition_arn,
-            revision: self.revision,
-            task_role_arn: self.task_role_arn,
-            execution_role_arn: self.execution_role_arn,
-            ..TaskDefinition::default()
+    /// From its ARN, then its task role's, then its execution role's.
+    pub fn place(&self) -> Place {
+        Place::of([
+            self.task_definition_arn.as_deref(),
+            self.task_role_arn.as_deref(),
+            self.execution_role_arn.as_deref(),
+        ])
+    }
+
+    pub fn identity(&self) -> TaskDefinitionIdentity {
+        let arn = self.task_definition_arn.as_deref();
+        TaskDefinitionIdentity {
+            family: self.family.as_deref().map(Box::from),
+            arn: arn.map(Box::from),
+            revision: self
+                .revision
+                .or_else(|| arn.and_then(|a| task_definition_ref(a).1)),
+            place: self.place(),
         }
     }
 }
@@ -502,19 +556,55 @@ pub struct Service {
     pub service_connect_configuration: Option<ServiceConnectConfiguration>,
 }
 
+/// What finds a service's task definition and places and groups the service, and its target
+/// groups (which service carries a shared ALB's own actions, `translate::ingress`): all a run
+/// keeps of it until it reads it again to convert it.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceIdentity {
+    pub name: Option<Box<str>>,
+    pub task_definition: Option<Box<str>>,
+    pub place: Place,
+    pub cluster: Box<str>,
+    pub target_group_arns: Box<[Box<str>]>,
+}
+
 impl Service {
-    /// What finds a service's task definition and places it (name, ARNs, cluster, task
-    /// definition), and its target groups (which service carries a shared ALB's own actions,
-    /// `translate::ingress`): all a run keeps of it until it reads it again to convert it.
-    pub fn into_identity(self) -> Service {
-        Service {
-            service_name: self.service_name,
-            service_arn: self.service_arn,
-            cluster: self.cluster,
-            cluster_arn: self.cluster_arn,
-            task_definition: self.task_definition,
-            load_balancers: self.load_balancers,
-            ..Service::default()
+    /// From its ARN, then its cluster's.
+    pub fn place(&self) -> Place {
+        Place::of([
+            self.service_arn.as_deref(),
+            self.cluster_arn.as_deref(),
+            self.cluster.as_deref(),
+        ])
+    }
+
+    /// Its cluster's name (`cluster` may be a name or an ARN).
+    pub fn cluster_name(&self) -> String {
+        self.cluster_arn
+            .as_deref()
+            .or(self.cluster.as_deref())
+            .map(|c| match Arn::parse(c) {
+                Some(arn) => arn
+                    .resource
+                    .strip_prefix("cluster/")
+                    .unwrap_or(arn.resource)
+                    .to_string(),
+                None => c.to_string(),
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn identity(&self) -> ServiceIdentity {
+        ServiceIdentity {
+            name: self.service_name.as_deref().map(Box::from),
+            task_definition: self.task_definition.as_deref().map(Box::from),
+            place: self.place(),
+            cluster: self.cluster_name().into(),
+            target_group_arns: self
+                .load_balancers
+                .iter()
+                .filter_map(|lb| lb.target_group_arn.as_deref().map(Box::from))
+                .collect(),
         }
     }
 }
@@ -603,6 +693,40 @@ pub fn task_definition_ref(reference: &str) -> (&str, Option<i64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The service's ARNs first (its own, its cluster's), then its task definition's (its own, its
+    /// roles'); account and region each from the first ARN that gives one.
+    #[test]
+    fn a_place_takes_what_each_arn_gives_in_order() {
+        let td = TaskDefinition {
+            task_definition_arn: Some("web:3".into()),
+            task_role_arn: Some("arn:aws:iam::111111111111:role/app".into()),
+            ..TaskDefinition::default()
+        };
+        let service = Service {
+            cluster: Some("arn:aws:ecs:eu-west-1:222222222222:cluster/shop".into()),
+            ..Service::default()
+        };
+        let td_place = td.place();
+        assert_eq!(
+            (&*td_place.account, &*td_place.region),
+            ("111111111111", "")
+        );
+        let both = service.place().or(&td_place);
+        assert_eq!(
+            (&*both.account, &*both.region),
+            ("222222222222", "eu-west-1")
+        );
+        assert_eq!(service.cluster_name(), "shop");
+        let id = td.identity();
+        assert_eq!(
+            (id.family, id.revision),
+            (None, Some(3)),
+            "the revision its ARN field names"
+        );
+        let only_td = Service::default().place().or(&td_place);
+        assert_eq!(only_td, td_place);
+    }
 
     #[test]
     fn task_definition_references() {

@@ -10,7 +10,8 @@
 
 use super::Workload;
 use super::names::NameContext;
-use crate::diagnostics::{Code, Finding, Findings, Severity};
+use crate::diagnostics::{Code, Finding, Findings, FindingsFile, Severity, Stored};
+use crate::error::InputError;
 use crate::import::{Inputs, Sourced};
 use crate::mappings::{IamStrategy, Mappings};
 use crate::model::ecs::{Arn, Service, TaskDefinition};
@@ -19,19 +20,20 @@ use crate::model::iam::Role;
 use crate::model::k8s::{Object, ObjectMeta};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 pub const ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
 /// A Terraform string: a literal, or a variable the user sets at plan time.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Text {
     Literal(String),
     Var { name: String, description: String },
 }
 
 /// Which role the pods of one workload get, and how.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RoleBinding {
     pub strategy: IamStrategy,
     /// The task role as the task definition names it, and the role read from the inputs.
@@ -51,6 +53,73 @@ pub struct RoleBinding {
     /// Where the task role is named (input file, JSON path), for findings.
     pub input: String,
     pub field: String,
+}
+
+/// A workload's role binding until the roles are planned: in memory, or moved to the run's
+/// findings file as its app is converted (a large run has one per workload), with the names the
+/// plan sorts by.
+#[derive(Debug, Clone)]
+pub enum HeldRole {
+    Here(Box<RoleBinding>),
+    Moved {
+        account_name: Box<str>,
+        name: Box<str>,
+        file: Arc<FindingsFile>,
+        at: Stored,
+        /// Where its task role is named, for an error if it cannot be read back.
+        input: Box<str>,
+    },
+}
+
+impl HeldRole {
+    /// The role's folder (account name) and name.
+    fn key(&self) -> (&str, &str) {
+        match self {
+            HeldRole::Here(b) => (&b.account_name, &b.name),
+            HeldRole::Moved {
+                account_name, name, ..
+            } => (account_name, name),
+        }
+    }
+
+    /// Moves the binding to `file`; it stays here if it cannot be written.
+    pub fn move_to(&mut self, file: &Arc<FindingsFile>) {
+        let HeldRole::Here(b) = self else {
+            return;
+        };
+        let Some(at) = serde_json::to_vec(b)
+            .ok()
+            .and_then(|bytes| file.put_bytes(&bytes))
+        else {
+            return;
+        };
+        *self = HeldRole::Moved {
+            account_name: b.account_name.as_str().into(),
+            name: b.name.as_str().into(),
+            file: file.clone(),
+            at,
+            input: b.input.as_str().into(),
+        };
+    }
+
+    pub fn binding(&self) -> Result<std::borrow::Cow<'_, RoleBinding>, InputError> {
+        match self {
+            HeldRole::Here(b) => Ok(std::borrow::Cow::Borrowed(b)),
+            HeldRole::Moved {
+                file, at, input, ..
+            } => file
+                .get_bytes(at)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| InputError::Read {
+                    input: input.to_string(),
+                    message: format!(
+                        "its IAM role binding could not be read back from the temporary file: {e}"
+                    ),
+                }),
+        }
+    }
 }
 
 impl RoleBinding {
@@ -458,30 +527,26 @@ pub fn ident(name: &str) -> String {
 
 /// Groups the workloads' bindings by role and makes the roles; adds the findings about roles
 /// (sharing, risky permissions) to every workload that uses them.
-pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> IamPlan {
+pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> (IamPlan, Vec<InputError>) {
     let mut roles = Vec::new();
-    let directories = plan_each(workloads, inputs, &mut |chunk| roles.extend(chunk));
-    IamPlan { roles, directories }
+    let (directories, errors) = plan_each(workloads, inputs, &mut |chunk| roles.extend(chunk));
+    (IamPlan { roles, directories }, errors)
 }
 
 /// How many roles `plan_each` builds before handing them on.
 const ROLES_AT_ONCE: usize = 1024;
 
 /// `plan`, handing the roles to `on_roles` a chunk at a time, in the plan's order, so a large run
-/// can write each chunk and drop it. Returns the folders the roles go to.
+/// can write each chunk and drop it. Returns the folders the roles go to, and the bindings that
+/// could not be read back from the findings file.
 pub fn plan_each(
     workloads: &mut [Workload],
     inputs: &Inputs,
     on_roles: &mut dyn FnMut(Vec<IamRole>),
-) -> BTreeSet<String> {
+) -> (BTreeSet<String>, Vec<InputError>) {
     // The users of each role, in workload order: positions sorted by role (a stable sort), so a
     // large run holds one number per workload, not its role's names.
-    let key = |i: usize| {
-        workloads[i]
-            .role
-            .as_deref()
-            .map(|b| (b.account_name.as_str(), b.name.as_str()))
-    };
+    let key = |i: usize| workloads[i].role.as_ref().map(|r| r.key());
     let mut users: Vec<usize> = (0..workloads.len())
         .filter(|&i| !workloads[i].failed() && workloads[i].role.is_some())
         .collect();
@@ -489,19 +554,39 @@ pub fn plan_each(
     let groups: Vec<&[usize]> = users.chunk_by(|&a, &b| key(a) == key(b)).collect();
     let mut directories = BTreeSet::new();
     let mut resources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut errors = Vec::new();
     use rayon::prelude::*;
     for chunk in groups.chunks(ROLES_AT_ONCE) {
         // Roles are built in parallel from borrowed bindings (a large run has one per
         // workload); their findings and Terraform names are given out in order.
         let shared: &[Workload] = workloads;
-        let built: Vec<_> = chunk
-            .par_iter()
+        // Read back (from the findings file, in a large run) a chunk at a time; one that cannot
+        // be is an error of the run, and its role is built from the others' bindings.
+        let read: Vec<(Vec<usize>, Vec<std::borrow::Cow<RoleBinding>>)> = chunk
+            .iter()
             .map(|members| {
-                let bindings: Vec<&RoleBinding> = members
-                    .iter()
-                    .filter_map(|&i| shared[i].role.as_deref())
-                    .collect();
-                let (directory, name) = (&bindings[0].account_name, &bindings[0].name);
+                let mut read = (Vec::new(), Vec::new());
+                for &i in members.iter() {
+                    match shared[i].role.as_ref().map(|r| r.binding()) {
+                        Some(Ok(binding)) => {
+                            read.0.push(i);
+                            read.1.push(binding);
+                        }
+                        Some(Err(e)) => errors.push(e),
+                        None => {}
+                    }
+                }
+                read
+            })
+            .collect();
+        let built: Vec<_> = read
+            .par_iter()
+            .map(|(_, owned)| {
+                let bindings: Vec<&RoleBinding> = owned.iter().map(|b| b.as_ref()).collect();
+                let Some(first) = bindings.first() else {
+                    return (String::new(), None, Vec::new());
+                };
+                let (directory, name) = (&first.account_name, &first.name);
                 let mut role_findings = Vec::new();
                 let role = build_role(directory, name, &bindings, inputs, &mut role_findings);
                 let size = role.as_ref().map(trust_size);
@@ -510,8 +595,9 @@ pub fn plan_each(
                 (directory.clone(), role, findings)
             })
             .collect();
+        let members: Vec<Vec<usize>> = read.into_iter().map(|(members, _)| members).collect();
         let mut roles = Vec::new();
-        for (members, (directory, role, findings)) in chunk.iter().zip(built) {
+        for (members, (directory, role, findings)) in members.into_iter().zip(built) {
             for (&i, own) in members.iter().zip(findings) {
                 for f in own {
                     add(&mut workloads[i], f);
@@ -533,7 +619,7 @@ pub fn plan_each(
         }
         on_roles(roles);
     }
-    directories
+    (directories, errors)
 }
 
 /// The findings about one role for each of its users (in `bindings`' order): shared, those of

@@ -730,17 +730,17 @@ impl AlbOwners {
         }
         let mut owners: BTreeMap<String, String> = BTreeMap::new();
         for s in &inputs.services {
-            let Some(name) = s.value.service_name.as_deref() else {
+            let Some(name) = s.id.name.as_deref() else {
                 continue;
             };
             if mappings.load_balancing.mode_of(name) != LoadBalancingMode::Ingress {
                 continue;
             }
-            let target_groups = s.value.load_balancers.iter();
-            for lb in target_groups
-                .filter_map(|e| e.target_group_arn.as_deref())
-                .filter_map(|arn| lbs_of.get(arn))
-                .flatten()
+            for lb in
+                s.id.target_group_arns
+                    .iter()
+                    .filter_map(|arn| lbs_of.get(&**arn))
+                    .flatten()
             {
                 match owners.get_mut(*lb) {
                     Some(owner) if owner.as_str() <= name => {}
@@ -1681,8 +1681,6 @@ mod tests {
             path: "TargetGroups[0]".into(),
             value: tg.clone(),
             findings: Vec::new(),
-            by_identity: false,
-            findings_spilled: None,
         };
         let mut f = Findings::default();
         let p = readiness_probe(&tg, 3000, &at, &mut f).unwrap();

@@ -29,10 +29,13 @@ use crate::diagnostics::{
     Code, Finding, Findings, FindingsFile, Severity, Spilled, WorkloadFindings,
 };
 use crate::error::InputError;
-use crate::import::{Inputs, Sourced};
+use crate::import::{Inputs, Kept, Sourced};
 use crate::inventory::Inventory;
 use crate::mappings::Mappings;
-use crate::model::ecs::{Arn, Service, TaskDefinition, task_definition_ref};
+use crate::model::ecs::{
+    Arn, Place, Service, ServiceIdentity, TaskDefinition, TaskDefinitionIdentity,
+    task_definition_ref,
+};
 use crate::model::k8s::Object;
 use crate::model::secret_access::{self, SecretAccess, SecretRead};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -83,7 +86,7 @@ pub struct Workload {
     /// conversion's `secret_access` as its app is converted).
     pub secret_reads: Vec<SecretRead>,
     /// The IAM role its pods get (None: no task role, or not converted).
-    pub role: Option<Box<iam::RoleBinding>>,
+    pub role: Option<iam::HeldRole>,
     /// Old service discovery names (Cloud Map, Service Connect) → Kubernetes Service DNS names.
     pub dns_names: Vec<discovery::DnsRename>,
     /// What its pods ask of the cluster, for the capacity summary.
@@ -143,45 +146,18 @@ struct Identity {
     cluster: String,
 }
 
-fn identity(td: &TaskDefinition, service: Option<&Service>) -> Identity {
-    let arns = [
-        service.and_then(|s| s.service_arn.as_deref()),
-        service.and_then(|s| s.cluster_arn.as_deref()),
-        service.and_then(|s| s.cluster.as_deref()),
-        td.task_definition_arn.as_deref(),
-        td.task_role_arn.as_deref(),
-        td.execution_role_arn.as_deref(),
-    ];
-    let parsed: Vec<Arn> = arns
-        .iter()
-        .flatten()
-        .filter_map(|a| Arn::parse(a))
-        .collect();
-    let account = parsed
-        .iter()
-        .map(|a| a.account)
-        .find(|a| !a.is_empty())
-        .unwrap_or("");
-    let region = parsed
-        .iter()
-        .map(|a| a.region)
-        .find(|r| !r.is_empty())
-        .unwrap_or("");
-    let cluster = service
-        .and_then(|s| s.cluster_arn.as_deref().or(s.cluster.as_deref()))
-        .map(|c| match Arn::parse(c) {
-            Some(arn) => arn
-                .resource
-                .strip_prefix("cluster/")
-                .unwrap_or(arn.resource)
-                .to_string(),
-            None => c.to_string(),
-        })
-        .unwrap_or_default();
-    Identity {
-        account: account.to_string(),
-        region: region.to_string(),
-        cluster,
+impl Identity {
+    /// The service's place first, then its task definition's.
+    fn of(td: &Place, service: Option<&ServiceIdentity>) -> Identity {
+        let place = match service {
+            Some(s) => s.place.or(td),
+            None => td.clone(),
+        };
+        Identity {
+            account: place.account.into(),
+            region: place.region.into(),
+            cluster: service.map(|s| s.cluster.to_string()).unwrap_or_default(),
+        }
     }
 }
 
@@ -255,10 +231,10 @@ pub fn translate_each(
     // no service uses. Converted in parallel; the order is fixed here, before.
     let mut jobs: Vec<Job> = Vec::new();
     for (k, service) in services.iter().enumerate() {
-        let reference = service.value.task_definition.as_deref().unwrap_or("");
-        let account = identity(&TaskDefinition::default(), Some(&service.value)).account;
+        let reference = service.id.task_definition.as_deref().unwrap_or("");
+        let account = &service.id.place.account;
         jobs.push(
-            match index.find(reference, &account, service.value.service_name.is_none()) {
+            match index.find(reference, account, service.id.name.is_none()) {
                 Some(i) => {
                     let owns_schedules = !used[i];
                     used[i] = true;
@@ -285,9 +261,9 @@ pub fn translate_each(
                 service,
                 ..
             } => Some(
-                identity(
-                    &tds[*task_definition].value,
-                    service.map(|k| &services[k].value),
+                Identity::of(
+                    &tds[*task_definition].id.place,
+                    service.map(|k| &services[k].id),
                 )
                 .account,
             ),
@@ -306,11 +282,10 @@ pub fn translate_each(
                 service,
                 ..
             } => app_name(
-                &tds[task_definition].value,
-                service.map(|k| &services[k]),
+                service_name(&tds[task_definition].id, service.map(|k| &services[k].id)),
                 mappings,
             ),
-            Job::Missing(k) => missing_app_name(&services[k]),
+            Job::Missing(k) => missing_app_name(&services[k].id),
         };
         groups.entry(app).or_default().push(job);
     }
@@ -329,10 +304,10 @@ pub fn translate_each(
     // values' (much larger) buffer for the slots until the end.
     let mut slots = Vec::with_capacity(tds.len());
     slots.extend(tds.into_iter().map(|td| Mutex::new(Some(Arc::new(td)))));
-    let tds: Vec<Mutex<Option<Arc<Sourced<TaskDefinition>>>>> = slots;
+    let tds: Vec<Mutex<Option<Arc<Kept<TaskDefinition>>>>> = slots;
     let mut slots = Vec::with_capacity(services.len());
     slots.extend(services.into_iter().map(|s| Mutex::new(Some(Box::new(s)))));
-    let services: Vec<Mutex<Option<Box<Sourced<Service>>>>> = slots;
+    let services: Vec<Mutex<Option<Box<Kept<Service>>>>> = slots;
     let take_service = |k: usize| {
         services[k]
             .lock()
@@ -425,8 +400,7 @@ pub fn translate_each(
                     }
                     Job::Missing(k) => {
                         let s = take_service(k);
-                        let reference = s.value.task_definition.as_deref().unwrap_or("");
-                        missing_task_definition(&s, reference, mappings)
+                        missing_task_definition(&s, mappings)
                     }
                 })
                 .collect();
@@ -441,6 +415,10 @@ pub fn translate_each(
             }
             for w in &mut ws {
                 w.facts = facts::ObjectFacts::of(&w.objects);
+                // Until the roles are planned, after every app, the bindings wait in the file.
+                if let (Some(role), Some(file)) = (&mut w.role, &inputs.findings_file) {
+                    role.move_to(file);
+                }
             }
             on_app(&mut ws);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
@@ -456,13 +434,15 @@ pub fn translate_each(
     // Every service and task definition was dropped once converted; what is left of them goes.
     drop((jobs, services, tds));
     let secret_stores = stores.share(&mut workloads, &offsets, &access);
-    let iam = match on_roles {
-        Some(on_roles) => iam::IamPlan {
-            roles: Vec::new(),
-            directories: iam::plan_each(&mut workloads, &inputs, on_roles),
-        },
+    let (iam, unread) = match on_roles {
+        Some(on_roles) => {
+            let (directories, unread) = iam::plan_each(&mut workloads, &inputs, on_roles);
+            let roles = Vec::new();
+            (iam::IamPlan { roles, directories }, unread)
+        }
         None => iam::plan(&mut workloads, &inputs),
     };
+    errors.extend(unread);
     let mut secret_access = access
         .into_inner()
         .expect("no conversion panics")
@@ -491,17 +471,17 @@ pub fn translate_each(
 /// A task definition or service that could not be read again when converted (its file changed
 /// or went away during the run): a failed workload, under the app it would have been.
 fn unreadable(
-    td: &Sourced<TaskDefinition>,
-    service: Option<&Sourced<Service>>,
+    td: &Kept<TaskDefinition>,
+    service: Option<&Kept<Service>>,
     error: InputError,
     mappings: &Mappings,
 ) -> Workload {
-    let id = identity(&td.value, service.map(|s| &s.value));
-    let mut inputs: Vec<String> = service.map(|s| s.input.clone()).into_iter().collect();
-    inputs.push(td.input.clone());
+    let id = Identity::of(&td.id.place, service.map(|s| &s.id));
+    let mut inputs: Vec<String> = service.map(|s| s.input.to_string()).into_iter().collect();
+    inputs.push(td.input.to_string());
     let mut finding = Finding::new(Code::InputChanged, "", error.to_string());
     finding.input = error.input().to_string();
-    let app = app_name(&td.value, service, mappings);
+    let app = app_name(service_name(&td.id, service.map(|s| &s.id)), mappings);
     failed_before_translation(app, id, inputs, finding, mappings)
 }
 
@@ -530,12 +510,7 @@ fn fail_duplicates(workloads: &mut [Workload]) {
 
 /// The app a service (or lone task definition) becomes: its name, renamed by the mappings, as a
 /// DNS-1123 label.
-fn app_name(
-    td: &TaskDefinition,
-    service: Option<&Sourced<Service>>,
-    mappings: &Mappings,
-) -> String {
-    let service_name = service_name(td, service);
+fn app_name(service_name: &str, mappings: &Mappings) -> String {
     let renamed = mappings
         .services
         .rename
@@ -544,16 +519,20 @@ fn app_name(
     names::dns_label(renamed.unwrap_or(service_name), "app")
 }
 
-fn service_name<'a>(td: &'a TaskDefinition, service: Option<&'a Sourced<Service>>) -> &'a str {
+/// The service's name, or the task definition's family for a lone task definition.
+fn service_name<'a>(
+    td: &'a TaskDefinitionIdentity,
+    service: Option<&'a ServiceIdentity>,
+) -> &'a str {
     service
-        .and_then(|s| s.value.service_name.as_deref())
+        .and_then(|s| s.name.as_deref())
         .unwrap_or(td.family.as_deref().unwrap_or(""))
 }
 
 /// The app of a service whose task definition is not in the inputs.
-fn missing_app_name(service: &Sourced<Service>) -> String {
-    let reference = service.value.task_definition.as_deref().unwrap_or("");
-    let name = service.value.service_name.as_deref().unwrap_or(reference);
+fn missing_app_name(service: &ServiceIdentity) -> String {
+    let reference = service.task_definition.as_deref().unwrap_or("");
+    let name = service.name.as_deref().unwrap_or(reference);
     names::dns_label(name, "service")
 }
 
@@ -595,28 +574,22 @@ struct TaskDefinitionIndex<'a> {
 struct Entry<'a> {
     family: &'a str,
     revision: Option<i64>,
-    account: String,
+    account: &'a str,
     arn: Option<&'a str>,
     index: usize,
 }
 
 impl<'a> TaskDefinitionIndex<'a> {
-    fn new(tds: &'a [Sourced<TaskDefinition>]) -> Self {
+    fn new(tds: &'a [Kept<TaskDefinition>]) -> Self {
         let entries = tds
             .iter()
             .enumerate()
-            .map(|(index, td)| {
-                let arn = td.value.task_definition_arn.as_deref();
-                Entry {
-                    family: td.value.family.as_deref().unwrap_or(""),
-                    revision: td
-                        .value
-                        .revision
-                        .or_else(|| arn.and_then(|a| task_definition_ref(a).1)),
-                    account: identity(&td.value, None).account,
-                    arn,
-                    index,
-                }
+            .map(|(index, td)| Entry {
+                family: td.id.family.as_deref().unwrap_or(""),
+                revision: td.id.revision,
+                account: &td.id.place.account,
+                arn: td.id.arn.as_deref(),
+                index,
             })
             .collect::<Vec<Entry>>();
         let mut by_arn = std::collections::HashMap::new();
@@ -670,14 +643,10 @@ impl<'a> TaskDefinitionIndex<'a> {
     }
 }
 
-fn missing_task_definition(
-    service: &Sourced<Service>,
-    reference: &str,
-    mappings: &Mappings,
-) -> Workload {
-    let td = TaskDefinition::default();
-    let id = identity(&td, Some(&service.value));
-    let app = missing_app_name(service);
+fn missing_task_definition(service: &Kept<Service>, mappings: &Mappings) -> Workload {
+    let reference = service.id.task_definition.as_deref().unwrap_or("");
+    let id = Identity::of(&Place::default(), Some(&service.id));
+    let app = missing_app_name(&service.id);
     let field = crate::model::fields::join(&service.path, "taskDefinition");
     let message = if reference.is_empty() {
         "the service names no task definition, and the inputs do not hold exactly one".to_string()
@@ -685,7 +654,7 @@ fn missing_task_definition(
         format!("the service uses task definition {reference}, which is not in the inputs")
     };
     let finding = Finding::new(Code::TaskDefinitionNotFound, field, message);
-    failed_before_translation(app, id, vec![service.input.clone()], finding, mappings)
+    failed_before_translation(app, id, vec![service.input.to_string()], finding, mappings)
 }
 
 /// A workload that failed before it could be translated: no objects, one error finding, in the
@@ -720,7 +689,8 @@ fn convert_one(
 ) -> Workload {
     let inputs = others.inputs;
     let mut findings = Findings::default();
-    let id = identity(&td.value, service.map(|s| &s.value));
+    let (td_id, service_id) = (td.value.identity(), service.map(|s| s.value.identity()));
+    let id = Identity::of(&td_id.place, service_id.as_ref());
     let account = inventory.and_then(|inv| inv.account(&id.account));
     let environment = match (inventory, account) {
         (_, Some(a)) => a.environment.clone(),
@@ -746,10 +716,10 @@ fn convert_one(
         (None, None) => mappings.default_environment.clone(),
     };
     let family = td.value.family.as_deref().unwrap_or("");
-    let service_name = service_name(&td.value, service);
+    let service_name = service_name(&td_id, service_id.as_ref());
     // Services named differently per environment are merged into one app by the mappings.
     let renamed = mappings.services.rename.get(service_name);
-    let app = app_name(&td.value, service, mappings);
+    let app = app_name(service_name, mappings);
     if app != service_name && renamed.is_none() {
         let field = match service.filter(|s| s.value.service_name.is_some()) {
             Some(s) => crate::model::fields::join(&s.path, "serviceName"),
@@ -793,7 +763,7 @@ fn convert_one(
     };
     match workload::build(td, service, runs, others, mappings, &ctx, &mut findings) {
         Ok((namespace, mut objects, role)) => {
-            workload.role = role.map(Box::new);
+            workload.role = role.map(|r| iam::HeldRole::Here(Box::new(r)));
             if let Some(s) = service {
                 findings.input = s.input.clone();
                 let meta = |name: &str| crate::model::k8s::ObjectMeta {

@@ -11,10 +11,10 @@ use super::cron;
 use super::names;
 use crate::diagnostics::{Code, Findings};
 use crate::error::InputError;
-use crate::import::{Inputs, Sourced};
+use crate::import::{Inputs, Kept};
 use crate::mappings::{Mappings, ScheduleKind};
 use crate::model::aws::EventTarget;
-use crate::model::ecs::{Arn, TaskDefinition, task_definition_ref};
+use crate::model::ecs::{Arn, TaskDefinition, TaskDefinitionIdentity, task_definition_ref};
 use crate::model::fields::join;
 use crate::model::k8s::{Container, EnvVar, Object, ObjectMeta, PodTemplate};
 use serde_json::{Map, Value, json};
@@ -158,36 +158,29 @@ fn is_disabled(state: Option<&str>) -> bool {
     state.is_some_and(|s| s.eq_ignore_ascii_case("DISABLED"))
 }
 
-fn td_account(td: &TaskDefinition) -> &str {
-    td.task_definition_arn
+/// The account of a task definition's own ARN (not its roles').
+fn td_account(td: &TaskDefinitionIdentity) -> &str {
+    td.arn
         .as_deref()
         .and_then(Arn::parse)
         .map(|a| a.account)
         .unwrap_or("")
 }
 
-fn td_revision(td: &TaskDefinition) -> Option<i64> {
-    td.revision.or_else(|| {
-        td.task_definition_arn
-            .as_deref()
-            .and_then(|a| task_definition_ref(a).1)
-    })
-}
-
 /// The task definition a run uses: the same family (and account when both are known), the exact
 /// revision if it is in the inputs, else the latest revision given.
-fn best_td(tds: &[Sourced<TaskDefinition>], run: &Run<'_>) -> Option<usize> {
+fn best_td(tds: &[Kept<TaskDefinition>], run: &Run<'_>) -> Option<usize> {
     let (family, revision) = task_definition_ref(run.task_definition());
     let account = run.account();
     let candidates: Vec<(usize, Option<i64>)> = tds
         .iter()
         .enumerate()
         .filter(|(_, td)| {
-            let a = td_account(&td.value);
-            td.value.family.as_deref() == Some(family)
+            let a = td_account(&td.id);
+            td.id.family.as_deref() == Some(family)
                 && (a.is_empty() || account.is_empty() || a == account)
         })
-        .map(|(i, td)| (i, td_revision(&td.value)))
+        .map(|(i, td)| (i, td.id.revision))
         .collect();
     candidates
         .iter()
@@ -204,7 +197,7 @@ pub type Assigned<'a> = (
 );
 
 /// Gives every run its task definition, once for the whole conversion.
-pub fn assign<'a>(inputs: &'a Inputs, tds: &[Sourced<TaskDefinition>]) -> Assigned<'a> {
+pub fn assign<'a>(inputs: &'a Inputs, tds: &[Kept<TaskDefinition>]) -> Assigned<'a> {
     let mut by_td: std::collections::HashMap<usize, Vec<(Run<'a>, Option<i64>)>> =
         Default::default();
     let mut orphans = Vec::new();
@@ -212,7 +205,7 @@ pub fn assign<'a>(inputs: &'a Inputs, tds: &[Sourced<TaskDefinition>]) -> Assign
         match best_td(tds, &r) {
             Some(i) => {
                 let asked = task_definition_ref(r.task_definition()).1;
-                let mismatch = asked.filter(|a| Some(*a) != td_revision(&tds[i].value));
+                let mismatch = asked.filter(|a| Some(*a) != tds[i].id.revision);
                 by_td.entry(i).or_default().push((r, mismatch));
             }
             None => orphans.push(orphan(&r)),

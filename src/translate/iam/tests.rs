@@ -396,3 +396,34 @@ fn get_role_output_completes_the_account_details() {
     assert_eq!(role.max_session_duration, Some(7200));
     assert!(!codes(&c, "web").contains(&"E2K451"));
 }
+
+/// With a findings file (a run over files), each binding waits there from its app's conversion
+/// until the plan, which reads it back: the roles are the same as when all stay in memory.
+#[test]
+fn bindings_moved_to_the_findings_file_plan_the_same_roles() {
+    let files = [
+        ("a.json", task("web", "111111111111", Some("/app"), "EC2")),
+        ("b.json", task("api", "222222222222", Some("/app"), "EC2")),
+        ("iam.json", role_details(SAFE)),
+    ];
+    let mappings =
+        "iam:\n  cluster: {oidcIssuer: \"https://oidc.eks.eu-west-1.amazonaws.com/id/ABC/\"}\n";
+    let in_memory = run(&files, mappings);
+    let mut inputs = Inputs::default();
+    for (name, text) in &files {
+        read_bytes(name, text.as_bytes(), &mut inputs);
+    }
+    inputs.findings_file = Some(Arc::new(FindingsFile::create().unwrap()));
+    let m = Mappings::load(Some(("m.yaml", mappings))).unwrap();
+    let inv = Inventory::parse("inv.yaml", INVENTORY).unwrap();
+    let moved = translate(inputs, &m, Some(&inv));
+    assert!(
+        moved
+            .workloads
+            .iter()
+            .all(|w| matches!(w.role, Some(HeldRole::Moved { .. })))
+    );
+    assert_eq!(moved.iam.roles.len(), 2);
+    assert_eq!(moved.iam.roles, in_memory.iam.roles);
+    assert!(moved.errors.is_empty(), "{:?}", moved.errors);
+}
