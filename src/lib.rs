@@ -108,7 +108,7 @@ pub fn convert_into(
                 w.role = None;
             }
             folders.render(&writer);
-            render_eso_iam(&conversion, &writer);
+            export::eso_iam::render(&conversion, &writer);
             render_argocd_and_reports(&conversion, mappings, inventory, &writer, false);
             let written = writer.finish();
             (conversion, written)
@@ -154,14 +154,7 @@ pub fn render_repo(
 /// `iam/`: the pods' roles and the policy External Secrets Operator needs.
 fn render_iam(conversion: &translate::Conversion, sink: &dyn export::Sink) {
     export::terraform::render(&conversion.iam, sink);
-    render_eso_iam(conversion, sink);
-}
-
-/// The policy External Secrets Operator needs, per account folder.
-fn render_eso_iam(conversion: &translate::Conversion, sink: &dyn export::Sink) {
-    let mut tree = export::Tree::new();
-    export::eso_iam::render(conversion, &mut tree);
-    sink.put_all(tree);
+    export::eso_iam::render(conversion, sink);
 }
 
 /// The shared secret stores, `argocd/` and the reports, each on its own task.

@@ -7,18 +7,19 @@
 //! workloads in this account assume. Attach it to ESO's IRSA role in the cluster's account, or,
 //! for another account, to the role the stores assume there. Deterministic: ARNs sorted.
 
-use super::{Tree, terraform};
+use super::{Sink, terraform};
 use crate::model::secret_access::SecretAccess;
 use crate::translate::Conversion;
 use serde_json::{Value, json};
 
-pub fn render(conversion: &Conversion, tree: &mut Tree) {
+/// Each account's file is handed on as soon as it is made: a large run's list every secret read.
+pub fn render(conversion: &Conversion, sink: &dyn Sink) {
     for access in &conversion.secret_access {
         let dir = format!("iam/{}", access.directory);
-        tree.insert(format!("{dir}/external-secrets.tf"), terraform_file(access));
+        sink.put(format!("{dir}/external-secrets.tf"), terraform_file(access));
         // `terraform::render` writes versions.tf into every folder that has a role.
         if !conversion.iam.directories.contains(&access.directory) {
-            tree.insert(
+            sink.put(
                 format!("{dir}/versions.tf"),
                 terraform::VERSIONS.to_string(),
             );
@@ -130,14 +131,16 @@ mod tests {
             secret_access: vec![access()],
             ..Conversion::default()
         };
-        let mut tree = Tree::new();
-        render(&conversion, &mut tree);
+        let render_tree = || {
+            let sink = crate::export::TreeSink::default();
+            render(&conversion, &sink);
+            sink.into_tree()
+        };
+        let tree = render_tree();
         let tf = &tree["iam/shop-prod/external-secrets.tf"];
         assert!(tf.contains("resource \"aws_iam_policy\" \"external_secrets\""));
         assert!(tf.contains("secret:a-AbCdEf"));
         assert!(tree.contains_key("iam/shop-prod/versions.tf"));
-        let mut again = Tree::new();
-        render(&conversion, &mut again);
-        assert_eq!(tree, again);
+        assert_eq!(tree, render_tree());
     }
 }

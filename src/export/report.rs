@@ -14,7 +14,7 @@ use std::io::Write;
 #[derive(Serialize)]
 pub struct Report<'a> {
     pub summary: Summary,
-    pub services: Vec<ServiceReport<'a>>,
+    pub services: Services<'a>,
     pub errors: Vec<ErrorReport>,
     pub capacity: Vec<Capacity>,
 }
@@ -66,6 +66,23 @@ pub struct ServiceReport<'a> {
     pub dns_names: &'a [DnsRename],
 }
 
+/// The services' entries, each made as it is written: a large run has tens of thousands.
+pub struct Services<'a> {
+    pub len: usize,
+    pub entry: Box<dyn Fn(usize) -> ServiceReport<'a> + Sync + 'a>,
+}
+
+impl Serialize for Services<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.len))?;
+        for i in 0..self.len {
+            seq.serialize_element(&(self.entry)(i))?;
+        }
+        seq.end()
+    }
+}
+
 #[derive(Serialize)]
 pub struct ErrorReport {
     pub input: String,
@@ -91,23 +108,25 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
     Report {
         summary,
         capacity: capacity::summary(&conversion.workloads),
-        services: conversion
-            .workloads
-            .iter()
-            .map(|w| ServiceReport {
-                name: &w.app,
-                account: &w.account,
-                region: &w.region,
-                cluster: &w.cluster,
-                environment: &w.environment,
-                team: &w.team,
-                namespace: &w.namespace,
-                status: w.status(),
-                inputs: &w.inputs,
-                findings: conversion.findings(w),
-                dns_names: &w.dns_names,
-            })
-            .collect(),
+        services: Services {
+            len: conversion.workloads.len(),
+            entry: Box::new(|i| {
+                let w = &conversion.workloads[i];
+                ServiceReport {
+                    name: &w.app,
+                    account: &w.account,
+                    region: &w.region,
+                    cluster: &w.cluster,
+                    environment: &w.environment,
+                    team: &w.team,
+                    namespace: &w.namespace,
+                    status: w.status(),
+                    inputs: &w.inputs,
+                    findings: conversion.findings(w),
+                    dns_names: &w.dns_names,
+                }
+            }),
+        },
         errors: conversion
             .errors
             .iter()
@@ -144,27 +163,36 @@ fn json_to(report: &Report, w: &mut dyn Write) -> std::io::Result<()> {
     let mut head = b"{\n  \"summary\": ".to_vec();
     pretty_at(&report.summary, 2, &mut head)?;
     head.extend_from_slice(b",\n  \"services\": ");
-    if report.services.is_empty() {
-        head.extend_from_slice(b"[]");
-        w.write_all(&head)?;
-    } else {
-        head.extend_from_slice(b"[\n");
-        w.write_all(&head)?;
-        in_batches(&report.services, w, |i, s, out: &mut Vec<u8>| {
-            if i > 0 {
-                out.extend_from_slice(b",\n");
-            }
-            out.extend_from_slice(b"    ");
-            pretty_at(s, 4, out)
-        })?;
-        w.write_all(b"\n  ]")?;
+    w.write_all(&head)?;
+    pretty_array_to(report.services.len, w, |i| (report.services.entry)(i))?;
+    let mut middle = b",\n  \"errors\": ".to_vec();
+    pretty_at(&report.errors, 2, &mut middle)?;
+    middle.extend_from_slice(b",\n  \"capacity\": ");
+    w.write_all(&middle)?;
+    // One row per workload: written as the services are, not held whole.
+    pretty_array_to(report.capacity.len(), w, |i| &report.capacity[i])?;
+    w.write_all(b"\n}\n")
+}
+
+/// A top-level field's array of `len` items as `to_writer_pretty` lays it out, the items rendered
+/// by `item` in parallel batches and written as they are done.
+fn pretty_array_to<T: Serialize>(
+    len: usize,
+    w: &mut dyn Write,
+    item: impl Fn(usize) -> T + Sync,
+) -> std::io::Result<()> {
+    if len == 0 {
+        return w.write_all(b"[]");
     }
-    let mut tail = b",\n  \"errors\": ".to_vec();
-    pretty_at(&report.errors, 2, &mut tail)?;
-    tail.extend_from_slice(b",\n  \"capacity\": ");
-    pretty_at(&report.capacity, 2, &mut tail)?;
-    tail.extend_from_slice(b"\n}\n");
-    w.write_all(&tail)
+    w.write_all(b"[\n")?;
+    in_batches(len, w, |i, out: &mut Vec<u8>| {
+        if i > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        out.extend_from_slice(b"    ");
+        pretty_at(&item(i), 4, out)
+    })?;
+    w.write_all(b"\n  ]")
 }
 
 /// `value` as pretty JSON nested `indent` spaces deep: serde_json's own layout, each line after
@@ -189,24 +217,26 @@ fn pretty_at(value: &impl Serialize, indent: usize, out: &mut Vec<u8>) -> std::i
     Ok(())
 }
 
-/// Renders `items` in order on every core, a batch at a time, and writes each batch: the output
-/// is what a loop over the items would write, and only a batch is held in memory.
-fn in_batches<T: Sync, B: Default + AsRef<[u8]> + Send>(
-    items: &[T],
+/// Renders items `0..len` in order on every core, a batch at a time, and writes each batch: the
+/// output is what a loop over the items would write, and only a batch is held in memory.
+fn in_batches<B: Default + AsRef<[u8]> + Send>(
+    len: usize,
     w: &mut dyn Write,
-    render: impl Fn(usize, &T, &mut B) -> std::io::Result<()> + Sync,
+    render: impl Fn(usize, &mut B) -> std::io::Result<()> + Sync,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
     const BATCH: usize = 512;
     const PIECE: usize = 64;
-    for (b, batch) in items.chunks(BATCH).enumerate() {
+    for start in (0..len).step_by(BATCH) {
+        let batch = start..len.min(start + BATCH);
         let pieces: Vec<B> = batch
-            .par_chunks(PIECE)
-            .enumerate()
-            .map(|(p, piece)| {
+            .step_by(PIECE)
+            .collect::<Vec<usize>>()
+            .into_par_iter()
+            .map(|from| {
                 let mut out = B::default();
-                for (k, item) in piece.iter().enumerate() {
-                    render(b * BATCH + p * PIECE + k, item, &mut out)?;
+                for i in from..len.min(from + PIECE).min(start + BATCH) {
+                    render(i, &mut out)?;
                 }
                 Ok(out)
             })
@@ -261,6 +291,11 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
         out.push_str("| environment | namespace | pods | peak pods | pod IPs | CPU requests | memory requests | DaemonSets |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
         let totals = capacity::totals(&report.capacity);
         for c in report.capacity.iter().chain(totals.iter()) {
+            // A row per workload: written a block at a time.
+            if out.len() > 1 << 16 {
+                w.write_all(out.as_bytes())?;
+                out.clear();
+            }
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {}m | {}Mi | {} |\n",
                 c.environment,
@@ -289,17 +324,15 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
     w.write_all(out.as_bytes())?;
     out.clear();
     // `build` makes one service entry per workload, in the same order.
-    let sections: Vec<(&ServiceReport, &crate::translate::Workload)> =
-        report.services.iter().zip(&conversion.workloads).collect();
+    let workloads = &conversion.workloads;
     // The codes used, gathered while the sections are rendered (findings may be read back from
     // their file: once is enough).
     let used = std::sync::Mutex::new(BTreeSet::new());
-    in_batches(&sections, w, |_, &(s, wl), out: &mut String| {
-        service_section(s, wl, out, &used)
+    in_batches(report.services.len, w, |i, out: &mut String| {
+        service_section(&(report.services.entry)(i), &workloads[i], out, &used)
     })?;
     let used = used.into_inner().expect("no report panics");
-    let renames: Vec<(&ServiceReport, &DnsRename)> = report
-        .services
+    let renames: Vec<(&crate::translate::Workload, &DnsRename)> = workloads
         .iter()
         .flat_map(|s| s.dns_names.iter().map(move |d| (s, d)))
         .collect();
@@ -315,8 +348,8 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
         for (s, d) in renames {
             out.push_str(&format!(
                 "| {} | {} | {} | `{}` | `{}` |\n",
-                cell(s.name),
-                cell(s.environment),
+                cell(&s.app),
+                cell(&s.environment),
                 d.source,
                 cell(&with_port(&d.old, d.old_port)),
                 cell(&with_port(&d.new, d.new_port))
@@ -485,12 +518,21 @@ mod tests {
         for n in [0, 1, 63, 64, 65, 2048, 5000] {
             let report = Report {
                 summary: Summary::default(),
-                services: (0..n).map(service).collect(),
+                services: Services {
+                    len: n,
+                    entry: Box::new(service),
+                },
                 errors: vec![ErrorReport {
                     input: "broken.json".into(),
                     message: "syntax".into(),
                 }],
-                capacity: Vec::new(),
+                capacity: (0..n)
+                    .map(|i| Capacity {
+                        environment: "dev".into(),
+                        namespace: format!("ns-{i}"),
+                        ..Capacity::default()
+                    })
+                    .collect(),
             };
             let mut expected = serde_json::to_vec_pretty(&report).unwrap();
             expected.push(b'\n');
@@ -504,9 +546,8 @@ mod tests {
     fn batches_keep_the_order_of_the_items() {
         let items: Vec<usize> = (0..5000).collect();
         let mut got = Vec::new();
-        in_batches(&items, &mut got, |i, item, out: &mut String| {
-            assert_eq!(i, *item);
-            out.push_str(&format!("{item},"));
+        in_batches(items.len(), &mut got, |i, out: &mut String| {
+            out.push_str(&format!("{},", items[i]));
             Ok(())
         })
         .unwrap();
