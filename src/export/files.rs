@@ -6,6 +6,7 @@
 //! first write, and each file is written to a temporary name and renamed, so no file is ever
 //! half-written. Unchanged files are not touched at all.
 
+use super::path_set::PathSet;
 use super::{OWNED, Sink, Tree};
 use crate::error::Error;
 use std::collections::BTreeSet;
@@ -34,14 +35,25 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 
 /// The files a previous run wrote into `dir`.
 pub fn previous(dir: &Path) -> Result<BTreeSet<String>, Error> {
+    previous_into(dir, BTreeSet::new(), |set, rel| {
+        set.insert(rel.to_string());
+    })
+}
+
+/// `previous`, each path added to `set` by `add` as its manifest line is read.
+fn previous_into<S>(dir: &Path, mut set: S, add: impl Fn(&mut S, &str)) -> Result<S, Error> {
     let path = dir.join(MANIFEST);
     match fs::read_to_string(&path) {
-        Ok(text) => Ok(text
-            .lines()
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(str::to_string)
-            .collect()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+        Ok(text) => {
+            for rel in text
+                .lines()
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            {
+                add(&mut set, rel);
+            }
+            Ok(set)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(set),
         Err(e) => Err(io(&path)(e)),
     }
 }
@@ -72,7 +84,7 @@ pub fn write(dir: &Path, tree: &Tree) -> Result<WriteSummary, Error> {
             ours.insert(rel.clone());
         }
     }
-    let writer = Writer::in_place(dir, ours);
+    let writer = Writer::in_place(dir, ours.iter().collect());
     use rayon::prelude::*;
     tree.par_iter()
         .for_each(|(rel, content)| writer.put(rel.clone(), content.clone()));
@@ -103,12 +115,11 @@ pub struct Writer {
     /// Where files go: `dir`, or the staging folder.
     root: PathBuf,
     staging: bool,
-    /// Folders made so far (staging only).
+    /// Folders made lately (staging only).
     made: Mutex<std::collections::HashSet<PathBuf>>,
-    old: BTreeSet<String>,
-    /// Files put so far (written or unchanged), one per line: a large run puts hundreds of
-    /// thousands, and one `String` each would double what they take.
-    paths: Mutex<String>,
+    old: PathSet,
+    /// Files put so far (written or unchanged): a large run puts hundreds of thousands.
+    paths: Mutex<PathSet>,
     written: AtomicUsize,
     unchanged: AtomicUsize,
     /// The first error; nothing more is written after it.
@@ -136,7 +147,9 @@ impl Writer {
         } else {
             dir.to_path_buf()
         };
-        let old = previous(dir)?;
+        let old = previous_into(dir, PathSet::default(), |set, rel| {
+            set.insert(rel);
+        })?;
         for owned in OWNED {
             if has_foreign_file(dir, &dir.join(owned.trim_end_matches('/')), &old)? {
                 return Ok(None);
@@ -151,7 +164,7 @@ impl Writer {
     }
 
     /// Writes into `dir` as it is, where `old` are the files that are ecs2eks's.
-    fn in_place(dir: &Path, old: BTreeSet<String>) -> Writer {
+    fn in_place(dir: &Path, old: PathSet) -> Writer {
         Writer {
             dir: dir.to_path_buf(),
             root: dir.to_path_buf(),
@@ -197,6 +210,11 @@ impl Writer {
         let mut made = self.made.lock().expect("no writer panics");
         if !made.contains(parent) {
             fs::create_dir_all(parent).map_err(io(parent))?;
+            // Forgotten now and then, so a large run does not hold its tens of thousands of
+            // folders: an app's files come together, and making a folder again is harmless.
+            if made.len() >= 4096 {
+                made.clear();
+            }
             made.insert(parent.to_path_buf());
         }
         Ok(())
@@ -209,18 +227,14 @@ impl Writer {
             &self.unchanged
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        let mut paths = self.paths.lock().expect("no writer panics");
-        paths.push_str(&rel);
-        paths.push('\n');
+        self.paths.lock().expect("no writer panics").insert(&rel);
     }
 
     /// Removes what earlier runs wrote and this one did not, then writes the manifest (and moves
     /// a staging folder into place). After an error, nothing is removed and the manifest keeps
     /// every file ecs2eks owns; a staging folder is removed whole.
     pub fn finish(self) -> Result<WriteSummary, Error> {
-        let all = self.paths.into_inner().expect("no writer panics");
-        let mut paths: Vec<&str> = all.split_terminator('\n').collect();
-        paths.sort_unstable(); // equal strings are interchangeable: no need for a stable sort
+        let mut paths = self.paths.into_inner().expect("no writer panics");
         let mut summary = WriteSummary {
             written: self.written.into_inner(),
             unchanged: self.unchanged.into_inner(),
@@ -242,13 +256,15 @@ impl Writer {
             }
             return result.map(|()| summary);
         }
-        let mut owned: BTreeSet<&str> = paths.into_iter().collect();
         if error.is_none() {
-            summary.removed = remove_stale(&self.dir, &self.old, |rel| owned.contains(rel))?;
+            summary.removed = remove_stale(&self.dir, &self.old, |rel| paths.contains(rel))?;
         } else {
-            owned.extend(self.old.iter().map(String::as_str));
+            let _ = self.old.try_for_each_sorted(|rel| {
+                paths.insert(rel);
+                Ok::<(), ()>(())
+            });
         }
-        let manifest = manifest(&owned);
+        let manifest = manifest(&paths);
         write_manifest(&self.dir, &manifest)?;
         match error {
             Some(e) => Err(e),
@@ -354,7 +370,7 @@ fn same_file_content(a: &Path, b: &Path) -> bool {
 
 /// Whether a file under `path` (file or folder) is not in `ours` (leftover temporary files of an
 /// interrupted run are ours).
-fn has_foreign_file(root: &Path, path: &Path, ours: &BTreeSet<String>) -> Result<bool, Error> {
+fn has_foreign_file(root: &Path, path: &Path, ours: &PathSet) -> Result<bool, Error> {
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
@@ -385,25 +401,25 @@ fn has_foreign_file(root: &Path, path: &Path, ours: &BTreeSet<String>) -> Result
 }
 
 /// The manifest's content: the list of files ecs2eks wrote, sorted.
-fn manifest(paths: impl IntoIterator<Item = impl AsRef<str>>) -> String {
+fn manifest(paths: &PathSet) -> String {
     let mut manifest =
         String::from("# Files written by ecs2eks; it replaces and removes only these.\n");
-    for rel in paths {
-        manifest.push_str(rel.as_ref());
+    let _ = paths.try_for_each_sorted(|rel| {
+        manifest.push_str(rel);
         manifest.push('\n');
-    }
+        Ok::<(), ()>(())
+    });
     manifest
 }
 
 /// Removes the files an earlier run wrote (`old`) that this one did not (`kept`), and the
 /// folders that leaves empty; returns how many.
-fn remove_stale(
-    dir: &Path,
-    old: &BTreeSet<String>,
-    kept: impl Fn(&str) -> bool,
-) -> Result<usize, Error> {
+fn remove_stale(dir: &Path, old: &PathSet, kept: impl Fn(&str) -> bool) -> Result<usize, Error> {
     let mut removed = 0;
-    for rel in old.iter().filter(|r| !kept(r) && is_safe_relative(r)) {
+    old.try_for_each_sorted(|rel| {
+        if kept(rel) || !is_safe_relative(rel) {
+            return Ok(());
+        }
         let path = dir.join(rel);
         match fs::remove_file(&path) {
             Ok(()) => removed += 1,
@@ -411,7 +427,8 @@ fn remove_stale(
             Err(e) => return Err(io(&path)(e)),
         }
         remove_empty_parents(dir, &path);
-    }
+        Ok(())
+    })?;
     Ok(removed)
 }
 
@@ -419,7 +436,7 @@ fn remove_stale(
 pub fn check(dir: &Path, tree: &Tree) -> Result<String, Error> {
     let old = previous(dir)?;
     let mut expected = tree.clone();
-    expected.insert(MANIFEST.to_string(), manifest(tree.keys()));
+    expected.insert(MANIFEST.to_string(), manifest(&tree.keys().collect()));
     let mut paths: BTreeSet<&String> = expected.keys().collect();
     paths.extend(old.iter());
     let mut out = String::new();

@@ -8,6 +8,7 @@ pub mod capacity;
 pub mod eso_iam;
 pub mod files;
 pub mod kustomize;
+pub mod path_set;
 pub mod report;
 pub mod secret_stores;
 pub mod stream;
