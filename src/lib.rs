@@ -157,8 +157,10 @@ fn render_iam(conversion: &translate::Conversion, sink: &dyn export::Sink) {
     export::eso_iam::render(conversion, sink);
 }
 
-/// The shared secret stores, `argocd/` and the reports, each on its own task.
-/// `with_applications`: also the Argo CD Applications (else they were written with their apps).
+/// The shared secret stores, `argocd/` and the reports, one after the other: each holds, for a
+/// moment, something the size of its output, and a large run should hold one at a time (the
+/// reports render on every core themselves). `with_applications`: also the Argo CD Applications
+/// (else they were written with their apps).
 fn render_argocd_and_reports(
     conversion: &translate::Conversion,
     mappings: &mappings::Mappings,
@@ -166,20 +168,16 @@ fn render_argocd_and_reports(
     sink: &dyn export::Sink,
     with_applications: bool,
 ) {
-    rayon::join(
-        || {
-            let mut tree = export::Tree::new();
-            // Shared secret stores first: argocd lists their Application too.
-            export::secret_stores::render(conversion, mappings, inventory, &mut tree);
-            export::argocd::render(
-                &conversion.workloads,
-                mappings,
-                inventory,
-                &mut tree,
-                with_applications,
-            );
-            sink.put_all(tree);
-        },
-        || export::report::render(conversion, sink),
+    let mut tree = export::Tree::new();
+    // Shared secret stores first: argocd lists their Application too.
+    export::secret_stores::render(conversion, mappings, inventory, &mut tree);
+    export::argocd::render(
+        &conversion.workloads,
+        mappings,
+        inventory,
+        &mut tree,
+        with_applications,
     );
+    sink.put_all(tree);
+    export::report::render(conversion, sink);
 }
