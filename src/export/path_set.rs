@@ -77,9 +77,15 @@ impl PathSet {
         let mut sorted: Vec<(u32, u32)> = self.paths.iter().copied().collect();
         sorted.par_sort_unstable_by(|&a, &b| {
             if a.0 == b.0 {
-                names[a.1 as usize].cmp(names[b.1 as usize])
-            } else {
-                joined(a).cmp(joined(b))
+                return names[a.1 as usize].cmp(names[b.1 as usize]);
+            }
+            // Folders that differ before either ends decide alone (the usual case, and a
+            // slice comparison); else the whole paths are compared.
+            let (fa, fb) = (folders[a.0 as usize].as_bytes(), folders[b.0 as usize].as_bytes());
+            let common = fa.len().min(fb.len());
+            match fa[..common].cmp(&fb[..common]) {
+                std::cmp::Ordering::Equal => joined(a).cmp(joined(b)),
+                decided => decided,
             }
         });
         let mut path = String::new();
