@@ -81,7 +81,10 @@ impl PathSet {
             }
             // Folders that differ before either ends decide alone (the usual case, and a
             // slice comparison); else the whole paths are compared.
-            let (fa, fb) = (folders[a.0 as usize].as_bytes(), folders[b.0 as usize].as_bytes());
+            let (fa, fb) = (
+                folders[a.0 as usize].as_bytes(),
+                folders[b.0 as usize].as_bytes(),
+            );
             let common = fa.len().min(fb.len());
             match fa[..common].cmp(&fb[..common]) {
                 std::cmp::Ordering::Equal => joined(a).cmp(joined(b)),
