@@ -346,26 +346,61 @@ impl Hcl {
         Hcl::Call(f, Box::new(arg))
     }
 
-    fn render(&self, indent: usize) -> String {
-        let pad = "  ".repeat(indent);
+    /// Appends the value as HCL, `indent` levels deep: into one string, so a large value (an
+    /// ESO policy listing every secret of an account) is not copied at each level it nests in.
+    fn render_into(&self, indent: usize, out: &mut String) {
         match self {
-            Hcl::Str(s) => format!("\"{s}\""),
-            Hcl::Expr(e) => e.clone(),
-            Hcl::List(items) if items.is_empty() => "[]".into(),
+            Hcl::Str(s) => {
+                out.push('"');
+                out.push_str(s);
+                out.push('"');
+            }
+            Hcl::Expr(e) => out.push_str(e),
+            Hcl::List(items) if items.is_empty() => out.push_str("[]"),
             Hcl::List(items) if items.len() == 1 && items[0].is_scalar() => {
-                format!("[{}]", items[0].render(indent))
+                out.push('[');
+                items[0].render_into(indent, out);
+                out.push(']');
             }
             Hcl::List(items) => {
-                let mut out = "[\n".to_string();
+                let pad = "  ".repeat(indent);
+                out.push_str("[\n");
                 for item in items {
-                    out.push_str(&format!("{pad}  {},\n", item.render(indent + 1)));
+                    out.push_str(&pad);
+                    out.push_str("  ");
+                    item.render_into(indent + 1, out);
+                    out.push_str(",\n");
                 }
-                out.push_str(&format!("{pad}]"));
-                out
+                out.push_str(&pad);
+                out.push(']');
             }
-            Hcl::Object(entries) if entries.is_empty() => "{}".into(),
-            Hcl::Object(entries) => format!("{{\n{}{pad}}}", body(entries, indent + 1)),
-            Hcl::Call(f, arg) => format!("{f}({})", arg.render(indent)),
+            Hcl::Object(entries) if entries.is_empty() => out.push_str("{}"),
+            Hcl::Object(entries) => {
+                out.push_str("{\n");
+                body(entries, indent + 1, out);
+                out.push_str(&"  ".repeat(indent));
+                out.push('}');
+            }
+            Hcl::Call(f, arg) => {
+                out.push_str(f);
+                out.push('(');
+                arg.render_into(indent, out);
+                out.push(')');
+            }
+        }
+    }
+
+    /// Whether `render_into` writes more than one line.
+    fn is_multiline(&self) -> bool {
+        match self {
+            Hcl::Str(s) | Hcl::Expr(s) => s.contains('\n'),
+            Hcl::List(items) if items.is_empty() => false,
+            Hcl::List(items) if items.len() == 1 && items[0].is_scalar() => {
+                items[0].is_multiline()
+            }
+            Hcl::Object(entries) => !entries.is_empty(),
+            Hcl::List(_) => true,
+            Hcl::Call(_, arg) => arg.is_multiline(),
         }
     }
 
@@ -376,38 +411,43 @@ impl Hcl {
 
 /// The lines of an object or block body, `=` aligned as `terraform fmt` (hclwrite) does: over
 /// each run of single-line attributes; a multi-line one keeps one space and ends the run.
-fn body(entries: &[(String, Hcl)], indent: usize) -> String {
+fn body(entries: &[(String, Hcl)], indent: usize, out: &mut String) {
     let pad = "  ".repeat(indent);
-    let rendered: Vec<(&str, String)> = entries
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.render(indent)))
-        .collect();
-    let mut out = String::new();
     let mut start = 0;
-    while start < rendered.len() {
+    while start < entries.len() {
         let mut end = start;
-        while end < rendered.len() && !rendered[end].1.contains('\n') {
+        while end < entries.len() && !entries[end].1.is_multiline() {
             end += 1;
         }
-        let width = rendered[start..end]
+        let width = entries[start..end]
             .iter()
             .map(|(k, _)| k.chars().count())
             .max()
             .unwrap_or(0);
-        for (k, v) in &rendered[start..end] {
-            let gap = " ".repeat(width - k.chars().count());
-            out.push_str(&format!("{pad}{k}{gap} = {v}\n"));
+        for (k, v) in &entries[start..end] {
+            out.push_str(&pad);
+            out.push_str(k);
+            out.push_str(&" ".repeat(width - k.chars().count()));
+            out.push_str(" = ");
+            v.render_into(indent, out);
+            out.push('\n');
         }
-        if let Some((k, v)) = rendered.get(end) {
-            out.push_str(&format!("{pad}{k} = {v}\n"));
+        if let Some((k, v)) = entries.get(end) {
+            out.push_str(&pad);
+            out.push_str(k);
+            out.push_str(" = ");
+            v.render_into(indent, out);
+            out.push('\n');
         }
         start = end + 1;
     }
-    out
 }
 
 fn block(header: &str, attrs: Vec<(String, Hcl)>) -> String {
-    format!("{header} {{\n{}}}\n", body(&attrs, 1))
+    let mut out = format!("{header} {{\n");
+    body(&attrs, 1, &mut out);
+    out.push_str("}\n");
+    out
 }
 
 /// A JSON value as HCL, every string escaped so that `${…}` policy variables stay literal.
