@@ -395,9 +395,7 @@ impl Hcl {
         match self {
             Hcl::Str(s) | Hcl::Expr(s) => s.contains('\n'),
             Hcl::List(items) if items.is_empty() => false,
-            Hcl::List(items) if items.len() == 1 && items[0].is_scalar() => {
-                items[0].is_multiline()
-            }
+            Hcl::List(items) if items.len() == 1 && items[0].is_scalar() => items[0].is_multiline(),
             Hcl::Object(entries) => !entries.is_empty(),
             Hcl::List(_) => true,
             Hcl::Call(_, arg) => arg.is_multiline(),
