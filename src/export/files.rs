@@ -259,9 +259,8 @@ impl Writer {
         if error.is_none() {
             summary.removed = remove_stale(&self.dir, &self.old, |rel| paths.contains(rel))?;
         } else {
-            let _ = self.old.try_for_each_sorted(|rel| {
+            self.old.for_each_sorted(|rel| {
                 paths.insert(rel);
-                Ok::<(), ()>(())
             });
         }
         let manifest = manifest(&paths);
@@ -404,10 +403,9 @@ fn has_foreign_file(root: &Path, path: &Path, ours: &PathSet) -> Result<bool, Er
 fn manifest(paths: &PathSet) -> String {
     let mut manifest =
         String::from("# Files written by ecs2eks; it replaces and removes only these.\n");
-    let _ = paths.try_for_each_sorted(|rel| {
+    paths.for_each_sorted(|rel| {
         manifest.push_str(rel);
         manifest.push('\n');
-        Ok::<(), ()>(())
     });
     manifest
 }

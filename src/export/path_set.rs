@@ -61,8 +61,15 @@ impl PathSet {
         self.paths.is_empty()
     }
 
-    /// Calls `f` with each path, sorted as strings (the order of a `BTreeSet<String>`), until it
-    /// fails.
+    /// Calls `f` with each path, sorted as strings (the order of a `BTreeSet<String>`).
+    pub fn for_each_sorted(&self, mut f: impl FnMut(&str)) {
+        let _ = self.try_for_each_sorted(|rel| {
+            f(rel);
+            Ok::<(), std::convert::Infallible>(())
+        });
+    }
+
+    /// `for_each_sorted`, until `f` fails.
     pub fn try_for_each_sorted<E>(
         &self,
         mut f: impl FnMut(&str) -> Result<(), E>,
@@ -141,11 +148,7 @@ mod tests {
         let set: PathSet = paths.iter().collect();
         let expected: BTreeSet<&str> = paths.iter().copied().collect();
         let mut got = Vec::new();
-        set.try_for_each_sorted(|p| {
-            got.push(p.to_string());
-            Ok::<(), ()>(())
-        })
-        .unwrap();
+        set.for_each_sorted(|p| got.push(p.to_string()));
         assert_eq!(got, expected.iter().copied().collect::<Vec<_>>());
         assert_eq!(set.len(), paths.len());
         assert!(paths.iter().all(|p| set.contains(p)));

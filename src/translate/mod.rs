@@ -415,7 +415,8 @@ pub fn translate_each(
             }
             for w in &mut ws {
                 w.facts = facts::ObjectFacts::of(&w.objects);
-                // Until the roles are planned, after every app, the bindings wait in the file.
+                // Its binding waits in the findings file until the roles are planned (after
+                // every app).
                 if let (Some(role), Some(file)) = (&mut w.role, &inputs.findings_file) {
                     role.move_to(file);
                 }
