@@ -228,14 +228,13 @@ fn in_batches<B: Default + AsRef<[u8]> + Send>(
     const BATCH: usize = 512;
     const PIECE: usize = 64;
     for start in (0..len).step_by(BATCH) {
-        let batch = start..len.min(start + BATCH);
-        let pieces: Vec<B> = batch
-            .step_by(PIECE)
-            .collect::<Vec<usize>>()
+        let end = len.min(start + BATCH);
+        let pieces: Vec<B> = (start..end)
             .into_par_iter()
+            .step_by(PIECE)
             .map(|from| {
                 let mut out = B::default();
-                for i in from..len.min(from + PIECE).min(start + BATCH) {
+                for i in from..end.min(from + PIECE) {
                     render(i, &mut out)?;
                 }
                 Ok(out)

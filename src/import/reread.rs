@@ -111,30 +111,15 @@ impl<T: Reread> Kept<T> {
             Held::Reread(..) => None,
         }
     }
-
-    /// The first read's findings, wherever they wait.
-    fn first_findings(&self) -> Result<Vec<Finding>, InputError> {
-        match &self.held {
-            Held::Whole(whole) => Ok(whole.findings.clone()),
-            Held::Reread(Some((file, spilled)), _) => {
-                file.get(spilled).map_err(|e| InputError::Read {
-                    input: self.input.to_string(),
-                    message: format!(
-                        "its findings could not be read back from the temporary file: {e}"
-                    ),
-                })
-            }
-            Held::Reread(None, findings) => Ok(findings.clone()),
-        }
-    }
 }
 
 /// The whole of `kept`: itself when it was kept whole, else read again from its file, with its
 /// first-read findings.
 pub fn whole<T: Reread>(kept: &Kept<T>) -> Result<Cow<'_, Sourced<T>>, InputError> {
-    if let Held::Whole(whole) = &kept.held {
-        return Ok(Cow::Borrowed(whole));
-    }
+    let (moved, here) = match &kept.held {
+        Held::Whole(whole) => return Ok(Cow::Borrowed(whole)),
+        Held::Reread(moved, here) => (moved, here),
+    };
     let changed = || InputError::Unconvertible {
         input: kept.input.to_string(),
         message: format!(
@@ -193,7 +178,16 @@ pub fn whole<T: Reread>(kept: &Kept<T>) -> Result<Cow<'_, Sourced<T>>, InputErro
         input: kept.input.to_string(),
         path: kept.path.to_string(),
         value,
-        findings: kept.first_findings()?,
+        // The first read's findings, wherever they wait.
+        findings: match moved {
+            Some((file, spilled)) => file.get(spilled).map_err(|e| InputError::Read {
+                input: kept.input.to_string(),
+                message: format!(
+                    "its findings could not be read back from the temporary file: {e}"
+                ),
+            })?,
+            None => here.clone(),
+        },
     }))
 }
 

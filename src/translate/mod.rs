@@ -379,8 +379,12 @@ pub fn translate_each(
                         });
                         let w = match whole {
                             Ok((whole_td, whole_service)) => convert_one(
-                                &whole_td,
-                                whole_service.as_deref(),
+                                Whole {
+                                    td: &whole_td,
+                                    td_id: &td.id,
+                                    service: whole_service.as_deref(),
+                                    service_id: service.map(|s| &s.id),
+                                },
                                 runs,
                                 split_by_account,
                                 &others,
@@ -679,9 +683,17 @@ fn failed_before_translation(
     }
 }
 
+/// A workload's task definition and service read whole, with the identities its app was planned
+/// by (kept from the first read, so a value read again lands in the app it was grouped into).
+struct Whole<'a> {
+    td: &'a Sourced<TaskDefinition>,
+    td_id: &'a TaskDefinitionIdentity,
+    service: Option<&'a Sourced<Service>>,
+    service_id: Option<&'a ServiceIdentity>,
+}
+
 fn convert_one(
-    td: &Sourced<TaskDefinition>,
-    service: Option<&Sourced<Service>>,
+    whole: Whole<'_>,
     runs: &[(schedules::Run<'_>, Option<i64>)],
     split_by_account: bool,
     others: &workload::Others<'_>,
@@ -690,8 +702,13 @@ fn convert_one(
 ) -> Workload {
     let inputs = others.inputs;
     let mut findings = Findings::default();
-    let (td_id, service_id) = (td.value.identity(), service.map(|s| s.value.identity()));
-    let id = Identity::of(&td_id.place, service_id.as_ref());
+    let Whole {
+        td,
+        td_id,
+        service,
+        service_id,
+    } = whole;
+    let id = Identity::of(&td_id.place, service_id);
     let account = inventory.and_then(|inv| inv.account(&id.account));
     let environment = match (inventory, account) {
         (_, Some(a)) => a.environment.clone(),
@@ -717,7 +734,7 @@ fn convert_one(
         (None, None) => mappings.default_environment.clone(),
     };
     let family = td.value.family.as_deref().unwrap_or("");
-    let service_name = service_name(&td_id, service_id.as_ref());
+    let service_name = service_name(td_id, service_id);
     // Services named differently per environment are merged into one app by the mappings.
     let renamed = mappings.services.rename.get(service_name);
     let app = app_name(service_name, mappings);
