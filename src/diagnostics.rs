@@ -5,7 +5,7 @@
 
 mod spill;
 
-pub use spill::{FindingsFile, Spilled, Stored, WorkloadFindings};
+pub use spill::{FindingsFile, Spilled, Stored, WorkloadFindings, codec};
 
 use serde::Serialize;
 use std::fmt;

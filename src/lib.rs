@@ -42,12 +42,13 @@ pub fn generate_repo(
 
 /// `convert --out` for a large run: converts `read` and writes the repository into `dir`, each
 /// app's files as soon as the app is converted (in parallel), the IAM roles as they are planned,
-/// then what the apps share (Argo CD, reports). Peak memory is then the inputs' identities and a
-/// small record per workload, never the rendered repository. When a file ecs2eks did not write is in the way, everything is rendered first and
-/// checked before the first write (`files::write`). Returns the conversion (for its findings)
-/// and what the write did; its workloads keep none of their objects (later passes read
-/// `Workload::facts`), nor their role bindings or secret reads (in `secret_access`), the IAM
-/// plan keeps only its folders, and the findings are in a file (`Conversion::findings`).
+/// then what the apps share (Argo CD, reports). Once its app is written, each workload waits in
+/// the run's temporary file (`translate::Held`), so memory holds the inputs' identities and a
+/// few numbers per workload, never the rendered repository. When a file ecs2eks did not write
+/// is in the way, everything is rendered first and checked before the first write
+/// (`files::write`). Returns the conversion (for its findings) and what the write did; its
+/// workloads are read back with `Workloads::get` (later passes read `Workload::facts`: the
+/// objects are gone), the IAM plan keeps only its folders.
 pub fn convert_into(
     read: import::Inputs,
     mappings: &mappings::Mappings,
@@ -79,43 +80,30 @@ pub fn convert_into(
                     .collect();
                 let envs = app.iter().zip(objects).collect();
                 export::kustomize::render_app_owned(envs, &env_order, waves, &writer);
-                // The findings wait in a file for the reports (without one, in memory).
-                if let Some(file) = &findings_file {
-                    for w in app.iter_mut() {
-                        w.spilled = file.put(&w.findings);
-                        if w.spilled.is_some() {
-                            w.findings = Vec::new();
-                        }
-                    }
-                }
             };
             // The IAM roles are written a chunk at a time as they are planned.
             let mut folders = export::terraform::Folders::default();
             let mut on_roles = |roles: Vec<translate::iam::IamRole>| {
                 export::terraform::render_roles(&roles, &mut folders, &writer)
             };
-            let mut conversion = translate::translate_each(
-                read,
-                mappings,
-                inventory,
-                &on_app,
-                Some(&mut on_roles),
-                progress,
-            );
-            conversion.findings_file = findings_file;
-            // The role bindings are planned and written: none of the renderers below reads them.
-            for w in &mut conversion.workloads {
-                w.role = None;
-            }
+            // Then each workload waits in the file for the passes after every app.
+            let streaming = translate::Streaming {
+                on_app: &on_app,
+                on_roles: &mut on_roles,
+                file: findings_file,
+            };
+            let mut conversion =
+                translate::translate_each(read, mappings, inventory, Some(streaming), progress);
             folders.render(&writer);
             export::eso_iam::render(&conversion, &writer);
             render_argocd_and_reports(&conversion, mappings, inventory, &writer, false);
+            // Workloads that could not be read back from the file: errors of the run.
+            conversion.errors.extend(conversion.workloads.take_unread());
             let written = writer.finish();
             (conversion, written)
         }
         Ok(None) => {
-            let conversion =
-                translate::translate_each(read, mappings, inventory, &|_| {}, None, progress);
+            let conversion = translate::translate_each(read, mappings, inventory, None, progress);
             let tree = generate_repo(&conversion, mappings, inventory);
             let written = export::files::write(dir, &tree);
             (conversion, written)

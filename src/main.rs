@@ -292,14 +292,7 @@ fn convert(args: ConvertArgs) -> ExitCode {
             (conversion, Some(written))
         }
         _ => (
-            ecs2eks::translate::translate_each(
-                read,
-                &mappings,
-                inventory.as_ref(),
-                &|_| {},
-                None,
-                &apps,
-            ),
+            ecs2eks::translate::translate_each(read, &mappings, inventory.as_ref(), None, &apps),
             None,
         ),
     };
@@ -349,7 +342,9 @@ fn convert(args: ConvertArgs) -> ExitCode {
             }
         }
     }
-    let failed = conversion.workloads.iter().filter(|w| w.failed()).count();
+    let failed = (0..conversion.workloads.len())
+        .filter(|&i| conversion.workloads.failed(i))
+        .count();
     eprintln!(
         "{} workload(s) converted, {failed} failed, {} input error(s)",
         conversion.workloads.len() - failed,
@@ -512,8 +507,9 @@ fn print_findings(conversion: &Conversion) -> std::io::Result<()> {
     use std::io::Write;
     // One buffered writer: a large run prints hundreds of thousands of lines.
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    for w in &conversion.workloads {
-        for f in conversion.findings(w).load()?.iter() {
+    for i in 0..conversion.workloads.len() {
+        let w = conversion.workloads.get(i).map_err(std::io::Error::other)?;
+        for f in conversion.findings(&w).load()?.iter() {
             let input = if f.input.is_empty() {
                 w.inputs.join(", ")
             } else {

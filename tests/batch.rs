@@ -81,7 +81,7 @@ fn each_overlay_builds_to_exactly_that_environments_objects() {
         let alone = ecs2eks::convert(&env_files(env), &mappings, Some(&inventory)).unwrap();
         assert!(!alone.workloads.is_empty());
         let mut built = Vec::new();
-        for w in &alone.workloads {
+        for w in alone.workloads.in_memory() {
             built.extend(kustomize(
                 &out.path().join(format!("apps/{}/overlays/{env}", w.app)),
             ));
@@ -89,7 +89,7 @@ fn each_overlay_builds_to_exactly_that_environments_objects() {
         let expected = objects_by_key(
             alone
                 .workloads
-                .iter()
+                .in_memory()
                 .flat_map(|w| w.objects.iter().map(|o| o.to_json())),
         );
         assert_eq!(
@@ -231,15 +231,20 @@ fn without_an_inventory_several_accounts_become_one_environment_each() {
     let conversion = ecs2eks::convert(&[PathBuf::from("samples/batch")], &mappings, None).unwrap();
     let catalog: Vec<&str> = conversion
         .workloads
-        .iter()
+        .in_memory()
         .filter(|w| w.app == "catalog")
         .map(|w| w.environment.as_str())
         .collect();
     assert_eq!(catalog, ["111111111111", "222222222222", "333333333333"]);
-    assert!(conversion.workloads.iter().all(|w| !w.failed()));
+    assert!(conversion.workloads.in_memory().all(|w| !w.failed()));
     // One account alone keeps the documented default.
     let alone = ecs2eks::convert(&env_files("dev"), &mappings, None).unwrap();
-    assert!(alone.workloads.iter().all(|w| w.environment == "default"));
+    assert!(
+        alone
+            .workloads
+            .in_memory()
+            .all(|w| w.environment == "default")
+    );
 }
 
 #[test]
@@ -287,21 +292,37 @@ fn streamed_repository_is_the_one_made_in_memory() {
             ecs2eks::convert_into(read(), &mappings, Some(&inventory), &dir, &|_, _| {});
         let summary = written.unwrap();
         assert_eq!(summary.written, expected.len(), "{name}");
-        // The findings waited in a file; read back, they are the in-memory run's.
-        assert!(streamed.findings_file.is_some());
-        for (s, m) in streamed.workloads.iter().zip(&conversion.workloads) {
-            assert!(s.spilled.is_some());
-            assert_eq!(
-                *streamed.findings(s).load().unwrap(),
-                *conversion.findings(m).load().unwrap(),
-                "{name}"
-            );
-        }
+        // Each workload waited in a file once its app was written; read back, it is the
+        // in-memory run's, findings and all.
+        assert_eq!(streamed.workloads.in_memory().count(), 0, "{name}");
         assert_eq!(
             streamed.workloads.len(),
             conversion.workloads.len(),
             "{name}"
         );
+        for (s, m) in streamed
+            .workloads
+            .read()
+            .zip(conversion.workloads.in_memory())
+        {
+            assert!(s.spilled.is_some());
+            assert_eq!(
+                (&s.app, &s.environment, &s.namespace, &s.inputs),
+                (&m.app, &m.environment, &m.namespace, &m.inputs),
+                "{name}"
+            );
+            assert_eq!(
+                (&s.footprint, &s.facts, &s.dns_names, s.status()),
+                (&m.footprint, &m.facts, &m.dns_names, m.status()),
+                "{name}"
+            );
+            assert_eq!(
+                *streamed.findings(&s).load().unwrap(),
+                *conversion.findings(m).load().unwrap(),
+                "{name}"
+            );
+        }
+        assert!(streamed.workloads.take_unread().is_empty());
         let mut on_disk = BTreeMap::new();
         collect(&dir, &dir, &mut on_disk);
         let manifest = on_disk
@@ -333,7 +354,7 @@ fn progress_counts_every_app_once() {
     let (conversion, mappings, inventory) = convert_sample("batch");
     let apps: std::collections::BTreeSet<&str> = conversion
         .workloads
-        .iter()
+        .in_memory()
         .map(|w| w.app.as_str())
         .collect();
     let files = ecs2eks::import::discover(&[PathBuf::from("samples/batch")]).unwrap();
@@ -404,7 +425,11 @@ fn input_gone_between_reads_fails_only_its_workload() {
         &mappings_for(&root().join("samples/batch")),
         Some(&inventory()),
     );
-    let failed: Vec<_> = conversion.workloads.iter().filter(|w| w.failed()).collect();
+    let failed: Vec<_> = conversion
+        .workloads
+        .in_memory()
+        .filter(|w| w.failed())
+        .collect();
     assert_eq!(failed.len(), 1);
     let finding = &failed[0].findings[0];
     assert_eq!(finding.code.as_str(), "E2K163");
@@ -414,7 +439,7 @@ fn input_gone_between_reads_fails_only_its_workload() {
         "{}",
         finding.message
     );
-    assert!(conversion.workloads.iter().any(|w| !w.failed()));
+    assert!(conversion.workloads.in_memory().any(|w| !w.failed()));
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -30,7 +30,11 @@ fn every_corpus_file_converts_or_names_its_error() {
         })
         .unwrap_or_else(|_| panic!("{} panicked", file.display()));
         let name = file.display().to_string();
-        let ok = conversion.workloads.iter().filter(|w| !w.failed()).count();
+        let ok = conversion
+            .workloads
+            .in_memory()
+            .filter(|w| !w.failed())
+            .count();
         if taskdefs.contains(file) && ok > 0 {
             workloads += 1;
         }
@@ -41,7 +45,7 @@ fn every_corpus_file_converts_or_names_its_error() {
                 .all(|e| e.to_string().contains(&name))
                 && conversion
                     .workloads
-                    .iter()
+                    .in_memory()
                     .all(|w| w.inputs.contains(&name));
             assert!(
                 named && (!conversion.errors.is_empty() || !conversion.workloads.is_empty()),
@@ -89,7 +93,7 @@ fn every_field_in_the_corpus_is_mapped_or_named_in_a_finding() {
     let mut reported_fields = 0;
     for file in corpus("taskdefs").into_iter().chain(corpus("services")) {
         let conversion = ecs2eks::convert(std::slice::from_ref(&file), &mappings, None).unwrap();
-        let Some(w) = conversion.workloads.first() else {
+        let Some(w) = conversion.workloads.here(0) else {
             continue;
         };
         if w.objects.is_empty() {

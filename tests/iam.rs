@@ -192,7 +192,7 @@ fn trust_policies_name_exactly_one_service_account_per_sub_value() {
         // Exactly the ServiceAccounts of the workloads with a task role.
         let expected: BTreeSet<String> = c
             .workloads
-            .iter()
+            .in_memory()
             .filter_map(|w| w.role.as_ref())
             .map(|r| r.binding().unwrap())
             .map(|b| format!("{}/{}", b.namespace, b.service_account))
@@ -260,7 +260,7 @@ fn every_permission_of_the_source_role_is_present() {
 fn risky_permission_is_reported_for_each_user_of_the_role() {
     let (c, _) = convert("");
     for app in ["orders-api", "orders-worker"] {
-        let w = c.workloads.iter().find(|w| w.app == app).unwrap();
+        let w = c.workloads.in_memory().find(|w| w.app == app).unwrap();
         let f = w
             .findings
             .iter()
@@ -280,7 +280,11 @@ fn risky_permission_is_reported_for_each_user_of_the_role() {
 #[test]
 fn pod_identity_on_the_fargate_samples_is_an_error_and_writes_no_role() {
     let (c, tree) = convert("iam:\n  strategies: {payments: pod-identity}\n");
-    let w = c.workloads.iter().find(|w| w.app == "payments").unwrap();
+    let w = c
+        .workloads
+        .in_memory()
+        .find(|w| w.app == "payments")
+        .unwrap();
     assert!(w.failed());
     assert!(w.findings.iter().any(|f| f.code.as_str() == "E2K452"));
     assert!(!tree.keys().any(|k| k.contains("payments")));
@@ -297,12 +301,17 @@ fn pod_identity_association_parses() {
     let c = Conversion {
         workloads: c
             .workloads
-            .into_iter()
+            .in_memory()
             .filter(|w| w.app == "payments")
-            .collect(),
+            .cloned()
+            .collect::<Vec<_>>()
+            .into(),
         ..c
     };
-    let sa = c.workloads[0]
+    let sa = c
+        .workloads
+        .here(0)
+        .unwrap()
         .objects
         .iter()
         .find(|o| o.kind == "ServiceAccount")

@@ -376,7 +376,7 @@ fn assert_rules_reproduced(dir: &str, mappings: &Mappings) -> usize {
         let name = s["serviceName"].as_str().unwrap();
         let w = conversion
             .workloads
-            .iter()
+            .in_memory()
             .find(|w| w.app == name)
             .unwrap_or_else(|| panic!("no workload {name}"));
         for entry in s["loadBalancers"].as_array().into_iter().flatten() {
@@ -557,7 +557,7 @@ fn shared_alb_is_one_ingress_group_across_namespaces() {
     let conversion = convert(SAMPLE, &Mappings::defaults());
     let groups: BTreeSet<(String, String)> = conversion
         .workloads
-        .iter()
+        .in_memory()
         .flat_map(|w| {
             objects(w, "Ingress").into_iter().map(move |i| {
                 (
@@ -572,7 +572,7 @@ fn shared_alb_is_one_ingress_group_across_namespaces() {
     // The listener's default 404 is carried once, by one service of the group.
     let defaults: usize = conversion
         .workloads
-        .iter()
+        .in_memory()
         .flat_map(|w| objects(w, "Ingress"))
         .filter(|i| {
             annotation(i, "group.name") == Some("shop-public-alb")
@@ -587,7 +587,7 @@ fn https_listener_annotations_and_ssl_redirect() {
     let conversion = convert(SAMPLE, &Mappings::defaults());
     let w = conversion
         .workloads
-        .iter()
+        .in_memory()
         .find(|w| w.app == "storefront")
         .unwrap();
     let ing = &objects(w, "Ingress")[0];
@@ -616,7 +616,7 @@ fn edge_cases_instance_targets_weights_redirects_and_findings() {
     let conversion = convert(EDGE, &Mappings::defaults());
     let api = conversion
         .workloads
-        .iter()
+        .in_memory()
         .find(|w| w.app == "api")
         .unwrap();
     // bridge networking: instance targets behind a NodePort Service.
@@ -669,14 +669,14 @@ fn edge_cases_instance_targets_weights_redirects_and_findings() {
     }
     let legacy = conversion
         .workloads
-        .iter()
+        .in_memory()
         .find(|w| w.app == "legacy")
         .unwrap();
     assert!(legacy.findings.iter().any(|f| f.code.as_str() == "E2K309"
         && f.field == "services[1].loadBalancers[0].loadBalancerName"));
     let orphan = conversion
         .workloads
-        .iter()
+        .in_memory()
         .find(|w| w.app == "orphan")
         .unwrap();
     assert!(orphan.findings.iter().any(|f| f.code.as_str() == "E2K500"));
@@ -704,7 +704,7 @@ fn missing_elb_data_is_a_finding_not_a_crash() {
     let conversion =
         ecs2eks::convert(&[dir.path().to_path_buf()], &Mappings::defaults(), None).unwrap();
     assert!(conversion.errors.is_empty());
-    for w in &conversion.workloads {
+    for w in conversion.workloads.in_memory() {
         assert!(!w.failed(), "{}", w.app);
         assert!(objects(w, "Ingress").is_empty());
         assert!(

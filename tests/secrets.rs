@@ -120,7 +120,7 @@ fn check_file(conversion: &Conversion, file: &Path) -> usize {
     let shown = file.display().to_string();
     let w = conversion
         .workloads
-        .iter()
+        .in_memory()
         .find(|w| w.inputs.iter().any(|i| i == &shown))
         .unwrap_or_else(|| panic!("no workload from {shown}"));
     assert!(!w.failed(), "{shown}: {:?}", w.findings);
@@ -286,7 +286,7 @@ const PLAINTEXT_VALUES: &[&str] = &[
 fn plaintext_secrets_are_named_never_shown_and_redacted_on_request() {
     let mappings = Mappings::defaults();
     let c = secrets_sample(&mappings);
-    let w = &c.workloads[0];
+    let w = &c.workloads.here(0).unwrap();
     let plaintext: Vec<_> = w
         .findings
         .iter()
@@ -329,7 +329,7 @@ fn plaintext_secrets_are_named_never_shown_and_redacted_on_request() {
             );
         }
     }
-    let w = &c.workloads[0];
+    let w = &c.workloads.here(0).unwrap();
     assert_eq!(
         w.findings
             .iter()
@@ -432,7 +432,7 @@ fn eso_policy_lists_exactly_the_referenced_arns() {
 #[test]
 fn private_registry_becomes_a_dockerconfigjson_pull_secret() {
     let c = secrets_sample(&Mappings::defaults());
-    let objs = objects(&c.workloads[0]);
+    let objs = objects(c.workloads.here(0).unwrap());
     let deploy = objs.iter().find(|o| o["kind"] == "Deployment").unwrap();
     let pull = deploy["spec"]["template"]["spec"]["imagePullSecrets"][0]["name"]
         .as_str()

@@ -20,7 +20,7 @@ fn convert(inputs: &[PathBuf], mappings: &Mappings) -> Conversion {
 
 fn workload<'a>(c: &'a Conversion, app: &str, env: &str) -> &'a Workload {
     c.workloads
-        .iter()
+        .in_memory()
         .find(|w| w.app == app && w.environment == env)
         .unwrap_or_else(|| panic!("no workload {app} ({env})"))
 }
@@ -294,7 +294,7 @@ fn a_schedule_becomes_one_job_however_many_services_share_its_task_definition() 
     .unwrap();
     let jobs: Vec<_> = conversion
         .workloads
-        .iter()
+        .in_memory()
         .flat_map(|w| w.objects.iter())
         .filter(|o| o.kind == "CronJob")
         .collect();

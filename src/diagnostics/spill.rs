@@ -6,12 +6,15 @@
 //! the largest things a run would otherwise keep per workload until the end.
 
 use super::{Code, Finding, Severity};
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::sync::Mutex;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// An unlinked temporary file of encoded findings; it goes away with the process.
+/// An unlinked temporary file of encoded findings; it goes away with the process. Written and
+/// read at offsets (no shared cursor, no lock): every thread of a run uses it at once.
 pub struct FindingsFile {
-    file: Mutex<(std::fs::File, u64)>,
+    file: std::fs::File,
+    /// Where the next bytes go: each `put` takes its range first.
+    end: AtomicU64,
 }
 
 /// Where one workload's findings are in the file, and the worst of them (for its status).
@@ -22,7 +25,7 @@ pub struct Spilled {
 }
 
 /// Where bytes put with `put_bytes` are in the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stored {
     offset: u64,
     len: u32,
@@ -37,7 +40,6 @@ impl std::fmt::Debug for FindingsFile {
 impl FindingsFile {
     /// A new file in the system's temporary folder, removed from the folder at once.
     pub fn create() -> std::io::Result<FindingsFile> {
-        use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let path = std::env::temp_dir().join(format!(
             ".ecs2eks-findings-{}-{}",
@@ -53,7 +55,8 @@ impl FindingsFile {
         // Where removing an open file fails, it stays until the temporary folder is cleaned.
         let _ = std::fs::remove_file(&path);
         Ok(FindingsFile {
-            file: Mutex::new((file, 0)),
+            file,
+            end: AtomicU64::new(0),
         })
     }
 
@@ -73,25 +76,16 @@ impl FindingsFile {
     /// be written.
     pub fn put_bytes(&self, bytes: &[u8]) -> Option<Stored> {
         let len = u32::try_from(bytes.len()).ok()?;
-        let mut guard = self.file.lock().ok()?;
-        let (file, end) = &mut *guard;
-        let offset = *end;
-        file.seek(SeekFrom::Start(offset)).ok()?;
-        file.write_all(bytes).ok()?;
-        *end += u64::from(len);
+        // A range that fails to be written is left as a hole nothing points at.
+        let offset = self.end.fetch_add(u64::from(len), Ordering::Relaxed);
+        self.file.write_all_at(bytes, offset).ok()?;
         Some(Stored { offset, len })
     }
 
     /// The bytes `at` points at.
     pub fn get_bytes(&self, at: &Stored) -> std::io::Result<Vec<u8>> {
         let mut bytes = vec![0; at.len as usize];
-        let mut guard = self
-            .file
-            .lock()
-            .map_err(|_| std::io::Error::other("findings file lock poisoned"))?;
-        let (file, _) = &mut *guard;
-        file.seek(SeekFrom::Start(at.offset))?;
-        file.read_exact(&mut bytes)?;
+        self.file.read_exact_at(&mut bytes, at.offset)?;
         Ok(bytes)
     }
 
@@ -138,6 +132,75 @@ impl serde::Serialize for WorkloadFindings<'_> {
     }
 }
 
+/// Little-endian numbers and length-prefixed text: the encoding of what a large run moves to the
+/// findings file (findings here, workload records in `translate::held`).
+pub mod codec {
+    pub fn put_u64(out: &mut Vec<u8>, n: u64) {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+
+    pub fn put_text(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+
+    pub fn take<'b>(bytes: &mut &'b [u8], n: usize) -> Option<&'b [u8]> {
+        let (head, tail) = bytes.split_at_checked(n)?;
+        *bytes = tail;
+        Some(head)
+    }
+
+    pub fn take_u64(bytes: &mut &[u8]) -> Option<u64> {
+        Some(u64::from_le_bytes(take(bytes, 8)?.try_into().ok()?))
+    }
+
+    pub fn take_text(bytes: &mut &[u8]) -> Option<String> {
+        let len = u32::from_le_bytes(take(bytes, 4)?.try_into().ok()?) as usize;
+        String::from_utf8(take(bytes, len)?.to_vec()).ok()
+    }
+}
+
+impl Stored {
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        codec::put_u64(out, self.offset);
+        codec::put_u64(out, u64::from(self.len));
+    }
+
+    pub fn decode(bytes: &mut &[u8]) -> Option<Stored> {
+        Some(Stored {
+            offset: codec::take_u64(bytes)?,
+            len: u32::try_from(codec::take_u64(bytes)?).ok()?,
+        })
+    }
+}
+
+impl Spilled {
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        self.at.encode(out);
+        out.push(self.worst.map_or(0, |s| s as u8 + 1));
+    }
+
+    pub fn decode(bytes: &mut &[u8]) -> Option<Spilled> {
+        let at = Stored::decode(bytes)?;
+        let worst = match codec::take(bytes, 1)?[0] {
+            0 => None,
+            n => Some(Severity::from_u8(n - 1)?),
+        };
+        Some(Spilled { at, worst })
+    }
+}
+
+impl Severity {
+    fn from_u8(n: u8) -> Option<Severity> {
+        match n {
+            0 => Some(Severity::Info),
+            1 => Some(Severity::Warning),
+            2 => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
 impl Finding {
     /// Code (its index in `Code::ALL`), severity, then input, field and message, each with its
     /// length. The help is the code's.
@@ -146,34 +209,20 @@ impl Finding {
         out.extend_from_slice(&code.to_le_bytes());
         out.push(self.severity as u8);
         for s in [&self.input, &self.field, &self.message] {
-            out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-            out.extend_from_slice(s.as_bytes());
+            codec::put_text(out, s);
         }
     }
 
     fn decode(bytes: &mut &[u8]) -> Option<Finding> {
-        fn take<'b>(bytes: &mut &'b [u8], n: usize) -> Option<&'b [u8]> {
-            let (head, tail) = bytes.split_at_checked(n)?;
-            *bytes = tail;
-            Some(head)
-        }
-        fn text(bytes: &mut &[u8]) -> Option<String> {
-            let len = u32::from_le_bytes(take(bytes, 4)?.try_into().ok()?) as usize;
-            String::from_utf8(take(bytes, len)?.to_vec()).ok()
-        }
+        use codec::{take, take_text};
         let code = *Code::ALL.get(u16::from_le_bytes(take(bytes, 2)?.try_into().ok()?) as usize)?;
-        let severity = match take(bytes, 1)?[0] {
-            0 => Severity::Info,
-            1 => Severity::Warning,
-            2 => Severity::Error,
-            _ => return None,
-        };
+        let severity = Severity::from_u8(take(bytes, 1)?[0])?;
         Some(Finding {
             code,
             severity,
-            input: text(bytes)?,
-            field: text(bytes)?,
-            message: text(bytes)?,
+            input: take_text(bytes)?,
+            field: take_text(bytes)?,
+            message: take_text(bytes)?,
             help: code.help(),
         })
     }

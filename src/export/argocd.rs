@@ -5,7 +5,7 @@
 use super::{Tree, yaml};
 use crate::inventory::Inventory;
 use crate::mappings::{Destination, Generator, Mappings};
-use crate::translate::Workload;
+use crate::translate::{Workload, Workloads};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,25 +23,69 @@ pub fn applications(
     }
     app.iter()
         .filter(|w| !w.failed())
-        .map(|w| {
-            let name = application_name(mappings, w);
-            let doc = application(&name, w, mappings, inventory);
-            (format!("argocd/{name}.yaml"), yaml::to_yaml(&doc))
-        })
+        .map(|w| application_file(w, mappings, inventory))
         .collect()
+}
+
+/// The Application file (path, YAML) of one workload.
+fn application_file(
+    w: &Workload,
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+) -> (String, String) {
+    let name = application_name(mappings, w);
+    let doc = application(&name, w, mappings, inventory);
+    (format!("argocd/{name}.yaml"), yaml::to_yaml(&doc))
+}
+
+/// What `render` gathers of the live workloads of one project (team).
+#[derive(Default)]
+struct Project {
+    teams: BTreeSet<String>,
+    /// Its destinations as JSON text (sorted so).
+    destinations: BTreeSet<String>,
+    cluster_kinds: BTreeSet<(String, String)>,
+    /// Its overlays' paths by environment (for ApplicationSets).
+    overlays: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Writes `argocd/` for `workloads`. `with_applications`: also the Applications (else
 /// `applications` wrote them while the apps were converted).
 pub fn render(
-    workloads: &[Workload],
+    workloads: &Workloads,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
     tree: &mut Tree,
     with_applications: bool,
 ) {
     let a = &mappings.argocd;
-    let live: Vec<&Workload> = workloads.iter().filter(|w| !w.failed()).collect();
+    // One pass over the workloads (a large run reads them back): what each project lists.
+    let mut projects: BTreeMap<String, Project> = BTreeMap::new();
+    let mut application_files: Vec<String> = Vec::new();
+    for w in workloads.read_live() {
+        let p = projects.entry(project_of(mappings, &w)).or_default();
+        if !p.teams.contains(&w.team) {
+            p.teams.insert(w.team.clone());
+        }
+        let d = destination_json(
+            destination(mappings, inventory, &w.environment),
+            Some(&w.namespace),
+        );
+        p.destinations.insert(d.to_string());
+        p.cluster_kinds
+            .extend(w.facts.cluster_kinds.iter().cloned());
+        match a.generator {
+            Generator::Applications => {
+                application_files.push(format!("{}.yaml", application_name(mappings, &w)))
+            }
+            Generator::Applicationset => {
+                p.overlays
+                    .entry(w.environment.clone())
+                    .or_default()
+                    .insert(overlay_path(&w));
+            }
+        }
+    }
     let mut files = Vec::new();
     let mut emit = |file: String, doc: Value, tree: &mut Tree| {
         tree.insert(format!("argocd/{file}"), yaml::to_yaml(&doc));
@@ -49,17 +93,13 @@ pub fn render(
     };
 
     // Projects: one per team, its destinations restricted to the team's namespaces.
-    let mut projects: BTreeMap<String, Vec<&Workload>> = BTreeMap::new();
-    for w in &live {
-        projects.entry(project_of(mappings, w)).or_default().push(w);
-    }
-    for (project, members) in &projects {
-        if members.iter().all(|w| w.team.is_empty()) {
+    for (name, project) in &projects {
+        if project.teams.iter().all(String::is_empty) {
             continue; // the mappings' project (e.g. `default`) exists already
         }
         emit(
-            format!("project-{project}.yaml"),
-            app_project(project, members, mappings, inventory),
+            format!("project-{name}.yaml"),
+            app_project(name, project, mappings),
             tree,
         );
     }
@@ -68,31 +108,22 @@ pub fn render(
         Generator::Applications => {
             if with_applications {
                 use rayon::prelude::*;
-                let apps: Vec<(String, String)> = workloads
-                    .par_chunk_by(|a, b| a.app == b.app)
-                    .flat_map_iter(|app| applications(app, mappings, inventory))
+                let live: Vec<&Workload> = workloads.in_memory().filter(|w| !w.failed()).collect();
+                let apps: Vec<(String, String)> = live
+                    .par_iter()
+                    .map(|w| application_file(w, mappings, inventory))
                     .collect();
                 tree.extend(apps);
             }
-            for w in &live {
-                files.push(Value::String(format!(
-                    "{}.yaml",
-                    application_name(mappings, w)
-                )));
-            }
+            files.extend(application_files.into_iter().map(Value::String));
         }
         Generator::Applicationset => {
-            for (project, members) in &projects {
-                let mut by_env: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
-                for w in members {
-                    by_env.entry(&w.environment).or_default().push(w);
-                }
-                for (env, ws) in by_env {
-                    let name =
-                        crate::translate::names::dns_label(&format!("{project}-{env}"), "apps");
+            for (name, project) in &projects {
+                for (env, overlays) in &project.overlays {
+                    let set = crate::translate::names::dns_label(&format!("{name}-{env}"), "apps");
                     emit(
-                        format!("applicationset-{name}.yaml"),
-                        application_set(&name, project, env, &ws, mappings, inventory),
+                        format!("applicationset-{set}.yaml"),
+                        application_set(&set, name, env, overlays, mappings, inventory),
                         tree,
                     );
                 }
@@ -232,16 +263,12 @@ fn application_set(
     name: &str,
     project: &str,
     env: &str,
-    ws: &[&Workload],
+    overlays: &BTreeSet<String>,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
 ) -> Value {
     let a = &mappings.argocd;
-    let directories: BTreeSet<String> = ws.iter().map(|w| overlay_path(w)).collect();
-    let directories: Vec<Value> = directories
-        .into_iter()
-        .map(|p| json!({ "path": p }))
-        .collect();
+    let directories: Vec<Value> = overlays.iter().map(|p| json!({ "path": p })).collect();
     let mut template_spec = json!({
         "project": project,
         "source": { "repoURL": a.repo_url, "targetRevision": a.target_revision, "path": "{{.path.path}}" },
@@ -271,34 +298,24 @@ fn application_set(
     })
 }
 
-fn app_project(
-    project: &str,
-    members: &[&Workload],
-    mappings: &Mappings,
-    inventory: Option<&Inventory>,
-) -> Value {
-    let mut destinations: BTreeMap<String, Value> = BTreeMap::new();
-    let mut cluster_kinds: BTreeSet<(&str, &str)> = BTreeSet::new();
-    for w in members {
-        let d = destination_json(
-            destination(mappings, inventory, &w.environment),
-            Some(&w.namespace),
-        );
-        destinations.insert(d.to_string(), d);
-        cluster_kinds.extend(w.facts.cluster_kinds.iter().copied());
-    }
-    let destinations: Vec<Value> = destinations.into_values().collect();
-    let whitelist: Vec<Value> = cluster_kinds
-        .into_iter()
+fn app_project(name: &str, project: &Project, mappings: &Mappings) -> Value {
+    let destinations: Vec<Value> = project
+        .destinations
+        .iter()
+        .map(|d| serde_json::from_str(d).expect("made by destination_json"))
+        .collect();
+    let whitelist: Vec<Value> = project
+        .cluster_kinds
+        .iter()
         .map(|(g, k)| json!({ "group": g, "kind": k }))
         .collect();
-    let teams: BTreeSet<&str> = members.iter().map(|w| w.team.as_str()).collect();
+    let teams: Vec<&str> = project.teams.iter().map(String::as_str).collect();
     json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AppProject",
-        "metadata": metadata(project, mappings, None),
+        "metadata": metadata(name, mappings, None),
         "spec": {
-            "description": format!("Apps of team {} migrated from ECS by ecs2eks", teams.into_iter().collect::<Vec<_>>().join(", ")),
+            "description": format!("Apps of team {} migrated from ECS by ecs2eks", teams.join(", ")),
             "sourceRepos": [mappings.argocd.repo_url],
             "destinations": destinations,
             "clusterResourceWhitelist": whitelist,

@@ -15,19 +15,18 @@ pub struct Capacity {
     pub footprint: Footprint,
 }
 
-/// One row per workload that runs pods, sorted by environment and namespace.
-pub fn summary(workloads: &[Workload]) -> Vec<Capacity> {
-    let mut rows: Vec<Capacity> = workloads
-        .iter()
-        .filter(|w| !w.failed())
-        .map(|w| Capacity {
-            environment: w.environment.clone(),
-            namespace: w.namespace.clone(),
-            footprint: w.footprint,
-        })
-        .collect();
+/// A workload's row (None if it failed: it runs nothing).
+pub fn row(w: &Workload) -> Option<Capacity> {
+    (!w.failed()).then(|| Capacity {
+        environment: w.environment.clone(),
+        namespace: w.namespace.clone(),
+        footprint: w.footprint,
+    })
+}
+
+/// Sorts the rows by environment and namespace.
+pub fn sort(rows: &mut [Capacity]) {
     rows.sort_by(|a, b| (&a.environment, &a.namespace).cmp(&(&b.environment, &b.namespace)));
-    rows
 }
 
 /// Totals per environment.

@@ -7,7 +7,7 @@
 
 use super::{Sink, Tree, yaml};
 use crate::model::k8s::Object;
-use crate::translate::Workload;
+use crate::translate::{Workload, Workloads};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -37,9 +37,11 @@ fn with_wave(o: Object, waves: bool) -> Value {
 
 /// Writes `apps/` for `workloads`; `env_order` is the inventory's order of environments, `waves`
 /// adds Argo CD sync-wave annotations. Each app's files go to `sink` as soon as they are made.
-pub fn render(workloads: &[Workload], env_order: &[&str], waves: bool, sink: &dyn Sink) {
+pub fn render(workloads: &Workloads, env_order: &[&str], waves: bool, sink: &dyn Sink) {
     let mut by_app: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
-    for w in workloads {
+    // Only workloads whose objects are still in memory have any to write (a large run wrote
+    // each app's as it was converted).
+    for w in workloads.in_memory() {
         by_app.entry(&w.app).or_default().push(w);
     }
     use rayon::prelude::*;

@@ -4,9 +4,10 @@
 use super::Sink;
 use super::capacity::{self, Capacity};
 use crate::diagnostics::{Code, Finding, WorkloadFindings};
-use crate::translate::Conversion;
 use crate::translate::discovery::DnsRename;
+use crate::translate::{Conversion, Workload};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -66,18 +67,76 @@ pub struct ServiceReport<'a> {
     pub dns_names: &'a [DnsRename],
 }
 
-/// The services' entries, each made as it is written: a large run has tens of thousands.
+impl<'a> ServiceReport<'a> {
+    fn of(w: &'a Workload, conversion: &'a Conversion) -> Self {
+        ServiceReport {
+            name: &w.app,
+            account: &w.account,
+            region: &w.region,
+            cluster: &w.cluster,
+            environment: &w.environment,
+            team: &w.team,
+            namespace: &w.namespace,
+            status: w.status(),
+            inputs: &w.inputs,
+            findings: conversion.findings(w),
+            dns_names: &w.dns_names,
+        }
+    }
+}
+
+/// The services' entries, each made as it is written (a large run has tens of thousands): one
+/// per workload, in the conversion's order, read back if it was moved.
 pub struct Services<'a> {
-    pub len: usize,
-    pub entry: Box<dyn Fn(usize) -> ServiceReport<'a> + Sync + 'a>,
+    pub conversion: &'a Conversion,
+}
+
+impl<'a> Services<'a> {
+    pub fn len(&self) -> usize {
+        self.conversion.workloads.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Workload `i`; an error if it could not be read back.
+    fn workload(&self, i: usize) -> std::io::Result<Cow<'a, Workload>> {
+        self.conversion
+            .workloads
+            .get(i)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+
+    fn entry(&self, i: usize) -> Entry<'a> {
+        Entry {
+            workload: self.workload(i),
+            conversion: self.conversion,
+        }
+    }
+}
+
+/// One service's entry, serialized as its `ServiceReport`.
+struct Entry<'a> {
+    workload: std::io::Result<Cow<'a, Workload>>,
+    conversion: &'a Conversion,
+}
+
+impl Serialize for Entry<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.workload {
+            Ok(w) => ServiceReport::of(w, self.conversion).serialize(s),
+            Err(e) => Err(serde::ser::Error::custom(e)),
+        }
+    }
 }
 
 impl Serialize for Services<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.len))?;
-        for i in 0..self.len {
-            seq.serialize_element(&(self.entry)(i))?;
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        for i in 0..self.len() {
+            seq.serialize_element(&self.entry(i))?;
         }
         seq.end()
     }
@@ -91,7 +150,9 @@ pub struct ErrorReport {
 
 pub fn build(conversion: &Conversion) -> Report<'_> {
     let mut summary = Summary::default();
-    for w in &conversion.workloads {
+    let mut capacity = Vec::new();
+    for w in conversion.workloads.read() {
+        capacity.extend(capacity::row(&w));
         summary.services.add(w.status());
         summary
             .by_environment
@@ -105,28 +166,11 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
             .or_default()
             .add(w.status());
     }
+    capacity::sort(&mut capacity);
     Report {
         summary,
-        capacity: capacity::summary(&conversion.workloads),
-        services: Services {
-            len: conversion.workloads.len(),
-            entry: Box::new(|i| {
-                let w = &conversion.workloads[i];
-                ServiceReport {
-                    name: &w.app,
-                    account: &w.account,
-                    region: &w.region,
-                    cluster: &w.cluster,
-                    environment: &w.environment,
-                    team: &w.team,
-                    namespace: &w.namespace,
-                    status: w.status(),
-                    inputs: &w.inputs,
-                    findings: conversion.findings(w),
-                    dns_names: &w.dns_names,
-                }
-            }),
-        },
+        capacity,
+        services: Services { conversion },
         errors: conversion
             .errors
             .iter()
@@ -164,7 +208,7 @@ fn json_to(report: &Report, w: &mut dyn Write) -> std::io::Result<()> {
     pretty_at(&report.summary, 2, &mut head)?;
     head.extend_from_slice(b",\n  \"services\": ");
     w.write_all(&head)?;
-    pretty_array_to(report.services.len, w, |i| (report.services.entry)(i))?;
+    pretty_array_to(report.services.len(), w, |i| report.services.entry(i))?;
     let mut middle = b",\n  \"errors\": ".to_vec();
     pretty_at(&report.errors, 2, &mut middle)?;
     middle.extend_from_slice(b",\n  \"capacity\": ");
@@ -322,19 +366,24 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
     }
     w.write_all(out.as_bytes())?;
     out.clear();
-    // `build` makes one service entry per workload, in the same order.
-    let workloads = &conversion.workloads;
-    // The codes used, gathered while the sections are rendered (findings may be read back from
-    // their file: once is enough).
+    // The codes used and the DNS renames, gathered while the sections are rendered (workloads
+    // and findings may be read back from their file: once is enough).
     let used = std::sync::Mutex::new(BTreeSet::new());
-    in_batches(report.services.len, w, |i, out: &mut String| {
-        service_section(&(report.services.entry)(i), &workloads[i], out, &used)
+    let renames = std::sync::Mutex::new(Vec::new());
+    in_batches(report.services.len(), w, |i, out: &mut String| {
+        let w = report.services.workload(i)?;
+        if !w.dns_names.is_empty() {
+            let mut renames = renames.lock().expect("no report panics");
+            for d in &w.dns_names {
+                renames.push((i, w.app.clone(), w.environment.clone(), d.clone()));
+            }
+        }
+        service_section(&ServiceReport::of(&w, conversion), &w, out, &used)
     })?;
     let used = used.into_inner().expect("no report panics");
-    let renames: Vec<(&crate::translate::Workload, &DnsRename)> = workloads
-        .iter()
-        .flat_map(|s| s.dns_names.iter().map(move |d| (s, d)))
-        .collect();
+    let mut renames = renames.into_inner().expect("no report panics");
+    // In the workloads' order, each's in its own (batches finish in any order).
+    renames.sort_by_key(|r| r.0);
     if !renames.is_empty() {
         out.push_str("## DNS names\n\nClients must use the new names (E2K595).\n\n");
         out.push_str(
@@ -344,11 +393,11 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
             Some(p) => format!("{name}:{p}"),
             None => name.to_string(),
         };
-        for (s, d) in renames {
+        for (_, app, environment, d) in renames {
             out.push_str(&format!(
                 "| {} | {} | {} | `{}` | `{}` |\n",
-                cell(&s.app),
-                cell(&s.environment),
+                cell(&app),
+                cell(&environment),
                 d.source,
                 cell(&with_port(&d.old, d.old_port)),
                 cell(&with_port(&d.new, d.new_port))
@@ -497,29 +546,29 @@ mod tests {
         let mut finding = Finding::new(Code::AwsTags, "tags", "2 \"tags\"\nnot converted");
         finding.input = "in/td.json".into();
         let findings = vec![finding.clone(), finding];
-        let inputs = vec!["in/td.json".to_string()];
-        let service = |i: usize| ServiceReport {
-            name: if i.is_multiple_of(2) { "even" } else { "odd" },
-            account: "111111111111",
-            region: "eu-west-1",
-            cluster: "",
-            environment: "dev",
-            team: "",
-            namespace: "ns",
-            status: "review",
-            inputs: &inputs,
-            findings: WorkloadFindings {
-                file: None,
-                in_memory: if i.is_multiple_of(3) { &[] } else { &findings },
+        let workload = |i: usize| Workload {
+            app: if i.is_multiple_of(2) { "even" } else { "odd" }.into(),
+            account: "111111111111".into(),
+            region: "eu-west-1".into(),
+            environment: "dev".into(),
+            namespace: "ns".into(),
+            inputs: vec!["in/td.json".to_string()],
+            findings: if i.is_multiple_of(3) {
+                Vec::new()
+            } else {
+                findings.clone()
             },
-            dns_names: &[],
+            ..Workload::default()
         };
         for n in [0, 1, 63, 64, 65, 2048, 5000] {
+            let conversion = Conversion {
+                workloads: (0..n).map(workload).collect::<Vec<_>>().into(),
+                ..Conversion::default()
+            };
             let report = Report {
                 summary: Summary::default(),
                 services: Services {
-                    len: n,
-                    entry: Box::new(service),
+                    conversion: &conversion,
                 },
                 errors: vec![ErrorReport {
                     input: "broken.json".into(),

@@ -10,7 +10,12 @@ pub fn render(conversion: &Conversion) -> String {
         .secret_stores
         .iter()
         .map(|s| &s.object)
-        .chain(conversion.workloads.iter().flat_map(|w| w.objects.iter()))
+        .chain(
+            conversion
+                .workloads
+                .in_memory()
+                .flat_map(|w| w.objects.iter()),
+        )
         .collect();
     yaml::documents(objects)
 }

@@ -25,6 +25,14 @@ pub struct DnsRename {
     pub new_port: Option<i64>,
 }
 
+/// Where old names come from (`DnsRename::source`).
+const SOURCES: [&str; 2] = ["Cloud Map", "Service Connect"];
+
+/// The `source` named `name` (a record read back from the findings file).
+pub fn source_named(name: &str) -> Option<&'static str> {
+    SOURCES.into_iter().find(|s| *s == name)
+}
+
 /// The workload the names move to.
 pub struct Target<'a> {
     pub app: &'a str,
@@ -81,7 +89,7 @@ pub fn renames(
             format!("{old} is now {new}"),
         );
         out.push(DnsRename {
-            source: "Cloud Map",
+            source: SOURCES[0],
             old,
             old_port: r.port.or(r.container_port),
             new: new.clone(),
@@ -149,7 +157,7 @@ pub fn renames(
                     ));
                 }
                 out.push(DnsRename {
-                    source: "Service Connect",
+                    source: SOURCES[1],
                     old,
                     old_port,
                     new: new.clone(),

@@ -9,7 +9,7 @@ use serde_json::Value;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ObjectFacts {
     /// Its cluster-scoped kinds as (API group, kind), sorted: what its Argo CD project allows.
-    pub cluster_kinds: Vec<(&'static str, &'static str)>,
+    pub cluster_kinds: Vec<(String, String)>,
     /// The stores its ExternalSecrets use, sorted, once each.
     pub stores: Vec<StoreUse>,
     /// Its TargetGroupBindings, in their order.
@@ -42,7 +42,9 @@ impl ObjectFacts {
         for o in objects {
             if o.is_cluster_scoped() {
                 let group = o.api_version.rsplit_once('/').map_or("", |(g, _)| g);
-                facts.cluster_kinds.push((group, o.kind));
+                facts
+                    .cluster_kinds
+                    .push((group.to_string(), o.kind.to_string()));
             }
             match o.kind {
                 "ExternalSecret" => {
@@ -145,7 +147,7 @@ mod tests {
             ),
         ];
         let facts = ObjectFacts::of(&objects);
-        assert_eq!(facts.cluster_kinds, vec![("", "Namespace")]);
+        assert_eq!(facts.cluster_kinds, [("".into(), "Namespace".into())]);
         assert_eq!(
             facts.stores,
             vec![

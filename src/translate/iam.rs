@@ -8,7 +8,7 @@
 //! often shared, and makes the target-side model that `export::terraform` renders.
 //! The execution role is never given to pods (`placement` says so).
 
-use super::Workload;
+use super::Workloads;
 use super::names::NameContext;
 use crate::diagnostics::{Code, Finding, Findings, FindingsFile, Severity, Stored};
 use crate::error::InputError;
@@ -527,7 +527,7 @@ pub fn ident(name: &str) -> String {
 
 /// Groups the workloads' bindings by role and makes the roles; adds the findings about roles
 /// (sharing, risky permissions) to every workload that uses them.
-pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> (IamPlan, Vec<InputError>) {
+pub fn plan(workloads: &mut Workloads, inputs: &Inputs) -> (IamPlan, Vec<InputError>) {
     let mut roles = Vec::new();
     let (directories, errors) = plan_each(workloads, inputs, &mut |chunk| roles.extend(chunk));
     (IamPlan { roles, directories }, errors)
@@ -540,40 +540,62 @@ const ROLES_AT_ONCE: usize = 1024;
 /// can write each chunk and drop it. Returns the folders the roles go to, and the bindings that
 /// could not be read back from the findings file.
 pub fn plan_each(
-    workloads: &mut [Workload],
+    workloads: &mut Workloads,
     inputs: &Inputs,
     on_roles: &mut dyn FnMut(Vec<IamRole>),
 ) -> (BTreeSet<String>, Vec<InputError>) {
-    // The users of each role, in workload order: positions sorted by role (a stable sort), so a
-    // large run holds one number per workload, not its role's names.
-    let key = |i: usize| workloads[i].role.as_ref().map(|r| r.key());
-    let mut users: Vec<usize> = (0..workloads.len())
-        .filter(|&i| !workloads[i].failed() && workloads[i].role.is_some())
+    // The users of each role, in workload order: (role, position) sorted by role (a stable
+    // sort), read once; their bindings are read back a chunk at a time below.
+    type Key = (Box<str>, Box<str>);
+    let mut users: Vec<(Key, usize)> = (0..workloads.len())
+        .filter(|&i| !workloads.failed(i))
+        .filter_map(|i| {
+            let w = workloads.get(i).ok()?;
+            let (folder, name) = w.role.as_ref()?.key();
+            Some(((folder.into(), name.into()), i))
+        })
         .collect();
-    users.sort_by(|&a, &b| key(a).cmp(&key(b)));
-    let groups: Vec<&[usize]> = users.chunk_by(|&a, &b| key(a) == key(b)).collect();
+    users.sort_by(|a, b| a.0.cmp(&b.0));
+    // Each role's users as a range of `positions`; the names are dropped once compared.
+    let mut ends: Vec<usize> = (1..users.len())
+        .filter(|&k| users[k - 1].0 != users[k].0)
+        .collect();
+    ends.extend((!users.is_empty()).then_some(users.len()));
+    let positions: Vec<usize> = users.into_iter().map(|(_, i)| i).collect();
+    let groups: Vec<&[usize]> = ends
+        .iter()
+        .scan(0, |start, &end| {
+            let group = &positions[*start..end];
+            *start = end;
+            Some(group)
+        })
+        .collect();
     let mut directories = BTreeSet::new();
     let mut resources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut errors = Vec::new();
     use rayon::prelude::*;
     for chunk in groups.chunks(ROLES_AT_ONCE) {
-        // Roles are built in parallel from borrowed bindings (a large run has one per
-        // workload); their findings and Terraform names are given out in order.
-        let shared: &[Workload] = workloads;
+        // Roles are built in parallel (a large run has one binding per workload); their findings
+        // and Terraform names are given out in order.
+        let shared: &Workloads = workloads;
         // Read back (from the findings file, in a large run) a chunk at a time; one that cannot
         // be is an error of the run, and its role is built from the others' bindings.
-        let read: Vec<(Vec<usize>, Vec<std::borrow::Cow<RoleBinding>>)> = chunk
+        let read: Vec<(Vec<usize>, Vec<RoleBinding>)> = chunk
             .iter()
             .map(|members| {
                 let mut read = (Vec::new(), Vec::new());
                 for &i in members.iter() {
-                    match shared[i].role.as_ref().map(|r| r.binding()) {
-                        Some(Ok(binding)) => {
+                    let binding = shared.get(i).and_then(|w| match &w.role {
+                        Some(role) => role.binding().map(|b| Some(b.into_owned())),
+                        None => Ok(None),
+                    });
+                    match binding {
+                        Ok(Some(binding)) => {
                             read.0.push(i);
                             read.1.push(binding);
                         }
-                        Some(Err(e)) => errors.push(e),
-                        None => {}
+                        Err(e) => errors.push(e),
+                        Ok(None) => {}
                     }
                 }
                 read
@@ -582,7 +604,7 @@ pub fn plan_each(
         let built: Vec<_> = read
             .par_iter()
             .map(|(_, owned)| {
-                let bindings: Vec<&RoleBinding> = owned.iter().map(|b| b.as_ref()).collect();
+                let bindings: Vec<&RoleBinding> = owned.iter().collect();
                 let Some(first) = bindings.first() else {
                     return (String::new(), None, Vec::new());
                 };
@@ -600,7 +622,10 @@ pub fn plan_each(
         for (members, (directory, role, findings)) in members.into_iter().zip(built) {
             for (&i, own) in members.iter().zip(findings) {
                 for f in own {
-                    add(&mut workloads[i], f);
+                    // Which workloads failed is settled before the plan (their secret reads
+                    // are grouped then).
+                    debug_assert!(f.severity < Severity::Error, "{f:?}");
+                    workloads.add_finding(i, f);
                 }
             }
             if let Some(mut role) = role {
@@ -720,14 +745,6 @@ fn trust_size(role: &IamRole) -> usize {
     json!({"Version": "2012-10-17", "Statement": statements})
         .to_string()
         .len()
-}
-
-fn add(w: &mut Workload, f: Finding) {
-    // Which workloads failed is settled before the plan (their secret reads are grouped then).
-    debug_assert!(f.severity < Severity::Error, "{f:?}");
-    if !w.findings.contains(&f) {
-        w.findings.push(f);
-    }
 }
 
 fn build_role(

@@ -11,6 +11,7 @@ pub mod discovery;
 mod disruption;
 pub mod facts;
 pub mod footprint;
+mod held;
 pub mod iam;
 mod ingress;
 mod logging;
@@ -24,6 +25,8 @@ mod schedules;
 mod secrets;
 mod volumes;
 mod workload;
+
+pub use held::{Held, Workloads};
 
 use crate::diagnostics::{
     Code, Finding, Findings, FindingsFile, Severity, Spilled, WorkloadFindings,
@@ -45,7 +48,7 @@ use std::sync::{Arc, Mutex};
 /// could not be read.
 #[derive(Debug, Default)]
 pub struct Conversion {
-    pub workloads: Vec<Workload>,
+    pub workloads: Workloads,
     pub errors: Vec<InputError>,
     /// The IAM roles the pods get, for `export::terraform`.
     pub iam: iam::IamPlan,
@@ -54,8 +57,6 @@ pub struct Conversion {
     pub secret_stores: Vec<SharedStore>,
     /// What External Secrets Operator must be able to read, per AWS account (sorted).
     pub secret_access: Vec<SecretAccess>,
-    /// Where the workloads' findings went, in a large run (`Workload::spilled`).
-    pub findings_file: Option<std::sync::Arc<FindingsFile>>,
 }
 
 /// A cluster-scoped object shared by the apps of one environment.
@@ -101,12 +102,13 @@ pub struct Workload {
 impl Workload {
     /// `converted` (nothing to review), `review` (warnings) or `failed` (errors: no objects).
     pub fn status(&self) -> &'static str {
+        status_of(self.worst())
+    }
+
+    /// The worst of its findings, in memory or in the findings file.
+    pub fn worst(&self) -> Option<Severity> {
         let in_memory = self.findings.iter().map(|f| f.severity).max();
-        match in_memory.max(self.spilled.and_then(|s| s.worst)) {
-            Some(Severity::Error) => "failed",
-            Some(Severity::Warning) => "review",
-            _ => "converted",
-        }
+        in_memory.max(self.spilled.and_then(|s| s.worst))
     }
 
     pub fn failed(&self) -> bool {
@@ -119,20 +121,29 @@ impl Workload {
     }
 }
 
+/// A workload's status from its worst finding.
+fn status_of(worst: Option<Severity>) -> &'static str {
+    match worst {
+        Some(Severity::Error) => "failed",
+        Some(Severity::Warning) => "review",
+        _ => "converted",
+    }
+}
+
 impl Conversion {
     pub fn has_errors(&self) -> bool {
-        !self.errors.is_empty() || self.workloads.iter().any(Workload::failed)
+        !self.errors.is_empty() || (0..self.workloads.len()).any(|i| self.workloads.failed(i))
     }
 
     pub fn has_warnings(&self) -> bool {
-        self.workloads.iter().any(|w| w.status() != "converted")
+        (0..self.workloads.len()).any(|i| self.workloads.status(i) != "converted")
     }
 
     /// Every finding of `w`: those moved to the findings file (in a large run), then those
     /// added since.
     pub fn findings<'a>(&'a self, w: &'a Workload) -> WorkloadFindings<'a> {
         WorkloadFindings {
-            file: self.findings_file.as_deref().zip(w.spilled.as_ref()),
+            file: self.workloads.file().map(|f| &**f).zip(w.spilled.as_ref()),
             in_memory: &w.findings,
         }
     }
@@ -163,29 +174,49 @@ impl Identity {
 
 /// Converts everything that was read. `inventory` is None when the user gave none.
 pub fn translate(inputs: Inputs, mappings: &Mappings, inventory: Option<&Inventory>) -> Conversion {
-    translate_each(inputs, mappings, inventory, &|_| {}, None, &|_, _| {})
+    translate_each(inputs, mappings, inventory, None, &|_, _| {})
 }
 
 /// Told how far a conversion is: (apps done, apps in all), first with 0 done, then after each
 /// app, from any thread. For a progress bar; the library itself prints nothing.
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
-/// `translate`, handing each app's workloads (all its environments, sorted, duplicates failed)
-/// to `on_app` as soon as they are converted, in parallel. What later passes add (shared IAM
-/// roles, shared secret stores) are findings and shared objects, never an app's own objects, so
-/// `on_app` can render an app's files right away (and drop objects nothing reads later).
-/// ClusterSecretStores are not among the objects there: they are taken out before, and the
-/// returned conversion has them, shared, in `secret_stores`. With `on_roles`, the IAM roles go
-/// there a chunk at a time, in order (`iam::plan_each`), and the returned plan holds only their
-/// folders.
+/// How a large run (`convert --out`) takes the conversion as it goes.
+pub struct Streaming<'a> {
+    /// Each app's workloads (all its environments, sorted, duplicates failed), as soon as they
+    /// are converted, in parallel. What later passes add (shared IAM roles, shared secret
+    /// stores) are findings and shared objects, never an app's own objects, so it can render
+    /// the app's files right away: the objects are dropped after it. ClusterSecretStores are not
+    /// among them: they are taken out before, and the conversion has them, shared, in
+    /// `secret_stores`.
+    pub on_app: &'a (dyn Fn(&mut [Workload]) + Sync),
+    /// The IAM roles, a chunk at a time, in order (`iam::plan_each`); the conversion's plan
+    /// holds only their folders.
+    pub on_roles: &'a mut dyn FnMut(Vec<iam::IamRole>),
+    /// Where each workload goes once `on_app` has had it (`Held::moved`); None: they stay in
+    /// memory.
+    pub file: Option<Arc<FindingsFile>>,
+}
+
+/// `translate`, handing the conversion to `streaming` as it goes.
 pub fn translate_each(
     mut inputs: Inputs,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
-    on_app: &(dyn Fn(&mut [Workload]) + Sync),
-    on_roles: Option<&mut dyn FnMut(Vec<iam::IamRole>)>,
+    streaming: Option<Streaming>,
     progress: Progress,
 ) -> Conversion {
+    let (on_app, on_roles, file) = match streaming {
+        Some(s) => (s.on_app, Some(s.on_roles), s.file),
+        None => (
+            &(|_: &mut [Workload]| {}) as &(dyn Fn(&mut [Workload]) + Sync),
+            None,
+            None,
+        ),
+    };
+    // Role bindings wait in the run's file until planned: the stream's, where the workloads go
+    // too (`Held` reads them back with it), else the first read's.
+    let role_file = file.clone().or_else(|| inputs.findings_file.clone());
     let with_clusters;
     let mappings = match inventory.filter(|i| !i.environments.is_empty()) {
         Some(inv) => {
@@ -328,9 +359,7 @@ pub fn translate_each(
     // What External Secrets Operator reads, grouped as each app is converted (no finding added
     // later is an error, so which workloads failed is known by then).
     let access: Mutex<secret_access::Grouping> = Mutex::default();
-    // One workload per job, each group's in a range of its own, in the conversion's order: the
-    // list is made at its full size first and filled in place (collecting it would hold every
-    // workload twice at the end).
+    // Where each group's workloads start in the conversion's order.
     let offsets: Vec<usize> = groups
         .iter()
         .scan(0, |start, group| {
@@ -339,20 +368,10 @@ pub fn translate_each(
             Some(here)
         })
         .collect();
-    let mut workloads: Vec<Workload> = Vec::with_capacity(jobs.len());
-    workloads.resize_with(jobs.len(), Workload::default);
-    let mut slots: Vec<&mut [Workload]> = Vec::with_capacity(total);
-    let mut rest = workloads.as_mut_slice();
-    for group in &groups {
-        let (here, after) = rest.split_at_mut(group.len());
-        slots.push(here);
-        rest = after;
-    }
-    groups
+    let held: Vec<Vec<Held>> = groups
         .into_par_iter()
-        .zip(slots)
         .enumerate()
-        .for_each(|(g, (group, slot))| {
+        .map(|(g, group)| {
             let mut ws: Vec<Workload> = group
                 .into_iter()
                 .map(|job| match *job {
@@ -421,21 +440,30 @@ pub fn translate_each(
                 w.facts = facts::ObjectFacts::of(&w.objects);
                 // Its binding waits in the findings file until the roles are planned (after
                 // every app).
-                if let (Some(role), Some(file)) = (&mut w.role, &inputs.findings_file) {
+                if let (Some(role), Some(file)) = (&mut w.role, &role_file) {
                     role.move_to(file);
                 }
             }
             on_app(&mut ws);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            // Frozen now to keep large runs small; later passes read through `body()`.
-            for w in &mut ws {
-                w.objects.iter_mut().for_each(Object::freeze);
-            }
-            debug_assert_eq!(slot.len(), ws.len(), "one workload per job");
-            for (place, w) in slot.iter_mut().zip(ws) {
-                *place = w;
-            }
-        });
+            // Not `collect()`: it would keep the workloads' (much larger) buffer for the held.
+            let mut held = Vec::with_capacity(ws.len());
+            held.extend(ws.into_iter().map(|mut w| match &file {
+                // Written: what later passes read of it waits in the file.
+                Some(file) => {
+                    w.objects = Vec::new();
+                    Held::moved(w, file)
+                }
+                // Frozen to keep large runs small; later passes read through `body()`.
+                None => {
+                    w.objects.iter_mut().for_each(Object::freeze);
+                    Held::Here(Box::new(w))
+                }
+            }));
+            held
+        })
+        .collect();
+    let mut workloads = Workloads::new(held.into_iter().flatten().collect(), file);
     // Every service and task definition was dropped once converted; what is left of them goes.
     drop((jobs, services, tds));
     let secret_stores = stores.share(&mut workloads, &offsets, &access);
@@ -469,7 +497,6 @@ pub fn translate_each(
         iam,
         secret_stores,
         secret_access,
-        findings_file: None,
     }
 }
 

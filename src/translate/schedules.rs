@@ -791,11 +791,19 @@ mod tests {
     }
 
     fn kinds(c: &Conversion) -> Vec<&str> {
-        c.workloads[0].objects.iter().map(|o| o.kind).collect()
+        c.workloads
+            .here(0)
+            .unwrap()
+            .objects
+            .iter()
+            .map(|o| o.kind)
+            .collect()
     }
 
     fn codes(c: &Conversion) -> Vec<&str> {
-        c.workloads[0]
+        c.workloads
+            .here(0)
+            .unwrap()
             .findings
             .iter()
             .map(|f| f.code.as_str())
@@ -818,7 +826,7 @@ mod tests {
         );
         assert!(c.errors.is_empty(), "{:?}", c.errors);
         assert_eq!(kinds(&c), vec!["Namespace", "ServiceAccount", "CronJob"]);
-        let cj = c.workloads[0].objects[2].to_json();
+        let cj = c.workloads.here(0).unwrap().objects[2].to_json();
         assert_eq!(cj["metadata"]["name"], "nightly-job");
         let spec = &cj["spec"];
         assert_eq!(spec["schedule"], "0 3 * * 1-5");
@@ -868,7 +876,13 @@ mod tests {
                 ],
                 &Mappings::defaults(),
             );
-            let cron = c.workloads[0].objects.iter().find(|o| o.kind == "CronJob");
+            let cron = c
+                .workloads
+                .here(0)
+                .unwrap()
+                .objects
+                .iter()
+                .find(|o| o.kind == "CronJob");
             assert_eq!(cron.is_some(), made, "{expression}");
             assert!(codes(&c).contains(&code), "{expression}: {:?}", codes(&c));
             if state == "DISABLED" {
@@ -887,7 +901,10 @@ mod tests {
         let mut m = Mappings::defaults();
         m.schedules.kind = ScheduleKind::CronWorkflow;
         let c = convert(&[TD.into(), schedule.into()], &m);
-        let cw = c.workloads[0]
+        let cw = c
+            .workloads
+            .here(0)
+            .unwrap()
             .objects
             .iter()
             .find(|o| o.kind == "CronWorkflow")
@@ -922,7 +939,10 @@ mod tests {
             ],
             &Mappings::defaults(),
         );
-        let cj = c.workloads[0]
+        let cj = c
+            .workloads
+            .here(0)
+            .unwrap()
             .objects
             .iter()
             .find(|o| o.kind == "CronJob")

@@ -20,7 +20,7 @@
 use super::containers;
 use super::facts::StoreUse;
 use super::names::{self, dns_label};
-use super::{SharedStore, Workload};
+use super::{SharedStore, Workload, Workloads};
 use crate::diagnostics::{Code, Finding, Findings};
 use crate::mappings::{ExternalSecrets, StoreKind};
 use crate::model::ecs::{ContainerDefinition, TaskDefinition};
@@ -965,7 +965,7 @@ impl StorePool {
     /// where group `g` starts in `workloads`. The roles the stores assume go to `access`.
     pub fn share(
         self,
-        workloads: &mut [Workload],
+        workloads: &mut Workloads,
         offsets: &[usize],
         access: &std::sync::Mutex<Grouping>,
     ) -> Vec<SharedStore> {
@@ -990,17 +990,23 @@ impl StorePool {
         // In the workloads' order, then the stores' (their objects are sorted by name).
         conflicts.sort();
         for (i, name) in conflicts {
-            let w = &mut workloads[i];
-            w.findings.push(Finding {
-                input: w.inputs.last().cloned().unwrap_or_default(),
-                ..Finding::new(
+            let input = match workloads.get(i) {
+                Ok(w) => w.inputs.last().cloned().unwrap_or_default(),
+                Err(e) => e.input().to_string(),
+            };
+            workloads.add_finding(
+                i,
+                Finding {
+                    input,
+                    ..Finding::new(
                     Code::StoreConflict,
                     "",
                     format!(
-                        "ClusterSecretStore {name} differs from the one another app made; the other was kept"
-                    ),
-                )
-            });
+                            "ClusterSecretStore {name} differs from the one another app made; the other was kept"
+                        ),
+                    )
+                },
+            );
         }
         let stores: Vec<SharedStore> = shared
             .into_iter()
@@ -1021,8 +1027,8 @@ impl StorePool {
             .collect();
         // ESO's role in each workload's account must be allowed to assume its stores' roles.
         let mut access = access.lock().expect("no conversion panics");
-        for w in workloads.iter().filter(|w| !w.failed()) {
-            let reads: Vec<SecretRead> = store_roles(w, &stores)
+        for w in workloads.read_live() {
+            let reads: Vec<SecretRead> = store_roles(&w, &stores)
                 .into_iter()
                 .map(|arn| SecretRead::AssumeRole {
                     account: w.account.clone(),
@@ -1413,8 +1419,9 @@ mod tests {
             pool.take(g, &mut groups[g]);
         }
         let offsets = [0, 1, 3, 4];
-        let mut workloads: Vec<Workload> = groups.into_iter().flatten().collect();
+        let workloads: Vec<Workload> = groups.into_iter().flatten().collect();
         assert!(workloads.iter().all(|w| w.objects.is_empty()));
+        let mut workloads = Workloads::from(workloads);
         let shared = pool.share(&mut workloads, &offsets, &Default::default());
         assert_eq!(shared.len(), 1);
         let kept = shared[0].object.body();
@@ -1425,11 +1432,11 @@ mod tests {
             json!(["a-dev", "b-dev", "b2-dev", "d-dev"])
         );
         let conflicted: Vec<&str> = workloads
-            .iter()
+            .in_memory()
             .filter(|w| w.findings.iter().any(|f| f.code == Code::StoreConflict))
             .map(|w| w.app.as_str())
             .collect();
         assert_eq!(conflicted, ["b", "d"]);
-        assert_eq!(workloads[1].findings[0].input, "b.json");
+        assert_eq!(workloads.here(1).unwrap().findings[0].input, "b.json");
     }
 }

@@ -51,7 +51,7 @@ fn run(files: &[(&str, String)], mappings: &str) -> Conversion {
 }
 
 fn sa<'a>(c: &'a Conversion, app: &str) -> &'a Object {
-    let w = c.workloads.iter().find(|w| w.app == app).unwrap();
+    let w = c.workloads.in_memory().find(|w| w.app == app).unwrap();
     w.objects
         .iter()
         .find(|o| o.kind == "ServiceAccount")
@@ -59,7 +59,7 @@ fn sa<'a>(c: &'a Conversion, app: &str) -> &'a Object {
 }
 
 fn codes(c: &Conversion, app: &str) -> Vec<&'static str> {
-    let w = c.workloads.iter().find(|w| w.app == app).unwrap();
+    let w = c.workloads.in_memory().find(|w| w.app == app).unwrap();
     w.findings
         .iter()
         .map(|f| f.code.as_str())
@@ -114,7 +114,7 @@ fn no_task_role_means_no_token_and_no_role() {
     assert_eq!(sa.body()["automountServiceAccountToken"], false);
     assert!(c.iam.roles.is_empty());
     // The execution role is still reported once, by placement.
-    let w = &c.workloads[0];
+    let w = &c.workloads.here(0).unwrap();
     assert_eq!(
         w.findings
             .iter()
@@ -178,7 +178,7 @@ fn extend_task_role_without_its_trust_policy_writes_nothing() {
         "iam:\n  strategy: extend-task-role\n",
     );
     assert!(c.iam.roles.is_empty());
-    let w = &c.workloads[0];
+    let w = &c.workloads.here(0).unwrap();
     assert!(
         w.findings
             .iter()
@@ -222,7 +222,7 @@ fn pod_identity_on_fargate_is_an_error() {
         "iam:\n  strategy: pod-identity\n",
     );
     assert_eq!(codes(&c, "web"), vec!["E2K452"]);
-    assert!(c.workloads[0].failed());
+    assert!(c.workloads.here(0).unwrap().failed());
     assert!(c.iam.roles.is_empty());
 }
 
@@ -289,7 +289,7 @@ fn risky_permissions_are_findings_with_their_path() {
         ],
         "",
     );
-    let w = &c.workloads[0];
+    let w = &c.workloads.here(0).unwrap();
     let risky: Vec<(&str, &str)> = w
         .findings
         .iter()
@@ -420,7 +420,7 @@ fn bindings_moved_to_the_findings_file_plan_the_same_roles() {
     assert!(
         moved
             .workloads
-            .iter()
+            .in_memory()
             .all(|w| matches!(w.role, Some(HeldRole::Moved { .. })))
     );
     assert_eq!(moved.iam.roles.len(), 2);
