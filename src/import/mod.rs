@@ -44,9 +44,10 @@ pub struct Sourced<T> {
 #[derive(Debug, Default)]
 pub struct Inputs {
     /// Held whole, or by identity only (`Kept`): `read_files` keeps those of regular files by
-    /// identity, and `whole` reads them again when they are converted.
-    pub task_definitions: Vec<Kept<TaskDefinition>>,
-    pub services: Vec<Kept<Service>>,
+    /// identity, and `whole` reads them again when they are converted. Boxed: merging the
+    /// threads' lists then moves pointers, not tens of thousands of values.
+    pub task_definitions: Vec<Box<Kept<TaskDefinition>>>,
+    pub services: Vec<Box<Kept<Service>>>,
     /// `failures` entries of describe-services output.
     pub service_failures: Vec<Sourced<Value>>,
     /// IAM roles (get-account-authorization-details, get-role).
@@ -245,9 +246,9 @@ pub fn read_files(files: &[PathBuf]) -> Inputs {
     use rayon::prelude::*;
     // Without a temporary folder, the findings stay in memory.
     let findings_file = FindingsFile::create().ok().map(std::sync::Arc::new);
-    // One `Inputs` per run of files a thread reads, merged in order: one per file would hold
-    // tens of thousands of one-element vectors (each with room for four) until the merge.
-    let mut inputs = files
+    // One `Inputs` per run of files a thread reads, merged once, in order: one per file would
+    // hold tens of thousands of one-element vectors (each with room for four) until the merge.
+    let inputs = files
         .par_iter()
         .fold(Inputs::default, |mut inputs, file| {
             let name = file.display().to_string();
@@ -266,7 +267,8 @@ pub fn read_files(files: &[PathBuf]) -> Inputs {
             }
             inputs
         })
-        .reduce(Inputs::default, |a, b| Inputs::concat(vec![a, b]));
+        .collect::<Vec<Inputs>>();
+    let mut inputs = Inputs::concat(inputs);
     inputs.findings_file = findings_file;
     inputs
 }

@@ -21,7 +21,7 @@ pub trait Reread: DeserializeOwned + Clone {
     type Identity: std::fmt::Debug;
     fn identity(&self) -> Self::Identity;
     /// This kind's entries in what `read_bytes` gives.
-    fn entries(inputs: Inputs) -> Vec<Kept<Self>>;
+    fn entries(inputs: Inputs) -> Vec<Box<Kept<Self>>>;
     /// The first read's checks after deserializing.
     fn check(input: &str, path: &str, value: Self) -> Result<Self, InputError>;
 }
@@ -31,7 +31,7 @@ impl Reread for TaskDefinition {
     fn identity(&self) -> TaskDefinitionIdentity {
         TaskDefinition::identity(self)
     }
-    fn entries(inputs: Inputs) -> Vec<Kept<Self>> {
+    fn entries(inputs: Inputs) -> Vec<Box<Kept<Self>>> {
         inputs.task_definitions
     }
     fn check(input: &str, path: &str, value: Self) -> Result<Self, InputError> {
@@ -44,7 +44,7 @@ impl Reread for Service {
     fn identity(&self) -> ServiceIdentity {
         Service::identity(self)
     }
-    fn entries(inputs: Inputs) -> Vec<Kept<Self>> {
+    fn entries(inputs: Inputs) -> Vec<Box<Kept<Self>>> {
         inputs.services
     }
     fn check(_: &str, _: &str, value: Self) -> Result<Self, InputError> {

@@ -61,12 +61,12 @@ pub fn read_create_input(input: &str, value: Value, inputs: &mut Inputs) {
 fn push(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
     let findings = coverage(input, path, &raw, crate::model::fields::SERVICE);
     match typed::<Service>(input, path, raw) {
-        Ok(value) => inputs.services.push(Kept::whole(Sourced {
+        Ok(value) => inputs.services.push(Box::new(Kept::whole(Sourced {
             input: input.to_string(),
             path: path.to_string(),
             value,
             findings,
-        })),
+        }))),
         Err(e) => inputs.errors.push(e),
     }
 }

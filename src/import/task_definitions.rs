@@ -44,12 +44,12 @@ fn push(input: &str, path: &str, raw: Value, findings: Vec<Finding>, inputs: &mu
         crate::model::fields::TASK_DEFINITION,
     ));
     match typed::<TaskDefinition>(input, path, raw).and_then(|td| validate(input, path, td)) {
-        Ok(value) => inputs.task_definitions.push(Kept::whole(Sourced {
+        Ok(value) => inputs.task_definitions.push(Box::new(Kept::whole(Sourced {
             input: input.to_string(),
             path: path.to_string(),
             value,
             findings,
-        })),
+        }))),
         Err(e) => inputs.errors.push(e),
     }
 }

@@ -334,10 +334,10 @@ pub fn translate_each(
     // Each in a slot of its own, emptied once converted. Not `collect()`: it would keep the
     // values' (much larger) buffer for the slots until the end.
     let mut slots = Vec::with_capacity(tds.len());
-    slots.extend(tds.into_iter().map(|td| Mutex::new(Some(Arc::new(td)))));
+    slots.extend(tds.into_iter().map(|td| Mutex::new(Some(Arc::from(td)))));
     let tds: Vec<Mutex<Option<Arc<Kept<TaskDefinition>>>>> = slots;
     let mut slots = Vec::with_capacity(services.len());
-    slots.extend(services.into_iter().map(|s| Mutex::new(Some(Box::new(s)))));
+    slots.extend(services.into_iter().map(|s| Mutex::new(Some(s))));
     let services: Vec<Mutex<Option<Box<Kept<Service>>>>> = slots;
     let take_service = |k: usize| {
         services[k]
@@ -612,7 +612,7 @@ struct Entry<'a> {
 }
 
 impl<'a> TaskDefinitionIndex<'a> {
-    fn new(tds: &'a [Kept<TaskDefinition>]) -> Self {
+    fn new(tds: &'a [Box<Kept<TaskDefinition>>]) -> Self {
         let entries = tds
             .iter()
             .enumerate()

@@ -169,7 +169,7 @@ fn td_account(td: &TaskDefinitionIdentity) -> &str {
 
 /// The task definition a run uses: the same family (and account when both are known), the exact
 /// revision if it is in the inputs, else the latest revision given.
-fn best_td(tds: &[Kept<TaskDefinition>], run: &Run<'_>) -> Option<usize> {
+fn best_td(tds: &[Box<Kept<TaskDefinition>>], run: &Run<'_>) -> Option<usize> {
     let (family, revision) = task_definition_ref(run.task_definition());
     let account = run.account();
     let candidates: Vec<(usize, Option<i64>)> = tds
@@ -197,7 +197,7 @@ pub type Assigned<'a> = (
 );
 
 /// Gives every run its task definition, once for the whole conversion.
-pub fn assign<'a>(inputs: &'a Inputs, tds: &[Kept<TaskDefinition>]) -> Assigned<'a> {
+pub fn assign<'a>(inputs: &'a Inputs, tds: &[Box<Kept<TaskDefinition>>]) -> Assigned<'a> {
     let mut by_td: std::collections::HashMap<usize, Vec<(Run<'a>, Option<i64>)>> =
         Default::default();
     let mut orphans = Vec::new();
