@@ -4,8 +4,10 @@
 //! them, suppress them in CI and read them in reports. A retired code stays in the table.
 
 mod spill;
+mod spill_set;
 
 pub use spill::{FindingsFile, Spilled, Stored, WorkloadFindings, codec};
+pub use spill_set::SpillSet;
 
 use serde::Serialize;
 use std::fmt;

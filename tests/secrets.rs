@@ -391,7 +391,7 @@ fn eso_policy_lists_exactly_the_referenced_arns() {
     assert_eq!(accounts, ["333333333333", "444444444444"]);
     let prod = &c.secret_access[0];
     assert_eq!(
-        prod.secrets.iter().map(String::as_str).collect::<Vec<_>>(),
+        prod.secrets.iter().map(Result::unwrap).collect::<Vec<_>>(),
         [
             "arn:aws:secretsmanager:eu-west-1:333333333333:secret:prod/billing/db-AbCdEf",
             "arn:aws:secretsmanager:eu-west-1:333333333333:secret:prod/billing/jwt-AbCdEf",
@@ -402,7 +402,7 @@ fn eso_policy_lists_exactly_the_referenced_arns() {
     assert_eq!(
         prod.parameters
             .iter()
-            .map(String::as_str)
+            .map(Result::unwrap)
             .collect::<Vec<_>>(),
         [
             "arn:aws:ssm:eu-west-1:333333333333:parameter/billing-stripe-key",
@@ -414,7 +414,7 @@ fn eso_policy_lists_exactly_the_referenced_arns() {
     assert_eq!(
         prod.assume_roles
             .iter()
-            .map(String::as_str)
+            .map(Result::unwrap)
             .collect::<Vec<_>>(),
         ["arn:aws:iam::444444444444:role/external-secrets-reader"]
     );

@@ -161,6 +161,23 @@ pub mod codec {
 }
 
 impl Stored {
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// `len` bytes of it from `from`.
+    pub fn part(&self, from: u32, len: u32) -> Stored {
+        debug_assert!(from + len <= self.len);
+        Stored {
+            offset: self.offset + u64::from(from),
+            len,
+        }
+    }
+
     pub fn encode(&self, out: &mut Vec<u8>) {
         codec::put_u64(out, self.offset);
         codec::put_u64(out, u64::from(self.len));

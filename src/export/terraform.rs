@@ -92,6 +92,41 @@ pub fn iam_policy(resource: &str, name: &str, description: &str, document: &Valu
     )
 }
 
+/// The marker `splice` replaces with list `k`: two items, so the list is laid out one item a
+/// line as any list of two or more is.
+pub fn spliced_list(k: usize) -> [String; 2] {
+    [
+        format!("ecs2eks-spliced-list-{k}"),
+        format!("ecs2eks-spliced-list-{k}-end"),
+    ]
+}
+
+/// Writes `text` to `w` with each `spliced_list(k)` replaced by the items of `lists[k]`, laid
+/// out and quoted as `from_json` lays out a list of strings: a large list is streamed from
+/// where it waits rather than held as a value and as text.
+pub fn splice(
+    text: &str,
+    lists: &[&crate::diagnostics::SpillSet],
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let markers: Vec<[String; 2]> = (0..lists.len()).map(spliced_list).collect();
+    for line in text.split_inclusive('\n') {
+        let item = line.trim_start();
+        let pad = &line[..line.len() - item.len()];
+        let marker = |m: &str| item.trim_end() == format!("{},", quote(m));
+        match markers.iter().position(|[start, _]| marker(start)) {
+            Some(k) => {
+                for s in lists[k].iter() {
+                    writeln!(w, "{pad}{},", quote(&s?))?;
+                }
+            }
+            None if markers.iter().any(|[_, end]| marker(end)) => {}
+            None => w.write_all(line.as_bytes())?,
+        }
+    }
+    Ok(())
+}
+
 fn collect_variables(role: &IamRole, out: &mut BTreeMap<String, String>) {
     let mut add = |t: &Text| {
         if let Text::Var { name, description } = t {

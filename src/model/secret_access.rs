@@ -4,11 +4,14 @@
 //! references it resolved, and `export::eso_iam` renders it as Terraform. It holds ARNs only,
 //! never a secret value.
 
+use crate::diagnostics::{FindingsFile, SpillSet};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Everything ESO reads in one AWS account: the least-privilege policy of the role that reads
 /// there (ESO's IRSA role in the cluster's account, or the role a cross-account store assumes).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A large run's lists wait in its temporary file (`SpillSet`): they name every secret read.
+#[derive(Debug, Clone, Default)]
 pub struct SecretAccess {
     pub account: String,
     /// The account's folder under `iam/` (its inventory name, or its id), shared with the task
@@ -16,16 +19,16 @@ pub struct SecretAccess {
     pub directory: String,
     /// Secrets Manager secret ARNs (`secretsmanager:GetSecretValue`). A secret known only by name
     /// ends in `-??????`, the random suffix Secrets Manager adds.
-    pub secrets: BTreeSet<String>,
+    pub secrets: SpillSet,
     /// SSM parameter ARNs (`ssm:GetParameter`, `ssm:GetParameters`).
-    pub parameters: BTreeSet<String>,
+    pub parameters: SpillSet,
     /// KMS key ARNs (`kms:Decrypt` through Secrets Manager and SSM only).
     pub kms_keys: BTreeSet<String>,
     /// Roles the stores assume (`sts:AssumeRole`), granted in the account of the workloads'
     /// cluster, whose ESO role assumes them.
-    pub assume_roles: BTreeSet<String>,
+    pub assume_roles: SpillSet,
     /// `app (environment)` of the workloads that need it, for the comments.
-    pub readers: BTreeSet<String>,
+    pub readers: SpillSet,
 }
 
 /// One reference a workload needs, before grouping by account.
@@ -57,35 +60,50 @@ impl SecretRead {
 }
 
 /// Reads grouped by account as the workloads come, one at a time (a large run then never holds
-/// every workload's reads, only what the policies list).
+/// every workload's reads, only what the policies list, and that in `file` when given).
 #[derive(Debug, Default)]
-pub struct Grouping(BTreeMap<String, SecretAccess>);
+pub struct Grouping {
+    by_account: BTreeMap<String, SecretAccess>,
+    file: Option<Arc<FindingsFile>>,
+}
 
 impl Grouping {
+    pub fn new(file: Option<Arc<FindingsFile>>) -> Grouping {
+        Grouping {
+            by_account: BTreeMap::new(),
+            file,
+        }
+    }
+
     /// Adds the reads of one workload, `reader` (`app (environment)`).
     pub fn add<'a>(&mut self, reads: impl IntoIterator<Item = &'a SecretRead>, reader: &str) {
         for read in reads {
             let entry = self
-                .0
+                .by_account
                 .entry(read.account().to_string())
-                .or_insert_with(|| SecretAccess {
-                    account: read.account().to_string(),
-                    ..SecretAccess::default()
+                .or_insert_with(|| {
+                    let set = || SpillSet::new(self.file.clone());
+                    SecretAccess {
+                        account: read.account().to_string(),
+                        secrets: set(),
+                        parameters: set(),
+                        assume_roles: set(),
+                        readers: set(),
+                        ..SecretAccess::default()
+                    }
                 });
             match read {
-                SecretRead::Secret { arn, .. } => entry.secrets.insert(arn.clone()),
-                SecretRead::Parameter { arn, .. } => entry.parameters.insert(arn.clone()),
-                SecretRead::AssumeRole { arn, .. } => entry.assume_roles.insert(arn.clone()),
+                SecretRead::Secret { arn, .. } => entry.secrets.insert(arn),
+                SecretRead::Parameter { arn, .. } => entry.parameters.insert(arn),
+                SecretRead::AssumeRole { arn, .. } => entry.assume_roles.insert(arn),
             };
-            if !entry.readers.contains(reader) {
-                entry.readers.insert(reader.to_string());
-            }
+            entry.readers.insert(reader);
         }
     }
 
     /// Per account, sorted; `kms_keys` go to the account named in their ARN.
     pub fn finish(self, kms_keys: &[String]) -> Vec<SecretAccess> {
-        let mut by_account = self.0;
+        let mut by_account = self.by_account;
         for key in kms_keys {
             let account = key.split(':').nth(4).unwrap_or("");
             if let Some(entry) = by_account.get_mut(account) {

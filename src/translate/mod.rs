@@ -358,7 +358,7 @@ pub fn translate_each(
     let stores = secrets::StorePool::default();
     // What External Secrets Operator reads, grouped as each app is converted (no finding added
     // later is an error, so which workloads failed is known by then).
-    let access: Mutex<secret_access::Grouping> = Mutex::default();
+    let access = Mutex::new(secret_access::Grouping::new(file.clone()));
     // Where each group's workloads start in the conversion's order.
     let offsets: Vec<usize> = groups
         .iter()
