@@ -163,7 +163,8 @@ fn render_argocd_and_reports(
         &conversion.workloads,
         mappings,
         inventory,
-        &mut tree,
+        &tree,
+        sink,
         with_applications,
     );
     sink.put_all(tree);

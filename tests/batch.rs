@@ -453,3 +453,67 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// With the ApplicationSet generator (a mappings choice), every overlay is matched by exactly one
+/// ApplicationSet (its Git directory generator lists it), argocd/'s kustomization lists every
+/// set and no Application, and a large run (lists streamed from its temporary file) writes the
+/// same files.
+#[test]
+fn applicationsets_match_every_overlay_exactly_once() {
+    let (conversion, mut mappings, inventory) = convert_sample("batch");
+    mappings.argocd.generator = ecs2eks::mappings::Generator::Applicationset;
+    let tree = repo_tree(&conversion, &mappings, &inventory);
+    let overlays: Vec<&str> = tree
+        .keys()
+        .filter_map(|k| k.strip_suffix("/kustomization.yaml"))
+        .filter(|d| d.starts_with("apps/") && d.contains("/overlays/"))
+        .collect();
+    let sets: Vec<&String> = tree
+        .keys()
+        .filter(|k| k.starts_with("argocd/applicationset-"))
+        .collect();
+    assert_eq!(sets.len(), 3, "one per project and environment: {sets:?}");
+    let mut matched: Vec<String> = Vec::new();
+    for set in &sets {
+        let doc: Value = serde_norway::from_str(&tree[*set]).unwrap();
+        assert_eq!(doc["kind"], "ApplicationSet");
+        for d in doc["spec"]["generators"][0]["git"]["directories"]
+            .as_array()
+            .unwrap()
+        {
+            matched.push(d["path"].as_str().unwrap().to_string());
+        }
+    }
+    matched.sort();
+    assert_eq!(matched, overlays);
+    let k: Value = serde_norway::from_str(&tree["argocd/kustomization.yaml"]).unwrap();
+    let resources: Vec<&str> = k["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    for set in &sets {
+        assert!(resources.contains(&set.strip_prefix("argocd/").unwrap()));
+    }
+    assert!(
+        resources.iter().all(|r| r.starts_with("project-")
+            || r.starts_with("applicationset-")
+            || r.starts_with("secret-stores-")),
+        "{resources:?}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let files = ecs2eks::import::discover(&[PathBuf::from("samples/batch")]).unwrap();
+    let (_, written) = ecs2eks::convert_into(
+        ecs2eks::import::read_files(&files),
+        &mappings,
+        Some(&inventory),
+        tmp.path(),
+        &|_, _| {},
+    );
+    written.unwrap();
+    let mut on_disk = BTreeMap::new();
+    collect(tmp.path(), tmp.path(), &mut on_disk);
+    on_disk.remove(ecs2eks::export::files::MANIFEST);
+    assert_eq!(on_disk, tree);
+}

@@ -2,7 +2,8 @@
 //! project and environment whose Git directory generator lists exactly its overlays), plus a
 //! kustomization over them so `kubectl apply -k argocd` (or an app of apps) installs them all.
 
-use super::{Tree, yaml};
+use super::{Sink, Tree, yaml};
+use crate::diagnostics::SpillSet;
 use crate::inventory::Inventory;
 use crate::mappings::{Destination, Generator, Mappings};
 use crate::translate::{Workload, Workloads};
@@ -38,32 +39,41 @@ fn application_file(
     (format!("argocd/{name}.yaml"), yaml::to_yaml(&doc))
 }
 
-/// What `render` gathers of the live workloads of one project (team).
-#[derive(Default)]
+/// What `render` gathers of the live workloads of one project (team). The lists as long as the
+/// run is large wait in its temporary file (`SpillSet`).
 struct Project {
     teams: BTreeSet<String>,
     /// Its destinations as JSON text (sorted so).
-    destinations: BTreeSet<String>,
+    destinations: SpillSet,
     cluster_kinds: BTreeSet<(String, String)>,
     /// Its overlays' paths by environment (for ApplicationSets).
-    overlays: BTreeMap<String, BTreeSet<String>>,
+    overlays: BTreeMap<String, SpillSet>,
 }
 
-/// Writes `argocd/` for `workloads`. `with_applications`: also the Applications (else
-/// `applications` wrote them while the apps were converted).
+/// Writes `argocd/` for `workloads` into `sink`; `others` holds the Applications other
+/// exporters made (listed in the kustomization too). `with_applications`: also the
+/// Applications (else `applications` wrote them while the apps were converted).
 pub fn render(
     workloads: &Workloads,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
-    tree: &mut Tree,
+    others: &Tree,
+    sink: &dyn Sink,
     with_applications: bool,
 ) {
     let a = &mappings.argocd;
+    let spill = || SpillSet::new(workloads.file().cloned());
     // One pass over the workloads (a large run reads them back): what each project lists.
     let mut projects: BTreeMap<String, Project> = BTreeMap::new();
-    let mut application_files: Vec<String> = Vec::new();
     for w in workloads.read_live() {
-        let p = projects.entry(project_of(mappings, &w)).or_default();
+        let p = projects
+            .entry(project_of(mappings, &w))
+            .or_insert_with(|| Project {
+                teams: BTreeSet::new(),
+                destinations: spill(),
+                cluster_kinds: BTreeSet::new(),
+                overlays: BTreeMap::new(),
+            });
         if !p.teams.contains(&w.team) {
             p.teams.insert(w.team.clone());
         }
@@ -71,37 +81,36 @@ pub fn render(
             destination(mappings, inventory, &w.environment),
             Some(&w.namespace),
         );
-        p.destinations.insert(d.to_string());
+        p.destinations.insert(&d.to_string());
         p.cluster_kinds
             .extend(w.facts.cluster_kinds.iter().cloned());
-        match a.generator {
-            Generator::Applications => {
-                application_files.push(format!("{}.yaml", application_name(mappings, &w)))
+        if a.generator == Generator::Applicationset {
+            if !p.overlays.contains_key(&w.environment) {
+                p.overlays.insert(w.environment.clone(), spill());
             }
-            Generator::Applicationset => {
-                p.overlays
-                    .entry(w.environment.clone())
-                    .or_default()
-                    .insert(overlay_path(&w));
+            if let Some(overlays) = p.overlays.get_mut(&w.environment) {
+                overlays.insert(&overlay_path(&w));
             }
         }
     }
-    let mut files = Vec::new();
-    let mut emit = |file: String, doc: Value, tree: &mut Tree| {
-        tree.insert(format!("argocd/{file}"), yaml::to_yaml(&doc));
-        files.push(Value::String(file));
-    };
+    // The files the kustomization lists before the Applications (or ApplicationSets).
+    let mut files: Vec<String> = Vec::new();
 
     // Projects: one per team, its destinations restricted to the team's namespaces.
     for (name, project) in &projects {
         if project.teams.iter().all(String::is_empty) {
             continue; // the mappings' project (e.g. `default`) exists already
         }
-        emit(
-            format!("project-{name}.yaml"),
-            app_project(name, project, mappings),
-            tree,
-        );
+        let file = format!("project-{name}.yaml");
+        sink.put_with(format!("argocd/{file}"), &|w| {
+            let doc = yaml::to_yaml(&app_project(name, project, mappings));
+            let mut destinations = project
+                .destinations
+                .iter()
+                .map(|d| Ok(serde_json::from_str(&d?)?));
+            yaml::splice(&doc, &mut [&mut destinations], w)
+        });
+        files.push(file);
     }
 
     match a.generator {
@@ -113,40 +122,55 @@ pub fn render(
                     .par_iter()
                     .map(|w| application_file(w, mappings, inventory))
                     .collect();
-                tree.extend(apps);
+                sink.put_all(apps.into_iter().collect());
             }
-            files.extend(application_files.into_iter().map(Value::String));
         }
         Generator::Applicationset => {
             for (name, project) in &projects {
                 for (env, overlays) in &project.overlays {
                     let set = crate::translate::names::dns_label(&format!("{name}-{env}"), "apps");
-                    emit(
-                        format!("applicationset-{set}.yaml"),
-                        application_set(&set, name, env, overlays, mappings, inventory),
-                        tree,
-                    );
+                    let file = format!("applicationset-{set}.yaml");
+                    sink.put_with(format!("argocd/{file}"), &|w| {
+                        let doc =
+                            yaml::to_yaml(&application_set(&set, name, env, mappings, inventory));
+                        let mut directories = overlays.iter().map(|p| Ok(json!({ "path": p? })));
+                        yaml::splice(&doc, &mut [&mut directories], w)
+                    });
+                    files.push(file);
                 }
             }
         }
     }
     // Applications other exporters wrote before (platform/ apps such as the secret stores).
-    let listed: BTreeSet<&str> = files.iter().filter_map(Value::as_str).collect();
-    let others: Vec<Value> = tree
+    let others: Vec<&str> = others
         .keys()
         .filter_map(|k| k.strip_prefix("argocd/"))
         .filter(|f| !f.contains('/') && *f != "kustomization.yaml")
-        .map(|f| Value::String(f.to_string()))
-        .filter(|f| !listed.contains(f.as_str().unwrap_or_default()))
         .collect();
-    files.extend(others);
-    if !files.is_empty() {
-        let k = json!({
-            "apiVersion": "kustomize.config.k8s.io/v1beta1",
-            "kind": "Kustomization",
-            "resources": files,
+    // Each live workload's Application, in order (read back again rather than held).
+    let applications = || {
+        (a.generator == Generator::Applications)
+            .then(|| workloads.read_live())
+            .into_iter()
+            .flatten()
+            .map(|w| format!("{}.yaml", application_name(mappings, &w)))
+    };
+    let listed = files.len() + others.len() + applications().take(1).count();
+    if listed > 0 {
+        sink.put_with("argocd/kustomization.yaml".into(), &|w| {
+            let k = json!({
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": [yaml::spliced_list(0)],
+            });
+            let mut resources = files
+                .iter()
+                .cloned()
+                .chain(applications())
+                .chain(others.iter().map(|f| f.to_string()))
+                .map(|f| Ok(Value::String(f)));
+            yaml::splice(&yaml::to_yaml(&k), &mut [&mut resources], w)
         });
-        tree.insert("argocd/kustomization.yaml".into(), yaml::to_yaml(&k));
     }
 }
 
@@ -259,16 +283,16 @@ fn overlay_path(w: &Workload) -> String {
     format!("apps/{}/overlays/{}", w.app, w.environment)
 }
 
+/// An ApplicationSet whose directories are `yaml::spliced_list(0)`.
 fn application_set(
     name: &str,
     project: &str,
     env: &str,
-    overlays: &BTreeSet<String>,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
 ) -> Value {
     let a = &mappings.argocd;
-    let directories: Vec<Value> = overlays.iter().map(|p| json!({ "path": p })).collect();
+    let directories = [yaml::spliced_list(0)];
     let mut template_spec = json!({
         "project": project,
         "source": { "repoURL": a.repo_url, "targetRevision": a.target_revision, "path": "{{.path.path}}" },
@@ -298,12 +322,9 @@ fn application_set(
     })
 }
 
+/// An AppProject whose destinations are `yaml::spliced_list(0)`.
 fn app_project(name: &str, project: &Project, mappings: &Mappings) -> Value {
-    let destinations: Vec<Value> = project
-        .destinations
-        .iter()
-        .map(|d| serde_json::from_str(d).expect("made by destination_json"))
-        .collect();
+    let destinations = [yaml::spliced_list(0)];
     let whitelist: Vec<Value> = project
         .cluster_kinds
         .iter()
