@@ -134,7 +134,7 @@ fn child(input: &std::path::Path) {
     let out = tempfile::tempdir_in(input.parent().unwrap()).unwrap();
     let t1 = Instant::now();
     let files = ecs2eks::import::discover(&[input.to_path_buf()]).unwrap();
-    let inputs = ecs2eks::import::read_files(&files);
+    let inputs = ecs2eks::import::read_files(files);
     let t_read = t1.elapsed();
     let rss_read = rss_mib();
     let heap_read = heap_mib(&LIVE);

@@ -24,7 +24,7 @@ pub fn convert(
     inventory: Option<&inventory::Inventory>,
 ) -> Result<translate::Conversion, error::Error> {
     let files = import::discover(inputs)?;
-    let read = import::read_files(&files);
+    let read = import::read_files(files);
     Ok(translate::translate(read, mappings, inventory))
 }
 

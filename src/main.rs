@@ -273,7 +273,7 @@ fn convert(args: ConvertArgs) -> ExitCode {
         }
     };
     progress.say(format!("reading {} file(s)", files.len()));
-    let read = ecs2eks::import::read_files(&files);
+    let read = ecs2eks::import::read_files(files);
     progress.say(format!(
         "converting {} service(s) and {} task definition(s){}",
         read.services.len(),

@@ -286,7 +286,7 @@ fn streamed_repository_is_the_one_made_in_memory() {
         let sample = PathBuf::from("samples").join(&name);
         let read = || {
             let files = ecs2eks::import::discover(std::slice::from_ref(&sample)).unwrap();
-            ecs2eks::import::read_files(&files)
+            ecs2eks::import::read_files(files)
         };
         let (streamed, written) =
             ecs2eks::convert_into(read(), &mappings, Some(&inventory), &dir, &|_, _| {});
@@ -361,7 +361,7 @@ fn progress_counts_every_app_once() {
     let calls = std::sync::Mutex::new(Vec::new());
     let tmp = tempfile::tempdir().unwrap();
     let (_, written) = ecs2eks::convert_into(
-        ecs2eks::import::read_files(&files),
+        ecs2eks::import::read_files(files),
         &mappings,
         Some(&inventory),
         &tmp.path().join("repo"),
@@ -416,7 +416,7 @@ fn input_gone_between_reads_fails_only_its_workload() {
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&root().join("samples/batch"), tmp.path());
     let files = ecs2eks::import::discover(&[tmp.path().to_path_buf()]).unwrap();
-    let read = ecs2eks::import::read_files(&files);
+    let read = ecs2eks::import::read_files(files);
     assert!(read.task_definitions.iter().all(|t| t.by_identity()));
     let gone = read.task_definitions[0].input.to_string();
     std::fs::remove_file(&gone).unwrap();
@@ -505,7 +505,7 @@ fn applicationsets_match_every_overlay_exactly_once() {
     let tmp = tempfile::tempdir().unwrap();
     let files = ecs2eks::import::discover(&[PathBuf::from("samples/batch")]).unwrap();
     let (_, written) = ecs2eks::convert_into(
-        ecs2eks::import::read_files(&files),
+        ecs2eks::import::read_files(files),
         &mappings,
         Some(&inventory),
         tmp.path(),

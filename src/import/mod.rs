@@ -241,18 +241,19 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error>
 /// Files are parsed in parallel and merged in file order, so the result does not depend on
 /// thread timing. Task definitions and services, the bulk of a large run, are checked in full
 /// here; those of regular files are then kept by identity only, and read again when converted
-/// (`whole`). A pipe (`<(aws ecs …)`) cannot be read twice: its values are kept whole.
-pub fn read_files(files: &[PathBuf]) -> Inputs {
+/// (`whole`). A pipe (`<(aws ecs …)`) cannot be read twice: its values are kept whole. Each
+/// path is dropped once its file is read (a large run names a hundred thousand files).
+pub fn read_files(files: Vec<PathBuf>) -> Inputs {
     use rayon::prelude::*;
     // Without a temporary folder, the findings stay in memory.
     let findings_file = FindingsFile::create().ok().map(std::sync::Arc::new);
     // One `Inputs` per run of files a thread reads, merged once, in order: one per file would
     // hold tens of thousands of one-element vectors (each with room for four) until the merge.
     let inputs = files
-        .par_iter()
+        .into_par_iter()
         .fold(Inputs::default, |mut inputs, file| {
             let name = file.display().to_string();
-            match read_file(file) {
+            match read_file(&file) {
                 Ok((bytes, regular)) => {
                     let before = (inputs.task_definitions.len(), inputs.services.len());
                     read_bytes(&name, &bytes, &mut inputs);

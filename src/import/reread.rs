@@ -342,7 +342,7 @@ mod tests {
         read_bytes("td.json", td.as_bytes(), &mut in_memory);
         let expected = &in_memory.task_definitions[0].held_whole().unwrap().findings;
         assert!(!expected.is_empty());
-        let read = super::super::read_files(std::slice::from_ref(&file));
+        let read = super::super::read_files(vec![file.clone()]);
         let kept = &read.task_definitions[0];
         assert!(matches!(kept.held, Held::Reread(Some(_), ref here) if here.is_empty()));
         let whole = whole(kept).unwrap();
@@ -364,7 +364,7 @@ mod tests {
         let td = r#"{"taskDefinition": {"family": "web", "memory": "512", "memory": "2048",
             "containerDefinitions": [{"name": "app", "image": "nginx"}]}}"#;
         std::fs::write(&file, td).unwrap();
-        let read = super::super::read_files(std::slice::from_ref(&file));
+        let read = super::super::read_files(vec![file.clone()]);
         let kept = &read.task_definitions[0];
         assert!(kept.by_identity());
         assert!(at_path::<TaskDefinition>(td.as_bytes(), "taskDefinition").is_none());
@@ -379,7 +379,7 @@ mod tests {
                             {"serviceName": "b", "desiredCount": {}}]}"#,
         )
         .unwrap();
-        let read = super::super::read_files(std::slice::from_ref(&two));
+        let read = super::super::read_files(vec![two.clone()]);
         assert_eq!((read.services.len(), read.errors.len()), (1, 1));
         let a = super::whole(&read.services[0]).unwrap();
         assert_eq!(a.value.desired_count, Some(2));

@@ -595,82 +595,89 @@ fn clusters_from_inventory(mappings: &Mappings, inventory: &Inventory) -> Mappin
     m
 }
 
-/// Finds task definitions by ARN, `family:revision` or family (the latest revision given), in
-/// the service's account when both accounts are known: several accounts often share a family.
-struct TaskDefinitionIndex<'a> {
-    entries: Vec<Entry<'a>>,
-    by_arn: std::collections::HashMap<&'a str, usize>,
-    by_family: std::collections::HashMap<&'a str, Vec<usize>>,
+fn arn_of(id: &TaskDefinitionIdentity) -> &str {
+    id.arn.as_deref().unwrap_or("")
 }
 
-struct Entry<'a> {
-    family: &'a str,
-    revision: Option<i64>,
-    account: &'a str,
-    arn: Option<&'a str>,
-    index: usize,
+fn family_of(id: &TaskDefinitionIdentity) -> &str {
+    id.family.as_deref().unwrap_or("")
+}
+
+/// Finds task definitions by ARN, `family:revision` or family (the latest revision given), in
+/// the service's account when both accounts are known: several accounts often share a family.
+/// Positions sorted by key, searched by bisection: a large run has tens of thousands.
+struct TaskDefinitionIndex<'a> {
+    tds: &'a [Box<Kept<TaskDefinition>>],
+    /// Those with an ARN, by ARN; of equal ARNs the first read first.
+    by_arn: Vec<u32>,
+    /// By family; of one family, in the order read.
+    by_family: Vec<u32>,
 }
 
 impl<'a> TaskDefinitionIndex<'a> {
     fn new(tds: &'a [Box<Kept<TaskDefinition>>]) -> Self {
-        let entries = tds
-            .iter()
-            .enumerate()
-            .map(|(index, td)| Entry {
-                family: td.id.family.as_deref().unwrap_or(""),
-                revision: td.id.revision,
-                account: &td.id.place.account,
-                arn: td.id.arn.as_deref(),
-                index,
-            })
-            .collect::<Vec<Entry>>();
-        let mut by_arn = std::collections::HashMap::new();
-        let mut by_family: std::collections::HashMap<&str, Vec<usize>> =
-            std::collections::HashMap::new();
-        for (i, e) in entries.iter().enumerate() {
-            if let Some(arn) = e.arn {
-                by_arn.entry(arn).or_insert(e.index);
-            }
-            by_family.entry(e.family).or_default().push(i);
-        }
+        let mut by_arn: Vec<u32> = (0..tds.len() as u32)
+            .filter(|&i| tds[i as usize].id.arn.is_some())
+            .collect();
+        // Stable sorts: the order read is kept among equal keys.
+        let key = |i: u32, of: fn(&TaskDefinitionIdentity) -> &str| of(&tds[i as usize].id);
+        by_arn.sort_by(|&a, &b| key(a, arn_of).cmp(key(b, arn_of)));
+        let mut by_family: Vec<u32> = (0..tds.len() as u32).collect();
+        by_family.sort_by(|&a, &b| key(a, family_of).cmp(key(b, family_of)));
         TaskDefinitionIndex {
-            entries,
+            tds,
             by_arn,
             by_family,
         }
+    }
+
+    fn id(&self, i: u32) -> &'a TaskDefinitionIdentity {
+        &self.tds[i as usize].id
+    }
+
+    /// The positions in `sorted` whose key is `key`.
+    fn equal<'s>(
+        &self,
+        sorted: &'s [u32],
+        key: &str,
+        of: fn(&TaskDefinitionIdentity) -> &str,
+    ) -> &'s [u32] {
+        let start = sorted.partition_point(|&i| of(self.id(i)) < key);
+        let end = start + sorted[start..].partition_point(|&i| of(self.id(i)) == key);
+        &sorted[start..end]
     }
 
     /// `lone_fallback`: an ecspresso-style service (no name, no reference) takes the only task
     /// definition in its inputs.
     fn find(&self, reference: &str, service_account: &str, lone_fallback: bool) -> Option<usize> {
         if reference.is_empty() {
-            return (lone_fallback && self.entries.len() == 1).then(|| self.entries[0].index);
+            return (lone_fallback && self.tds.len() == 1).then_some(0);
         }
-        if let Some(i) = self.by_arn.get(reference) {
-            return Some(*i);
+        if let Some(&i) = self.equal(&self.by_arn, reference, arn_of).first() {
+            return Some(i as usize);
         }
         let (family, revision) = task_definition_ref(reference);
         let account = Arn::parse(reference)
             .map(|a| a.account)
             .unwrap_or(service_account);
-        let candidates: Vec<&Entry> = self
-            .by_family
-            .get(family)
-            .into_iter()
-            .flatten()
-            .map(|i| &self.entries[*i])
-            .filter(|e| account.is_empty() || e.account.is_empty() || e.account == account)
+        let candidates: Vec<(usize, &TaskDefinitionIdentity)> = self
+            .equal(&self.by_family, family, family_of)
+            .iter()
+            .map(|&i| (i as usize, self.id(i)))
+            .filter(|(_, e)| {
+                account.is_empty() || e.place.account.is_empty() || &*e.place.account == account
+            })
             .collect();
         match revision {
             Some(rev) => candidates
                 .iter()
-                .find(|e| e.revision == Some(rev))
-                .or_else(|| candidates.iter().find(|e| e.revision.is_none()))
-                .map(|e| e.index),
+                .find(|(_, e)| e.revision == Some(rev))
+                .or_else(|| candidates.iter().find(|(_, e)| e.revision.is_none()))
+                .map(|(i, _)| *i),
             None => candidates
                 .iter()
-                .max_by_key(|e| e.revision)
-                .map(|e| e.index),
+                .max_by_key(|(_, e)| e.revision)
+                .map(|(i, _)| *i),
         }
     }
 }
