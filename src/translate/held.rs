@@ -505,4 +505,26 @@ mod tests {
         assert_eq!(ws.read().count(), 2);
         assert!(ws.take_unread().is_empty());
     }
+
+    #[test]
+    fn a_record_that_cannot_be_read_back_is_an_error_of_the_run() {
+        let file = Arc::new(FindingsFile::create().unwrap());
+        let at = file.put_bytes(b"not a record").unwrap();
+        let moved = Held::Moved {
+            at,
+            late: Vec::new(),
+            worst: None,
+        };
+        let ws = Workloads::new(vec![moved, Held::Here(Box::default())], Some(file));
+        assert!(ws.get(0).is_err());
+        assert_eq!(ws.read().count(), 1);
+        let unread = ws.take_unread();
+        assert_eq!(unread.len(), 1);
+        assert!(
+            unread[0].to_string().contains("could not be read back"),
+            "{}",
+            unread[0]
+        );
+        assert!(ws.take_unread().is_empty());
+    }
 }
