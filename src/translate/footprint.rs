@@ -30,6 +30,38 @@ pub struct Footprint {
 }
 
 impl Footprint {
+    /// Its counts, in the order `from_counts` takes them (a record in the findings file).
+    pub fn counts(&self) -> [i64; 6] {
+        [
+            self.pods,
+            self.peak_pods,
+            self.pod_ips,
+            self.cpu_millicores,
+            self.memory_mib,
+            self.daemonsets,
+        ]
+    }
+
+    pub fn from_counts(counts: [i64; 6], replicas: Option<i64>) -> Footprint {
+        let [
+            pods,
+            peak_pods,
+            pod_ips,
+            cpu_millicores,
+            memory_mib,
+            daemonsets,
+        ] = counts;
+        Footprint {
+            pods,
+            peak_pods,
+            pod_ips,
+            cpu_millicores,
+            memory_mib,
+            daemonsets,
+            replicas,
+        }
+    }
+
     /// Adds another's pods, pod IPs and requests (a namespace's or an environment's total).
     pub fn add(&mut self, other: &Footprint) {
         self.pods += other.pods;

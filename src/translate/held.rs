@@ -248,26 +248,10 @@ fn encode(w: &Workload, out: &mut Vec<u8>) {
         put_text(out, &d.new);
         put_option(out, d.new_port);
     }
-    let Footprint {
-        pods,
-        peak_pods,
-        pod_ips,
-        cpu_millicores,
-        memory_mib,
-        daemonsets,
-        replicas,
-    } = footprint;
-    for n in [
-        pods,
-        peak_pods,
-        pod_ips,
-        cpu_millicores,
-        memory_mib,
-        daemonsets,
-    ] {
-        put_u64(out, *n as u64);
+    for n in footprint.counts() {
+        put_u64(out, n as u64);
     }
-    put_option(out, *replicas);
+    put_option(out, footprint.replicas);
     let ObjectFacts {
         cluster_kinds,
         stores,
@@ -348,16 +332,11 @@ fn decode(bytes: &mut &[u8], file: &Arc<FindingsFile>) -> Option<Workload> {
             new_port: take_option(bytes)?,
         });
     }
-    let mut n = || take_u64(bytes).map(|n| n as i64);
-    w.footprint = Footprint {
-        pods: n()?,
-        peak_pods: n()?,
-        pod_ips: n()?,
-        cpu_millicores: n()?,
-        memory_mib: n()?,
-        daemonsets: n()?,
-        replicas: take_option(bytes)?,
-    };
+    let mut counts = [0; 6];
+    for n in &mut counts {
+        *n = take_u64(bytes)? as i64;
+    }
+    w.footprint = Footprint::from_counts(counts, take_option(bytes)?);
     for _ in 0..take_u64(bytes)? {
         w.facts
             .cluster_kinds

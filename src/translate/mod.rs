@@ -454,7 +454,7 @@ pub fn translate_each(
                     w.objects = Vec::new();
                     Held::moved(w, file)
                 }
-                // Frozen to keep large runs small; later passes read through `body()`.
+                // Kept until rendered, frozen to stay small; later passes read through `body()`.
                 None => {
                     w.objects.iter_mut().for_each(Object::freeze);
                     Held::Here(Box::new(w))
