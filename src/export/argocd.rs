@@ -39,6 +39,17 @@ fn application_file(
     (format!("argocd/{name}.yaml"), yaml::to_yaml(&doc))
 }
 
+/// What `render` takes of one live workload.
+struct Member {
+    project: String,
+    team: String,
+    /// Its destination as JSON text.
+    destination: String,
+    cluster_kinds: Vec<(String, String)>,
+    environment: String,
+    overlay: String,
+}
+
 /// What `render` gathers of the live workloads of one project (team). The lists as long as the
 /// run is large wait in its temporary file (`SpillSet`).
 struct Project {
@@ -65,34 +76,37 @@ pub fn render(
     let spill = || SpillSet::new(workloads.file().cloned());
     // One pass over the workloads (a large run reads them back): what each project lists.
     let mut projects: BTreeMap<String, Project> = BTreeMap::new();
-    for w in workloads.read_live() {
-        let p = projects
-            .entry(project_of(mappings, &w))
-            .or_insert_with(|| Project {
+    workloads.for_each_live(
+        |w| Member {
+            project: project_of(mappings, w),
+            team: w.team.clone(),
+            destination: destination_json(
+                destination(mappings, inventory, &w.environment),
+                Some(&w.namespace),
+            )
+            .to_string(),
+            cluster_kinds: w.facts.cluster_kinds.clone(),
+            environment: w.environment.clone(),
+            overlay: overlay_path(w),
+        },
+        |_, m| {
+            let p = projects.entry(m.project).or_insert_with(|| Project {
                 teams: BTreeSet::new(),
                 destinations: spill(),
                 cluster_kinds: BTreeSet::new(),
                 overlays: BTreeMap::new(),
             });
-        if !p.teams.contains(&w.team) {
-            p.teams.insert(w.team.clone());
-        }
-        let d = destination_json(
-            destination(mappings, inventory, &w.environment),
-            Some(&w.namespace),
-        );
-        p.destinations.insert(&d.to_string());
-        p.cluster_kinds
-            .extend(w.facts.cluster_kinds.iter().cloned());
-        if a.generator == Generator::Applicationset {
-            if !p.overlays.contains_key(&w.environment) {
-                p.overlays.insert(w.environment.clone(), spill());
+            p.teams.insert(m.team);
+            p.destinations.insert(&m.destination);
+            p.cluster_kinds.extend(m.cluster_kinds);
+            if a.generator == Generator::Applicationset {
+                p.overlays
+                    .entry(m.environment)
+                    .or_insert_with(spill)
+                    .insert(&m.overlay);
             }
-            if let Some(overlays) = p.overlays.get_mut(&w.environment) {
-                overlays.insert(&overlay_path(&w));
-            }
-        }
-    }
+        },
+    );
     // The files the kustomization lists before the Applications (or ApplicationSets).
     let mut files: Vec<String> = Vec::new();
 

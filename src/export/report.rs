@@ -151,21 +151,23 @@ pub struct ErrorReport {
 pub fn build(conversion: &Conversion) -> Report<'_> {
     let mut summary = Summary::default();
     let mut capacity = Vec::new();
-    for w in conversion.workloads.read() {
-        capacity.extend(capacity::row(&w));
-        summary.services.add(w.status());
-        summary
-            .by_environment
-            .entry(w.environment.clone())
-            .or_default()
-            .add(w.status());
-        let team = if w.team.is_empty() { "(none)" } else { &w.team };
-        summary
-            .by_team
-            .entry(team.to_string())
-            .or_default()
-            .add(w.status());
-    }
+    conversion.workloads.for_each_read(
+        |w| {
+            let team = if w.team.is_empty() { "(none)" } else { &w.team };
+            let by = (w.environment.clone(), team.to_string());
+            (w.status(), by, capacity::row(w))
+        },
+        |_, (status, (environment, team), row)| {
+            capacity.extend(row);
+            summary.services.add(status);
+            summary
+                .by_environment
+                .entry(environment)
+                .or_default()
+                .add(status);
+            summary.by_team.entry(team).or_default().add(status);
+        },
+    );
     capacity::sort(&mut capacity);
     Report {
         summary,

@@ -547,14 +547,14 @@ pub fn plan_each(
     // The users of each role, in workload order: (role, position) sorted by role (a stable
     // sort), read once; their bindings are read back a chunk at a time below.
     type Key = (Box<str>, Box<str>);
-    let mut users: Vec<(Key, usize)> = (0..workloads.len())
-        .filter(|&i| !workloads.failed(i))
-        .filter_map(|i| {
-            let w = workloads.get(i).ok()?;
+    let mut users: Vec<(Key, usize)> = Vec::new();
+    workloads.for_each_live(
+        |w| {
             let (folder, name) = w.role.as_ref()?.key();
-            Some(((folder.into(), name.into()), i))
-        })
-        .collect();
+            Some((Box::from(folder), Box::from(name)))
+        },
+        |i, key| users.extend(key.map(|key| (key, i))),
+    );
     users.sort_by(|a, b| a.0.cmp(&b.0));
     // Each role's users as a range of `positions`; the names are dropped once compared.
     let mut ends: Vec<usize> = (1..users.len())

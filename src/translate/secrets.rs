@@ -1027,16 +1027,25 @@ impl StorePool {
             .collect();
         // ESO's role in each workload's account must be allowed to assume its stores' roles.
         let mut access = access.lock().expect("no conversion panics");
-        for w in workloads.read_live() {
-            let reads: Vec<SecretRead> = store_roles(&w, &stores)
-                .into_iter()
-                .map(|arn| SecretRead::AssumeRole {
-                    account: w.account.clone(),
-                    arn,
-                })
-                .collect();
-            access.add(&reads, &w.reader());
-        }
+        workloads.for_each_live(
+            |w| {
+                let roles = store_roles(w, &stores);
+                let reads: Vec<SecretRead> = roles
+                    .into_iter()
+                    .map(|arn| SecretRead::AssumeRole {
+                        account: w.account.clone(),
+                        arn,
+                    })
+                    .collect();
+                // Without reads, nothing is added (not even the reader).
+                (!reads.is_empty()).then(|| (reads, w.reader()))
+            },
+            |_, reads| {
+                if let Some((reads, reader)) = reads {
+                    access.add(&reads, &reader);
+                }
+            },
+        );
         stores
     }
 }
