@@ -46,8 +46,8 @@ struct Member {
     /// Its destination as JSON text.
     destination: String,
     cluster_kinds: Vec<(String, String)>,
-    environment: String,
-    overlay: String,
+    /// Its environment and overlay, for ApplicationSets.
+    overlay: Option<(String, String)>,
 }
 
 /// What `render` gathers of the live workloads of one project (team). The lists as long as the
@@ -86,8 +86,8 @@ pub fn render(
             )
             .to_string(),
             cluster_kinds: w.facts.cluster_kinds.clone(),
-            environment: w.environment.clone(),
-            overlay: overlay_path(w),
+            overlay: (a.generator == Generator::Applicationset)
+                .then(|| (w.environment.clone(), overlay_path(w))),
         },
         |_, m| {
             let p = projects.entry(m.project).or_insert_with(|| Project {
@@ -99,11 +99,11 @@ pub fn render(
             p.teams.insert(m.team);
             p.destinations.insert(&m.destination);
             p.cluster_kinds.extend(m.cluster_kinds);
-            if a.generator == Generator::Applicationset {
+            if let Some((environment, overlay)) = m.overlay {
                 p.overlays
-                    .entry(m.environment)
+                    .entry(environment)
                     .or_insert_with(spill)
-                    .insert(&m.overlay);
+                    .insert(&overlay);
             }
         },
     );
