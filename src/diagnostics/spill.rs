@@ -2,8 +2,9 @@
 //! findings about each task definition and service it keeps by identity to a temporary file
 //! (`import::whole` reads them back); as each app is converted, a large run moves its workloads'
 //! role bindings there (the IAM plan reads them back) and, once the app is written
-//! (`convert --out`), their findings; the reports read those back, a batch at a time. They are
-//! the largest things a run would otherwise keep per workload until the end.
+//! (`convert --out`), their findings and the rest of each workload (`translate::held`); long
+//! sorted lists wait there as runs (`spill_set`). They are the largest things a run would
+//! otherwise keep per workload until the end.
 
 use super::{Code, Finding, Severity};
 use std::os::unix::fs::FileExt;
@@ -25,7 +26,7 @@ pub struct Spilled {
 }
 
 /// Where bytes put with `put_bytes` are in the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stored {
     offset: u64,
     len: u32,

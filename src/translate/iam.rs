@@ -545,31 +545,15 @@ pub fn plan_each(
     on_roles: &mut dyn FnMut(Vec<IamRole>),
 ) -> (BTreeSet<String>, Vec<InputError>) {
     // The users of each role, in workload order: (role, position) sorted by role (a stable
-    // sort), read once; their bindings are read back a chunk at a time below.
-    type Key = (Box<str>, Box<str>);
-    let mut users: Vec<(Key, usize)> = Vec::new();
+    // sort), read once; in a large run each role is where its binding waits in the findings
+    // file, and the bindings are read back a chunk at a time below.
+    let mut users: Vec<(HeldRole, usize)> = Vec::new();
     workloads.for_each_live(
-        |w| {
-            let (folder, name) = w.role.as_ref()?.key();
-            Some((Box::from(folder), Box::from(name)))
-        },
-        |i, key| users.extend(key.map(|key| (key, i))),
+        |w| w.role.clone(),
+        |i, role| users.extend(role.map(|role| (role, i))),
     );
-    users.sort_by(|a, b| a.0.cmp(&b.0));
-    // Each role's users as a range of `positions`; the names are dropped once compared.
-    let mut ends: Vec<usize> = (1..users.len())
-        .filter(|&k| users[k - 1].0 != users[k].0)
-        .collect();
-    ends.extend((!users.is_empty()).then_some(users.len()));
-    let positions: Vec<usize> = users.into_iter().map(|(_, i)| i).collect();
-    let groups: Vec<&[usize]> = ends
-        .iter()
-        .scan(0, |start, &end| {
-            let group = &positions[*start..end];
-            *start = end;
-            Some(group)
-        })
-        .collect();
+    users.sort_by(|a, b| a.0.key().cmp(&b.0.key()));
+    let groups: Vec<&[(HeldRole, usize)]> = users.chunk_by(|a, b| a.0.key() == b.0.key()).collect();
     let mut directories = BTreeSet::new();
     let mut resources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut errors = Vec::new();
@@ -577,25 +561,19 @@ pub fn plan_each(
     for chunk in groups.chunks(ROLES_AT_ONCE) {
         // Roles are built in parallel (a large run has one binding per workload); their findings
         // and Terraform names are given out in order.
-        let shared: &Workloads = workloads;
         // Read back (from the findings file, in a large run) a chunk at a time; one that cannot
         // be is an error of the run, and its role is built from the others' bindings.
-        let read: Vec<(Vec<usize>, Vec<RoleBinding>)> = chunk
+        let read: Vec<(Vec<usize>, Vec<std::borrow::Cow<RoleBinding>>)> = chunk
             .iter()
             .map(|members| {
                 let mut read = (Vec::new(), Vec::new());
-                for &i in members.iter() {
-                    let binding = shared.get(i).and_then(|w| match &w.role {
-                        Some(role) => role.binding().map(|b| Some(b.into_owned())),
-                        None => Ok(None),
-                    });
-                    match binding {
-                        Ok(Some(binding)) => {
-                            read.0.push(i);
+                for (role, i) in members.iter() {
+                    match role.binding() {
+                        Ok(binding) => {
+                            read.0.push(*i);
                             read.1.push(binding);
                         }
                         Err(e) => errors.push(e),
-                        Ok(None) => {}
                     }
                 }
                 read
@@ -604,7 +582,7 @@ pub fn plan_each(
         let built: Vec<_> = read
             .par_iter()
             .map(|(_, owned)| {
-                let bindings: Vec<&RoleBinding> = owned.iter().collect();
+                let bindings: Vec<&RoleBinding> = owned.iter().map(|b| b.as_ref()).collect();
                 let Some(first) = bindings.first() else {
                     return (String::new(), None, Vec::new());
                 };
