@@ -105,7 +105,7 @@ impl<'a> Services<'a> {
         self.conversion
             .workloads
             .get(i)
-            .map_err(|e| std::io::Error::other(e.to_string()))
+            .map_err(std::io::Error::other)
     }
 
     fn entry(&self, i: usize) -> Entry<'a> {
