@@ -43,6 +43,15 @@ impl InputError {
             | InputError::Unconvertible { input, .. } => input,
         }
     }
+
+    /// What a run put in its temporary file (`kind` `position`, counted from 1) and could not
+    /// read back: an error of the run, named by where the value was in it.
+    pub fn unread(kind: &str, position: usize, message: impl std::fmt::Display) -> InputError {
+        InputError::Read {
+            input: format!("{kind} {} of this run", position + 1),
+            message: format!("could not be read back from the temporary file: {message}"),
+        }
+    }
 }
 
 /// Errors that stop a whole run before any input is converted.

@@ -158,7 +158,7 @@ fn render_argocd_and_reports(
 ) {
     let mut tree = export::Tree::new();
     // Shared secret stores first: argocd lists their Application too.
-    export::secret_stores::render(conversion, mappings, inventory, &mut tree);
+    export::secret_stores::render(conversion, mappings, inventory, &mut tree, sink);
     export::argocd::render(
         &conversion.workloads,
         mappings,

@@ -418,7 +418,8 @@ fn input_gone_between_reads_fails_only_its_workload() {
     let files = ecs2eks::import::discover(&[tmp.path().to_path_buf()]).unwrap();
     let read = ecs2eks::import::read_files(files);
     assert!(read.task_definitions.iter().all(|t| t.by_identity()));
-    let gone = read.task_definitions[0].input.to_string();
+    let first = read.task_definitions[0].get(0, read.findings_file.as_ref());
+    let gone = first.unwrap().input.to_string();
     std::fs::remove_file(&gone).unwrap();
     let conversion = ecs2eks::translate::translate(
         read,

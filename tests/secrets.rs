@@ -368,7 +368,8 @@ fn cluster_secret_stores_are_written_once_outside_the_apps() {
         );
         assert!(tree[&file].contains(&format!("name: {}", s.object.metadata.name)));
         // Only the namespaces whose apps use it may read through it.
-        let body = s.object.body();
+        let store = s.with_namespaces().unwrap();
+        let body = store.body();
         let namespaces = body["spec"]["conditions"][0]["namespaces"]
             .as_array()
             .unwrap();

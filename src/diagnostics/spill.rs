@@ -1,6 +1,6 @@
 //! Findings (and other per-workload values) moved out of memory. The first read moves the
 //! findings about each task definition and service it keeps by identity to a temporary file
-//! (`import::whole` reads them back); as each app is converted, a large run moves its workloads'
+//! (`import::whole` reads them back), then the identity itself (`import::Parked`); as each app is converted, a large run moves its workloads'
 //! role bindings there (the IAM plan reads them back) and, once the app is written
 //! (`convert --out`), their findings and the rest of each workload (`translate::held`); long
 //! sorted lists wait there as runs (`spill_set`). They are the largest things a run would
@@ -134,7 +134,8 @@ impl serde::Serialize for WorkloadFindings<'_> {
 }
 
 /// Little-endian numbers and length-prefixed text: the encoding of what a large run moves to the
-/// findings file (findings here, workload records in `translate::held`).
+/// findings file (findings here, workload records in `translate::held`, the inputs' identities in
+/// `import::reread`).
 pub mod codec {
     pub fn put_u64(out: &mut Vec<u8>, n: u64) {
         out.extend_from_slice(&n.to_le_bytes());
@@ -158,6 +159,53 @@ pub mod codec {
     pub fn take_text(bytes: &mut &[u8]) -> Option<String> {
         let len = u32::from_le_bytes(take(bytes, 4)?.try_into().ok()?) as usize;
         String::from_utf8(take(bytes, len)?.to_vec()).ok()
+    }
+
+    pub fn put_texts<'s>(out: &mut Vec<u8>, texts: impl Iterator<Item = &'s str>, len: usize) {
+        put_u64(out, len as u64);
+        for s in texts {
+            put_text(out, s);
+        }
+    }
+
+    pub fn take_texts(bytes: &mut &[u8]) -> Option<Vec<String>> {
+        (0..take_u64(bytes)?).map(|_| take_text(bytes)).collect()
+    }
+
+    pub fn put_option(out: &mut Vec<u8>, n: Option<i64>) {
+        match n {
+            None => out.push(0),
+            Some(n) => {
+                out.push(1);
+                put_u64(out, n as u64);
+            }
+        }
+    }
+
+    pub fn take_option(bytes: &mut &[u8]) -> Option<Option<i64>> {
+        match take(bytes, 1)?[0] {
+            0 => Some(None),
+            1 => Some(Some(take_u64(bytes)? as i64)),
+            _ => None,
+        }
+    }
+
+    pub fn put_optional_text(out: &mut Vec<u8>, s: Option<&str>) {
+        match s {
+            None => out.push(0),
+            Some(s) => {
+                out.push(1);
+                put_text(out, s);
+            }
+        }
+    }
+
+    pub fn take_optional_text(bytes: &mut &[u8]) -> Option<Option<String>> {
+        match take(bytes, 1)?[0] {
+            0 => Some(None),
+            1 => Some(Some(take_text(bytes)?)),
+            _ => None,
+        }
     }
 }
 

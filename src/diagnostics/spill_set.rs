@@ -4,7 +4,8 @@
 
 use super::codec::{put_text, take_text};
 use super::{FindingsFile, Stored};
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
 use std::sync::Arc;
 
 /// How much text a run holds before it goes to the file.
@@ -82,7 +83,7 @@ impl SpillSet {
             .collect();
         sources.push(Source::Here(self.here.iter()));
         Merge {
-            heads: sources.iter().map(|_| None).collect(),
+            heads: BinaryHeap::with_capacity(sources.len()),
             sources,
             last: None,
             started: false,
@@ -166,9 +167,20 @@ impl RunReader<'_> {
 /// The sources merged: the least head first, each string once.
 struct Merge<'a> {
     sources: Vec<Source<'a>>,
-    heads: Vec<Option<String>>,
+    /// Each source's next string, least first (a large run's file list makes a hundred runs).
+    heads: BinaryHeap<Reverse<(String, usize)>>,
     last: Option<String>,
     started: bool,
+}
+
+impl Merge<'_> {
+    /// Puts source `k`'s next string among the heads.
+    fn advance(&mut self, k: usize) -> std::io::Result<()> {
+        if let Some(next) = self.sources[k].next() {
+            self.heads.push(Reverse((next?, k)));
+        }
+        Ok(())
+    }
 }
 
 impl Iterator for Merge<'_> {
@@ -178,23 +190,15 @@ impl Iterator for Merge<'_> {
         if !self.started {
             self.started = true;
             for k in 0..self.sources.len() {
-                match self.sources[k].next() {
-                    Some(Ok(s)) => self.heads[k] = Some(s),
-                    Some(Err(e)) => return Some(Err(e)),
-                    None => {}
+                if let Err(e) = self.advance(k) {
+                    return Some(Err(e));
                 }
             }
         }
         loop {
-            // A handful of runs: the least head is found by looking at each.
-            let k = (0..self.heads.len())
-                .filter(|&k| self.heads[k].is_some())
-                .min_by(|&a, &b| self.heads[a].cmp(&self.heads[b]))?;
-            let s = self.heads[k].take().expect("filtered on some");
-            match self.sources[k].next() {
-                Some(Ok(next)) => self.heads[k] = Some(next),
-                Some(Err(e)) => return Some(Err(e)),
-                None => {}
+            let Reverse((s, k)) = self.heads.pop()?;
+            if let Err(e) = self.advance(k) {
+                return Some(Err(e));
             }
             if self.last.as_ref() != Some(&s) {
                 self.last = Some(s.clone());

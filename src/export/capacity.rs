@@ -15,36 +15,22 @@ pub struct Capacity {
     pub footprint: Footprint,
 }
 
-/// A workload's row (None if it failed: it runs nothing).
-pub fn row(w: &Workload) -> Option<Capacity> {
-    (!w.failed()).then(|| Capacity {
+/// A workload's row.
+pub fn row(w: &Workload) -> Capacity {
+    Capacity {
         environment: w.environment.clone(),
         namespace: w.namespace.clone(),
         footprint: w.footprint,
-    })
-}
-
-/// Sorts the rows by environment and namespace.
-pub fn sort(rows: &mut [Capacity]) {
-    rows.sort_by(|a, b| (&a.environment, &a.namespace).cmp(&(&b.environment, &b.namespace)));
-}
-
-/// Totals per environment.
-pub fn totals(rows: &[Capacity]) -> Vec<Capacity> {
-    let mut out: Vec<Capacity> = Vec::new();
-    for r in rows {
-        let t = match out.iter_mut().find(|t| t.environment == r.environment) {
-            Some(t) => t,
-            None => {
-                out.push(Capacity {
-                    environment: r.environment.clone(),
-                    namespace: "(all)".into(),
-                    ..Capacity::default()
-                });
-                out.last_mut().expect("just pushed")
-            }
-        };
-        t.footprint.add(&r.footprint);
     }
-    out
+}
+
+/// The totals' rows, from each environment's sum (sorted by environment).
+pub fn totals(sums: std::collections::BTreeMap<String, Footprint>) -> Vec<Capacity> {
+    sums.into_iter()
+        .map(|(environment, footprint)| Capacity {
+            environment,
+            namespace: "(all)".into(),
+            footprint,
+        })
+        .collect()
 }

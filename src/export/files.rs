@@ -8,6 +8,7 @@
 
 use super::path_set::PathSet;
 use super::{OWNED, Sink, Tree};
+use crate::diagnostics::{FindingsFile, SpillSet};
 use crate::error::Error;
 use std::collections::BTreeSet;
 use std::fs;
@@ -91,15 +92,28 @@ pub fn write(dir: &Path, tree: &Tree) -> Result<WriteSummary, Error> {
     writer.finish()
 }
 
-fn write_manifest(dir: &Path, manifest: &str) -> Result<(), Error> {
-    let manifest_path = dir.join(MANIFEST);
-    if fs::read(&manifest_path)
-        .map(|b| b != manifest.as_bytes())
-        .unwrap_or(true)
-    {
-        atomic_write(&manifest_path, manifest.as_bytes())?;
+/// Writes the manifest of `paths` into `dir`, leaving an unchanged one untouched.
+fn write_manifest(dir: &Path, paths: &SpillSet) -> Result<(), Error> {
+    let path = dir.join(MANIFEST);
+    let tmp = temporary(&path);
+    write_manifest_to(&tmp, paths)?;
+    if same_file_content(&tmp, &path) {
+        let _ = fs::remove_file(&tmp);
+        return Ok(());
     }
-    Ok(())
+    fs::rename(&tmp, &path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        io(&path)(e)
+    })
+}
+
+/// Writes the manifest of `paths` to `path`, a line at a time (a large run's is tens of MB).
+fn write_manifest_to(path: &Path, paths: &SpillSet) -> Result<(), Error> {
+    let file = fs::File::create(path).map_err(io(path))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    manifest_to(&mut out, paths.iter())
+        .and_then(|()| out.flush())
+        .map_err(io(path))
 }
 
 /// Writes files into a folder as they are rendered: the streaming form of `write`, so a large
@@ -118,8 +132,9 @@ pub struct Writer {
     /// Folders made lately (staging only).
     made: Mutex<std::collections::HashSet<PathBuf>>,
     old: PathSet,
-    /// Files put so far (written or unchanged): a large run puts hundreds of thousands.
-    paths: Mutex<PathSet>,
+    /// Files put so far (written or unchanged): a large run puts hundreds of thousands, so they
+    /// wait in a temporary file as sorted runs, merged into the manifest at the end.
+    paths: Mutex<SpillSet>,
     written: AtomicUsize,
     unchanged: AtomicUsize,
     /// The first error; nothing more is written after it.
@@ -171,7 +186,9 @@ impl Writer {
             staging: false,
             made: Mutex::default(),
             old,
-            paths: Mutex::default(),
+            paths: Mutex::new(SpillSet::new(
+                FindingsFile::create().ok().map(std::sync::Arc::new),
+            )),
             written: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
             error: Mutex::default(),
@@ -246,8 +263,7 @@ impl Writer {
                 Some(e) => Err(e),
                 None => {
                     let path = self.root.join(MANIFEST);
-                    fs::write(&path, manifest(&paths))
-                        .map_err(io(&path))
+                    write_manifest_to(&path, &paths)
                         .and_then(|()| fs::rename(&self.root, &self.dir).map_err(io(&self.dir)))
                 }
             };
@@ -257,14 +273,33 @@ impl Writer {
             return result.map(|()| summary);
         }
         if error.is_none() {
-            summary.removed = remove_stale(&self.dir, &self.old, |rel| paths.contains(rel))?;
+            // Both lists sorted: a path of the old one is kept when the new one has it.
+            let mut ours = paths.iter().peekable();
+            let unread = |e: std::io::Error| Error::Output {
+                path: self.dir.clone(),
+                message: format!(
+                    "the list of files written could not be read back from the temporary file: {e}"
+                ),
+            };
+            summary.removed = remove_stale(&self.dir, &self.old, |rel| {
+                loop {
+                    match ours.peek() {
+                        Some(Ok(p)) if p.as_str() < rel => _ = ours.next(),
+                        Some(Ok(p)) => return Ok(p == rel),
+                        Some(Err(_)) => {
+                            let e = ours.next().expect("peeked").expect_err("peeked an error");
+                            return Err(unread(e));
+                        }
+                        None => return Ok(false),
+                    }
+                }
+            })?;
         } else {
             self.old.for_each_sorted(|rel| {
                 paths.insert(rel);
             });
         }
-        let manifest = manifest(&paths);
-        write_manifest(&self.dir, &manifest)?;
+        write_manifest(&self.dir, &paths)?;
         match error {
             Some(e) => Err(e),
             None => Ok(summary),
@@ -400,22 +435,35 @@ fn has_foreign_file(root: &Path, path: &Path, ours: &PathSet) -> Result<bool, Er
 }
 
 /// The manifest's content: the list of files ecs2eks wrote, sorted.
-fn manifest(paths: &PathSet) -> String {
-    let mut manifest =
-        String::from("# Files written by ecs2eks; it replaces and removes only these.\n");
-    paths.for_each_sorted(|rel| {
-        manifest.push_str(rel);
-        manifest.push('\n');
-    });
-    manifest
+fn manifest<'a>(paths: impl IntoIterator<Item = &'a String>) -> String {
+    let mut out = Vec::new();
+    manifest_to(&mut out, paths.into_iter().map(|p| Ok(p.clone()))).expect("writes to memory");
+    String::from_utf8(out).expect("paths are text")
+}
+
+/// Writes the manifest of `paths` (sorted) to `out`.
+fn manifest_to(
+    out: &mut dyn Write,
+    paths: impl Iterator<Item = std::io::Result<String>>,
+) -> std::io::Result<()> {
+    out.write_all(b"# Files written by ecs2eks; it replaces and removes only these.\n")?;
+    for rel in paths {
+        out.write_all(rel?.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 /// Removes the files an earlier run wrote (`old`) that this one did not (`kept`), and the
 /// folders that leaves empty; returns how many.
-fn remove_stale(dir: &Path, old: &PathSet, kept: impl Fn(&str) -> bool) -> Result<usize, Error> {
+fn remove_stale(
+    dir: &Path,
+    old: &PathSet,
+    mut kept: impl FnMut(&str) -> Result<bool, Error>,
+) -> Result<usize, Error> {
     let mut removed = 0;
     old.try_for_each_sorted(|rel| {
-        if kept(rel) || !is_safe_relative(rel) {
+        if kept(rel)? || !is_safe_relative(rel) {
             return Ok(());
         }
         let path = dir.join(rel);
@@ -434,7 +482,7 @@ fn remove_stale(dir: &Path, old: &PathSet, kept: impl Fn(&str) -> bool) -> Resul
 pub fn check(dir: &Path, tree: &Tree) -> Result<String, Error> {
     let old = previous(dir)?;
     let mut expected = tree.clone();
-    expected.insert(MANIFEST.to_string(), manifest(&tree.keys().collect()));
+    expected.insert(MANIFEST.to_string(), manifest(tree.keys()));
     let mut paths: BTreeSet<&String> = expected.keys().collect();
     paths.extend(old.iter());
     let mut out = String::new();

@@ -3,8 +3,10 @@
 
 use super::Sink;
 use super::capacity::{self, Capacity};
-use crate::diagnostics::{Code, Finding, WorkloadFindings};
+use crate::diagnostics::{Code, Finding, SpillSet, WorkloadFindings};
+use crate::error::InputError;
 use crate::translate::discovery::DnsRename;
+use crate::translate::footprint::Footprint;
 use crate::translate::{Conversion, Workload};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -17,7 +19,7 @@ pub struct Report<'a> {
     pub summary: Summary,
     pub services: Services<'a>,
     pub errors: Vec<ErrorReport>,
-    pub capacity: Vec<Capacity>,
+    pub capacity: Capacities<'a>,
 }
 
 /// Counts of services by status, overall and per environment and team.
@@ -142,6 +144,55 @@ impl Serialize for Services<'_> {
     }
 }
 
+/// The capacity rows, one per workload that did not fail, sorted by environment and namespace
+/// (then in the workloads' order). A large run has tens of thousands: only where each row's
+/// workload is, is held, and the row is made again from it when written.
+pub struct Capacities<'a> {
+    conversion: &'a Conversion,
+    order: Vec<u32>,
+    /// Per environment, sorted.
+    pub totals: Vec<Capacity>,
+}
+
+impl Capacities<'_> {
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Row `k`; an error if its workload could not be read back.
+    fn row(&self, k: usize) -> Row {
+        let w = self.conversion.workloads.get(self.order[k] as usize);
+        Row(w.map(|w| capacity::row(&w)).map_err(std::io::Error::other))
+    }
+}
+
+/// One capacity row, serialized as its `Capacity`.
+struct Row(std::io::Result<Capacity>);
+
+impl Serialize for Row {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Ok(row) => row.serialize(s),
+            Err(e) => Err(serde::ser::Error::custom(e)),
+        }
+    }
+}
+
+impl Serialize for Capacities<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        for k in 0..self.len() {
+            seq.serialize_element(&self.row(k))?;
+        }
+        seq.end()
+    }
+}
+
 #[derive(Serialize)]
 pub struct ErrorReport {
     pub input: String,
@@ -150,15 +201,26 @@ pub struct ErrorReport {
 
 pub fn build(conversion: &Conversion) -> Report<'_> {
     let mut summary = Summary::default();
-    let mut capacity = Vec::new();
+    // Each row as `environment\0namespace\0position`: sorted, the rows' order (waiting in the
+    // run's file as sorted runs, in a large run).
+    let mut places = SpillSet::new(conversion.workloads.file().cloned());
+    let mut totals: BTreeMap<String, Footprint> = BTreeMap::new();
     conversion.workloads.for_each_read(
         |w| {
             let team = if w.team.is_empty() { "(none)" } else { &w.team };
             let by = (w.environment.clone(), team.to_string());
-            (w.status(), by, capacity::row(w))
+            // A failed workload runs nothing: no row.
+            let row = (!w.failed()).then(|| capacity::row(w));
+            (w.status(), by, row)
         },
-        |_, (status, (environment, team), row)| {
-            capacity.extend(row);
+        |i, (status, (environment, team), row)| {
+            if let Some(row) = row {
+                places.insert(&format!("{}\0{}\0{i:010}", row.environment, row.namespace));
+                totals
+                    .entry(row.environment)
+                    .or_default()
+                    .add(&row.footprint);
+            }
             summary.services.add(status);
             summary
                 .by_environment
@@ -168,19 +230,42 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
             summary.by_team.entry(team).or_default().add(status);
         },
     );
-    capacity::sort(&mut capacity);
+    let mut errors: Vec<ErrorReport> = conversion
+        .errors
+        .iter()
+        .map(|e| ErrorReport {
+            input: e.input().to_string(),
+            message: e.to_string(),
+        })
+        .collect();
+    let mut order = Vec::new();
+    for place in places.iter() {
+        match place {
+            Ok(place) => order.push(
+                place
+                    .rsplit_once('\0')
+                    .and_then(|(_, i)| i.parse().ok())
+                    .expect("written as place\0position"),
+            ),
+            Err(e) => {
+                let e = InputError::unread("capacity row", order.len(), e);
+                errors.push(ErrorReport {
+                    input: e.input().to_string(),
+                    message: e.to_string(),
+                });
+                break;
+            }
+        }
+    }
     Report {
         summary,
-        capacity,
+        capacity: Capacities {
+            conversion,
+            order,
+            totals: capacity::totals(totals),
+        },
         services: Services { conversion },
-        errors: conversion
-            .errors
-            .iter()
-            .map(|e| ErrorReport {
-                input: e.input().to_string(),
-                message: e.to_string(),
-            })
-            .collect(),
+        errors,
     }
 }
 
@@ -216,7 +301,7 @@ fn json_to(report: &Report, w: &mut dyn Write) -> std::io::Result<()> {
     middle.extend_from_slice(b",\n  \"capacity\": ");
     w.write_all(&middle)?;
     // One row per workload: written as the services are, not held whole.
-    pretty_array_to(report.capacity.len(), w, |i| &report.capacity[i])?;
+    pretty_array_to(report.capacity.len(), w, |k| report.capacity.row(k))?;
     w.write_all(b"\n}\n")
 }
 
@@ -334,13 +419,7 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
     if !report.capacity.is_empty() {
         out.push_str("## Capacity\n\nPods at steady state and at peak (rollout surge or autoscaler maximum), the VPC pod IPs that takes, and the requests at steady state. DaemonSets run one pod per node and are counted apart.\n\n");
         out.push_str("| environment | namespace | pods | peak pods | pod IPs | CPU requests | memory requests | DaemonSets |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
-        let totals = capacity::totals(&report.capacity);
-        for c in report.capacity.iter().chain(totals.iter()) {
-            // A row per workload: written a block at a time.
-            if out.len() > 1 << 16 {
-                w.write_all(out.as_bytes())?;
-                out.clear();
-            }
+        let line = |c: &Capacity, out: &mut String| {
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {}m | {}Mi | {} |\n",
                 c.environment,
@@ -351,7 +430,17 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
                 c.footprint.cpu_millicores,
                 c.footprint.memory_mib,
                 c.footprint.daemonsets
-            ));
+            ))
+        };
+        // A row per workload, each made again from its workload: in parallel batches.
+        w.write_all(out.as_bytes())?;
+        out.clear();
+        in_batches(report.capacity.len(), w, |k, out: &mut String| {
+            line(&report.capacity.row(k).0?, out);
+            Ok(())
+        })?;
+        for c in &report.capacity.totals {
+            line(c, &mut out);
         }
         out.push('\n');
     }
@@ -553,7 +642,8 @@ mod tests {
             account: "111111111111".into(),
             region: "eu-west-1".into(),
             environment: "dev".into(),
-            namespace: "ns".into(),
+            // Rows sorted by namespace, the same namespace in the workloads' order.
+            namespace: format!("ns-{}", 100 - i % 100),
             inputs: vec!["in/td.json".to_string()],
             findings: if i.is_multiple_of(3) {
                 Vec::new()
@@ -567,23 +657,19 @@ mod tests {
                 workloads: (0..n).map(workload).collect::<Vec<_>>().into(),
                 ..Conversion::default()
             };
-            let report = Report {
-                summary: Summary::default(),
-                services: Services {
-                    conversion: &conversion,
-                },
-                errors: vec![ErrorReport {
-                    input: "broken.json".into(),
-                    message: "syntax".into(),
-                }],
-                capacity: (0..n)
-                    .map(|i| Capacity {
-                        environment: "dev".into(),
-                        namespace: format!("ns-{i}"),
-                        ..Capacity::default()
-                    })
-                    .collect(),
-            };
+            let mut report = build(&conversion);
+            report.errors = vec![ErrorReport {
+                input: "broken.json".into(),
+                message: "syntax".into(),
+            }];
+            let rows: Vec<(String, usize)> = (0..report.capacity.len())
+                .map(|k| {
+                    let i = report.capacity.order[k] as usize;
+                    (report.capacity.row(k).0.unwrap().namespace, i)
+                })
+                .collect();
+            assert!(rows.is_sorted(), "{n} services");
+            assert_eq!(rows.len(), n);
             let mut expected = serde_json::to_vec_pretty(&report).unwrap();
             expected.push(b'\n');
             let mut got = Vec::new();

@@ -12,7 +12,7 @@ mod schedules;
 mod services;
 mod task_definitions;
 
-pub use reread::{Kept, whole};
+pub use reread::{Kept, Parked, whole};
 
 use crate::diagnostics::{Finding, FindingsFile};
 use crate::error::InputError;
@@ -44,10 +44,10 @@ pub struct Sourced<T> {
 #[derive(Debug, Default)]
 pub struct Inputs {
     /// Held whole, or by identity only (`Kept`): `read_files` keeps those of regular files by
-    /// identity, and `whole` reads them again when they are converted. Boxed: merging the
-    /// threads' lists then moves pointers, not tens of thousands of values.
-    pub task_definitions: Vec<Box<Kept<TaskDefinition>>>,
-    pub services: Vec<Box<Kept<Service>>>,
+    /// identity, parked in the run's file (`Parked`), and `whole` reads them again when they are
+    /// converted.
+    pub task_definitions: Vec<Parked<TaskDefinition>>,
+    pub services: Vec<Parked<Service>>,
     /// `failures` entries of describe-services output.
     pub service_failures: Vec<Sourced<Value>>,
     /// IAM roles (get-account-authorization-details, get-role).
@@ -69,9 +69,9 @@ pub struct Inputs {
     /// EventBridge Scheduler schedules (`get-schedule`).
     pub schedules: Vec<Sourced<Schedule>>,
     pub errors: Vec<InputError>,
-    /// Where `read_files` moved the first-read findings of values kept by identity
-    /// (`Kept::keep_identity`); a large run's workloads' findings go there too (one
-    /// temporary file per run).
+    /// Where `read_files` moved the first-read findings and the identities of values kept by
+    /// identity (`Parked::keep_identity`); a large run's workloads go there too (one temporary
+    /// file per run).
     pub findings_file: Option<std::sync::Arc<FindingsFile>>,
 }
 
@@ -285,8 +285,8 @@ fn read_file(file: &Path) -> std::io::Result<(Vec<u8>, bool)> {
 }
 
 /// Keeps only the identity of the task definitions and services read since `before` (their
-/// counts then), and moves their findings to `file`: until converted, a large run holds only
-/// what finds and groups them.
+/// counts then), and parks it with their findings in `file`: until converted, a large run holds
+/// only where each is.
 fn keep_identity(
     inputs: &mut Inputs,
     before: (usize, usize),

@@ -7,9 +7,13 @@
 //! value reads the same both times. A file that no longer holds a valid value there is an error.
 
 use super::{Inputs, Sourced, read_bytes};
-use crate::diagnostics::{Finding, FindingsFile, Spilled};
+use crate::diagnostics::codec::{
+    put_option, put_optional_text, put_text, put_texts, take, take_option, take_optional_text,
+    take_text, take_texts,
+};
+use crate::diagnostics::{Finding, FindingsFile, Spilled, Stored};
 use crate::error::InputError;
-use crate::model::ecs::{Service, ServiceIdentity, TaskDefinition, TaskDefinitionIdentity};
+use crate::model::ecs::{Place, Service, ServiceIdentity, TaskDefinition, TaskDefinitionIdentity};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess};
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -17,45 +21,110 @@ use std::sync::Arc;
 
 /// An input kept by identity between its two reads.
 pub trait Reread: DeserializeOwned + Clone {
+    /// What it is called in an error ("task definition").
+    const KIND: &'static str;
     /// What finds and groups it before it is converted.
-    type Identity: std::fmt::Debug;
+    type Identity: std::fmt::Debug + Clone;
     fn identity(&self) -> Self::Identity;
     /// This kind's entries in what `read_bytes` gives.
-    fn entries(inputs: Inputs) -> Vec<Box<Kept<Self>>>;
+    fn entries(inputs: Inputs) -> Vec<Parked<Self>>;
     /// The first read's checks after deserializing.
     fn check(input: &str, path: &str, value: Self) -> Result<Self, InputError>;
+    /// The identity in a record of the run's file (`Parked`): every field, by name, so a new one
+    /// cannot be forgotten.
+    fn put_identity(id: &Self::Identity, out: &mut Vec<u8>);
+    fn take_identity(bytes: &mut &[u8]) -> Option<Self::Identity>;
 }
 
 impl Reread for TaskDefinition {
+    const KIND: &'static str = "task definition";
     type Identity = TaskDefinitionIdentity;
     fn identity(&self) -> TaskDefinitionIdentity {
         TaskDefinition::identity(self)
     }
-    fn entries(inputs: Inputs) -> Vec<Box<Kept<Self>>> {
+    fn entries(inputs: Inputs) -> Vec<Parked<Self>> {
         inputs.task_definitions
     }
     fn check(input: &str, path: &str, value: Self) -> Result<Self, InputError> {
         super::task_definitions::validate(input, path, value)
     }
+    fn put_identity(id: &TaskDefinitionIdentity, out: &mut Vec<u8>) {
+        let TaskDefinitionIdentity {
+            family,
+            arn,
+            revision,
+            place,
+        } = id;
+        put_optional_text(out, family.as_deref());
+        put_optional_text(out, arn.as_deref());
+        put_option(out, *revision);
+        put_place(place, out);
+    }
+    fn take_identity(bytes: &mut &[u8]) -> Option<TaskDefinitionIdentity> {
+        Some(TaskDefinitionIdentity {
+            family: take_optional_text(bytes)?.map(Box::from),
+            arn: take_optional_text(bytes)?.map(Box::from),
+            revision: take_option(bytes)?,
+            place: take_place(bytes)?,
+        })
+    }
 }
 
 impl Reread for Service {
+    const KIND: &'static str = "service";
     type Identity = ServiceIdentity;
     fn identity(&self) -> ServiceIdentity {
         Service::identity(self)
     }
-    fn entries(inputs: Inputs) -> Vec<Box<Kept<Self>>> {
+    fn entries(inputs: Inputs) -> Vec<Parked<Self>> {
         inputs.services
     }
     fn check(_: &str, _: &str, value: Self) -> Result<Self, InputError> {
         Ok(value)
     }
+    fn put_identity(id: &ServiceIdentity, out: &mut Vec<u8>) {
+        let ServiceIdentity {
+            name,
+            task_definition,
+            place,
+            cluster,
+            target_group_arns,
+        } = id;
+        put_optional_text(out, name.as_deref());
+        put_optional_text(out, task_definition.as_deref());
+        put_place(place, out);
+        put_text(out, cluster);
+        let arns = target_group_arns.iter().map(|a| &**a);
+        put_texts(out, arns, target_group_arns.len());
+    }
+    fn take_identity(bytes: &mut &[u8]) -> Option<ServiceIdentity> {
+        Some(ServiceIdentity {
+            name: take_optional_text(bytes)?.map(Box::from),
+            task_definition: take_optional_text(bytes)?.map(Box::from),
+            place: take_place(bytes)?,
+            cluster: take_text(bytes)?.into(),
+            target_group_arns: take_texts(bytes)?.into_iter().map(Box::from).collect(),
+        })
+    }
+}
+
+fn put_place(place: &Place, out: &mut Vec<u8>) {
+    let Place { account, region } = place;
+    put_text(out, account);
+    put_text(out, region);
+}
+
+fn take_place(bytes: &mut &[u8]) -> Option<Place> {
+    Some(Place {
+        account: take_text(bytes)?.into(),
+        region: take_text(bytes)?.into(),
+    })
 }
 
 /// A task definition or service as a run holds it until it converts it: where it was read, its
 /// identity, and the whole value only when it cannot be read again (a pipe, or memory). Small on
 /// purpose: a large run holds tens of thousands.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Kept<T: Reread> {
     /// The file, as the user named it.
     pub input: Box<str>,
@@ -65,7 +134,7 @@ pub struct Kept<T: Reread> {
     held: Held<T>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Held<T> {
     Whole(Box<Sourced<T>>),
     /// Read again from its file when converted; the first read's findings, here or moved to a
@@ -85,7 +154,7 @@ impl<T: Reread> Kept<T> {
 
     /// Drops all but the identity (the file can be read again), moving the first read's findings
     /// to `file` when there is one.
-    pub fn keep_identity(&mut self, file: Option<&Arc<FindingsFile>>) {
+    fn keep_identity(&mut self, file: Option<&Arc<FindingsFile>>) {
         let Held::Whole(whole) = &mut self.held else {
             return;
         };
@@ -111,6 +180,91 @@ impl<T: Reread> Kept<T> {
             Held::Reread(..) => None,
         }
     }
+}
+
+/// A task definition or service between its two reads, as `read_files` leaves it: its `Kept`
+/// parked in the run's file as a record (so a large run holds 24 bytes of each until it plans
+/// and converts it, reading the record back each time), or in memory when there is no file or
+/// the value is held whole (a pipe's).
+#[derive(Debug)]
+pub enum Parked<T: Reread> {
+    Here(Box<Kept<T>>),
+    Filed(Stored),
+}
+
+impl<T: Reread> Parked<T> {
+    /// Keeps only the identity (`Kept::keep_identity`) and parks it in `file`, when there is one
+    /// and the file can be read again.
+    pub fn keep_identity(&mut self, file: Option<&Arc<FindingsFile>>) {
+        let (Parked::Here(kept), Some(file)) = (&mut *self, file) else {
+            return;
+        };
+        kept.keep_identity(Some(file));
+        // Only a value read again whose findings (if any) are in the file is parked whole.
+        let spilled = match &kept.held {
+            Held::Reread(moved, here) if here.is_empty() => moved.as_ref().map(|(_, s)| *s),
+            _ => return,
+        };
+        let mut record = Vec::new();
+        put_text(&mut record, &kept.input);
+        put_text(&mut record, &kept.path);
+        T::put_identity(&kept.id, &mut record);
+        match spilled {
+            None => record.push(0),
+            Some(spilled) => {
+                record.push(1);
+                spilled.encode(&mut record);
+            }
+        }
+        if let Some(at) = file.put_bytes(&record) {
+            *self = Parked::Filed(at);
+        }
+    }
+
+    /// True when only its identity is held (`whole` reads it again).
+    pub fn by_identity(&self) -> bool {
+        match self {
+            Parked::Here(kept) => kept.by_identity(),
+            Parked::Filed(_) => true,
+        }
+    }
+
+    /// The kept value, read back from `file` when it was parked there. `position`: where it is
+    /// among its kind's inputs, to name it when the record cannot be read back.
+    pub fn get(
+        &self,
+        position: usize,
+        file: Option<&Arc<FindingsFile>>,
+    ) -> Result<Cow<'_, Kept<T>>, InputError> {
+        let at = match self {
+            Parked::Here(kept) => return Ok(Cow::Borrowed(kept)),
+            Parked::Filed(at) => at,
+        };
+        let unread =
+            |message: &dyn std::fmt::Display| InputError::unread(T::KIND, position, message);
+        let file = file.ok_or_else(|| unread(&"no file"))?;
+        let record = file.get_bytes(at).map_err(|e| unread(&e))?;
+        let kept = decode_kept::<T>(&mut record.as_slice(), file);
+        kept.map(Cow::Owned)
+            .ok_or_else(|| unread(&"corrupt record"))
+    }
+}
+
+fn decode_kept<T: Reread>(bytes: &mut &[u8], file: &Arc<FindingsFile>) -> Option<Kept<T>> {
+    let input = take_text(bytes)?.into();
+    let path = take_text(bytes)?.into();
+    let id = T::take_identity(bytes)?;
+    let moved = match take(bytes, 1)?[0] {
+        0 => None,
+        1 => Some((file.clone(), Spilled::decode(bytes)?)),
+        _ => return None,
+    };
+    bytes.is_empty().then_some(Kept {
+        input,
+        path,
+        id,
+        held: Held::Reread(moved, Vec::new()),
+    })
 }
 
 /// The whole of `kept`: itself when it was kept whole, else read again from its file, with its
@@ -145,13 +299,13 @@ pub fn whole<T: Reread>(kept: &Kept<T>) -> Result<Cow<'_, Sourced<T>>, InputErro
             let mut again = Inputs::default();
             read_bytes(&kept.input, &bytes, &mut again);
             let errors = std::mem::take(&mut again.errors);
-            let found = T::entries(again)
-                .into_iter()
-                .find(|s| s.path == kept.path)
-                .and_then(|s| match s.held {
+            let found = T::entries(again).into_iter().find_map(|s| match s {
+                Parked::Here(s) if s.path == kept.path => match s.held {
                     Held::Whole(whole) => Some(whole.value),
                     Held::Reread(..) => None,
-                });
+                },
+                _ => None,
+            });
             match found {
                 Some(value) => value,
                 None => {
@@ -340,12 +494,20 @@ mod tests {
         std::fs::write(&file, td).unwrap();
         let mut in_memory = Inputs::default();
         read_bytes("td.json", td.as_bytes(), &mut in_memory);
-        let expected = &in_memory.task_definitions[0].held_whole().unwrap().findings;
+        let Parked::Here(in_memory) = &in_memory.task_definitions[0] else {
+            panic!("read_bytes keeps values whole")
+        };
+        let expected = &in_memory.held_whole().unwrap().findings;
         assert!(!expected.is_empty());
         let read = super::super::read_files(vec![file.clone()]);
-        let kept = &read.task_definitions[0];
+        let parked = &read.task_definitions[0];
+        assert!(matches!(parked, Parked::Filed(_)));
+        let kept = parked.get(0, read.findings_file.as_ref()).unwrap();
         assert!(matches!(kept.held, Held::Reread(Some(_), ref here) if here.is_empty()));
-        let whole = whole(kept).unwrap();
+        // The identity reads back as the first read made it.
+        assert_eq!(format!("{:?}", kept.id), format!("{:?}", in_memory.id),);
+        assert!(kept.input.ends_with("td.json") && &*kept.path == "taskDefinition");
+        let whole = whole(&kept).unwrap();
         let codes = |f: &[crate::diagnostics::Finding]| -> Vec<(String, String)> {
             f.iter()
                 .map(|f| (f.code.as_str().to_string(), f.field.clone()))
@@ -353,6 +515,46 @@ mod tests {
         };
         assert_eq!(codes(&whole.findings), codes(expected));
         assert!(whole.findings.iter().all(|f| f.input.ends_with("td.json")));
+    }
+
+    /// Every field of an identity goes into its record and comes back.
+    #[test]
+    fn identities_read_back_from_their_records_as_they_were() {
+        let td = TaskDefinitionIdentity {
+            family: Some("web".into()),
+            arn: Some("arn:aws:ecs:eu-west-1:111111111111:task-definition/web:7".into()),
+            revision: Some(7),
+            place: Place {
+                account: "111111111111".into(),
+                region: "eu-west-1".into(),
+            },
+        };
+        let service = ServiceIdentity {
+            name: Some("web".into()),
+            task_definition: Some("web:7".into()),
+            place: td.place.clone(),
+            cluster: "main".into(),
+            target_group_arns: vec!["tg-a".into(), "tg-b".into()].into(),
+        };
+        let empty = ServiceIdentity {
+            name: None,
+            task_definition: None,
+            place: Place::default(),
+            cluster: "".into(),
+            target_group_arns: Box::default(),
+        };
+        let mut record = Vec::new();
+        TaskDefinition::put_identity(&td, &mut record);
+        Service::put_identity(&service, &mut record);
+        Service::put_identity(&empty, &mut record);
+        let mut bytes = record.as_slice();
+        let back = (
+            TaskDefinition::take_identity(&mut bytes).unwrap(),
+            Service::take_identity(&mut bytes).unwrap(),
+            Service::take_identity(&mut bytes).unwrap(),
+        );
+        assert!(bytes.is_empty());
+        assert_eq!(format!("{back:?}"), format!("{:?}", (td, service, empty)));
     }
 
     /// A repeated field inside a task definition: serde's derive refuses it, the first read
@@ -365,10 +567,12 @@ mod tests {
             "containerDefinitions": [{"name": "app", "image": "nginx"}]}}"#;
         std::fs::write(&file, td).unwrap();
         let read = super::super::read_files(vec![file.clone()]);
-        let kept = &read.task_definitions[0];
-        assert!(kept.by_identity());
+        assert!(read.task_definitions[0].by_identity());
+        let kept = read.task_definitions[0]
+            .get(0, read.findings_file.as_ref())
+            .unwrap();
         assert!(at_path::<TaskDefinition>(td.as_bytes(), "taskDefinition").is_none());
-        let whole = whole(kept).unwrap();
+        let whole = whole(&kept).unwrap();
         assert_eq!(whole.value.memory.as_deref(), Some("2048"));
         assert_eq!(whole.value.container_definitions.len(), 1);
         // Another value of the file that does not read is not this one's error.
@@ -381,11 +585,14 @@ mod tests {
         .unwrap();
         let read = super::super::read_files(vec![two.clone()]);
         assert_eq!((read.services.len(), read.errors.len()), (1, 1));
-        let a = super::whole(&read.services[0]).unwrap();
+        let a = read.services[0]
+            .get(0, read.findings_file.as_ref())
+            .unwrap();
+        let a = super::whole(&a).unwrap();
         assert_eq!(a.value.desired_count, Some(2));
         // Gone, or no longer holding the value: an error naming the file.
         std::fs::write(&file, r#"{"services": []}"#).unwrap();
-        let e = super::whole(kept).unwrap_err().to_string();
+        let e = super::whole(&kept).unwrap_err().to_string();
         assert!(e.contains("td.json") && e.contains("changed"), "{e}");
     }
 }

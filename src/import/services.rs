@@ -1,6 +1,6 @@
 //! Services: `describe-services` output, `create-service` output and `--cli-input-json` input.
 
-use super::{Inputs, Kept, Sourced, coverage, has_any, typed};
+use super::{Inputs, Kept, Parked, Sourced, coverage, has_any, typed};
 use crate::model::ecs::Service;
 use serde_json::Value;
 
@@ -61,12 +61,14 @@ pub fn read_create_input(input: &str, value: Value, inputs: &mut Inputs) {
 fn push(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
     let findings = coverage(input, path, &raw, crate::model::fields::SERVICE);
     match typed::<Service>(input, path, raw) {
-        Ok(value) => inputs.services.push(Box::new(Kept::whole(Sourced {
-            input: input.to_string(),
-            path: path.to_string(),
-            value,
-            findings,
-        }))),
+        Ok(value) => inputs
+            .services
+            .push(Parked::Here(Box::new(Kept::whole(Sourced {
+                input: input.to_string(),
+                path: path.to_string(),
+                value,
+                findings,
+            })))),
         Err(e) => inputs.errors.push(e),
     }
 }

@@ -1,6 +1,6 @@
 //! Task definitions: `describe-task-definition` output and `register-task-definition` input.
 
-use super::{Inputs, Kept, Sourced, coverage, has_any, typed};
+use super::{Inputs, Kept, Parked, Sourced, coverage, has_any, typed};
 use crate::diagnostics::{Code, Finding};
 use crate::error::InputError;
 use crate::model::ecs::TaskDefinition;
@@ -44,12 +44,14 @@ fn push(input: &str, path: &str, raw: Value, findings: Vec<Finding>, inputs: &mu
         crate::model::fields::TASK_DEFINITION,
     ));
     match typed::<TaskDefinition>(input, path, raw).and_then(|td| validate(input, path, td)) {
-        Ok(value) => inputs.task_definitions.push(Box::new(Kept::whole(Sourced {
-            input: input.to_string(),
-            path: path.to_string(),
-            value,
-            findings,
-        }))),
+        Ok(value) => inputs
+            .task_definitions
+            .push(Parked::Here(Box::new(Kept::whole(Sourced {
+                input: input.to_string(),
+                path: path.to_string(),
+                value,
+                findings,
+            })))),
         Err(e) => inputs.errors.push(e),
     }
 }

@@ -8,7 +8,9 @@ use super::discovery::DnsRename;
 use super::facts::{ObjectFacts, StoreUse, TargetGroupBindingFacts};
 use super::footprint::Footprint;
 use super::iam::HeldRole;
-use crate::diagnostics::codec::{put_text, put_u64, take, take_text, take_u64};
+use crate::diagnostics::codec::{
+    put_option, put_text, put_texts, put_u64, take, take_option, take_text, take_texts, take_u64,
+};
 use crate::diagnostics::{Finding, FindingsFile, Severity, Spilled, Stored};
 use crate::error::InputError;
 use std::borrow::Cow;
@@ -93,14 +95,12 @@ impl Workloads {
         match &self.held[i] {
             Held::Here(w) => Ok(Cow::Borrowed(w)),
             Held::Moved { at, late, .. } => {
-                let unread = |message: String| InputError::Read {
-                    input: format!("workload {} of this run", i + 1),
-                    message: format!("could not be read back from the temporary file: {message}"),
-                };
-                let file = self.file.as_ref().ok_or_else(|| unread("no file".into()))?;
-                let bytes = file.get_bytes(at).map_err(|e| unread(e.to_string()))?;
-                let mut w = decode(&mut bytes.as_slice(), file)
-                    .ok_or_else(|| unread("corrupt record".into()))?;
+                let unread =
+                    |message: &dyn std::fmt::Display| InputError::unread("workload", i, message);
+                let file = self.file.as_ref().ok_or_else(|| unread(&"no file"))?;
+                let bytes = file.get_bytes(at).map_err(|e| unread(&e))?;
+                let mut w =
+                    decode(&mut bytes.as_slice(), file).ok_or_else(|| unread(&"corrupt record"))?;
                 w.findings = late.clone();
                 Ok(Cow::Owned(w))
             }
@@ -147,22 +147,18 @@ impl Workloads {
         map: impl Fn(&Workload) -> T + Sync,
         mut each: impl FnMut(usize, T),
     ) {
-        use rayon::prelude::*;
-        const CHUNK: usize = 1024;
-        for start in (0..self.len()).step_by(CHUNK) {
-            let mapped: Vec<Option<T>> = (start..self.len().min(start + CHUNK))
-                .into_par_iter()
-                .map(|i| {
-                    let w = keep(i).then(|| self.read_one(i)).flatten()?;
-                    Some(map(&w))
-                })
-                .collect();
-            for (i, t) in (start..).zip(mapped) {
+        in_order(
+            self.len(),
+            |i| {
+                let w = keep(i).then(|| self.read_one(i)).flatten()?;
+                Some(map(&w))
+            },
+            |i, t| {
                 if let Some(t) = t {
                     each(i, t);
                 }
-            }
-        }
+            },
+        )
     }
 
     fn read_one(&self, i: usize) -> Option<Cow<'_, Workload>> {
@@ -241,6 +237,27 @@ impl From<Vec<Workload>> for Workloads {
 
 /// Every field but those a moved workload no longer has (objects: written; secret reads: grouped; findings:
 /// in the file, pointed at by `spilled`). The fields are named so a new one cannot be forgotten.
+/// `map` of every position below `len`, handed to `each` in order: mapped on every core, a chunk
+/// at a time, so what waits between the two is one chunk's (records read back are each about
+/// 2 µs, and a large run reads tens of thousands).
+pub(super) fn in_order<T: Send>(
+    len: usize,
+    map: impl Fn(usize) -> T + Sync,
+    mut each: impl FnMut(usize, T),
+) {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1024;
+    for start in (0..len).step_by(CHUNK) {
+        let mapped: Vec<T> = (start..len.min(start + CHUNK))
+            .into_par_iter()
+            .map(&map)
+            .collect();
+        for (i, t) in (start..).zip(mapped) {
+            each(i, t);
+        }
+    }
+}
+
 fn encode(w: &Workload, out: &mut Vec<u8>) {
     let Workload {
         app,
@@ -410,35 +427,6 @@ fn decode(bytes: &mut &[u8], file: &Arc<FindingsFile>) -> Option<Workload> {
         _ => return None,
     };
     bytes.is_empty().then_some(w)
-}
-
-fn put_texts<'s>(out: &mut Vec<u8>, texts: impl Iterator<Item = &'s str>, len: usize) {
-    put_u64(out, len as u64);
-    for s in texts {
-        put_text(out, s);
-    }
-}
-
-fn take_texts(bytes: &mut &[u8]) -> Option<Vec<String>> {
-    (0..take_u64(bytes)?).map(|_| take_text(bytes)).collect()
-}
-
-fn put_option(out: &mut Vec<u8>, n: Option<i64>) {
-    match n {
-        None => out.push(0),
-        Some(n) => {
-            out.push(1);
-            put_u64(out, n as u64);
-        }
-    }
-}
-
-fn take_option(bytes: &mut &[u8]) -> Option<Option<i64>> {
-    match take(bytes, 1)?[0] {
-        0 => Some(None),
-        1 => Some(Some(take_u64(bytes)? as i64)),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 
 use super::Workloads;
 use super::names::NameContext;
-use crate::diagnostics::{Code, Finding, Findings, FindingsFile, Severity, Stored};
+use crate::diagnostics::{Code, Finding, Findings, FindingsFile, Severity, SpillSet, Stored};
 use crate::error::InputError;
 use crate::import::{Inputs, Sourced};
 use crate::mappings::{IamStrategy, Mappings};
@@ -544,33 +544,82 @@ pub fn plan_each(
     inputs: &Inputs,
     on_roles: &mut dyn FnMut(Vec<IamRole>),
 ) -> (BTreeSet<String>, Vec<InputError>) {
-    // The users of each role, in workload order: (role, position) sorted by role (a stable
-    // sort), read once; in a large run each role is where its binding waits in the findings
-    // file, and the bindings are read back a chunk at a time below.
-    let mut users: Vec<(HeldRole, usize)> = Vec::new();
+    // The users of each role, in workload order: `folder\0name\0position` sorted, waiting in
+    // the run's file as sorted runs in a large run (one per workload); each user's binding is
+    // read back, a chunk of roles at a time, below.
+    let mut by_role = SpillSet::new(workloads.file().cloned());
     workloads.for_each_live(
-        |w| w.role.clone(),
-        |i, role| users.extend(role.map(|role| (role, i))),
+        |w| {
+            let (folder, name) = w.role.as_ref()?.key();
+            Some(format!("{folder}\0{name}\0"))
+        },
+        |i, key| {
+            if let Some(key) = key {
+                by_role.insert(&format!("{key}{i:010}"));
+            }
+        },
     );
-    users.sort_by(|a, b| a.0.key().cmp(&b.0.key()));
-    let groups: Vec<&[(HeldRole, usize)]> = users.chunk_by(|a, b| a.0.key() == b.0.key()).collect();
     let mut directories = BTreeSet::new();
     let mut resources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut errors = Vec::new();
     use rayon::prelude::*;
-    for chunk in groups.chunks(ROLES_AT_ONCE) {
+    let mut entries = by_role.iter().peekable();
+    loop {
+        // The next roles' users (positions), up to ROLES_AT_ONCE roles.
+        let mut chunk: Vec<Vec<usize>> = Vec::new();
+        let mut last: Option<String> = None;
+        while let Some(entry) = entries.peek() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(_) => {
+                    let e = entries
+                        .next()
+                        .expect("peeked")
+                        .expect_err("peeked an error");
+                    errors.push(InputError::unread("IAM role user", 0, e));
+                    continue;
+                }
+            };
+            let (key, position) = entry.rsplit_once('\0').expect("written as key\0position");
+            if last.as_deref() != Some(key) {
+                if chunk.len() == ROLES_AT_ONCE {
+                    break;
+                }
+                last = Some(key.to_string());
+                chunk.push(Vec::new());
+            }
+            let i = position.parse().expect("written as a number");
+            chunk.last_mut().expect("pushed above").push(i);
+            entries.next();
+        }
+        if chunk.is_empty() {
+            break;
+        }
         // Roles are built in parallel (a large run has one binding per workload); their findings
         // and Terraform names are given out in order.
         // Read back (from the findings file, in a large run) a chunk at a time; one that cannot
         // be is an error of the run, and its role is built from the others' bindings.
-        let read: Vec<(Vec<usize>, Vec<std::borrow::Cow<RoleBinding>>)> = chunk
-            .iter()
+        let read_back: Vec<Vec<Result<(usize, RoleBinding), InputError>>> = chunk
+            .par_iter()
+            .map(|members| {
+                members
+                    .iter()
+                    .map(|&i| {
+                        let w = workloads.get(i)?;
+                        let role = w.role.as_ref().expect("filed as a role's user");
+                        Ok((i, role.binding()?.into_owned()))
+                    })
+                    .collect()
+            })
+            .collect();
+        let read: Vec<(Vec<usize>, Vec<RoleBinding>)> = read_back
+            .into_iter()
             .map(|members| {
                 let mut read = (Vec::new(), Vec::new());
-                for (role, i) in members.iter() {
-                    match role.binding() {
-                        Ok(binding) => {
-                            read.0.push(*i);
+                for member in members {
+                    match member {
+                        Ok((i, binding)) => {
+                            read.0.push(i);
                             read.1.push(binding);
                         }
                         Err(e) => errors.push(e),
@@ -582,7 +631,7 @@ pub fn plan_each(
         let built: Vec<_> = read
             .par_iter()
             .map(|(_, owned)| {
-                let bindings: Vec<&RoleBinding> = owned.iter().map(|b| b.as_ref()).collect();
+                let bindings: Vec<&RoleBinding> = owned.iter().collect();
                 let Some(first) = bindings.first() else {
                     return (String::new(), None, Vec::new());
                 };

@@ -18,6 +18,7 @@ mod logging;
 pub mod names;
 mod network;
 mod placement;
+mod plan;
 mod probes;
 mod resources;
 mod rollout;
@@ -28,6 +29,8 @@ mod workload;
 
 pub use held::{Held, Workloads};
 
+use plan::{Job, missing_app_name, service_name};
+
 use crate::diagnostics::{
     Code, Finding, Findings, FindingsFile, Severity, Spilled, WorkloadFindings,
 };
@@ -35,10 +38,7 @@ use crate::error::InputError;
 use crate::import::{Inputs, Kept, Sourced};
 use crate::inventory::Inventory;
 use crate::mappings::Mappings;
-use crate::model::ecs::{
-    Arn, Place, Service, ServiceIdentity, TaskDefinition, TaskDefinitionIdentity,
-    task_definition_ref,
-};
+use crate::model::ecs::{Place, Service, ServiceIdentity, TaskDefinition, TaskDefinitionIdentity};
 use crate::model::k8s::Object;
 use crate::model::secret_access::{self, SecretAccess, SecretRead};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,11 +59,38 @@ pub struct Conversion {
     pub secret_access: Vec<SecretAccess>,
 }
 
-/// A cluster-scoped object shared by the apps of one environment.
+/// A ClusterSecretStore shared by the apps of one environment, limited to the namespaces that use
+/// it. Those wait apart from the object (in the run's file, in a large run: one per app), to be
+/// streamed into its `spec.conditions` where it is written (`with_namespaces` puts them there).
 #[derive(Debug, Clone)]
 pub struct SharedStore {
     pub environment: String,
+    /// The store, without its `conditions`.
     pub object: Object,
+    pub namespaces: crate::diagnostics::SpillSet,
+}
+
+impl SharedStore {
+    /// The store with its conditions: only the namespaces that use it may read through it.
+    /// `namespaces`: the list to put there (the namespaces, or a marker to splice them into).
+    pub fn with_conditions(&self, namespaces: Vec<String>) -> Object {
+        let mut object = self.object.clone();
+        if let Some(spec) = object
+            .body_mut()
+            .get_mut("spec")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            let conditions = serde_json::json!([{ "namespaces": namespaces }]);
+            spec.insert("conditions".into(), conditions);
+        }
+        object
+    }
+
+    /// The whole store, its namespaces read back.
+    pub fn with_namespaces(&self) -> std::io::Result<Object> {
+        let namespaces = self.namespaces.iter().collect::<std::io::Result<_>>()?;
+        Ok(self.with_conditions(namespaces))
+    }
 }
 
 /// One ECS service (or lone task definition) in one environment, as Kubernetes objects.
@@ -246,185 +273,95 @@ pub fn translate_each(
         });
     }
 
-    // Task definitions are the bulk of the inputs: taken out, so each can be dropped as soon as
-    // its last workload is converted.
+    // Task definitions and services are the bulk of the inputs: taken out, and read back (from
+    // the run's file, where `read_files` parked them) as they are planned and converted.
     let tds = std::mem::take(&mut inputs.task_definitions);
-    let alb_owners = ingress::AlbOwners::of(&inputs, mappings);
-    // Each service is converted once: taken out too, so each is dropped once it is.
     let services = std::mem::take(&mut inputs.services);
-    // Scheduled runs, each given its task definition once; those whose task definition is not
-    // in the inputs are errors.
-    let (runs_by_td, orphans) = schedules::assign(&inputs, &tds);
-    errors.extend(orphans);
-    let index = TaskDefinitionIndex::new(&tds);
-    let mut used = vec![false; tds.len()];
-    // What becomes a workload: each service with its task definition, then each task definition
-    // no service uses. Converted in parallel; the order is fixed here, before.
-    let mut jobs: Vec<Job> = Vec::new();
-    for (k, service) in services.iter().enumerate() {
-        let reference = service.id.task_definition.as_deref().unwrap_or("");
-        let account = &service.id.place.account;
-        jobs.push(
-            match index.find(reference, account, service.id.name.is_none()) {
-                Some(i) => {
-                    let owns_schedules = !used[i];
-                    used[i] = true;
-                    Job::Convert {
-                        task_definition: i,
-                        service: Some(k),
-                        owns_schedules,
-                    }
-                }
-                None => Job::Missing(k),
-            },
-        );
-    }
-    jobs.extend((0..tds.len()).filter(|i| !used[*i]).map(|i| Job::Convert {
-        task_definition: i,
-        service: None,
-        owns_schedules: true,
-    }));
-    let accounts: std::collections::BTreeSet<String> = jobs
-        .iter()
-        .filter_map(|job| match job {
-            Job::Convert {
-                task_definition,
-                service,
-                ..
-            } => Some(
-                Identity::of(
-                    &tds[*task_definition].id.place,
-                    service.map(|k| &services[k].id),
-                )
-                .account,
-            ),
-            Job::Missing(_) => None,
-        })
-        .filter(|a| !a.is_empty())
-        .collect();
-    let split_by_account = inventory.is_none() && accounts.len() > 1;
-    // Jobs grouped by app: an app's environments are converted together and handed to `on_app`
-    // at once, then frozen, so a caller can render them while the rest is being converted.
-    let mut groups: std::collections::BTreeMap<String, Vec<&Job>> = Default::default();
-    for job in &jobs {
-        let app = match *job {
-            Job::Convert {
-                task_definition,
-                service,
-                ..
-            } => app_name(
-                service_name(&tds[task_definition].id, service.map(|k| &services[k].id)),
-                mappings,
-            ),
-            Job::Missing(k) => missing_app_name(&services[k].id),
-        };
-        groups.entry(app).or_default().push(job);
-    }
-    drop(index);
-    let mut uses: Vec<usize> = vec![0; tds.len()];
-    for job in &jobs {
-        if let Job::Convert {
-            task_definition, ..
-        } = job
-        {
-            uses[*task_definition] += 1;
-        }
-    }
-    let uses: Vec<AtomicUsize> = uses.into_iter().map(AtomicUsize::new).collect();
-    // Each in a slot of its own, emptied once converted. Not `collect()`: it would keep the
-    // values' (much larger) buffer for the slots until the end.
-    let mut slots = Vec::with_capacity(tds.len());
-    slots.extend(tds.into_iter().map(|td| Mutex::new(Some(Arc::from(td)))));
-    let tds: Vec<Mutex<Option<Arc<Kept<TaskDefinition>>>>> = slots;
-    let mut slots = Vec::with_capacity(services.len());
-    slots.extend(services.into_iter().map(|s| Mutex::new(Some(s))));
-    let services: Vec<Mutex<Option<Box<Kept<Service>>>>> = slots;
-    let take_service = |k: usize| {
-        services[k]
-            .lock()
-            .expect("no conversion panics")
-            .take()
-            .expect("a service has one job")
-    };
+    let parked_in = inputs.findings_file.clone();
+    let mut plan = plan::plan(
+        &inputs,
+        &tds,
+        &services,
+        parked_in.as_ref(),
+        role_file.clone(),
+        mappings,
+        inventory.is_some(),
+    );
+    errors.append(&mut plan.errors);
     let no_runs = Vec::new();
     let others = workload::Others {
         inputs: &inputs,
-        alb_owners: &alb_owners,
+        alb_owners: &plan.alb_owners,
     };
+    let split_by_account = plan.split_by_account;
     use rayon::prelude::*;
-    let groups: Vec<Vec<&Job>> = groups.into_values().collect();
+    // Jobs grouped by app: an app's environments are converted together and handed to `on_app`
+    // at once, then frozen, so a caller can render them while the rest is being converted.
+    let groups = plan.groups();
     let (done, total) = (AtomicUsize::new(0), groups.len());
     progress(0, total);
-    let stores = secrets::StorePool::default();
+    let stores = secrets::StorePool::new(file.clone());
     // What External Secrets Operator reads, grouped as each app is converted (no finding added
     // later is an error, so which workloads failed is known by then).
     let access = Mutex::new(secret_access::Grouping::new(file.clone()));
-    // Where each group's workloads start in the conversion's order.
-    let offsets: Vec<usize> = groups
-        .iter()
-        .scan(0, |start, group| {
-            let here = *start;
-            *start += group.len();
-            Some(here)
-        })
-        .collect();
-    let held: Vec<Vec<Held>> = groups
+    // Inputs that could not be read back when converted: errors of the run.
+    let unread = Mutex::new(Vec::new());
+    // How many workloads each app made (fewer than its jobs if an input could not be read back).
+    let sizes: Vec<AtomicUsize> = groups.iter().map(|_| AtomicUsize::new(0)).collect();
+    // Flattened as they come: a list per app would cost more than the workloads held.
+    let held: Vec<Held> = groups
         .into_par_iter()
         .enumerate()
-        .map(|(g, group)| {
+        .flat_map_iter(|(g, group)| {
             let mut ws: Vec<Workload> = group
-                .into_iter()
-                .map(|job| match *job {
-                    Job::Convert {
-                        task_definition,
-                        service,
-                        owns_schedules,
-                    } => {
-                        let td = tds[task_definition]
-                            .lock()
-                            .expect("no conversion panics")
-                            .clone()
-                            .expect("a task definition is dropped after its last use only");
-                        let service = service.map(take_service);
-                        let service = service.as_deref();
-                        let runs = match owns_schedules {
-                            true => runs_by_td.get(&task_definition).unwrap_or(&no_runs),
-                            false => &no_runs,
-                        };
-                        // Read again in full (files are kept by identity between reads).
-                        let whole = crate::import::whole(&td).and_then(|t| {
-                            let s = service.map(crate::import::whole);
-                            Ok((t, s.transpose()?))
-                        });
-                        let w = match whole {
-                            Ok((whole_td, whole_service)) => convert_one(
-                                Whole {
-                                    td: &whole_td,
-                                    td_id: &td.id,
-                                    service: whole_service.as_deref(),
-                                    service_id: service.map(|s| &s.id),
-                                },
-                                runs,
-                                split_by_account,
-                                &others,
-                                mappings,
-                                inventory,
-                            ),
-                            Err(e) => unreadable(&td, service, e, mappings),
-                        };
-                        drop(td);
-                        if uses[task_definition].fetch_sub(1, Ordering::Relaxed) == 1 {
-                            tds[task_definition]
-                                .lock()
-                                .expect("no conversion panics")
-                                .take();
+                .iter()
+                .filter_map(|&job| {
+                    let converted = match plan.jobs[job as usize] {
+                        Job::Convert {
+                            task_definition,
+                            service,
+                            owns_schedules,
+                        } => {
+                            let td = tds[task_definition].get(task_definition, parked_in.as_ref());
+                            let service = service
+                                .map(|k| services[k].get(k, parked_in.as_ref()))
+                                .transpose();
+                            let runs = match owns_schedules {
+                                true => plan.runs_by_td.get(&task_definition).unwrap_or(&no_runs),
+                                false => &no_runs,
+                            };
+                            td.and_then(|td| Ok((td, service?))).map(|(td, service)| {
+                                let service = service.as_deref();
+                                // Read again in full (files are kept by identity between reads).
+                                let whole = crate::import::whole(&td).and_then(|t| {
+                                    let s = service.map(crate::import::whole);
+                                    Ok((t, s.transpose()?))
+                                });
+                                match whole {
+                                    Ok((whole_td, whole_service)) => convert_one(
+                                        Whole {
+                                            td: &whole_td,
+                                            td_id: &td.id,
+                                            service: whole_service.as_deref(),
+                                            service_id: service.map(|s| &s.id),
+                                        },
+                                        runs,
+                                        split_by_account,
+                                        &others,
+                                        mappings,
+                                        inventory,
+                                    ),
+                                    Err(e) => unreadable(&td, service, e, mappings),
+                                }
+                            })
                         }
-                        w
-                    }
-                    Job::Missing(k) => {
-                        let s = take_service(k);
-                        missing_task_definition(&s, mappings)
-                    }
+                        Job::Missing(k) => services[k]
+                            .get(k, parked_in.as_ref())
+                            .map(|s| missing_task_definition(&s, mappings)),
+                    };
+                    converted
+                        .map_err(|e| unread.lock().expect("no conversion panics").push(e))
+                        .ok()
                 })
                 .collect();
             ws.sort_by(|a, b| (&a.app, &a.environment).cmp(&(&b.app, &b.environment)));
@@ -460,12 +397,22 @@ pub fn translate_each(
                     Held::Here(Box::new(w))
                 }
             }));
+            sizes[g].store(held.len(), Ordering::Relaxed);
             held
         })
         .collect();
-    let mut workloads = Workloads::new(held.into_iter().flatten().collect(), file);
-    // Every service and task definition was dropped once converted; what is left of them goes.
-    drop((jobs, services, tds));
+    errors.extend(unread.into_inner().expect("no conversion panics"));
+    // Where each group's workloads start in the conversion's order.
+    let offsets: Vec<usize> = sizes
+        .into_iter()
+        .scan(0, |start, size| {
+            let here = *start;
+            *start += size.into_inner();
+            Some(here)
+        })
+        .collect();
+    let mut workloads = Workloads::new(held, file);
+    drop((plan, tds, services));
     let secret_stores = stores.share(&mut workloads, &offsets, &access);
     let (iam, unread) = match on_roles {
         Some(on_roles) => {
@@ -551,37 +498,6 @@ fn app_name(service_name: &str, mappings: &Mappings) -> String {
     names::dns_label(renamed.unwrap_or(service_name), "app")
 }
 
-/// The service's name, or the task definition's family for a lone task definition.
-fn service_name<'a>(
-    td: &'a TaskDefinitionIdentity,
-    service: Option<&'a ServiceIdentity>,
-) -> &'a str {
-    service
-        .and_then(|s| s.name.as_deref())
-        .unwrap_or(td.family.as_deref().unwrap_or(""))
-}
-
-/// The app of a service whose task definition is not in the inputs.
-fn missing_app_name(service: &ServiceIdentity) -> String {
-    let reference = service.task_definition.as_deref().unwrap_or("");
-    let name = service.name.as_deref().unwrap_or(reference);
-    names::dns_label(name, "service")
-}
-
-/// What becomes a workload.
-enum Job {
-    /// A task definition (by index) with the service (by index) that runs it, if any. `owns_schedules`: the
-    /// task definition's schedules become jobs here (in the first workload that uses it only, so
-    /// a schedule never becomes a job twice).
-    Convert {
-        task_definition: usize,
-        service: Option<usize>,
-        owns_schedules: bool,
-    },
-    /// A service (by index) whose task definition is not in the inputs.
-    Missing(usize),
-}
-
 /// The inventory's per-environment cluster facts (OIDC issuer, name, account) fill what the
 /// mappings' `iam.clusters.<env>` leaves unset, so IAM reads one place.
 fn clusters_from_inventory(mappings: &Mappings, inventory: &Inventory) -> Mappings {
@@ -593,93 +509,6 @@ fn clusters_from_inventory(mappings: &Mappings, inventory: &Inventory) -> Mappin
         c.account = c.account.take().or_else(|| e.cluster_account.clone());
     }
     m
-}
-
-fn arn_of(id: &TaskDefinitionIdentity) -> &str {
-    id.arn.as_deref().unwrap_or("")
-}
-
-fn family_of(id: &TaskDefinitionIdentity) -> &str {
-    id.family.as_deref().unwrap_or("")
-}
-
-/// Finds task definitions by ARN, `family:revision` or family (the latest revision given), in
-/// the service's account when both accounts are known: several accounts often share a family.
-/// Positions sorted by key, searched by bisection: a large run has tens of thousands.
-struct TaskDefinitionIndex<'a> {
-    tds: &'a [Box<Kept<TaskDefinition>>],
-    /// Those with an ARN, by ARN; of equal ARNs the first read first.
-    by_arn: Vec<u32>,
-    /// By family; of one family, in the order read.
-    by_family: Vec<u32>,
-}
-
-impl<'a> TaskDefinitionIndex<'a> {
-    fn new(tds: &'a [Box<Kept<TaskDefinition>>]) -> Self {
-        let mut by_arn: Vec<u32> = (0..tds.len() as u32)
-            .filter(|&i| tds[i as usize].id.arn.is_some())
-            .collect();
-        // Stable sorts: the order read is kept among equal keys.
-        let key = |i: u32, of: fn(&TaskDefinitionIdentity) -> &str| of(&tds[i as usize].id);
-        by_arn.sort_by(|&a, &b| key(a, arn_of).cmp(key(b, arn_of)));
-        let mut by_family: Vec<u32> = (0..tds.len() as u32).collect();
-        by_family.sort_by(|&a, &b| key(a, family_of).cmp(key(b, family_of)));
-        TaskDefinitionIndex {
-            tds,
-            by_arn,
-            by_family,
-        }
-    }
-
-    fn id(&self, i: u32) -> &'a TaskDefinitionIdentity {
-        &self.tds[i as usize].id
-    }
-
-    /// The positions in `sorted` whose key is `key`.
-    fn equal<'s>(
-        &self,
-        sorted: &'s [u32],
-        key: &str,
-        of: fn(&TaskDefinitionIdentity) -> &str,
-    ) -> &'s [u32] {
-        let start = sorted.partition_point(|&i| of(self.id(i)) < key);
-        let end = start + sorted[start..].partition_point(|&i| of(self.id(i)) == key);
-        &sorted[start..end]
-    }
-
-    /// `lone_fallback`: an ecspresso-style service (no name, no reference) takes the only task
-    /// definition in its inputs.
-    fn find(&self, reference: &str, service_account: &str, lone_fallback: bool) -> Option<usize> {
-        if reference.is_empty() {
-            return (lone_fallback && self.tds.len() == 1).then_some(0);
-        }
-        if let Some(&i) = self.equal(&self.by_arn, reference, arn_of).first() {
-            return Some(i as usize);
-        }
-        let (family, revision) = task_definition_ref(reference);
-        let account = Arn::parse(reference)
-            .map(|a| a.account)
-            .unwrap_or(service_account);
-        let candidates: Vec<(usize, &TaskDefinitionIdentity)> = self
-            .equal(&self.by_family, family, family_of)
-            .iter()
-            .map(|&i| (i as usize, self.id(i)))
-            .filter(|(_, e)| {
-                account.is_empty() || e.place.account.is_empty() || &*e.place.account == account
-            })
-            .collect();
-        match revision {
-            Some(rev) => candidates
-                .iter()
-                .find(|(_, e)| e.revision == Some(rev))
-                .or_else(|| candidates.iter().find(|(_, e)| e.revision.is_none()))
-                .map(|(i, _)| *i),
-            None => candidates
-                .iter()
-                .max_by_key(|(_, e)| e.revision)
-                .map(|(i, _)| *i),
-        }
-    }
 }
 
 fn missing_task_definition(service: &Kept<Service>, mappings: &Mappings) -> Workload {

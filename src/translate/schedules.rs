@@ -9,9 +9,10 @@
 use super::autoscaling::push_at;
 use super::cron;
 use super::names;
+use super::plan::TaskDefinitionIndex;
 use crate::diagnostics::{Code, Findings};
 use crate::error::InputError;
-use crate::import::{Inputs, Kept};
+use crate::import::Inputs;
 use crate::mappings::{Mappings, ScheduleKind};
 use crate::model::aws::EventTarget;
 use crate::model::ecs::{Arn, TaskDefinition, TaskDefinitionIdentity, task_definition_ref};
@@ -169,16 +170,15 @@ fn td_account(td: &TaskDefinitionIdentity) -> &str {
 
 /// The task definition a run uses: the same family (and account when both are known), the exact
 /// revision if it is in the inputs, else the latest revision given.
-fn best_td(tds: &[Box<Kept<TaskDefinition>>], run: &Run<'_>) -> Option<usize> {
+fn best_td(index: &TaskDefinitionIndex<'_>, run: &Run<'_>) -> Option<(usize, Option<i64>)> {
     let (family, revision) = task_definition_ref(run.task_definition());
     let account = run.account();
-    let candidates: Vec<(usize, Option<i64>)> = tds
-        .iter()
-        .enumerate()
+    let candidates: Vec<(usize, Option<i64>)> = index
+        .of_family(family)
+        .into_iter()
         .filter(|(_, td)| {
             let a = td_account(&td.id);
-            td.id.family.as_deref() == Some(family)
-                && (a.is_empty() || account.is_empty() || a == account)
+            a.is_empty() || account.is_empty() || a == account
         })
         .map(|(i, td)| (i, td.id.revision))
         .collect();
@@ -186,26 +186,26 @@ fn best_td(tds: &[Box<Kept<TaskDefinition>>], run: &Run<'_>) -> Option<usize> {
         .iter()
         .find(|(_, r)| revision.is_some() && *r == revision)
         .or_else(|| candidates.iter().max_by_key(|(_, r)| *r))
-        .map(|(i, _)| *i)
+        .copied()
 }
 
-/// The runs of each task definition (by index in `tds`), each with the revision it asks for when
-/// that is not the task definition's; and the runs whose task definition is not in the inputs.
-pub type Assigned<'a> = (
-    std::collections::HashMap<usize, Vec<(Run<'a>, Option<i64>)>>,
-    Vec<InputError>,
-);
+/// The runs of each task definition (by index), each with the revision it asks for when that is
+/// not the task definition's.
+pub type ByTaskDefinition<'a> = std::collections::HashMap<usize, Vec<(Run<'a>, Option<i64>)>>;
 
-/// Gives every run its task definition, once for the whole conversion.
-pub fn assign<'a>(inputs: &'a Inputs, tds: &[Box<Kept<TaskDefinition>>]) -> Assigned<'a> {
-    let mut by_td: std::collections::HashMap<usize, Vec<(Run<'a>, Option<i64>)>> =
-        Default::default();
+/// Gives every run its task definition, once for the whole conversion; the runs whose task
+/// definition is not in the inputs are errors.
+pub fn assign<'a>(
+    inputs: &'a Inputs,
+    index: &TaskDefinitionIndex<'_>,
+) -> (ByTaskDefinition<'a>, Vec<InputError>) {
+    let mut by_td: ByTaskDefinition<'a> = Default::default();
     let mut orphans = Vec::new();
     for r in runs(inputs) {
-        match best_td(tds, &r) {
-            Some(i) => {
+        match best_td(index, &r) {
+            Some((i, theirs)) => {
                 let asked = task_definition_ref(r.task_definition()).1;
-                let mismatch = asked.filter(|a| Some(*a) != tds[i].id.revision);
+                let mismatch = asked.filter(|a| Some(*a) != theirs);
                 by_td.entry(i).or_default().push((r, mismatch));
             }
             None => orphans.push(orphan(&r)),

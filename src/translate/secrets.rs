@@ -21,7 +21,7 @@ use super::containers;
 use super::facts::StoreUse;
 use super::names::{self, dns_label};
 use super::{SharedStore, Workload, Workloads};
-use crate::diagnostics::{Code, Finding, Findings};
+use crate::diagnostics::{Code, Finding, Findings, SpillSet};
 use crate::mappings::{ExternalSecrets, StoreKind};
 use crate::model::ecs::{ContainerDefinition, TaskDefinition};
 use crate::model::fields::join;
@@ -907,25 +907,41 @@ pub fn reads(td: &TaskDefinition, account: &str, region: &str) -> Vec<SecretRead
     out.into_iter().collect()
 }
 
-/// Where a workload is in the conversion's order: its app's group, then its place in the group.
-pub type Position = (usize, usize);
+/// Where a workload is in the conversion's order: its app's group, then its place in the group
+/// (a large run holds one per user of a store: two numbers of 32 bits).
+type Position = (u32, u32);
 
 /// ClusterSecretStores taken out of the workloads app by app (`take`, as each app is converted,
 /// so a large run holds one copy per store instead of one per app), then shared (`share`).
-#[derive(Default)]
 pub struct StorePool {
-    /// Per (environment, store name): each different body, with who uses it.
-    stores: std::sync::Mutex<BTreeMap<(String, String), Vec<Variant>>>,
+    /// Where the namespaces wait (None: in memory).
+    file: Option<std::sync::Arc<crate::diagnostics::FindingsFile>>,
+    /// Per (environment, store name).
+    stores: std::sync::Mutex<BTreeMap<(String, String), Pooled>>,
+}
+
+/// One store name of one environment: each different body, with who uses it, and the
+/// namespaces of all its users.
+struct Pooled {
+    variants: Vec<Variant>,
+    namespaces: SpillSet,
 }
 
 struct Variant {
     /// The store as the first of its users (by position) made it.
     object: Object,
     first: Position,
-    users: Vec<(Position, String)>,
+    users: Vec<Position>,
 }
 
 impl StorePool {
+    pub fn new(file: Option<std::sync::Arc<crate::diagnostics::FindingsFile>>) -> StorePool {
+        StorePool {
+            file,
+            stores: Default::default(),
+        }
+    }
+
     /// Takes the ClusterSecretStores out of one app's workloads (`group` is the app's place in
     /// the conversion's order). A failed workload's stores are dropped: nothing of it is written.
     pub fn take(&self, group: usize, workloads: &mut [Workload]) {
@@ -940,18 +956,28 @@ impl StorePool {
             let mut pool = self.stores.lock().expect("no conversion panics");
             for store in stores {
                 let key = (w.environment.clone(), store.metadata.name.clone());
-                let variants = pool.entry(key).or_default();
-                let user = ((group, i), w.namespace.clone());
+                let Pooled {
+                    variants,
+                    namespaces,
+                } = pool.entry(key).or_insert_with(|| Pooled {
+                    variants: Vec::new(),
+                    namespaces: SpillSet::new(self.file.clone()),
+                });
+                namespaces.insert(&w.namespace);
+                let user = (
+                    u32::try_from(group).expect("fewer than 4 billion apps"),
+                    u32::try_from(i).expect("fewer than 4 billion workloads in an app"),
+                );
                 match variants.iter_mut().find(|v| v.object.same_body(&store)) {
                     Some(v) => {
-                        if user.0 < v.first {
-                            (v.object, v.first) = (store, user.0);
+                        if user < v.first {
+                            (v.object, v.first) = (store, user);
                         }
                         v.users.push(user);
                     }
                     None => variants.push(Variant {
                         object: store,
-                        first: user.0,
+                        first: user,
                         users: vec![user],
                     }),
                 }
@@ -971,21 +997,31 @@ impl StorePool {
     ) -> Vec<SharedStore> {
         let pool = self.stores.into_inner().expect("no conversion panics");
         let mut conflicts: Vec<(usize, String)> = Vec::new();
-        let mut shared: BTreeMap<(String, String), (Object, BTreeSet<String>)> = BTreeMap::new();
-        for (key, mut variants) in pool {
+        let mut stores: Vec<SharedStore> = Vec::new();
+        for ((environment, name), pooled) in pool {
+            let Pooled {
+                mut variants,
+                namespaces,
+            } = pooled;
             let Some(kept) = (0..variants.len()).min_by_key(|&k| variants[k].first) else {
                 continue;
             };
-            let mut namespaces = BTreeSet::new();
-            for (k, v) in variants.iter_mut().enumerate() {
-                for (position, namespace) in std::mem::take(&mut v.users) {
-                    if k != kept {
-                        conflicts.push((offsets[position.0] + position.1, key.1.clone()));
-                    }
-                    namespaces.insert(namespace);
-                }
+            for v in variants
+                .iter()
+                .take(kept)
+                .chain(variants.iter().skip(kept + 1))
+            {
+                let at = v
+                    .users
+                    .iter()
+                    .map(|&(g, i)| (offsets[g as usize] + i as usize, name.clone()));
+                conflicts.extend(at);
             }
-            shared.insert(key, (variants.swap_remove(kept).object, namespaces));
+            stores.push(SharedStore {
+                environment,
+                object: variants.swap_remove(kept).object,
+                namespaces,
+            });
         }
         // In the workloads' order, then the stores' (their objects are sorted by name).
         conflicts.sort();
@@ -1008,23 +1044,6 @@ impl StorePool {
                 },
             );
         }
-        let stores: Vec<SharedStore> = shared
-            .into_iter()
-            .map(|((environment, _), (mut object, namespaces))| {
-                let namespaces: Vec<String> = namespaces.into_iter().collect();
-                if let Some(spec) = object
-                    .body_mut()
-                    .get_mut("spec")
-                    .and_then(Value::as_object_mut)
-                {
-                    spec.insert("conditions".into(), json!([{ "namespaces": namespaces }]));
-                }
-                SharedStore {
-                    environment,
-                    object,
-                }
-            })
-            .collect();
         // ESO's role in each workload's account must be allowed to assume its stores' roles.
         let mut access = access.lock().expect("no conversion panics");
         workloads.for_each_live(
@@ -1423,7 +1442,7 @@ mod tests {
             vec![workload("c", "eu-west-1", true)],
             vec![workload("d", "us-east-1", false)],
         ];
-        let pool = StorePool::default();
+        let pool = StorePool::new(None);
         for g in [3, 1, 2, 0] {
             pool.take(g, &mut groups[g]);
         }
@@ -1433,7 +1452,8 @@ mod tests {
         let mut workloads = Workloads::from(workloads);
         let shared = pool.share(&mut workloads, &offsets, &Default::default());
         assert_eq!(shared.len(), 1);
-        let kept = shared[0].object.body();
+        let kept = shared[0].with_namespaces().unwrap();
+        let kept = kept.body();
         assert_eq!(kept["spec"]["provider"]["aws"]["region"], "eu-west-1");
         assert_eq!(shared[0].object.metadata.labels["team"], "a");
         assert_eq!(
