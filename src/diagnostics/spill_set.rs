@@ -67,6 +67,12 @@ impl SpillSet {
         self.here.is_empty() && self.runs.is_empty()
     }
 
+    /// How many sorted runs wait in the file.
+    #[cfg(test)]
+    pub fn runs(&self) -> usize {
+        self.runs.len()
+    }
+
     /// Every string once, sorted: the runs and what is here, merged.
     pub fn iter(&self) -> impl Iterator<Item = std::io::Result<String>> + '_ {
         let mut sources: Vec<Source> = self

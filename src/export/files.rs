@@ -680,6 +680,33 @@ mod tests {
         assert!(Writer::open(d).unwrap().is_none());
     }
 
+    /// A large run's list of files waits in a temporary file as several sorted runs: the
+    /// manifest and the removal of stale files read it merged.
+    #[test]
+    fn a_long_list_of_files_is_merged_into_the_manifest_and_the_removals() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // Put out of order (7,919 is prime to 12,000): every path once.
+        let name = |i: usize| format!("apps/app-{:05}/base/deployment.yaml", (i * 7919) % 12_000);
+        let first: Tree = (0..12_000).map(|i| (name(i), "1".to_string())).collect();
+        write(d, &first).unwrap();
+        let w = Writer::open(d).unwrap().unwrap();
+        // Every third file is not put again: it goes.
+        let again: Vec<String> = (0..12_000).filter(|i| i % 3 != 0).map(name).collect();
+        use rayon::prelude::*;
+        again
+            .par_iter()
+            .for_each(|rel| w.put(rel.clone(), "1".into()));
+        assert!(w.paths.lock().unwrap().runs() > 1);
+        let s = w.finish().unwrap();
+        assert_eq!((s.written, s.unchanged, s.removed), (0, 8_000, 4_000));
+        let mut expected = again.clone();
+        expected.sort();
+        let manifest = fs::read_to_string(d.join(MANIFEST)).unwrap();
+        assert_eq!(manifest.lines().skip(1).collect::<Vec<_>>(), expected);
+        assert!(!d.join(name(0)).exists() && d.join(name(1)).exists());
+    }
+
     #[test]
     fn files_are_compared_block_by_block() {
         let dir = tempfile::tempdir().unwrap();

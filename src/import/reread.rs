@@ -1,6 +1,6 @@
 //! What a run holds of each task definition and service until it converts it (`Kept`), and
-//! reading it again then (`whole`). `read_files` keeps only their identity, so a large run never
-//! holds every input at once.
+//! reading it again then (`whole`). `read_files` keeps only their identity, parked in the run's
+//! temporary file (`Parked`), so a large run never holds every input at once, nor every identity.
 //!
 //! The second read deserializes the one value straight from the file's bytes, skipping the rest
 //! of the file. What that refuses goes through the first read's own code (`read_bytes`), so a
@@ -121,9 +121,9 @@ fn take_place(bytes: &mut &[u8]) -> Option<Place> {
     })
 }
 
-/// A task definition or service as a run holds it until it converts it: where it was read, its
-/// identity, and the whole value only when it cannot be read again (a pipe, or memory). Small on
-/// purpose: a large run holds tens of thousands.
+/// A task definition or service between its two reads: where it was read, its identity, and the
+/// whole value only when it cannot be read again (a pipe, or memory). A large run parks it in its
+/// temporary file (`Parked`) and reads it back to plan and to convert it.
 #[derive(Debug, Clone)]
 pub struct Kept<T: Reread> {
     /// The file, as the user named it.
@@ -196,10 +196,13 @@ impl<T: Reread> Parked<T> {
     /// Keeps only the identity (`Kept::keep_identity`) and parks it in `file`, when there is one
     /// and the file can be read again.
     pub fn keep_identity(&mut self, file: Option<&Arc<FindingsFile>>) {
-        let (Parked::Here(kept), Some(file)) = (&mut *self, file) else {
+        let Parked::Here(kept) = self else {
             return;
         };
-        kept.keep_identity(Some(file));
+        kept.keep_identity(file);
+        let Some(file) = file else {
+            return;
+        };
         // Only a value read again whose findings (if any) are in the file is parked whole.
         let spilled = match &kept.held {
             Held::Reread(moved, here) if here.is_empty() => moved.as_ref().map(|(_, s)| *s),

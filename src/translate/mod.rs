@@ -60,8 +60,9 @@ pub struct Conversion {
 }
 
 /// A ClusterSecretStore shared by the apps of one environment, limited to the namespaces that use
-/// it. Those wait apart from the object (in the run's file, in a large run: one per app), to be
-/// streamed into its `spec.conditions` where it is written (`with_namespaces` puts them there).
+/// it. Those wait apart from the object (in a large run, in the run's file: a store may serve
+/// every app of an environment), to be streamed into its `spec.conditions` where it is written
+/// (`with_namespaces` puts them there).
 #[derive(Debug, Clone)]
 pub struct SharedStore {
     pub environment: String,
