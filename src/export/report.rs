@@ -135,13 +135,22 @@ impl Serialize for Entry<'_> {
 
 impl Serialize for Services<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.len()))?;
-        for i in 0..self.len() {
-            seq.serialize_element(&self.entry(i))?;
-        }
-        seq.end()
+        sequence(s, self.len(), |i| self.entry(i))
     }
+}
+
+/// `len` items, each made by `item` as it is serialized.
+fn sequence<S: serde::Serializer, T: Serialize>(
+    s: S,
+    len: usize,
+    item: impl Fn(usize) -> T,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(len))?;
+    for i in 0..len {
+        seq.serialize_element(&item(i))?;
+    }
+    seq.end()
 }
 
 /// The capacity rows, one per workload that did not fail, sorted by environment and namespace
@@ -184,12 +193,7 @@ impl Serialize for Row {
 
 impl Serialize for Capacities<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.len()))?;
-        for k in 0..self.len() {
-            seq.serialize_element(&self.row(k))?;
-        }
-        seq.end()
+        sequence(s, self.len(), |k| self.row(k))
     }
 }
 

@@ -307,13 +307,23 @@ pub fn translate_each(
     let access = Mutex::new(secret_access::Grouping::new(file.clone()));
     // Inputs that could not be read back when converted: errors of the run.
     let unread = Mutex::new(Vec::new());
-    // How many workloads each app made (fewer than its jobs if an input could not be read back).
-    let sizes: Vec<AtomicUsize> = groups.iter().map(|_| AtomicUsize::new(0)).collect();
-    // Flattened as they come: a list per app would cost more than the workloads held.
-    let held: Vec<Held> = groups
-        .into_par_iter()
+    // A slot per job, each app's in a slice of its own: each workload goes straight to its place
+    // in the conversion's order (a list per app, or collecting them, would hold them twice). A
+    // job whose inputs could not be read back leaves its slot empty.
+    let mut slots: Vec<Option<Held>> = Vec::new();
+    slots.resize_with(plan.jobs.len(), || None);
+    let mut apps_slots = Vec::with_capacity(groups.len());
+    let mut rest = slots.as_mut_slice();
+    for group in &groups {
+        let (here, after) = std::mem::take(&mut rest).split_at_mut(group.len());
+        apps_slots.push(here);
+        rest = after;
+    }
+    groups
+        .par_iter()
+        .zip(apps_slots)
         .enumerate()
-        .flat_map_iter(|(g, group)| {
+        .for_each(|(g, (group, app_slots))| {
             let mut ws: Vec<Workload> = group
                 .iter()
                 .filter_map(|&job| {
@@ -384,9 +394,7 @@ pub fn translate_each(
             }
             on_app(&mut ws);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            // Not `collect()`: it would keep the workloads' (much larger) buffer for the held.
-            let mut held = Vec::with_capacity(ws.len());
-            held.extend(ws.into_iter().map(|mut w| match &file {
+            let held = ws.into_iter().map(|mut w| match &file {
                 // Written: what later passes read of it waits in the file.
                 Some(file) => {
                     w.objects = Vec::new();
@@ -397,21 +405,26 @@ pub fn translate_each(
                     w.objects.iter_mut().for_each(Object::freeze);
                     Held::Here(Box::new(w))
                 }
-            }));
-            sizes[g].store(held.len(), Ordering::Relaxed);
-            held
-        })
-        .collect();
+            });
+            for (slot, held) in app_slots.iter_mut().zip(held) {
+                *slot = Some(held);
+            }
+        });
     errors.extend(unread.into_inner().expect("no conversion panics"));
     // Where each group's workloads start in the conversion's order.
-    let offsets: Vec<usize> = sizes
-        .into_iter()
-        .scan(0, |start, size| {
-            let here = *start;
-            *start += size.into_inner();
-            Some(here)
-        })
-        .collect();
+    let mut offsets = Vec::with_capacity(groups.len());
+    let mut start = 0;
+    let mut taken = 0;
+    for group in &groups {
+        offsets.push(taken);
+        let app_slots = &slots[start..start + group.len()];
+        taken += app_slots.iter().filter(|s| s.is_some()).count();
+        start += group.len();
+    }
+    // In place: the slots' buffer becomes the workloads' (`filter_map` is collected in place,
+    // `flatten` is not).
+    #[allow(clippy::filter_map_identity)]
+    let held: Vec<Held> = slots.into_iter().filter_map(|slot| slot).collect();
     let mut workloads = Workloads::new(held, file);
     drop((plan, tds, services));
     let secret_stores = stores.share(&mut workloads, &offsets, &access);

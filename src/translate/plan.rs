@@ -218,6 +218,8 @@ pub(super) struct TaskDefinitionIndex<'a> {
     /// Those that could not be read back: never found, never converted alone.
     unreadable: Vec<bool>,
     errors: Mutex<Vec<InputError>>,
+    /// `hash` (a test gives every key one hash).
+    hash: fn(&str) -> u64,
 }
 
 fn hash(key: &str) -> u64 {
@@ -230,6 +232,14 @@ fn hash(key: &str) -> u64 {
 
 impl<'a> TaskDefinitionIndex<'a> {
     fn new(tds: &'a [Parked<TaskDefinition>], file: Option<&'a Arc<FindingsFile>>) -> Self {
+        Self::hashed_by(hash, tds, file)
+    }
+
+    fn hashed_by(
+        hash: fn(&str) -> u64,
+        tds: &'a [Parked<TaskDefinition>],
+        file: Option<&'a Arc<FindingsFile>>,
+    ) -> Self {
         let mut index = TaskDefinitionIndex {
             tds,
             file,
@@ -237,6 +247,7 @@ impl<'a> TaskDefinitionIndex<'a> {
             by_family: Vec::with_capacity(tds.len()),
             unreadable: vec![false; tds.len()],
             errors: Mutex::default(),
+            hash,
         };
         let mut errors = Vec::new();
         in_order(
@@ -276,7 +287,7 @@ impl<'a> TaskDefinitionIndex<'a> {
         wanted: &str,
         key: fn(&TaskDefinitionIdentity) -> &str,
     ) -> impl Iterator<Item = (usize, Cow<'a, Kept<TaskDefinition>>)> {
-        let h = hash(wanted);
+        let h = (self.hash)(wanted);
         let start = sorted.partition_point(|&(k, _)| k < h);
         let end = start + sorted[start..].partition_point(|&(k, _)| k == h);
         let positions: Vec<usize> = sorted[start..end]
@@ -345,4 +356,82 @@ fn arn_of(id: &TaskDefinitionIdentity) -> &str {
 
 fn family_of(id: &TaskDefinitionIdentity) -> &str {
     id.family.as_deref().unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::Sourced;
+
+    fn td(family: &str, revision: i64, account: &str) -> Parked<TaskDefinition> {
+        let arn = format!("arn:aws:ecs:eu-west-1:{account}:task-definition/{family}:{revision}");
+        Parked::Here(Box::new(Kept::whole(Sourced {
+            input: format!("{family}.json"),
+            path: String::new(),
+            value: TaskDefinition {
+                family: Some(family.into()),
+                task_definition_arn: Some(arn),
+                revision: Some(revision),
+                ..TaskDefinition::default()
+            },
+            findings: Vec::new(),
+        })))
+    }
+
+    /// Every key under one hash: every lookup still finds exactly what the real hashes find,
+    /// because each match is checked against the identity itself.
+    #[test]
+    fn keys_that_share_a_hash_never_mix() {
+        let tds = [
+            td("web", 1, "111111111111"),
+            td("api", 3, "111111111111"),
+            td("web", 2, "111111111111"),
+            td("web", 5, "222222222222"),
+            td("worker", 1, "111111111111"),
+        ];
+        let real = TaskDefinitionIndex::new(&tds, None);
+        let one = TaskDefinitionIndex::hashed_by(|_| 7, &tds, None);
+        let lookups = [
+            (
+                "arn:aws:ecs:eu-west-1:111111111111:task-definition/web:2",
+                "",
+            ),
+            (
+                "arn:aws:ecs:eu-west-1:111111111111:task-definition/web:9",
+                "",
+            ),
+            ("web", "111111111111"),
+            ("web", "222222222222"),
+            ("web", ""),
+            ("web:1", "111111111111"),
+            ("api", "111111111111"),
+            ("api", "222222222222"),
+            ("worker:4", ""),
+            ("missing", ""),
+        ];
+        let found = |index: &TaskDefinitionIndex, (reference, account): (&str, &str)| {
+            index.find(reference, account, false).map(|(i, _)| i)
+        };
+        let expected = [
+            Some(2),
+            None,
+            Some(2),
+            Some(3),
+            Some(3),
+            Some(0),
+            Some(1),
+            None,
+            None,
+            None,
+        ];
+        for (lookup, expected) in lookups.into_iter().zip(expected) {
+            assert_eq!(found(&real, lookup), expected, "{lookup:?}");
+            assert_eq!(found(&one, lookup), expected, "{lookup:?} under one hash");
+        }
+        let families = |index: &TaskDefinitionIndex| -> Vec<usize> {
+            index.of_family("web").into_iter().map(|(i, _)| i).collect()
+        };
+        assert_eq!(families(&real), [0, 2, 3]);
+        assert_eq!(families(&one), [0, 2, 3]);
+    }
 }
