@@ -196,7 +196,8 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, crate::error::Error>
             files.push(input.clone());
         }
     }
-    files.sort();
+    // Equal paths are one file: no order to keep among them, and no buffer of half the list.
+    files.sort_unstable();
     files.dedup();
     Ok(files)
 }
@@ -207,30 +208,29 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error>
         source,
     })?;
     // The entry's type comes with the listing: no stat per file. Sorted by name, which in one
-    // folder is the paths' order, without comparing them component by component.
-    let mut entries: Vec<(std::ffi::OsString, PathBuf, bool)> = entries
+    // folder is the paths' order, without comparing them component by component. Only the names
+    // are held while sorting (a large run's folders hold tens of thousands of files).
+    let mut entries: Vec<(std::ffi::OsString, bool)> = entries
         .filter_map(Result::ok)
+        .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
         .map(|e| {
             let is_dir = match e.file_type() {
                 Ok(t) if t.is_symlink() => e.path().is_dir(),
                 Ok(t) => t.is_dir(),
                 Err(_) => e.path().is_dir(),
             };
-            (e.file_name(), e.path(), is_dir)
+            (e.file_name(), is_dir)
+        })
+        .filter(|(name, is_dir)| {
+            *is_dir || Path::new(name).extension().is_some_and(|e| e == "json")
         })
         .collect();
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (_, path, is_dir) in entries {
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
+    for (name, is_dir) in entries {
+        let path = dir.join(name);
         if is_dir {
             walk(&path, files)?;
-        } else if path.extension().is_some_and(|e| e == "json") {
+        } else {
             files.push(path);
         }
     }
