@@ -67,6 +67,21 @@ impl SpillSet {
         self.here.is_empty() && self.runs.is_empty()
     }
 
+    /// Files `position` under `key` (which may hold `\0` itself, as a separator of its parts):
+    /// `keyed` gives them back sorted by key, then by position.
+    pub fn insert_keyed(&mut self, key: &str, position: usize) {
+        self.insert(&format!("{key}\0{position:010}"));
+    }
+
+    /// What `insert_keyed` filed, as (key, position), sorted.
+    pub fn keyed(&self) -> impl Iterator<Item = std::io::Result<(String, usize)>> + '_ {
+        self.iter().map(|entry| {
+            let entry = entry?;
+            let (key, position) = entry.rsplit_once('\0').ok_or_else(corrupt)?;
+            Ok((key.to_string(), position.parse().map_err(|_| corrupt())?))
+        })
+    }
+
     /// How many sorted runs wait in the file.
     #[cfg(test)]
     pub fn runs(&self) -> usize {
@@ -90,6 +105,7 @@ impl SpillSet {
         sources.push(Source::Here(self.here.iter()));
         Merge {
             heads: BinaryHeap::with_capacity(sources.len()),
+            failed: false,
             sources,
             last: None,
             started: false,
@@ -122,6 +138,10 @@ impl Source<'_> {
     }
 }
 
+fn corrupt() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, "corrupt run")
+}
+
 /// One run, read back a block at a time.
 struct RunReader<'a> {
     file: Option<&'a FindingsFile>,
@@ -147,7 +167,6 @@ impl RunReader<'_> {
     }
 
     fn next(&mut self) -> Option<std::io::Result<String>> {
-        let corrupt = || std::io::Error::new(std::io::ErrorKind::InvalidData, "corrupt run");
         if let Err(e) = self.fill(4) {
             return Some(Err(e));
         }
@@ -175,6 +194,8 @@ struct Merge<'a> {
     sources: Vec<Source<'a>>,
     /// Each source's next string, least first (a large run's file list makes a hundred runs).
     heads: BinaryHeap<Reverse<(String, usize)>>,
+    /// After an error, nothing more: a run that cannot be read would fail again and again.
+    failed: bool,
     last: Option<String>,
     started: bool,
 }
@@ -193,10 +214,14 @@ impl Iterator for Merge<'_> {
     type Item = std::io::Result<String>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
         if !self.started {
             self.started = true;
             for k in 0..self.sources.len() {
                 if let Err(e) = self.advance(k) {
+                    self.failed = true;
                     return Some(Err(e));
                 }
             }
@@ -204,6 +229,7 @@ impl Iterator for Merge<'_> {
         loop {
             let Reverse((s, k)) = self.heads.pop()?;
             if let Err(e) = self.advance(k) {
+                self.failed = true;
                 return Some(Err(e));
             }
             if self.last.as_ref() != Some(&s) {

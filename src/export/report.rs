@@ -205,8 +205,8 @@ pub struct ErrorReport {
 
 pub fn build(conversion: &Conversion) -> Report<'_> {
     let mut summary = Summary::default();
-    // Each row as `environment\0namespace\0position`: sorted, the rows' order (waiting in the
-    // run's file as sorted runs, in a large run).
+    // Each row's position filed under `environment\0namespace`: sorted, the rows' order (waiting
+    // in the run's file as sorted runs, in a large run).
     let mut places = SpillSet::new(conversion.workloads.file().cloned());
     let mut totals: BTreeMap<String, Footprint> = BTreeMap::new();
     conversion.workloads.for_each_read(
@@ -219,7 +219,7 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
         },
         |i, (status, (environment, team), row)| {
             if let Some(row) = row {
-                places.insert(&format!("{}\0{}\0{i:010}", row.environment, row.namespace));
+                places.insert_keyed(&format!("{}\0{}", row.environment, row.namespace), i);
                 totals
                     .entry(row.environment)
                     .or_default()
@@ -243,14 +243,9 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
         })
         .collect();
     let mut order = Vec::new();
-    for place in places.iter() {
+    for place in places.keyed() {
         match place {
-            Ok(place) => order.push(
-                place
-                    .rsplit_once('\0')
-                    .and_then(|(_, i)| i.parse().ok())
-                    .expect("written as place\0position"),
-            ),
+            Ok((_, i)) => order.push(u32::try_from(i).expect("fewer than 4 billion workloads")),
             Err(e) => {
                 let e = InputError::unread("capacity row", order.len(), e);
                 errors.push(ErrorReport {

@@ -544,18 +544,18 @@ pub fn plan_each(
     inputs: &Inputs,
     on_roles: &mut dyn FnMut(Vec<IamRole>),
 ) -> (BTreeSet<String>, Vec<InputError>) {
-    // The users of each role, in workload order: `folder\0name\0position` sorted, waiting in
+    // The users of each role, in workload order: each position filed under `folder\0name`, in
     // the run's file as sorted runs in a large run (one per workload); each user's binding is
     // read back, a chunk of roles at a time, below.
     let mut by_role = SpillSet::new(workloads.file().cloned());
     workloads.for_each_live(
         |w| {
             let (folder, name) = w.role.as_ref()?.key();
-            Some(format!("{folder}\0{name}\0"))
+            Some(format!("{folder}\0{name}"))
         },
         |i, key| {
             if let Some(key) = key {
-                by_role.insert(&format!("{key}{i:010}"));
+                by_role.insert_keyed(&key, i);
             }
         },
     );
@@ -563,33 +563,29 @@ pub fn plan_each(
     let mut resources: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut errors = Vec::new();
     use rayon::prelude::*;
-    let mut entries = by_role.iter().peekable();
+    let mut entries = by_role.keyed().peekable();
     loop {
         // The next roles' users (positions), up to ROLES_AT_ONCE roles.
         let mut chunk: Vec<Vec<usize>> = Vec::new();
         let mut last: Option<String> = None;
         while let Some(entry) = entries.peek() {
-            let entry = match entry {
+            let (key, i) = match entry {
                 Ok(entry) => entry,
+                // The roles not read back are not planned (nothing follows an error).
                 Err(_) => {
-                    let e = entries
-                        .next()
-                        .expect("peeked")
-                        .expect_err("peeked an error");
+                    let e = entries.next().and_then(Result::err).expect("peeked");
                     errors.push(InputError::unread("IAM role user", 0, e));
-                    continue;
+                    break;
                 }
             };
-            let (key, position) = entry.rsplit_once('\0').expect("written as key\0position");
-            if last.as_deref() != Some(key) {
+            if last.as_ref() != Some(key) {
                 if chunk.len() == ROLES_AT_ONCE {
                     break;
                 }
-                last = Some(key.to_string());
+                last = Some(key.clone());
                 chunk.push(Vec::new());
             }
-            let i = position.parse().expect("written as a number");
-            chunk.last_mut().expect("pushed above").push(i);
+            chunk.last_mut().expect("pushed above").push(*i);
             entries.next();
         }
         if chunk.is_empty() {

@@ -73,8 +73,8 @@ pub(super) fn plan<'a>(
     let mut claims = AlbClaims::new(inputs);
     // A job per service, then one per task definition no service uses: sized for the first.
     let mut jobs: Vec<Job> = Vec::with_capacity(services.len());
-    // Each job as `app\0position`: the position fixed-width, so the sorted set is in app order
-    // (the separator sorts before any label character), then the jobs' order.
+    // Each job's position filed under its app: sorted, the apps in order, each app's jobs in the
+    // jobs' order.
     let mut by_app = SpillSet::new(run_file);
     let mut accounts = std::collections::BTreeSet::new();
     let mut used = index.unreadable.clone();
@@ -150,22 +150,22 @@ pub(super) fn plan<'a>(
     );
     let (mut order, mut ends) = (Vec::with_capacity(jobs.len()), Vec::new());
     let mut last_app: Option<String> = None;
-    for entry in by_app.iter() {
-        let entry = match entry {
+    for entry in by_app.keyed() {
+        let (app, position) = match entry {
             Ok(entry) => entry,
+            // The apps not read back are not converted: an error of the run.
             Err(e) => {
                 errors.push(InputError::unread("app", ends.len(), e));
                 break;
             }
         };
-        let (app, position) = entry.rsplit_once('\0').expect("written as app\\0position");
-        if last_app.as_deref() != Some(app) {
+        if last_app.as_deref() != Some(&app) {
             if last_app.is_some() {
                 ends.push(order.len());
             }
-            last_app = Some(app.to_string());
+            last_app = Some(app);
         }
-        order.push(position.parse().expect("written as a number"));
+        order.push(u32::try_from(position).expect("fewer than 4 billion jobs"));
     }
     if last_app.is_some() {
         ends.push(order.len());
@@ -184,7 +184,7 @@ pub(super) fn plan<'a>(
 
 /// Files the last job under `app`.
 fn file_under(app: &str, jobs: &[Job], by_app: &mut SpillSet) {
-    by_app.insert(&format!("{app}\0{:010}", jobs.len() - 1));
+    by_app.insert_keyed(app, jobs.len() - 1);
 }
 
 /// The service's name, or the task definition's family for a lone task definition.
