@@ -287,7 +287,7 @@ impl Writer {
                         Some(Ok(p)) if p.as_str() < rel => _ = ours.next(),
                         Some(Ok(p)) => return Ok(p == rel),
                         Some(Err(_)) => {
-                            let e = ours.next().expect("peeked").expect_err("peeked an error");
+                            let e = ours.next().and_then(Result::err).expect("peeked");
                             return Err(unread(e));
                         }
                         None => return Ok(false),
