@@ -1,6 +1,7 @@
-//! The set of files a run writes (and the previous run wrote), for the manifest: a large run's
-//! hundreds of thousands of paths are mostly the same few file names in tens of thousands of
-//! folders, so each folder and each name is held once and a path is two numbers.
+//! The set of files the previous run wrote (its manifest), looked up before each write: a large
+//! run's hundreds of thousands of paths are mostly the same few file names in tens of thousands
+//! of folders, so each folder and each name is held once and a path is two numbers. (The files
+//! this run writes wait in a temporary file instead: `Writer::paths`.)
 
 use std::collections::{HashMap, HashSet};
 
