@@ -203,7 +203,8 @@ impl<T: Reread> Parked<T> {
         let Some(file) = file else {
             return;
         };
-        // Only a value read again whose findings (if any) are in the file is parked whole.
+        // A value held whole (a pipe's), or whose findings stayed in memory, stays here; the
+        // findings of a parked one are in the same file as its record.
         let spilled = match &kept.held {
             Held::Reread(moved, here) if here.is_empty() => moved.as_ref().map(|(_, s)| *s),
             _ => return,
