@@ -174,7 +174,8 @@ impl<T: Reread> Kept<T> {
     }
 
     /// The value, when it is held whole.
-    pub fn held_whole(&self) -> Option<&Sourced<T>> {
+    #[cfg(test)]
+    fn held_whole(&self) -> Option<&Sourced<T>> {
         match &self.held {
             Held::Whole(whole) => Some(whole),
             Held::Reread(..) => None,

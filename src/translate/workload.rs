@@ -18,7 +18,7 @@ use serde_json::json;
 pub struct Others<'a> {
     /// Everything read, for what other inputs say about this workload (roles, load balancers…).
     pub inputs: &'a Inputs,
-    /// Found once in the services, before any is converted (they are dropped as they are).
+    /// Found once, as the apps are planned (`translate::plan`), before any is converted.
     pub alb_owners: &'a ingress::AlbOwners,
 }
 
