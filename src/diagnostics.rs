@@ -3,12 +3,6 @@
 //! Every code lives in the one table below and is never reused or renumbered: users grep for
 //! them, suppress them in CI and read them in reports. A retired code stays in the table.
 
-mod spill;
-mod spill_set;
-
-pub use spill::{FindingsFile, Spilled, Stored, WorkloadFindings, codec};
-pub use spill_set::SpillSet;
-
 use serde::Serialize;
 use std::fmt;
 

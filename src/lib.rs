@@ -1,11 +1,13 @@
 //! ecs2eks: moves workloads from Amazon ECS to Amazon EKS.
 //!
-//! The pipeline is `import` (AWS JSON → ECS model) → `translate` (ECS model → Kubernetes objects
-//! and findings) → `export` (stdout stream, Kustomize repository, report). The library returns
-//! values and diagnostics; only the binary prints and picks exit codes.
+//! The pipeline is `import` (AWS JSON → the read model) → `translate` (ECS model → Kubernetes
+//! objects, target model and findings) → `export` (stdout stream, Kustomize repository, Argo CD,
+//! Terraform, reports); `driver` owns the order. The library returns values and diagnostics;
+//! only the binary prints and picks exit codes. ARCHITECTURE.md draws the stages.
 
 pub mod allocator;
 pub mod diagnostics;
+mod driver;
 pub mod error;
 pub mod export;
 pub mod import;
@@ -14,159 +16,137 @@ pub mod mappings;
 pub mod model;
 pub mod translate;
 
-use std::path::PathBuf;
+pub use driver::Progress;
 
-/// Reads and converts `inputs` (files or folders). Errors here stop the run; errors of single
-/// inputs are in the returned conversion.
+use export::{AppFiles, Sink, Tree, TreeSink};
+use inventory::Inventory;
+use mappings::Mappings;
+use model::k8s::Object;
+use model::read::Inputs;
+use model::target::Conversion;
+use std::path::{Path, PathBuf};
+
+/// Reads `inputs` (files or folders, read recursively): every file, recognised by its shape.
+/// Errors here stop the run; errors of single inputs are in the returned `Inputs`.
+pub fn read(inputs: &[PathBuf]) -> Result<Inputs, error::Error> {
+    Ok(import::read_files(import::discover(inputs)?))
+}
+
+/// A conversion kept whole in memory, with every workload's objects: the stdout stream, and what
+/// tests read. A repository is written app by app instead (`render_repo`).
+#[derive(Debug)]
+pub struct Converted {
+    pub conversion: Conversion,
+    /// The objects of `conversion.workloads[i]`, at `i`.
+    pub objects: Vec<Vec<Object>>,
+}
+
+impl Converted {
+    /// Each workload with its objects, in the conversion's order.
+    pub fn workloads(&self) -> impl Iterator<Item = (&model::target::Workload, &[Object])> {
+        let objects = self.objects.iter().map(Vec::as_slice);
+        self.conversion.workloads.iter().zip(objects)
+    }
+}
+
+/// Reads and converts `inputs`, keeping every object.
 pub fn convert(
     inputs: &[PathBuf],
-    mappings: &mappings::Mappings,
-    inventory: Option<&inventory::Inventory>,
-) -> Result<translate::Conversion, error::Error> {
-    let files = import::discover(inputs)?;
-    let read = import::read_files(files);
-    Ok(translate::translate(read, mappings, inventory))
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+) -> Result<Converted, error::Error> {
+    Ok(convert_read(read(inputs)?, mappings, inventory, &|_, _| {}))
 }
 
-/// The repository `convert --out` writes, in memory: `apps/`, `platform/`, `argocd/`, `iam/`
-/// and the reports.
+/// Converts what was read, keeping every object.
+pub fn convert_read(
+    read: Inputs,
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+    progress: Progress,
+) -> Converted {
+    let objects = export::stream::Objects::default();
+    let conversion = driver::convert(read, mappings, inventory, &objects, progress);
+    let objects = objects.into_list(conversion.workloads.len());
+    Converted {
+        conversion,
+        objects,
+    }
+}
+
+/// Converts what was read into the repository `convert --out` writes, rendered into `sink`:
+/// each app's files as soon as it is converted, then what the apps share.
+pub fn render_repo(
+    read: Inputs,
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+    sink: &dyn Sink,
+    progress: Progress,
+) -> Conversion {
+    let apps = AppFiles {
+        sink,
+        mappings,
+        inventory,
+    };
+    let conversion = driver::convert(read, mappings, inventory, &apps, progress);
+    export::shared(&conversion, mappings, inventory, sink);
+    conversion
+}
+
+/// Reads and converts `inputs` into the repository `convert --out` writes, in memory.
 pub fn generate_repo(
-    conversion: &translate::Conversion,
-    mappings: &mappings::Mappings,
-    inventory: Option<&inventory::Inventory>,
-) -> export::Tree {
-    let sink = export::TreeSink::default();
-    render_repo(conversion, mappings, inventory, &sink);
-    sink.into_tree()
+    inputs: &[PathBuf],
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+) -> Result<(Conversion, Tree), error::Error> {
+    let sink = TreeSink::default();
+    let conversion = render_repo(read(inputs)?, mappings, inventory, &sink, &|_, _| {});
+    Ok((conversion, sink.into_tree()))
 }
 
-/// `convert --out` for a large run: converts `read` and writes the repository into `dir`, each
-/// app's files as soon as the app is converted (in parallel), the IAM roles as they are planned,
-/// then what the apps share (Argo CD, reports). Once its app is written, each workload waits in
-/// the run's temporary file (`translate::Held`), so memory holds the inputs' identities and a
-/// few numbers per workload, never the rendered repository. When a file ecs2eks did not write
-/// is in the way, everything is rendered first and checked before the first write
-/// (`files::write`). Returns the conversion (for its findings) and what the write did; its
-/// workloads are read back with `Workloads::get` (later passes read `Workload::facts`: the
-/// objects are gone), the IAM plan keeps only its folders.
+/// `convert --out DIR`: converts what was read and writes the repository into `dir`, each app's
+/// files as soon as the app is converted. When a file ecs2eks did not write is in the way,
+/// everything is rendered first and checked before the first write (`files::write`). Returns the
+/// conversion (for its findings) and what the write did.
 pub fn convert_into(
-    read: import::Inputs,
-    mappings: &mappings::Mappings,
-    inventory: Option<&inventory::Inventory>,
-    dir: &std::path::Path,
-    progress: translate::Progress,
+    read: Inputs,
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+    dir: &Path,
+    progress: Progress,
 ) -> (
-    translate::Conversion,
+    Conversion,
     Result<export::files::WriteSummary, error::Error>,
 ) {
     match export::files::Writer::open(dir) {
         Ok(Some(writer)) => {
-            let env_order = inventory.map(|i| i.environment_order()).unwrap_or_default();
-            let waves = mappings.argocd.sync_waves;
-            // The first read's file, if it made one: one temporary file per run.
-            let findings_file = read.findings_file.clone().or_else(|| {
-                diagnostics::FindingsFile::create()
-                    .ok()
-                    .map(std::sync::Arc::new)
-            });
-            let on_app = |app: &mut [translate::Workload]| {
-                for (path, text) in export::argocd::applications(app, mappings, inventory) {
-                    export::Sink::put(&writer, path, text);
-                }
-                // The app's objects go to the renderer; later passes read `Workload::facts`.
-                let objects: Vec<Vec<model::k8s::Object>> = app
-                    .iter_mut()
-                    .map(|w| std::mem::take(&mut w.objects))
-                    .collect();
-                let envs = app.iter().zip(objects).collect();
-                export::kustomize::render_app_owned(envs, &env_order, waves, &writer);
-            };
-            // The IAM roles are written a chunk at a time as they are planned.
-            let mut folders = export::terraform::Folders::default();
-            let mut on_roles = |roles: Vec<translate::iam::IamRole>| {
-                export::terraform::render_roles(&roles, &mut folders, &writer)
-            };
-            // Then each workload waits in the file for the passes after every app.
-            let streaming = translate::Streaming {
-                on_app: &on_app,
-                on_roles: &mut on_roles,
-                file: findings_file,
-            };
-            let mut conversion =
-                translate::translate_each(read, mappings, inventory, Some(streaming), progress);
-            folders.render(&writer);
-            export::eso_iam::render(&conversion, &writer);
-            render_argocd_and_reports(&conversion, mappings, inventory, &writer, false);
-            // Workloads that could not be read back from the file: errors of the run.
-            conversion.errors.extend(conversion.workloads.take_unread());
-            let written = writer.finish();
-            (conversion, written)
+            let conversion = render_repo(read, mappings, inventory, &writer, progress);
+            (conversion, writer.finish())
         }
         Ok(None) => {
-            let conversion = translate::translate_each(read, mappings, inventory, None, progress);
-            let tree = generate_repo(&conversion, mappings, inventory);
-            let written = export::files::write(dir, &tree);
+            let tree = TreeSink::default();
+            let conversion = render_repo(read, mappings, inventory, &tree, progress);
+            let written = export::files::write(dir, &tree.into_tree());
             (conversion, written)
         }
-        Err(e) => (translate::translate(read, mappings, inventory), Err(e)),
+        Err(e) => (
+            convert_read(read, mappings, inventory, progress).conversion,
+            Err(e),
+        ),
     }
 }
 
-/// Renders the repository into `sink`.
-pub fn render_repo(
-    conversion: &translate::Conversion,
-    mappings: &mappings::Mappings,
-    inventory: Option<&inventory::Inventory>,
-    sink: &dyn export::Sink,
-) {
-    let env_order = inventory.map(|i| i.environment_order()).unwrap_or_default();
-    rayon::join(
-        || {
-            export::kustomize::render(
-                &conversion.workloads,
-                &env_order,
-                mappings.argocd.sync_waves,
-                sink,
-            )
-        },
-        // What the apps share, each on its own task.
-        || {
-            rayon::join(
-                || render_iam(conversion, sink),
-                || render_argocd_and_reports(conversion, mappings, inventory, sink, true),
-            )
-        },
-    );
-}
-
-/// `iam/`: the pods' roles and the policy External Secrets Operator needs.
-fn render_iam(conversion: &translate::Conversion, sink: &dyn export::Sink) {
-    export::terraform::render(&conversion.iam, sink);
-    export::eso_iam::render(conversion, sink);
-}
-
-/// The shared secret stores, `argocd/` and the reports, one after the other: each holds, for a
-/// moment, something the size of its output, and a large run should hold one at a time (the
-/// reports render on every core themselves). `with_applications`: also the Argo CD Applications
-/// (else they were written with their apps).
-fn render_argocd_and_reports(
-    conversion: &translate::Conversion,
-    mappings: &mappings::Mappings,
-    inventory: Option<&inventory::Inventory>,
-    sink: &dyn export::Sink,
-    with_applications: bool,
-) {
-    let mut tree = export::Tree::new();
-    // Shared secret stores first: argocd lists their Application too.
-    export::secret_stores::render(conversion, mappings, inventory, &mut tree, sink);
-    export::argocd::render(
-        &conversion.workloads,
-        mappings,
-        inventory,
-        &tree,
-        sink,
-        with_applications,
-    );
-    sink.put_all(tree);
-    export::report::render(conversion, sink);
+/// `convert --out DIR --check`: the unified diff between `dir` and the repository the inputs
+/// give (empty when they match); nothing is written.
+pub fn check(
+    read: Inputs,
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+    dir: &Path,
+    progress: Progress,
+) -> (Conversion, Result<String, error::Error>) {
+    let sink = TreeSink::default();
+    let conversion = render_repo(read, mappings, inventory, &sink, progress);
+    let diff = export::files::check(dir, &sink.into_tree());
+    (conversion, diff)
 }

@@ -6,7 +6,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use ecs2eks::export;
 use ecs2eks::inventory::Inventory;
 use ecs2eks::mappings::Mappings;
-use ecs2eks::translate::Conversion;
+use ecs2eks::model::target::Conversion;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -284,73 +284,66 @@ fn convert(args: ConvertArgs) -> ExitCode {
         }
     ));
     let apps = |done, total| progress.apps(done, total);
-    // `--out` without `--check`: each app is written as soon as it is converted.
-    let (conversion, written) = match &args.out {
-        Some(dir) if !args.check => {
-            let (conversion, written) =
-                ecs2eks::convert_into(read, &mappings, inventory.as_ref(), dir, &apps);
-            (conversion, Some(written))
+    let (m, inv) = (&mappings, inventory.as_ref());
+    let (conversion, output) = match &args.out {
+        Some(dir) if args.check => {
+            let (conversion, diff) = ecs2eks::check(read, m, inv, dir, &apps);
+            (conversion, Output::Diff(dir, diff))
         }
-        _ => (
-            ecs2eks::translate::translate_each(read, &mappings, inventory.as_ref(), None, &apps),
-            None,
-        ),
+        Some(dir) => {
+            let (conversion, written) = ecs2eks::convert_into(read, m, inv, dir, &apps);
+            (conversion, Output::Written(dir, written))
+        }
+        None => {
+            let converted = ecs2eks::convert_read(read, m, inv, &apps);
+            let stream = export::stream::render(&converted.conversion, &converted.objects);
+            (converted.conversion, Output::Stream(stream))
+        }
     };
     progress.finish();
-    let mut printing_failed = false;
+    let mut failed = false;
     progress.suspend(|| {
         if !args.quiet
             && let Err(e) = print_findings(&conversion)
         {
             eprintln!("error: cannot print the findings: {e}");
-            printing_failed = true;
+            failed = true;
         }
         for e in &conversion.errors {
             eprintln!("error: {e}");
         }
     });
-    match &args.out {
-        None => print!("{}", export::stream::render(&conversion)),
-        Some(dir) => {
-            if args.check {
-                let tree = ecs2eks::generate_repo(&conversion, &mappings, inventory.as_ref());
-                return match export::files::check(dir, &tree) {
-                    Ok(diff) if diff.is_empty() => {
-                        eprintln!(
-                            "{} is up to date with the inputs and mappings",
-                            dir.display()
-                        );
-                        ExitCode::SUCCESS
-                    }
-                    Ok(diff) => {
-                        print!("{diff}");
-                        eprintln!(
-                            "{} differs from what the inputs and mappings give (diff on stdout)",
-                            dir.display()
-                        );
-                        ExitCode::from(EXIT_FAILED)
-                    }
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        ExitCode::from(EXIT_FAILED)
-                    }
-                };
-            }
-            let written = written.expect("written when --out is given without --check");
+    match output {
+        Output::Stream(text) => print!("{text}"),
+        Output::Written(dir, written) => {
             if !report_write(dir, written) {
                 return ExitCode::from(EXIT_FAILED);
             }
         }
+        Output::Diff(dir, Ok(diff)) if diff.is_empty() => eprintln!(
+            "{} is up to date with the inputs and mappings",
+            dir.display()
+        ),
+        Output::Diff(dir, Ok(diff)) => {
+            print!("{diff}");
+            eprintln!(
+                "{} differs from what the inputs and mappings give (diff on stdout)",
+                dir.display()
+            );
+            failed = true;
+        }
+        Output::Diff(_, Err(e)) => {
+            eprintln!("error: {e}");
+            failed = true;
+        }
     }
-    let failed = (0..conversion.workloads.len())
-        .filter(|&i| conversion.workloads.failed(i))
-        .count();
+    let failures = conversion.workloads.iter().filter(|w| w.failed()).count();
     eprintln!(
-        "{} workload(s) converted, {failed} failed, {} input error(s)",
-        conversion.workloads.len() - failed,
+        "{} workload(s) converted, {failures} failed, {} input error(s)",
+        conversion.workloads.len() - failures,
         conversion.errors.len()
     );
-    let code = if printing_failed
+    let code = if failed
         || conversion.has_errors()
         || (args.fail_on_warnings && conversion.has_warnings())
     {
@@ -361,6 +354,17 @@ fn convert(args: ConvertArgs) -> ExitCode {
     // The process ends here: freeing a large conversion piece by piece only costs time.
     std::mem::forget(conversion);
     code
+}
+
+/// What `convert` gives besides the conversion: the stream, what writing the repository did, or
+/// the diff against it (`--check`).
+enum Output<'a> {
+    Stream(String),
+    Written(
+        &'a Path,
+        Result<export::files::WriteSummary, ecs2eks::error::Error>,
+    ),
+    Diff(&'a Path, Result<String, ecs2eks::error::Error>),
 }
 
 fn inventory_init(out: &Path, role_name: Option<&str>, endpoint_url: Option<String>) -> ExitCode {
@@ -507,15 +511,13 @@ fn print_findings(conversion: &Conversion) -> std::io::Result<()> {
     use std::io::Write;
     // One buffered writer: a large run prints hundreds of thousands of lines.
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    for i in 0..conversion.workloads.len() {
-        let w = conversion.workloads.get(i).map_err(std::io::Error::other)?;
-        for f in conversion.findings(&w).load()?.iter() {
-            let input = if f.input.is_empty() {
-                w.inputs.join(", ")
+    for w in &conversion.workloads {
+        for f in &w.findings {
+            if f.input.is_empty() {
+                write!(err, "{}: ", w.inputs.join(", "))?;
             } else {
-                f.input.clone()
-            };
-            write!(err, "{input}: ")?;
+                write!(err, "{}: ", f.input)?;
+            }
             if !f.field.is_empty() {
                 write!(err, "{}: ", f.field)?;
             }

@@ -50,8 +50,7 @@ fn write_repo(dir: &Path, files: &[PathBuf]) {
     let inventory = inventory();
     let mappings = ecs2eks::mappings::Mappings::defaults();
     std::env::set_current_dir(root()).unwrap();
-    let conversion = ecs2eks::convert(files, &mappings, Some(&inventory)).unwrap();
-    let tree = ecs2eks::generate_repo(&conversion, &mappings, Some(&inventory));
+    let (_, tree) = ecs2eks::generate_repo(files, &mappings, Some(&inventory)).unwrap();
     ecs2eks::export::files::write(dir, &tree).unwrap();
 }
 
@@ -79,19 +78,14 @@ fn each_overlay_builds_to_exactly_that_environments_objects() {
     let mappings = ecs2eks::mappings::Mappings::defaults();
     for env in ["dev", "stg", "prod"] {
         let alone = ecs2eks::convert(&env_files(env), &mappings, Some(&inventory)).unwrap();
-        assert!(!alone.workloads.is_empty());
+        assert!(!alone.conversion.workloads.is_empty());
         let mut built = Vec::new();
-        for w in alone.workloads.in_memory() {
+        for w in &alone.conversion.workloads {
             built.extend(kustomize(
                 &out.path().join(format!("apps/{}/overlays/{env}", w.app)),
             ));
         }
-        let expected = objects_by_key(
-            alone
-                .workloads
-                .in_memory()
-                .flat_map(|w| w.objects.iter().map(|o| o.to_json())),
-        );
+        let expected = objects_by_key(alone.objects.iter().flatten().map(|o| o.to_json()));
         assert_eq!(
             objects_by_key(built),
             expected,
@@ -102,8 +96,7 @@ fn each_overlay_builds_to_exactly_that_environments_objects() {
 
 #[test]
 fn overlays_are_thin() {
-    let (conversion, mappings, inventory) = convert_sample("batch");
-    let tree = repo_tree(&conversion, &mappings, &inventory);
+    let tree = sample_repo("batch");
     let prod = &tree["apps/catalog/overlays/prod/kustomization.yaml"];
     assert!(
         prod.contains("images:") && prod.contains("newTag: 2.14.1"),
@@ -230,19 +223,21 @@ fn without_an_inventory_several_accounts_become_one_environment_each() {
     std::env::set_current_dir(root()).unwrap();
     let conversion = ecs2eks::convert(&[PathBuf::from("samples/batch")], &mappings, None).unwrap();
     let catalog: Vec<&str> = conversion
+        .conversion
         .workloads
-        .in_memory()
+        .iter()
         .filter(|w| w.app == "catalog")
         .map(|w| w.environment.as_str())
         .collect();
     assert_eq!(catalog, ["111111111111", "222222222222", "333333333333"]);
-    assert!(conversion.workloads.in_memory().all(|w| !w.failed()));
+    assert!(conversion.conversion.workloads.iter().all(|w| !w.failed()));
     // One account alone keeps the documented default.
     let alone = ecs2eks::convert(&env_files("dev"), &mappings, None).unwrap();
     assert!(
         alone
+            .conversion
             .workloads
-            .in_memory()
+            .iter()
             .all(|w| w.environment == "default")
     );
 }
@@ -254,13 +249,12 @@ fn the_inventorys_oidc_issuer_reaches_the_trust_policies() {
     let inventory = ecs2eks::inventory::Inventory::parse("inventory.yaml", &text).unwrap();
     let mappings = ecs2eks::mappings::Mappings::defaults();
     std::env::set_current_dir(root()).unwrap();
-    let conversion = ecs2eks::convert(
+    let (_, tree) = ecs2eks::generate_repo(
         &[PathBuf::from("samples/fargate-web")],
         &mappings,
         Some(&inventory),
     )
     .unwrap();
-    let tree = ecs2eks::generate_repo(&conversion, &mappings, Some(&inventory));
     let role = tree
         .iter()
         .find(|(k, _)| k.starts_with("iam/") && k.ends_with("customer-portal-task-eks.tf"))
@@ -275,54 +269,30 @@ fn the_inventorys_oidc_issuer_reaches_the_trust_policies() {
 
 /// What `convert --out` writes as each app is converted (`convert_into`) is byte for byte the
 /// repository made in memory (`generate_repo`, which `--check` compares against), for every
-/// sample, with its own mappings; a second run into the same folder writes nothing.
+/// sample, with its own mappings; the conversions are the same; a second run into the same
+/// folder writes nothing.
 #[test]
 fn streamed_repository_is_the_one_made_in_memory() {
     for name in sample_dirs() {
-        let (conversion, mappings, inventory) = convert_sample(&name);
-        let expected = repo_tree(&conversion, &mappings, &inventory);
+        let sample = PathBuf::from("samples").join(&name);
+        let mappings = mappings_for(&root().join(&sample));
+        let inventory = inventory();
+        std::env::set_current_dir(root()).unwrap();
+        let (conversion, expected) =
+            ecs2eks::generate_repo(std::slice::from_ref(&sample), &mappings, Some(&inventory))
+                .unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("repo");
-        let sample = PathBuf::from("samples").join(&name);
-        let read = || {
-            let files = ecs2eks::import::discover(std::slice::from_ref(&sample)).unwrap();
-            ecs2eks::import::read_files(files)
-        };
+        let read = || ecs2eks::read(std::slice::from_ref(&sample)).unwrap();
         let (streamed, written) =
             ecs2eks::convert_into(read(), &mappings, Some(&inventory), &dir, &|_, _| {});
         let summary = written.unwrap();
         assert_eq!(summary.written, expected.len(), "{name}");
-        // Each workload waited in a file once its app was written; read back, it is the
-        // in-memory run's, findings and all.
-        assert_eq!(streamed.workloads.in_memory().count(), 0, "{name}");
         assert_eq!(
-            streamed.workloads.len(),
-            conversion.workloads.len(),
+            format!("{:?}", streamed.workloads),
+            format!("{:?}", conversion.workloads),
             "{name}"
         );
-        for (s, m) in streamed
-            .workloads
-            .read()
-            .zip(conversion.workloads.in_memory())
-        {
-            assert!(s.spilled.is_some());
-            assert_eq!(
-                (&s.app, &s.environment, &s.namespace, &s.inputs),
-                (&m.app, &m.environment, &m.namespace, &m.inputs),
-                "{name}"
-            );
-            assert_eq!(
-                (&s.footprint, &s.facts, &s.dns_names, s.status()),
-                (&m.footprint, &m.facts, &m.dns_names, m.status()),
-                "{name}"
-            );
-            assert_eq!(
-                *streamed.findings(&s).load().unwrap(),
-                *conversion.findings(m).load().unwrap(),
-                "{name}"
-            );
-        }
-        assert!(streamed.workloads.take_unread().is_empty());
         let mut on_disk = BTreeMap::new();
         collect(&dir, &dir, &mut on_disk);
         let manifest = on_disk
@@ -353,15 +323,15 @@ fn streamed_repository_is_the_one_made_in_memory() {
 fn progress_counts_every_app_once() {
     let (conversion, mappings, inventory) = convert_sample("batch");
     let apps: std::collections::BTreeSet<&str> = conversion
+        .conversion
         .workloads
-        .in_memory()
+        .iter()
         .map(|w| w.app.as_str())
         .collect();
-    let files = ecs2eks::import::discover(&[PathBuf::from("samples/batch")]).unwrap();
     let calls = std::sync::Mutex::new(Vec::new());
     let tmp = tempfile::tempdir().unwrap();
     let (_, written) = ecs2eks::convert_into(
-        ecs2eks::import::read_files(files),
+        ecs2eks::read(&[PathBuf::from("samples/batch")]).unwrap(),
         &mappings,
         Some(&inventory),
         &tmp.path().join("repo"),
@@ -388,24 +358,23 @@ fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
 }
 
 /// Task definitions and services are kept by identity between their two reads (`read_files`):
-/// converting them gives the repository that converting the inputs kept whole gives.
+/// converting them gives the repository that converting inputs given as bytes (kept for the
+/// second read, as a pipe's are) gives.
 #[test]
-fn inputs_read_twice_convert_as_inputs_kept_whole() {
+fn inputs_read_twice_convert_as_inputs_kept_as_bytes() {
     for name in sample_dirs() {
-        let (read_twice, mappings, inventory) = convert_sample(&name);
-        let files = ecs2eks::import::discover(&[PathBuf::from("samples").join(&name)]).unwrap();
-        let mut whole = ecs2eks::import::Inputs::default();
+        let sample = PathBuf::from("samples").join(&name);
+        let mappings = mappings_for(&root().join(&sample));
+        let files = ecs2eks::import::discover(std::slice::from_ref(&sample)).unwrap();
+        let mut kept = ecs2eks::model::read::Inputs::default();
         for file in &files {
             let bytes = std::fs::read(file).unwrap();
-            ecs2eks::import::read_bytes(&file.display().to_string(), &bytes, &mut whole);
+            ecs2eks::import::read_bytes(&file.display().to_string(), &bytes, &mut kept);
         }
-        assert!(whole.task_definitions.iter().all(|t| !t.by_identity()));
-        let kept_whole = ecs2eks::translate::translate(whole, &mappings, Some(&inventory));
-        assert_eq!(
-            repo_tree(&read_twice, &mappings, &inventory),
-            repo_tree(&kept_whole, &mappings, &inventory),
-            "{name}"
-        );
+        assert!(kept.task_definitions.iter().all(|t| t.kept.is_some()));
+        let sink = ecs2eks::export::TreeSink::default();
+        ecs2eks::render_repo(kept, &mappings, Some(&inventory()), &sink, &|_, _| {});
+        assert_eq!(sink.into_tree(), sample_repo(&name), "{name}");
     }
 }
 
@@ -415,22 +384,18 @@ fn inputs_read_twice_convert_as_inputs_kept_whole() {
 fn input_gone_between_reads_fails_only_its_workload() {
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&root().join("samples/batch"), tmp.path());
-    let files = ecs2eks::import::discover(&[tmp.path().to_path_buf()]).unwrap();
-    let read = ecs2eks::import::read_files(files);
-    assert!(read.task_definitions.iter().all(|t| t.by_identity()));
-    let first = read.task_definitions[0].get(0, read.findings_file.as_ref());
-    let gone = first.unwrap().input.to_string();
+    let read = ecs2eks::read(&[tmp.path().to_path_buf()]).unwrap();
+    assert!(read.task_definitions.iter().all(|t| t.kept.is_none()));
+    let gone = read.task_definitions[0].input.to_string();
     std::fs::remove_file(&gone).unwrap();
-    let conversion = ecs2eks::translate::translate(
+    let converted = ecs2eks::convert_read(
         read,
         &mappings_for(&root().join("samples/batch")),
         Some(&inventory()),
+        &|_, _| {},
     );
-    let failed: Vec<_> = conversion
-        .workloads
-        .in_memory()
-        .filter(|w| w.failed())
-        .collect();
+    let workloads = &converted.conversion.workloads;
+    let failed: Vec<_> = workloads.iter().filter(|w| w.failed()).collect();
     assert_eq!(failed.len(), 1);
     let finding = &failed[0].findings[0];
     assert_eq!(finding.code.as_str(), "E2K163");
@@ -440,7 +405,7 @@ fn input_gone_between_reads_fails_only_its_workload() {
         "{}",
         finding.message
     );
-    assert!(conversion.workloads.in_memory().any(|w| !w.failed()));
+    assert!(workloads.iter().any(|w| !w.failed()));
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -457,13 +422,15 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// With the ApplicationSet generator (a mappings choice), every overlay is matched by exactly one
 /// ApplicationSet (its Git directory generator lists it), argocd/'s kustomization lists every
-/// set and no Application, and a large run (lists streamed from its temporary file) writes the
-/// same files.
+/// set and no Application, and `convert --out` writes the same files.
 #[test]
 fn applicationsets_match_every_overlay_exactly_once() {
-    let (conversion, mut mappings, inventory) = convert_sample("batch");
+    let mut mappings = mappings_for(&root().join("samples/batch"));
     mappings.argocd.generator = ecs2eks::mappings::Generator::Applicationset;
-    let tree = repo_tree(&conversion, &mappings, &inventory);
+    let inventory = inventory();
+    std::env::set_current_dir(root()).unwrap();
+    let batch = [PathBuf::from("samples/batch")];
+    let (_, tree) = ecs2eks::generate_repo(&batch, &mappings, Some(&inventory)).unwrap();
     let overlays: Vec<&str> = tree
         .keys()
         .filter_map(|k| k.strip_suffix("/kustomization.yaml"))
@@ -504,9 +471,8 @@ fn applicationsets_match_every_overlay_exactly_once() {
         "{resources:?}"
     );
     let tmp = tempfile::tempdir().unwrap();
-    let files = ecs2eks::import::discover(&[PathBuf::from("samples/batch")]).unwrap();
     let (_, written) = ecs2eks::convert_into(
-        ecs2eks::import::read_files(files),
+        ecs2eks::read(&batch).unwrap(),
         &mappings,
         Some(&inventory),
         tmp.path(),

@@ -1,9 +1,9 @@
 //! Helpers shared by the integration tests: running the pipeline and the binary on samples.
 
+use ecs2eks::Converted;
 use ecs2eks::export::Tree;
 use ecs2eks::inventory::Inventory;
 use ecs2eks::mappings::Mappings;
-use ecs2eks::translate::Conversion;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -38,7 +38,7 @@ pub fn mappings_for(dir: &Path) -> Mappings {
 }
 
 /// Converts `samples/<name>` as the CLI does with `--inventory samples/inventory.yaml`.
-pub fn convert_sample(name: &str) -> (Conversion, Mappings, Inventory) {
+pub fn convert_sample(name: &str) -> (Converted, Mappings, Inventory) {
     let dir = PathBuf::from("samples").join(name);
     let mappings = mappings_for(&root().join(&dir));
     let inventory = inventory();
@@ -47,9 +47,15 @@ pub fn convert_sample(name: &str) -> (Conversion, Mappings, Inventory) {
     (conversion, mappings, inventory)
 }
 
-/// The repository the CLI writes with `--out`, in memory.
-pub fn repo_tree(conversion: &Conversion, mappings: &Mappings, inventory: &Inventory) -> Tree {
-    ecs2eks::generate_repo(conversion, mappings, Some(inventory))
+/// The repository the CLI writes with `--out` for `samples/<name>` (with its own mappings and
+/// `--inventory samples/inventory.yaml`), in memory.
+pub fn sample_repo(name: &str) -> Tree {
+    let dir = PathBuf::from("samples").join(name);
+    let mappings = mappings_for(&root().join(&dir));
+    std::env::set_current_dir(root()).unwrap();
+    ecs2eks::generate_repo(&[dir], &mappings, Some(&inventory()))
+        .unwrap()
+        .1
 }
 
 /// All files of a tree, one after the other, for a snapshot people can read.
@@ -87,4 +93,24 @@ pub fn ecs2eks(args: &[&str]) -> Run {
         stdout: String::from_utf8(out.stdout).unwrap(),
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
+}
+
+/// A workload with its objects, as the tests read them (`Deref`s to the workload).
+#[derive(Clone, Copy)]
+pub struct Made<'a> {
+    pub workload: &'a ecs2eks::model::target::Workload,
+    pub objects: &'a [ecs2eks::model::k8s::Object],
+}
+
+impl std::ops::Deref for Made<'_> {
+    type Target = ecs2eks::model::target::Workload;
+    fn deref(&self) -> &Self::Target {
+        self.workload
+    }
+}
+
+/// Each workload of a conversion with its objects, in its order.
+pub fn workloads(c: &Converted) -> impl Iterator<Item = Made<'_>> {
+    c.workloads()
+        .map(|(workload, objects)| Made { workload, objects })
 }

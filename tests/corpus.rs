@@ -26,15 +26,13 @@ fn every_corpus_file_converts_or_names_its_error() {
     let taskdefs = corpus("taskdefs");
     for file in taskdefs.iter().chain(corpus("services").iter()) {
         let conversion = std::panic::catch_unwind(|| {
-            ecs2eks::convert(std::slice::from_ref(file), &mappings, None).unwrap()
+            ecs2eks::convert(std::slice::from_ref(file), &mappings, None)
+                .unwrap()
+                .conversion
         })
         .unwrap_or_else(|_| panic!("{} panicked", file.display()));
         let name = file.display().to_string();
-        let ok = conversion
-            .workloads
-            .in_memory()
-            .filter(|w| !w.failed())
-            .count();
+        let ok = conversion.workloads.iter().filter(|w| !w.failed()).count();
         if taskdefs.contains(file) && ok > 0 {
             workloads += 1;
         }
@@ -45,7 +43,7 @@ fn every_corpus_file_converts_or_names_its_error() {
                 .all(|e| e.to_string().contains(&name))
                 && conversion
                     .workloads
-                    .in_memory()
+                    .iter()
                     .all(|w| w.inputs.contains(&name));
             assert!(
                 named && (!conversion.errors.is_empty() || !conversion.workloads.is_empty()),
@@ -92,11 +90,11 @@ fn every_field_in_the_corpus_is_mapped_or_named_in_a_finding() {
     let mappings = Mappings::defaults();
     let mut reported_fields = 0;
     for file in corpus("taskdefs").into_iter().chain(corpus("services")) {
-        let conversion = ecs2eks::convert(std::slice::from_ref(&file), &mappings, None).unwrap();
-        let Some(w) = conversion.workloads.here(0) else {
+        let converted = ecs2eks::convert(std::slice::from_ref(&file), &mappings, None).unwrap();
+        let Some((w, objects)) = converted.workloads().next() else {
             continue;
         };
-        if w.objects.is_empty() {
+        if objects.is_empty() {
             continue;
         }
         let raw: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();

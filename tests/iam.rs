@@ -2,16 +2,16 @@
 //! names exactly one namespace and ServiceAccount per `sub` value, and every permission of the
 //! source role is there.
 
+use ecs2eks::Converted;
 use ecs2eks::export::{Tree, terraform};
 use ecs2eks::inventory::Inventory;
 use ecs2eks::mappings::Mappings;
-use ecs2eks::translate::Conversion;
 use hcl::eval::{Context, Evaluate, FuncArgs, FuncDef, ParamType};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-fn convert(mappings: &str) -> (Conversion, Tree) {
+fn convert(mappings: &str) -> (Converted, Tree) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     convert_dir(&root.join("samples/iam"), mappings)
 }
@@ -30,15 +30,16 @@ fn ec2_samples() -> tempfile::TempDir {
     dir
 }
 
-fn convert_dir(dir: &std::path::Path, mappings: &str) -> (Conversion, Tree) {
+fn convert_dir(dir: &std::path::Path, mappings: &str) -> (Converted, Tree) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let inv_text = std::fs::read_to_string(root.join("samples/inventory.yaml")).unwrap();
     let inventory = Inventory::parse("inventory.yaml", &inv_text).unwrap();
     let mappings = Mappings::load(Some(("m.yaml", mappings))).unwrap();
     let c = ecs2eks::convert(&[dir.to_path_buf()], &mappings, Some(&inventory)).unwrap();
-    assert!(c.errors.is_empty(), "{:?}", c.errors);
+    let errors = &c.conversion.errors;
+    assert!(errors.is_empty(), "{errors:?}");
     let sink = ecs2eks::export::TreeSink::default();
-    terraform::render(&c.iam, &sink);
+    terraform::render(&c.conversion.iam_roles, &sink);
     (c, sink.into_tree())
 }
 
@@ -191,10 +192,10 @@ fn trust_policies_name_exactly_one_service_account_per_sub_value() {
         }
         // Exactly the ServiceAccounts of the workloads with a task role.
         let expected: BTreeSet<String> = c
+            .conversion
             .workloads
-            .in_memory()
+            .iter()
             .filter_map(|w| w.role.as_ref())
-            .map(|r| r.binding().unwrap())
             .map(|b| format!("{}/{}", b.namespace, b.service_account))
             .collect();
         assert_eq!(seen, expected, "{strategy}");
@@ -260,7 +261,12 @@ fn every_permission_of_the_source_role_is_present() {
 fn risky_permission_is_reported_for_each_user_of_the_role() {
     let (c, _) = convert("");
     for app in ["orders-api", "orders-worker"] {
-        let w = c.workloads.in_memory().find(|w| w.app == app).unwrap();
+        let w = c
+            .conversion
+            .workloads
+            .iter()
+            .find(|w| w.app == app)
+            .unwrap();
         let f = w
             .findings
             .iter()
@@ -281,8 +287,9 @@ fn risky_permission_is_reported_for_each_user_of_the_role() {
 fn pod_identity_on_the_fargate_samples_is_an_error_and_writes_no_role() {
     let (c, tree) = convert("iam:\n  strategies: {payments: pod-identity}\n");
     let w = c
+        .conversion
         .workloads
-        .in_memory()
+        .iter()
         .find(|w| w.app == "payments")
         .unwrap();
     assert!(w.failed());
@@ -298,24 +305,8 @@ fn pod_identity_association_parses() {
         dir.path(),
         "iam:\n  strategies: {payments: pod-identity}\n  clusters: {prod: {name: shop-prod}}\n",
     );
-    let c = Conversion {
-        workloads: c
-            .workloads
-            .in_memory()
-            .filter(|w| w.app == "payments")
-            .cloned()
-            .collect::<Vec<_>>()
-            .into(),
-        ..c
-    };
-    let sa = c
-        .workloads
-        .here(0)
-        .unwrap()
-        .objects
-        .iter()
-        .find(|o| o.kind == "ServiceAccount")
-        .unwrap();
+    let (_, objects) = c.workloads().find(|(w, _)| w.app == "payments").unwrap();
+    let sa = objects.iter().find(|o| o.kind == "ServiceAccount").unwrap();
     assert!(sa.metadata.annotations.is_empty());
     let parsed = parse(&tree, "iam/shop-prod/");
     let assoc: Vec<_> = parsed

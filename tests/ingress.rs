@@ -7,8 +7,9 @@
 //! model, and Ingress paths are expanded back into ALB path patterns the way the AWS Load
 //! Balancer Controller writes them, so the test checks the routing, not the code.
 
+use crate::common::{Made, workloads};
+use ecs2eks::Converted;
 use ecs2eks::mappings::Mappings;
-use ecs2eks::translate::{Conversion, Workload};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -52,11 +53,11 @@ fn read_elb(dir: &Path) -> Elb {
     elb
 }
 
-fn convert(dir: &str, mappings: &Mappings) -> Conversion {
+fn convert(dir: &str, mappings: &Mappings) -> Converted {
     ecs2eks::convert(&[PathBuf::from(dir)], mappings, None).unwrap()
 }
 
-fn objects(w: &Workload, kind: &str) -> Vec<Value> {
+fn objects(w: Made<'_>, kind: &str) -> Vec<Value> {
     w.objects
         .iter()
         .filter(|o| o.kind == kind)
@@ -172,7 +173,7 @@ fn backend_name(b: &Value) -> &str {
 /// Checks that Service `svc` port `port` reaches container `container` on `container_port`,
 /// and that the container's readiness probe is the target group's health check.
 fn assert_reaches_pods(
-    w: &Workload,
+    w: Made<'_>,
     svc: &str,
     port: i64,
     container: &str,
@@ -374,9 +375,7 @@ fn assert_rules_reproduced(dir: &str, mappings: &Mappings) -> usize {
     let mut checked = 0;
     for s in &elb.services {
         let name = s["serviceName"].as_str().unwrap();
-        let w = conversion
-            .workloads
-            .in_memory()
+        let w = workloads(&conversion)
             .find(|w| w.app == name)
             .unwrap_or_else(|| panic!("no workload {name}"));
         for entry in s["loadBalancers"].as_array().into_iter().flatten() {
@@ -535,7 +534,7 @@ fn every_forwarding_rule_of_the_sample_is_reproduced_with_a_target_group_binding
     let m = sample_mappings();
     assert_eq!(assert_rules_reproduced(SAMPLE, &m), 5);
     let conversion = convert(SAMPLE, &m);
-    let report = ecs2eks::export::report::markdown(&conversion);
+    let report = ecs2eks::export::report::markdown(&conversion.conversion);
     assert!(
         report.contains("### Cutover (TargetGroupBinding)"),
         "{report}"
@@ -555,9 +554,7 @@ fn every_forwarding_rule_of_the_edge_cases_is_reproduced() {
 #[test]
 fn shared_alb_is_one_ingress_group_across_namespaces() {
     let conversion = convert(SAMPLE, &Mappings::defaults());
-    let groups: BTreeSet<(String, String)> = conversion
-        .workloads
-        .in_memory()
+    let groups: BTreeSet<(String, String)> = workloads(&conversion)
         .flat_map(|w| {
             objects(w, "Ingress").into_iter().map(move |i| {
                 (
@@ -570,9 +567,7 @@ fn shared_alb_is_one_ingress_group_across_namespaces() {
     assert!(groups.contains(&("storefront-default".into(), "shop-public-alb".into())));
     assert!(groups.contains(&("checkout-default".into(), "shop-public-alb".into())));
     // The listener's default 404 is carried once, by one service of the group.
-    let defaults: usize = conversion
-        .workloads
-        .in_memory()
+    let defaults: usize = workloads(&conversion)
         .flat_map(|w| objects(w, "Ingress"))
         .filter(|i| {
             annotation(i, "group.name") == Some("shop-public-alb")
@@ -585,9 +580,7 @@ fn shared_alb_is_one_ingress_group_across_namespaces() {
 #[test]
 fn https_listener_annotations_and_ssl_redirect() {
     let conversion = convert(SAMPLE, &Mappings::defaults());
-    let w = conversion
-        .workloads
-        .in_memory()
+    let w = workloads(&conversion)
         .find(|w| w.app == "storefront")
         .unwrap();
     let ing = &objects(w, "Ingress")[0];
@@ -614,11 +607,7 @@ fn https_listener_annotations_and_ssl_redirect() {
 #[test]
 fn edge_cases_instance_targets_weights_redirects_and_findings() {
     let conversion = convert(EDGE, &Mappings::defaults());
-    let api = conversion
-        .workloads
-        .in_memory()
-        .find(|w| w.app == "api")
-        .unwrap();
+    let api = workloads(&conversion).find(|w| w.app == "api").unwrap();
     // bridge networking: instance targets behind a NodePort Service.
     assert_eq!(objects(api, "Service")[0]["spec"]["type"], "NodePort");
     let ingresses = objects(api, "Ingress");
@@ -667,18 +656,10 @@ fn edge_cases_instance_targets_weights_redirects_and_findings() {
     for code in ["E2K505", "E2K508", "E2K509"] {
         assert!(codes.contains(code), "{code} missing: {codes:?}");
     }
-    let legacy = conversion
-        .workloads
-        .in_memory()
-        .find(|w| w.app == "legacy")
-        .unwrap();
+    let legacy = workloads(&conversion).find(|w| w.app == "legacy").unwrap();
     assert!(legacy.findings.iter().any(|f| f.code.as_str() == "E2K309"
         && f.field == "services[1].loadBalancers[0].loadBalancerName"));
-    let orphan = conversion
-        .workloads
-        .in_memory()
-        .find(|w| w.app == "orphan")
-        .unwrap();
+    let orphan = workloads(&conversion).find(|w| w.app == "orphan").unwrap();
     assert!(orphan.findings.iter().any(|f| f.code.as_str() == "E2K500"));
     assert!(
         objects(orphan, "Namespace")[0]["metadata"]["labels"]
@@ -703,8 +684,8 @@ fn missing_elb_data_is_a_finding_not_a_crash() {
     }
     let conversion =
         ecs2eks::convert(&[dir.path().to_path_buf()], &Mappings::defaults(), None).unwrap();
-    assert!(conversion.errors.is_empty());
-    for w in conversion.workloads.in_memory() {
+    assert!(conversion.conversion.errors.is_empty());
+    for w in workloads(&conversion) {
         assert!(!w.failed(), "{}", w.app);
         assert!(objects(w, "Ingress").is_empty());
         assert!(

@@ -173,8 +173,11 @@ fn convert(dir: &Path, inventory: &str) -> (String, Vec<String>) {
     let inventory = Inventory::parse("inventory.yaml", inventory).unwrap();
     let mappings = ecs2eks::mappings::Mappings::defaults();
     let c = ecs2eks::convert(&[PathBuf::from(dir)], &mappings, Some(&inventory)).unwrap();
-    let errors = c.errors.iter().map(|e| e.to_string()).collect();
-    (ecs2eks::export::stream::render(&c), errors)
+    let errors = c.conversion.errors.iter().map(|e| e.to_string()).collect();
+    (
+        ecs2eks::export::stream::render(&c.conversion, &c.objects),
+        errors,
+    )
 }
 
 #[test]

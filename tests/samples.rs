@@ -6,8 +6,7 @@ use crate::common::*;
 #[test]
 fn every_sample_converts_to_the_snapshotted_repository() {
     for name in sample_dirs() {
-        let (conversion, mappings, inventory) = convert_sample(&name);
-        let tree = repo_tree(&conversion, &mappings, &inventory);
+        let tree = sample_repo(&name);
         settings().bind(|| insta::assert_snapshot!(format!("{name}.repo"), render_tree(&tree)));
     }
 }
@@ -25,8 +24,6 @@ fn every_sample_prints_the_snapshotted_findings_and_exit_code() {
 #[test]
 fn output_is_byte_identical_across_runs() {
     for name in sample_dirs() {
-        let (a, m, i) = convert_sample(&name);
-        let (b, _, _) = convert_sample(&name);
-        assert_eq!(repo_tree(&a, &m, &i), repo_tree(&b, &m, &i), "{name}");
+        assert_eq!(sample_repo(&name), sample_repo(&name), "{name}");
     }
 }

@@ -5,11 +5,12 @@
 //! The expected references are read from the raw JSON with a small parser of their own, so the
 //! test does not trust the translator's.
 
+use crate::common::{Made, workloads};
+use ecs2eks::Converted;
 use ecs2eks::export::{self, Tree};
 use ecs2eks::inventory::Inventory;
 use ecs2eks::mappings::Mappings;
-use ecs2eks::translate::names::dns_label;
-use ecs2eks::translate::{Conversion, Workload};
+use ecs2eks::model::names::dns_label;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -105,12 +106,12 @@ fn find_containers<'a>(v: &'a Value, container: &str, out: &mut Vec<&'a Value>) 
     }
 }
 
-fn objects(w: &Workload) -> Vec<Value> {
+fn objects(w: Made<'_>) -> Vec<Value> {
     w.objects.iter().map(|o| o.to_json()).collect()
 }
 
 /// Checks every secret of `file` in the workload made from it; returns how many were checked.
-fn check_file(conversion: &Conversion, file: &Path) -> usize {
+fn check_file(conversion: &Converted, file: &Path) -> usize {
     let raw: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     let mut secrets = Vec::new();
     ecs_secrets(&raw, &mut secrets);
@@ -118,9 +119,7 @@ fn check_file(conversion: &Conversion, file: &Path) -> usize {
         return 0;
     }
     let shown = file.display().to_string();
-    let w = conversion
-        .workloads
-        .in_memory()
+    let w = workloads(conversion)
         .find(|w| w.inputs.iter().any(|i| i == &shown))
         .unwrap_or_else(|| panic!("no workload from {shown}"));
     assert!(!w.failed(), "{shown}: {:?}", w.findings);
@@ -175,6 +174,7 @@ fn check_file(conversion: &Conversion, file: &Path) -> usize {
         );
         let store_ref = &es["spec"]["secretStoreRef"];
         let store = conversion
+            .conversion
             .secret_stores
             .iter()
             .filter(|s| s.environment == w.environment)
@@ -253,9 +253,9 @@ fn every_corpus_secret_is_an_env_var_backed_by_an_external_secret() {
                 continue;
             }
             let conversion = ecs2eks::convert(std::slice::from_ref(&f), &mappings, None).unwrap();
-            if conversion.workloads.is_empty() {
+            if conversion.conversion.workloads.is_empty() {
                 // Unreadable input (reported as an input error), nothing to check.
-                assert!(!conversion.errors.is_empty(), "{}", f.display());
+                assert!(!conversion.conversion.errors.is_empty(), "{}", f.display());
                 continue;
             }
             checked += check_file(&conversion, &f);
@@ -264,14 +264,21 @@ fn every_corpus_secret_is_an_env_var_backed_by_an_external_secret() {
     }
 }
 
-fn secrets_sample(mappings: &Mappings) -> Conversion {
-    let dir = PathBuf::from(format!("{ROOT}/samples/secrets"));
-    ecs2eks::convert(&[dir], mappings, Some(&inventory())).unwrap()
+fn secrets_dir() -> PathBuf {
+    PathBuf::from(format!("{ROOT}/samples/secrets"))
 }
 
-fn render(conversion: &Conversion, mappings: &Mappings) -> Tree {
-    let mut tree = ecs2eks::generate_repo(conversion, mappings, Some(&inventory()));
-    tree.insert("stream.yaml".into(), export::stream::render(conversion));
+fn secrets_sample(mappings: &Mappings) -> Converted {
+    ecs2eks::convert(&[secrets_dir()], mappings, Some(&inventory())).unwrap()
+}
+
+/// The repository of `inputs`, and their stdout stream as `stream.yaml`.
+fn render(inputs: &[PathBuf], mappings: &Mappings) -> Tree {
+    let inventory = inventory();
+    let (_, mut tree) = ecs2eks::generate_repo(inputs, mappings, Some(&inventory)).unwrap();
+    let c = ecs2eks::convert(inputs, mappings, Some(&inventory)).unwrap();
+    let stream = export::stream::render(&c.conversion, &c.objects);
+    tree.insert("stream.yaml".into(), stream);
     tree
 }
 
@@ -286,7 +293,7 @@ const PLAINTEXT_VALUES: &[&str] = &[
 fn plaintext_secrets_are_named_never_shown_and_redacted_on_request() {
     let mappings = Mappings::defaults();
     let c = secrets_sample(&mappings);
-    let w = &c.workloads.here(0).unwrap();
+    let w = &workloads(&c).next().unwrap();
     let plaintext: Vec<_> = w
         .findings
         .iter()
@@ -305,7 +312,7 @@ fn plaintext_secrets_are_named_never_shown_and_redacted_on_request() {
             "REPORTING_CLIENT_REF"
         ]
     );
-    let tree = render(&c, &mappings);
+    let tree = render(&[secrets_dir()], &mappings);
     for (path, text) in &tree {
         if path.starts_with("apps/") || path == "stream.yaml" {
             continue; // the manifest keeps what the task definition had, by default
@@ -321,7 +328,7 @@ fn plaintext_secrets_are_named_never_shown_and_redacted_on_request() {
     )))
     .unwrap();
     let c = secrets_sample(&redact);
-    for (path, text) in render(&c, &redact) {
+    for (path, text) in render(&[secrets_dir()], &redact) {
         for v in PLAINTEXT_VALUES {
             assert!(
                 !text.contains(v),
@@ -329,7 +336,7 @@ fn plaintext_secrets_are_named_never_shown_and_redacted_on_request() {
             );
         }
     }
-    let w = &c.workloads.here(0).unwrap();
+    let w = &workloads(&c).next().unwrap();
     assert_eq!(
         w.findings
             .iter()
@@ -345,8 +352,8 @@ fn cluster_secret_stores_are_written_once_outside_the_apps() {
     let inv = inventory();
     let dirs = sample_dirs();
     let c = ecs2eks::convert(&dirs, &mappings, Some(&inv)).unwrap();
-    assert!(!c.secret_stores.is_empty());
-    let tree = render(&c, &mappings);
+    assert!(!c.conversion.secret_stores.is_empty());
+    let tree = render(&dirs, &mappings);
     for (path, text) in &tree {
         if path.starts_with("apps/") {
             assert!(
@@ -356,7 +363,7 @@ fn cluster_secret_stores_are_written_once_outside_the_apps() {
         }
     }
     let mut seen = std::collections::BTreeSet::new();
-    for s in &c.secret_stores {
+    for s in &c.conversion.secret_stores {
         assert!(
             seen.insert((&s.environment, &s.object.metadata.name)),
             "{} twice",
@@ -368,14 +375,13 @@ fn cluster_secret_stores_are_written_once_outside_the_apps() {
         );
         assert!(tree[&file].contains(&format!("name: {}", s.object.metadata.name)));
         // Only the namespaces whose apps use it may read through it.
-        let store = s.with_namespaces().unwrap();
-        let body = store.body();
+        let body = s.object.body();
         let namespaces = body["spec"]["conditions"][0]["namespaces"]
             .as_array()
             .unwrap();
         assert!(!namespaces.is_empty());
     }
-    for env in c.secret_stores.iter().map(|s| &s.environment) {
+    for env in c.conversion.secret_stores.iter().map(|s| &s.environment) {
         assert!(tree["argocd/kustomization.yaml"].contains(&format!("secret-stores-{env}.yaml")));
     }
 }
@@ -388,11 +394,16 @@ fn eso_policy_lists_exactly_the_referenced_arns() {
     )))
     .unwrap();
     let c = secrets_sample(&mappings);
-    let accounts: Vec<&str> = c.secret_access.iter().map(|a| a.account.as_str()).collect();
+    let accounts: Vec<&str> = c
+        .conversion
+        .secret_access
+        .iter()
+        .map(|a| a.account.as_str())
+        .collect();
     assert_eq!(accounts, ["333333333333", "444444444444"]);
-    let prod = &c.secret_access[0];
+    let prod = &c.conversion.secret_access[0];
     assert_eq!(
-        prod.secrets.iter().map(Result::unwrap).collect::<Vec<_>>(),
+        prod.secrets.iter().collect::<Vec<_>>(),
         [
             "arn:aws:secretsmanager:eu-west-1:333333333333:secret:prod/billing/db-AbCdEf",
             "arn:aws:secretsmanager:eu-west-1:333333333333:secret:prod/billing/jwt-AbCdEf",
@@ -401,10 +412,7 @@ fn eso_policy_lists_exactly_the_referenced_arns() {
         ]
     );
     assert_eq!(
-        prod.parameters
-            .iter()
-            .map(Result::unwrap)
-            .collect::<Vec<_>>(),
+        prod.parameters.iter().collect::<Vec<_>>(),
         [
             "arn:aws:ssm:eu-west-1:333333333333:parameter/billing-stripe-key",
             "arn:aws:ssm:eu-west-1:333333333333:parameter/billing/db-host",
@@ -413,27 +421,28 @@ fn eso_policy_lists_exactly_the_referenced_arns() {
     assert_eq!(prod.kms_keys.len(), 1);
     // ESO's role in the cluster's account may assume the cross-account store's role, and only it.
     assert_eq!(
-        prod.assume_roles
-            .iter()
-            .map(Result::unwrap)
-            .collect::<Vec<_>>(),
+        prod.assume_roles.iter().collect::<Vec<_>>(),
         ["arn:aws:iam::444444444444:role/external-secrets-reader"]
     );
-    assert!(c.secret_access[1].assume_roles.is_empty());
-    assert!(c.secret_access[1].kms_keys.is_empty());
-    let tree = render(&c, &mappings);
+    assert!(c.conversion.secret_access[1].assume_roles.is_empty());
+    assert!(c.conversion.secret_access[1].kms_keys.is_empty());
+    let tree = render(&[secrets_dir()], &mappings);
     let tf = &tree["iam/shop-prod/external-secrets.tf"];
     assert!(tf.contains("\"secretsmanager:GetSecretValue\""));
     assert!(tf.contains("\"kms:Decrypt\""));
     // The splunk token is the log agent's, not ESO's.
     assert!(!tf.contains("hec-token"));
-    assert_eq!(render(&c, &mappings), tree, "output is deterministic");
+    assert_eq!(
+        render(&[secrets_dir()], &mappings),
+        tree,
+        "output is deterministic"
+    );
 }
 
 #[test]
 fn private_registry_becomes_a_dockerconfigjson_pull_secret() {
     let c = secrets_sample(&Mappings::defaults());
-    let objs = objects(c.workloads.here(0).unwrap());
+    let objs = objects(workloads(&c).next().unwrap());
     let deploy = objs.iter().find(|o| o["kind"] == "Deployment").unwrap();
     let pull = deploy["spec"]["template"]["spec"]["imagePullSecrets"][0]["name"]
         .as_str()

@@ -2,10 +2,11 @@
 //! placement, disruption budgets and service discovery, from input files to objects, report and
 //! Kustomize repository.
 
-use ecs2eks::export::{Tree, kustomize, report, stream};
+use crate::common::{Made, workloads};
+use ecs2eks::Converted;
+use ecs2eks::export::{Tree, report, stream};
 use ecs2eks::inventory::Inventory;
 use ecs2eks::mappings::Mappings;
-use ecs2eks::translate::{Conversion, Workload};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -14,18 +15,17 @@ fn inventory() -> Inventory {
     Inventory::parse(path, &std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn convert(inputs: &[PathBuf], mappings: &Mappings) -> Conversion {
+fn convert(inputs: &[PathBuf], mappings: &Mappings) -> Converted {
     ecs2eks::convert(inputs, mappings, Some(&inventory())).unwrap()
 }
 
-fn workload<'a>(c: &'a Conversion, app: &str, env: &str) -> &'a Workload {
-    c.workloads
-        .in_memory()
+fn workload<'a>(c: &'a Converted, app: &str, env: &str) -> Made<'a> {
+    workloads(c)
         .find(|w| w.app == app && w.environment == env)
         .unwrap_or_else(|| panic!("no workload {app} ({env})"))
 }
 
-fn object(w: &Workload, kind: &str) -> Value {
+fn object(w: Made<'_>, kind: &str) -> Value {
     w.objects
         .iter()
         .find(|o| o.kind == kind)
@@ -33,11 +33,11 @@ fn object(w: &Workload, kind: &str) -> Value {
         .to_json()
 }
 
-fn kinds(w: &Workload) -> Vec<&str> {
+fn kinds(w: Made<'_>) -> Vec<&'static str> {
     w.objects.iter().map(|o| o.kind).collect()
 }
 
-fn codes(w: &Workload) -> Vec<&str> {
+fn codes(w: Made<'_>) -> Vec<&'static str> {
     w.findings.iter().map(|f| f.code.as_str()).collect()
 }
 
@@ -47,7 +47,7 @@ fn autoscaling_schedules_sample() {
         &[PathBuf::from("samples/autoscaling-schedules")],
         &Mappings::defaults(),
     );
-    assert!(c.errors.is_empty(), "{:?}", c.errors);
+    assert!(c.conversion.errors.is_empty(), "{:?}", c.conversion.errors);
 
     let thumb = workload(&c, "thumbnailer", "dev");
     assert_eq!(
@@ -140,7 +140,7 @@ fn autoscaling_schedules_sample() {
     }
 
     // The report names the inputs the findings come from.
-    let md = report::markdown(&c);
+    let md = report::markdown(&c.conversion);
     assert!(md.contains("E2K552"), "{md}");
     assert!(
         thumb
@@ -154,7 +154,10 @@ fn autoscaling_schedules_sample() {
         &[PathBuf::from("samples/autoscaling-schedules")],
         &Mappings::defaults(),
     );
-    assert_eq!(stream::render(&c), stream::render(&again));
+    assert_eq!(
+        stream::render(&c.conversion, &c.objects),
+        stream::render(&again.conversion, &again.objects)
+    );
 }
 
 #[test]
@@ -211,9 +214,12 @@ fn efs_volumes_get_one_persistent_volume_per_environment() {
     assert_eq!(prod["spec"]["claimRef"]["namespace"], "thumbnailer-prod");
 
     // The prod overlay drops the base's (dev) PV and brings its own.
-    let sink = ecs2eks::export::TreeSink::default();
-    kustomize::render(&c.workloads, &inventory().environment_order(), true, &sink);
-    let tree: Tree = sink.into_tree();
+    let (_, tree): (_, Tree) = ecs2eks::generate_repo(
+        &[dir.path().to_path_buf()],
+        &Mappings::defaults(),
+        Some(&inventory()),
+    )
+    .unwrap();
     let overlay = &tree["apps/thumbnailer/overlays/prod/kustomization.yaml"];
     assert!(overlay.contains("only-persistentvolume.yaml"), "{overlay}");
     assert!(overlay.contains("$patch: delete"), "{overlay}");
@@ -250,12 +256,12 @@ fn service_connect_names_go_to_the_report_and_external_name_services() {
         .expect("an ExternalName Service")
         .to_json();
     assert_eq!(external["spec"]["type"], "ExternalName");
-    let md = report::markdown(&c);
+    let md = report::markdown(&c.conversion);
     assert!(
         md.contains("| orders | prod | Service Connect | `orders-api:80` | `orders.orders-prod.svc.cluster.local:8080` |"),
         "{md}"
     );
-    let json: Value = serde_json::from_str(&report::json(&c)).unwrap();
+    let json: Value = serde_json::from_str(&report::json(&c.conversion)).unwrap();
     assert_eq!(json["services"][0]["dns_names"][0]["old"], "orders-api");
     // Three replicas, minimumHealthyPercent defaults to 100: at most one pod evicted at a time.
     assert_eq!(
@@ -292,9 +298,7 @@ fn a_schedule_becomes_one_job_however_many_services_share_its_task_definition() 
         Some(&crate::common::inventory()),
     )
     .unwrap();
-    let jobs: Vec<_> = conversion
-        .workloads
-        .in_memory()
+    let jobs: Vec<_> = workloads(&conversion)
         .flat_map(|w| w.objects.iter())
         .filter(|o| o.kind == "CronJob")
         .collect();

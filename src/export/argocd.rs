@@ -2,11 +2,10 @@
 //! project and environment whose Git directory generator lists exactly its overlays), plus a
 //! kustomization over them so `kubectl apply -k argocd` (or an app of apps) installs them all.
 
-use super::{Sink, Tree, yaml};
-use crate::diagnostics::SpillSet;
+use super::{Tree, yaml};
 use crate::inventory::Inventory;
 use crate::mappings::{Destination, Generator, Mappings};
-use crate::translate::{Workload, Workloads};
+use crate::model::target::Workload;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,177 +13,99 @@ const FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";
 
 /// The Application files (path, YAML) of one app's workloads, when the mappings ask for one
 /// Application per overlay (else none: ApplicationSets are per project).
-pub fn applications(
-    app: &[Workload],
+pub fn applications<'a>(
+    app: impl IntoIterator<Item = &'a Workload>,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
 ) -> Vec<(String, String)> {
     if mappings.argocd.generator != Generator::Applications {
         return Vec::new();
     }
-    app.iter()
+    app.into_iter()
         .filter(|w| !w.failed())
-        .map(|w| application_file(w, mappings, inventory))
+        .map(|w| {
+            let name = application_name(mappings, w);
+            let doc = application(&name, w, mappings, inventory);
+            (format!("argocd/{name}.yaml"), yaml::to_yaml(&doc))
+        })
         .collect()
 }
 
-/// The Application file (path, YAML) of one workload.
-fn application_file(
-    w: &Workload,
-    mappings: &Mappings,
-    inventory: Option<&Inventory>,
-) -> (String, String) {
-    let name = application_name(mappings, w);
-    let doc = application(&name, w, mappings, inventory);
-    (format!("argocd/{name}.yaml"), yaml::to_yaml(&doc))
-}
-
-/// What `render` takes of one live workload.
-struct Member {
-    project: String,
-    team: String,
-    /// Its destination as JSON text.
-    destination: String,
-    cluster_kinds: Vec<(String, String)>,
-    /// Its environment and overlay, for ApplicationSets.
-    overlay: Option<(String, String)>,
-}
-
-/// What `render` gathers of the live workloads of one project (team). The lists as long as the
-/// run is large wait in its temporary file (`SpillSet`).
-struct Project {
-    teams: BTreeSet<String>,
-    /// Its destinations as JSON text (sorted so).
-    destinations: SpillSet,
-    cluster_kinds: BTreeSet<(String, String)>,
-    /// Its overlays' paths by environment (for ApplicationSets).
-    overlays: BTreeMap<String, SpillSet>,
-}
-
-/// Writes `argocd/` for `workloads` into `sink`; `others` holds the Applications other
-/// exporters made (listed in the kustomization too). `with_applications`: also the
-/// Applications (else `applications` wrote them while the apps were converted).
+/// Writes `argocd/` for `workloads`, but for the Applications (`applications` wrote them with
+/// their apps); the kustomization lists them, and the Applications already in `tree`.
 pub fn render(
-    workloads: &Workloads,
+    workloads: &[Workload],
     mappings: &Mappings,
     inventory: Option<&Inventory>,
-    others: &Tree,
-    sink: &dyn Sink,
-    with_applications: bool,
+    tree: &mut Tree,
 ) {
     let a = &mappings.argocd;
-    let spill = || SpillSet::new(workloads.file().cloned());
-    // One pass over the workloads (a large run reads them back): what each project lists.
-    let mut projects: BTreeMap<String, Project> = BTreeMap::new();
-    workloads.for_each_live(
-        |w| Member {
-            project: project_of(mappings, w),
-            team: w.team.clone(),
-            destination: destination_json(
-                destination(mappings, inventory, &w.environment),
-                Some(&w.namespace),
-            )
-            .to_string(),
-            cluster_kinds: w.facts.cluster_kinds.clone(),
-            overlay: (a.generator == Generator::Applicationset)
-                .then(|| (w.environment.clone(), overlay_path(w))),
-        },
-        |_, m| {
-            let p = projects.entry(m.project).or_insert_with(|| Project {
-                teams: BTreeSet::new(),
-                destinations: spill(),
-                cluster_kinds: BTreeSet::new(),
-                overlays: BTreeMap::new(),
-            });
-            p.teams.insert(m.team);
-            p.destinations.insert(&m.destination);
-            p.cluster_kinds.extend(m.cluster_kinds);
-            if let Some((environment, overlay)) = m.overlay {
-                p.overlays
-                    .entry(environment)
-                    .or_insert_with(spill)
-                    .insert(&overlay);
-            }
-        },
-    );
-    // The files the kustomization lists before the Applications (or ApplicationSets).
-    let mut files: Vec<String> = Vec::new();
+    let live: Vec<&Workload> = workloads.iter().filter(|w| !w.failed()).collect();
+    let mut files = Vec::new();
+    let mut emit = |file: String, doc: Value, tree: &mut Tree| {
+        tree.insert(format!("argocd/{file}"), yaml::to_yaml(&doc));
+        files.push(Value::String(file));
+    };
 
     // Projects: one per team, its destinations restricted to the team's namespaces.
-    for (name, project) in &projects {
-        if project.teams.iter().all(String::is_empty) {
+    let mut projects: BTreeMap<String, Vec<&Workload>> = BTreeMap::new();
+    for w in &live {
+        projects.entry(project_of(mappings, w)).or_default().push(w);
+    }
+    for (project, members) in &projects {
+        if members.iter().all(|w| w.team.is_empty()) {
             continue; // the mappings' project (e.g. `default`) exists already
         }
-        let file = format!("project-{name}.yaml");
-        sink.put_with(format!("argocd/{file}"), &|w| {
-            let doc = yaml::to_yaml(&app_project(name, project, mappings));
-            let mut destinations = project
-                .destinations
-                .iter()
-                .map(|d| Ok(serde_json::from_str(&d?)?));
-            yaml::splice(&doc, &mut [&mut destinations], w)
-        });
-        files.push(file);
+        emit(
+            format!("project-{project}.yaml"),
+            app_project(project, members, mappings, inventory),
+            tree,
+        );
     }
 
     match a.generator {
         Generator::Applications => {
-            if with_applications {
-                use rayon::prelude::*;
-                let live: Vec<&Workload> = workloads.in_memory().filter(|w| !w.failed()).collect();
-                let apps: Vec<(String, String)> = live
-                    .par_iter()
-                    .map(|w| application_file(w, mappings, inventory))
-                    .collect();
-                sink.put_all(apps.into_iter().collect());
+            for w in &live {
+                files.push(Value::String(format!(
+                    "{}.yaml",
+                    application_name(mappings, w)
+                )));
             }
         }
         Generator::Applicationset => {
-            for (name, project) in &projects {
-                for (env, overlays) in &project.overlays {
-                    let set = crate::translate::names::dns_label(&format!("{name}-{env}"), "apps");
-                    let file = format!("applicationset-{set}.yaml");
-                    sink.put_with(format!("argocd/{file}"), &|w| {
-                        let doc =
-                            yaml::to_yaml(&application_set(&set, name, env, mappings, inventory));
-                        let mut directories = overlays.iter().map(|p| Ok(json!({ "path": p? })));
-                        yaml::splice(&doc, &mut [&mut directories], w)
-                    });
-                    files.push(file);
+            for (project, members) in &projects {
+                let mut by_env: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
+                for w in members {
+                    by_env.entry(&w.environment).or_default().push(w);
+                }
+                for (env, ws) in by_env {
+                    let name = crate::model::names::dns_label(&format!("{project}-{env}"), "apps");
+                    emit(
+                        format!("applicationset-{name}.yaml"),
+                        application_set(&name, project, env, &ws, mappings, inventory),
+                        tree,
+                    );
                 }
             }
         }
     }
     // Applications other exporters wrote before (platform/ apps such as the secret stores).
-    let others: Vec<&str> = others
+    let listed: BTreeSet<&str> = files.iter().filter_map(Value::as_str).collect();
+    let others: Vec<Value> = tree
         .keys()
         .filter_map(|k| k.strip_prefix("argocd/"))
         .filter(|f| !f.contains('/') && *f != "kustomization.yaml")
+        .map(|f| Value::String(f.to_string()))
+        .filter(|f| !listed.contains(f.as_str().unwrap_or_default()))
         .collect();
-    // Each live workload's Application, in order (read back again rather than held).
-    let applications = || {
-        (a.generator == Generator::Applications)
-            .then(|| workloads.read_live())
-            .into_iter()
-            .flatten()
-            .map(|w| format!("{}.yaml", application_name(mappings, &w)))
-    };
-    let listed = files.len() + others.len() + applications().take(1).count();
-    if listed > 0 {
-        sink.put_with("argocd/kustomization.yaml".into(), &|w| {
-            let k = json!({
-                "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                "kind": "Kustomization",
-                "resources": [yaml::spliced_list(0)],
-            });
-            let mut resources = files
-                .iter()
-                .cloned()
-                .chain(applications())
-                .chain(others.iter().map(|f| f.to_string()))
-                .map(|f| Ok(Value::String(f)));
-            yaml::splice(&yaml::to_yaml(&k), &mut [&mut resources], w)
+    files.extend(others);
+    if !files.is_empty() {
+        let k = json!({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": files,
         });
+        tree.insert("argocd/kustomization.yaml".into(), yaml::to_yaml(&k));
     }
 }
 
@@ -192,7 +113,7 @@ fn project_of(mappings: &Mappings, w: &Workload) -> String {
     if w.team.is_empty() {
         mappings.argocd.project.clone()
     } else {
-        crate::translate::names::dns_label(&w.team, "team")
+        crate::model::names::dns_label(&w.team, "team")
     }
 }
 
@@ -297,16 +218,20 @@ fn overlay_path(w: &Workload) -> String {
     format!("apps/{}/overlays/{}", w.app, w.environment)
 }
 
-/// An ApplicationSet whose directories are `yaml::spliced_list(0)`.
 fn application_set(
     name: &str,
     project: &str,
     env: &str,
+    ws: &[&Workload],
     mappings: &Mappings,
     inventory: Option<&Inventory>,
 ) -> Value {
     let a = &mappings.argocd;
-    let directories = [yaml::spliced_list(0)];
+    let directories: BTreeSet<String> = ws.iter().map(|w| overlay_path(w)).collect();
+    let directories: Vec<Value> = directories
+        .into_iter()
+        .map(|p| json!({ "path": p }))
+        .collect();
     let mut template_spec = json!({
         "project": project,
         "source": { "repoURL": a.repo_url, "targetRevision": a.target_revision, "path": "{{.path.path}}" },
@@ -336,21 +261,34 @@ fn application_set(
     })
 }
 
-/// An AppProject whose destinations are `yaml::spliced_list(0)`.
-fn app_project(name: &str, project: &Project, mappings: &Mappings) -> Value {
-    let destinations = [yaml::spliced_list(0)];
-    let whitelist: Vec<Value> = project
-        .cluster_kinds
-        .iter()
+fn app_project(
+    project: &str,
+    members: &[&Workload],
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+) -> Value {
+    let mut destinations: BTreeMap<String, Value> = BTreeMap::new();
+    let mut cluster_kinds: BTreeSet<&(String, String)> = BTreeSet::new();
+    for w in members {
+        let d = destination_json(
+            destination(mappings, inventory, &w.environment),
+            Some(&w.namespace),
+        );
+        destinations.insert(d.to_string(), d);
+        cluster_kinds.extend(&w.facts.cluster_kinds);
+    }
+    let destinations: Vec<Value> = destinations.into_values().collect();
+    let whitelist: Vec<Value> = cluster_kinds
+        .into_iter()
         .map(|(g, k)| json!({ "group": g, "kind": k }))
         .collect();
-    let teams: Vec<&str> = project.teams.iter().map(String::as_str).collect();
+    let teams: BTreeSet<&str> = members.iter().map(|w| w.team.as_str()).collect();
     json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AppProject",
-        "metadata": metadata(name, mappings, None),
+        "metadata": metadata(project, mappings, None),
         "spec": {
-            "description": format!("Apps of team {} migrated from ECS by ecs2eks", teams.join(", ")),
+            "description": format!("Apps of team {} migrated from ECS by ecs2eks", teams.into_iter().collect::<Vec<_>>().join(", ")),
             "sourceRepos": [mappings.argocd.repo_url],
             "destinations": destinations,
             "clusterResourceWhitelist": whitelist,
@@ -360,7 +298,7 @@ fn app_project(name: &str, project: &Project, mappings: &Mappings) -> Value {
 
 /// The Application's name: the mappings template, falling back to `<app>-<environment>`.
 pub fn application_name(mappings: &Mappings, w: &Workload) -> String {
-    let ctx = crate::translate::names::NameContext {
+    let ctx = crate::model::names::NameContext {
         service: &w.app,
         environment: &w.environment,
         account: &w.account,
@@ -369,6 +307,6 @@ pub fn application_name(mappings: &Mappings, w: &Workload) -> String {
         cluster: &w.cluster,
         family: &w.app,
     };
-    crate::translate::names::render(&mappings.names.application, &ctx)
+    crate::model::names::render(&mappings.names.application, &ctx)
         .unwrap_or_else(|_| format!("{}-{}", w.app, w.environment))
 }

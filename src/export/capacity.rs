@@ -2,8 +2,8 @@
 //! so the platform team sizes nodes and subnets before the first sync. Each workload's share is
 //! its footprint (`translate::footprint`), summed here.
 
-use crate::translate::Workload;
-use crate::translate::footprint::Footprint;
+use crate::model::target::Workload;
+use crate::model::target::footprint::Footprint;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -15,22 +15,37 @@ pub struct Capacity {
     pub footprint: Footprint,
 }
 
-/// A workload's row.
-pub fn row(w: &Workload) -> Capacity {
-    Capacity {
-        environment: w.environment.clone(),
-        namespace: w.namespace.clone(),
-        footprint: w.footprint,
-    }
+/// One row per workload that runs pods, sorted by environment and namespace.
+pub fn summary(workloads: &[Workload]) -> Vec<Capacity> {
+    let mut rows: Vec<Capacity> = workloads
+        .iter()
+        .filter(|w| !w.failed())
+        .map(|w| Capacity {
+            environment: w.environment.clone(),
+            namespace: w.namespace.clone(),
+            footprint: w.footprint,
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.environment, &a.namespace).cmp(&(&b.environment, &b.namespace)));
+    rows
 }
 
-/// The totals' rows, from each environment's sum (sorted by environment).
-pub fn totals(sums: std::collections::BTreeMap<String, Footprint>) -> Vec<Capacity> {
-    sums.into_iter()
-        .map(|(environment, footprint)| Capacity {
-            environment,
-            namespace: "(all)".into(),
-            footprint,
-        })
-        .collect()
+/// Totals per environment.
+pub fn totals(rows: &[Capacity]) -> Vec<Capacity> {
+    let mut out: Vec<Capacity> = Vec::new();
+    for r in rows {
+        let t = match out.iter_mut().find(|t| t.environment == r.environment) {
+            Some(t) => t,
+            None => {
+                out.push(Capacity {
+                    environment: r.environment.clone(),
+                    namespace: "(all)".into(),
+                    ..Capacity::default()
+                });
+                out.last_mut().expect("just pushed")
+            }
+        };
+        t.footprint.add(&r.footprint);
+    }
+    out
 }

@@ -8,22 +8,20 @@
 //! for another account, to the role the stores assume there. Deterministic: ARNs sorted.
 
 use super::{Sink, terraform};
-use crate::diagnostics::SpillSet;
-use crate::model::secret_access::SecretAccess;
-use crate::translate::Conversion;
+use crate::model::target::Conversion;
+use crate::model::target::secrets::SecretAccess;
 use serde_json::{Value, json};
-use std::io::Write;
 
-/// Each account's file is written as it is rendered: a large run's lists every secret read,
-/// streamed from where they wait (`SpillSet`).
 pub fn render(conversion: &Conversion, sink: &dyn Sink) {
     for access in &conversion.secret_access {
         let dir = format!("iam/{}", access.directory);
-        sink.put_with(format!("{dir}/external-secrets.tf"), &|w| {
-            terraform_file_to(access, w)
-        });
+        sink.put(format!("{dir}/external-secrets.tf"), terraform_file(access));
         // `terraform::render` writes versions.tf into every folder that has a role.
-        if !conversion.iam.directories.contains(&access.directory) {
+        let has_roles = conversion
+            .iam_roles
+            .iter()
+            .any(|r| r.directory == access.directory);
+        if !has_roles {
             sink.put(
                 format!("{dir}/versions.tf"),
                 terraform::VERSIONS.to_string(),
@@ -32,25 +30,18 @@ pub fn render(conversion: &Conversion, sink: &dyn Sink) {
     }
 }
 
-/// The policy document (IAM JSON) of one account. Each list of two or more ARNs is a marker
-/// (`terraform::spliced_list`) and its set goes to `lists`, to be streamed in its place.
-fn policy<'a>(a: &'a SecretAccess, lists: &mut Vec<&'a SpillSet>) -> std::io::Result<Value> {
+/// The policy document (IAM JSON) of one account.
+pub fn policy(a: &SecretAccess) -> Value {
     let mut statements = Vec::new();
-    let mut list = |set: &'a SpillSet| -> std::io::Result<Value> {
-        let mut first = set.iter();
-        let one = first.next().transpose()?;
-        if first.next().is_none() {
-            return Ok(json!(one.into_iter().collect::<Vec<_>>()));
-        }
-        lists.push(set);
-        Ok(json!(terraform::spliced_list(lists.len() - 1)))
+    let list = |set: &std::collections::BTreeSet<String>| -> Value {
+        Value::Array(set.iter().map(|s| json!(s)).collect())
     };
     if !a.secrets.is_empty() {
         statements.push(json!({
             "Sid": "ReadSecretsManagerSecrets",
             "Effect": "Allow",
             "Action": ["secretsmanager:GetSecretValue"],
-            "Resource": list(&a.secrets)?,
+            "Resource": list(&a.secrets),
         }));
     }
     if !a.parameters.is_empty() {
@@ -58,7 +49,7 @@ fn policy<'a>(a: &'a SecretAccess, lists: &mut Vec<&'a SpillSet>) -> std::io::Re
             "Sid": "ReadParameterStoreParameters",
             "Effect": "Allow",
             "Action": ["ssm:GetParameter", "ssm:GetParameters"],
-            "Resource": list(&a.parameters)?,
+            "Resource": list(&a.parameters),
         }));
     }
     if !a.kms_keys.is_empty() {
@@ -66,7 +57,7 @@ fn policy<'a>(a: &'a SecretAccess, lists: &mut Vec<&'a SpillSet>) -> std::io::Re
             "Sid": "DecryptThroughSecretsServices",
             "Effect": "Allow",
             "Action": ["kms:Decrypt"],
-            "Resource": a.kms_keys,
+            "Resource": list(&a.kms_keys),
             "Condition": { "StringLike": { "kms:ViaService": ["secretsmanager.*.amazonaws.com", "ssm.*.amazonaws.com"] } },
         }));
     }
@@ -75,35 +66,28 @@ fn policy<'a>(a: &'a SecretAccess, lists: &mut Vec<&'a SpillSet>) -> std::io::Re
             "Sid": "AssumeSecretStoreRoles",
             "Effect": "Allow",
             "Action": ["sts:AssumeRole"],
-            "Resource": list(&a.assume_roles)?,
+            "Resource": list(&a.assume_roles),
         }));
     }
-    Ok(json!({ "Version": "2012-10-17", "Statement": statements }))
+    json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
-/// The Terraform text of one account's policy, written to `w`.
-fn terraform_file_to(a: &SecretAccess, w: &mut dyn Write) -> std::io::Result<()> {
-    write!(
-        w,
-        "# Written by ecs2eks: what External Secrets Operator may read in account {}, for ",
-        a.account
-    )?;
-    for (i, reader) in a.readers.iter().enumerate() {
-        let sep = if i > 0 { ", " } else { "" };
-        write!(w, "{sep}{}", reader?)?;
-    }
-    w.write_all(
-        b".\n# Attach it to ESO's IRSA role (same account) or to the role its stores assume here.\n",
-    )?;
-    let mut lists = Vec::new();
-    let document = policy(a, &mut lists)?;
-    let text = terraform::iam_policy(
+/// The Terraform text of one account's policy.
+pub fn terraform_file(a: &SecretAccess) -> String {
+    let readers: Vec<&str> = a.readers.iter().map(String::as_str).collect();
+    let mut out = format!(
+        "# Written by ecs2eks: what External Secrets Operator may read in account {}, for {}.\n\
+         # Attach it to ESO's IRSA role (same account) or to the role its stores assume here.\n",
+        a.account,
+        readers.join(", ")
+    );
+    out.push_str(&terraform::iam_policy(
         "external_secrets",
         "external-secrets-read",
         "Read access of External Secrets Operator to the secrets the migrated ECS workloads use",
-        &document,
-    );
-    terraform::splice(&text, &lists, w)
+        &policy(a),
+    ));
+    out
 }
 
 #[cfg(test)]
@@ -115,71 +99,33 @@ mod tests {
             account: "333333333333".into(),
             directory: "shop-prod".into(),
             secrets: [
-                "arn:aws:secretsmanager:eu-west-1:333333333333:secret:b-AbCdEf",
-                "arn:aws:secretsmanager:eu-west-1:333333333333:secret:a-AbCdEf",
+                "arn:aws:secretsmanager:eu-west-1:333333333333:secret:b-AbCdEf".to_string(),
+                "arn:aws:secretsmanager:eu-west-1:333333333333:secret:a-AbCdEf".to_string(),
             ]
-            .into_iter()
-            .collect(),
-            parameters: ["arn:aws:ssm:eu-west-1:333333333333:parameter/x"]
-                .into_iter()
-                .collect(),
-            readers: ["billing-api (prod)"].into_iter().collect(),
-            ..SecretAccess::default()
+            .into(),
+            parameters: ["arn:aws:ssm:eu-west-1:333333333333:parameter/x".to_string()].into(),
+            kms_keys: Default::default(),
+            assume_roles: Default::default(),
+            readers: ["billing-api (prod)".to_string()].into(),
         }
-    }
-
-    fn text(a: &SecretAccess) -> String {
-        let mut out = Vec::new();
-        terraform_file_to(a, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
     }
 
     #[test]
     fn policy_lists_exact_arns_sorted_and_nothing_else() {
-        let tf = text(&access());
-        let policy = tf.split_once("jsonencode(").unwrap().1;
-        let statements: Vec<&str> = policy.split("Sid").skip(1).collect();
-        assert_eq!(statements.len(), 2, "{tf}");
-        assert!(
-            statements[0].contains(
-                "\"arn:aws:secretsmanager:eu-west-1:333333333333:secret:a-AbCdEf\",\n          \"arn:aws:secretsmanager:eu-west-1:333333333333:secret:b-AbCdEf\",\n        ]"
-            ),
-            "{tf}"
+        let p = policy(&access());
+        let st = p["Statement"].as_array().unwrap();
+        assert_eq!(st.len(), 2);
+        assert_eq!(
+            st[0]["Resource"],
+            json!([
+                "arn:aws:secretsmanager:eu-west-1:333333333333:secret:a-AbCdEf",
+                "arn:aws:secretsmanager:eu-west-1:333333333333:secret:b-AbCdEf"
+            ])
         );
-        // One ARN: on one line, as terraform fmt lays out a list of one.
-        assert!(
-            statements[1]
-                .contains("Resource = [\"arn:aws:ssm:eu-west-1:333333333333:parameter/x\"]"),
-            "{tf}"
+        assert_eq!(
+            st[1]["Action"],
+            json!(["ssm:GetParameter", "ssm:GetParameters"])
         );
-        assert!(!tf.contains("ecs2eks-spliced-list"));
-    }
-
-    /// Lists waiting in the run's file are written as the same lists held in memory.
-    #[test]
-    fn spilled_lists_are_written_as_lists_in_memory() {
-        let file = std::sync::Arc::new(crate::diagnostics::FindingsFile::create().unwrap());
-        let mut spilled = SecretAccess {
-            secrets: SpillSet::new(Some(file.clone())),
-            readers: SpillSet::new(Some(file)),
-            ..access()
-        };
-        let here_before = access();
-        for s in here_before.secrets.iter() {
-            spilled.secrets.insert(&s.unwrap());
-        }
-        spilled.readers.insert("billing-api (prod)");
-        let mut here = access();
-        for i in (0..9000).rev() {
-            let arn = format!("arn:aws:secretsmanager:eu-west-1:333333333333:secret:s{i}-AbCdEf");
-            let reader = format!("app-{i} (prod)");
-            for a in [&mut spilled, &mut here] {
-                a.secrets.insert(&arn);
-                a.readers.insert(&reader);
-            }
-        }
-        assert!(text(&spilled) == text(&here));
-        assert!(text(&here).contains("secret:s8999-AbCdEf\",\n"));
     }
 
     #[test]

@@ -6,9 +6,7 @@
 //! first write, and each file is written to a temporary name and renamed, so no file is ever
 //! half-written. Unchanged files are not touched at all.
 
-use super::path_set::PathSet;
 use super::{OWNED, Sink, Tree};
-use crate::diagnostics::{FindingsFile, SpillSet};
 use crate::error::Error;
 use std::collections::BTreeSet;
 use std::fs;
@@ -36,25 +34,14 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 
 /// The files a previous run wrote into `dir`.
 pub fn previous(dir: &Path) -> Result<BTreeSet<String>, Error> {
-    previous_into(dir, BTreeSet::new(), |set, rel| {
-        set.insert(rel.to_string());
-    })
-}
-
-/// `previous`, each path added to `set` by `add` as its manifest line is read.
-fn previous_into<S>(dir: &Path, mut set: S, add: impl Fn(&mut S, &str)) -> Result<S, Error> {
     let path = dir.join(MANIFEST);
     match fs::read_to_string(&path) {
-        Ok(text) => {
-            for rel in text
-                .lines()
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            {
-                add(&mut set, rel);
-            }
-            Ok(set)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(set),
+        Ok(text) => Ok(text
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeSet::new()),
         Err(e) => Err(io(&path)(e)),
     }
 }
@@ -85,35 +72,22 @@ pub fn write(dir: &Path, tree: &Tree) -> Result<WriteSummary, Error> {
             ours.insert(rel.clone());
         }
     }
-    let writer = Writer::in_place(dir, ours.iter().collect());
+    let writer = Writer::in_place(dir, ours);
     use rayon::prelude::*;
     tree.par_iter()
         .for_each(|(rel, content)| writer.put(rel.clone(), content.clone()));
     writer.finish()
 }
 
-/// Writes the manifest of `paths` into `dir`, leaving an unchanged one untouched.
-fn write_manifest(dir: &Path, paths: &SpillSet) -> Result<(), Error> {
-    let path = dir.join(MANIFEST);
-    let tmp = temporary(&path);
-    write_manifest_to(&tmp, paths)?;
-    if same_file_content(&tmp, &path) {
-        let _ = fs::remove_file(&tmp);
-        return Ok(());
+fn write_manifest(dir: &Path, manifest: &str) -> Result<(), Error> {
+    let manifest_path = dir.join(MANIFEST);
+    if fs::read(&manifest_path)
+        .map(|b| b != manifest.as_bytes())
+        .unwrap_or(true)
+    {
+        atomic_write(&manifest_path, manifest.as_bytes())?;
     }
-    fs::rename(&tmp, &path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io(&path)(e)
-    })
-}
-
-/// Writes the manifest of `paths` to `path`, a line at a time (a large run's is tens of MB).
-fn write_manifest_to(path: &Path, paths: &SpillSet) -> Result<(), Error> {
-    let file = fs::File::create(path).map_err(io(path))?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    manifest_to(&mut out, paths.iter())
-        .and_then(|()| out.flush())
-        .map_err(io(path))
+    Ok(())
 }
 
 /// Writes files into a folder as they are rendered: the streaming form of `write`, so a large
@@ -129,12 +103,11 @@ pub struct Writer {
     /// Where files go: `dir`, or the staging folder.
     root: PathBuf,
     staging: bool,
-    /// Folders made lately (staging only).
+    /// Folders made so far (staging only).
     made: Mutex<std::collections::HashSet<PathBuf>>,
-    old: PathSet,
-    /// Files put so far (written or unchanged): a large run puts hundreds of thousands, so they
-    /// wait in a temporary file as sorted runs, merged into the manifest at the end.
-    paths: Mutex<SpillSet>,
+    old: BTreeSet<String>,
+    /// Files put so far (written or unchanged).
+    paths: Mutex<Vec<String>>,
     written: AtomicUsize,
     unchanged: AtomicUsize,
     /// The first error; nothing more is written after it.
@@ -162,9 +135,7 @@ impl Writer {
         } else {
             dir.to_path_buf()
         };
-        let old = previous_into(dir, PathSet::default(), |set, rel| {
-            set.insert(rel);
-        })?;
+        let old = previous(dir)?;
         for owned in OWNED {
             if has_foreign_file(dir, &dir.join(owned.trim_end_matches('/')), &old)? {
                 return Ok(None);
@@ -179,16 +150,14 @@ impl Writer {
     }
 
     /// Writes into `dir` as it is, where `old` are the files that are ecs2eks's.
-    fn in_place(dir: &Path, old: PathSet) -> Writer {
+    fn in_place(dir: &Path, old: BTreeSet<String>) -> Writer {
         Writer {
             dir: dir.to_path_buf(),
             root: dir.to_path_buf(),
             staging: false,
             made: Mutex::default(),
             old,
-            paths: Mutex::new(SpillSet::new(
-                FindingsFile::create().ok().map(std::sync::Arc::new),
-            )),
+            paths: Mutex::default(),
             written: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
             error: Mutex::default(),
@@ -244,7 +213,7 @@ impl Writer {
             &self.unchanged
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        self.paths.lock().expect("no writer panics").insert(&rel);
+        self.paths.lock().expect("no writer panics").push(rel);
     }
 
     /// Removes what earlier runs wrote and this one did not, then writes the manifest (and moves
@@ -252,6 +221,7 @@ impl Writer {
     /// every file ecs2eks owns; a staging folder is removed whole.
     pub fn finish(self) -> Result<WriteSummary, Error> {
         let mut paths = self.paths.into_inner().expect("no writer panics");
+        paths.sort_unstable(); // equal strings are interchangeable: no need for a stable sort
         let mut summary = WriteSummary {
             written: self.written.into_inner(),
             unchanged: self.unchanged.into_inner(),
@@ -263,7 +233,8 @@ impl Writer {
                 Some(e) => Err(e),
                 None => {
                     let path = self.root.join(MANIFEST);
-                    write_manifest_to(&path, &paths)
+                    fs::write(&path, manifest(&paths))
+                        .map_err(io(&path))
                         .and_then(|()| fs::rename(&self.root, &self.dir).map_err(io(&self.dir)))
                 }
             };
@@ -272,34 +243,14 @@ impl Writer {
             }
             return result.map(|()| summary);
         }
+        let mut owned: BTreeSet<String> = paths.into_iter().collect();
         if error.is_none() {
-            // Both lists sorted: a path of the old one is kept when the new one has it.
-            let mut ours = paths.iter().peekable();
-            let unread = |e: std::io::Error| Error::Output {
-                path: self.dir.clone(),
-                message: format!(
-                    "the list of files written could not be read back from the temporary file: {e}"
-                ),
-            };
-            summary.removed = remove_stale(&self.dir, &self.old, |rel| {
-                loop {
-                    match ours.peek() {
-                        Some(Ok(p)) if p.as_str() < rel => _ = ours.next(),
-                        Some(Ok(p)) => return Ok(p == rel),
-                        Some(Err(_)) => {
-                            let e = ours.next().and_then(Result::err).expect("peeked");
-                            return Err(unread(e));
-                        }
-                        None => return Ok(false),
-                    }
-                }
-            })?;
+            summary.removed = remove_stale(&self.dir, &self.old, |rel| owned.contains(rel))?;
         } else {
-            self.old.for_each_sorted(|rel| {
-                paths.insert(rel);
-            });
+            owned.extend(self.old);
         }
-        write_manifest(&self.dir, &paths)?;
+        let manifest = manifest(&owned);
+        write_manifest(&self.dir, &manifest)?;
         match error {
             Some(e) => Err(e),
             None => Ok(summary),
@@ -404,7 +355,7 @@ fn same_file_content(a: &Path, b: &Path) -> bool {
 
 /// Whether a file under `path` (file or folder) is not in `ours` (leftover temporary files of an
 /// interrupted run are ours).
-fn has_foreign_file(root: &Path, path: &Path, ours: &PathSet) -> Result<bool, Error> {
+fn has_foreign_file(root: &Path, path: &Path, ours: &BTreeSet<String>) -> Result<bool, Error> {
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
@@ -436,36 +387,24 @@ fn has_foreign_file(root: &Path, path: &Path, ours: &PathSet) -> Result<bool, Er
 
 /// The manifest's content: the list of files ecs2eks wrote, sorted.
 fn manifest<'a>(paths: impl IntoIterator<Item = &'a String>) -> String {
-    let mut out = Vec::new();
-    manifest_to(&mut out, paths.into_iter().map(|p| Ok(p.clone()))).expect("writes to memory");
-    String::from_utf8(out).expect("paths are text")
-}
-
-/// Writes the manifest of `paths` (sorted) to `out`.
-fn manifest_to(
-    out: &mut dyn Write,
-    paths: impl Iterator<Item = std::io::Result<String>>,
-) -> std::io::Result<()> {
-    out.write_all(b"# Files written by ecs2eks; it replaces and removes only these.\n")?;
+    let mut manifest =
+        String::from("# Files written by ecs2eks; it replaces and removes only these.\n");
     for rel in paths {
-        out.write_all(rel?.as_bytes())?;
-        out.write_all(b"\n")?;
+        manifest.push_str(rel);
+        manifest.push('\n');
     }
-    Ok(())
+    manifest
 }
 
 /// Removes the files an earlier run wrote (`old`) that this one did not (`kept`), and the
 /// folders that leaves empty; returns how many.
 fn remove_stale(
     dir: &Path,
-    old: &PathSet,
-    mut kept: impl FnMut(&str) -> Result<bool, Error>,
+    old: &BTreeSet<String>,
+    kept: impl Fn(&str) -> bool,
 ) -> Result<usize, Error> {
     let mut removed = 0;
-    old.try_for_each_sorted(|rel| {
-        if kept(rel)? || !is_safe_relative(rel) {
-            return Ok(());
-        }
+    for rel in old.iter().filter(|r| !kept(r) && is_safe_relative(r)) {
         let path = dir.join(rel);
         match fs::remove_file(&path) {
             Ok(()) => removed += 1,
@@ -473,8 +412,7 @@ fn remove_stale(
             Err(e) => return Err(io(&path)(e)),
         }
         remove_empty_parents(dir, &path);
-        Ok(())
-    })?;
+    }
     Ok(removed)
 }
 
@@ -678,33 +616,6 @@ mod tests {
         // A file of someone else's under apps/: everything must be checked before writing.
         fs::write(d.join("apps/theirs.yaml"), "x").unwrap();
         assert!(Writer::open(d).unwrap().is_none());
-    }
-
-    /// A large run's list of files waits in a temporary file as several sorted runs: the
-    /// manifest and the removal of stale files read it merged.
-    #[test]
-    fn a_long_list_of_files_is_merged_into_the_manifest_and_the_removals() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        // Put out of order (7,919 is prime to 12,000): every path once.
-        let name = |i: usize| format!("apps/app-{:05}/base/deployment.yaml", (i * 7919) % 12_000);
-        let first: Tree = (0..12_000).map(|i| (name(i), "1".to_string())).collect();
-        write(d, &first).unwrap();
-        let w = Writer::open(d).unwrap().unwrap();
-        // Every third file is not put again: it goes.
-        let again: Vec<String> = (0..12_000).filter(|i| i % 3 != 0).map(name).collect();
-        use rayon::prelude::*;
-        again
-            .par_iter()
-            .for_each(|rel| w.put(rel.clone(), "1".into()));
-        assert!(w.paths.lock().unwrap().runs() > 1);
-        let s = w.finish().unwrap();
-        assert_eq!((s.written, s.unchanged, s.removed), (0, 8_000, 4_000));
-        let mut expected = again.clone();
-        expected.sort();
-        let manifest = fs::read_to_string(d.join(MANIFEST)).unwrap();
-        assert_eq!(manifest.lines().skip(1).collect::<Vec<_>>(), expected);
-        assert!(!d.join(name(0)).exists() && d.join(name(1)).exists());
     }
 
     #[test]

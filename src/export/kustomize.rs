@@ -7,7 +7,7 @@
 
 use super::{Sink, Tree, yaml};
 use crate::model::k8s::Object;
-use crate::translate::{Workload, Workloads};
+use crate::model::target::{Translated, Workload};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -35,36 +35,14 @@ fn with_wave(o: Object, waves: bool) -> Value {
     v
 }
 
-/// Writes `apps/` for `workloads`; `env_order` is the inventory's order of environments, `waves`
-/// adds Argo CD sync-wave annotations. Each app's files go to `sink` as soon as they are made.
-pub fn render(workloads: &Workloads, env_order: &[&str], waves: bool, sink: &dyn Sink) {
-    let mut by_app: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
-    // Only workloads whose objects are still in memory have any to write (a large run wrote
-    // each app's as it was converted).
-    for w in workloads.in_memory() {
-        by_app.entry(&w.app).or_default().push(w);
-    }
-    use rayon::prelude::*;
-    let apps: Vec<Vec<&Workload>> = by_app.into_values().collect();
-    apps.into_par_iter()
-        .for_each(|envs| render_app(&envs, env_order, waves, sink));
-}
-
-/// Writes `apps/<app>/` for the workloads of one app (one per environment); failed ones are left
-/// out.
-pub fn render_app(envs: &[&Workload], env_order: &[&str], waves: bool, sink: &dyn Sink) {
-    let owned = envs.iter().map(|w| (*w, w.objects.clone())).collect();
-    render_app_owned(owned, env_order, waves, sink);
-}
-
-/// `render_app`, given each workload's objects to render: they are moved into the documents
-/// rather than copied (a batch hands over what it will not keep).
-pub fn render_app_owned(
-    envs: Vec<(&Workload, Vec<Object>)>,
-    env_order: &[&str],
-    waves: bool,
-    sink: &dyn Sink,
-) {
+/// Writes `apps/<app>/` for the translations of one app (one per environment), their objects
+/// moved into the documents; failed ones are left out. `env_order` is the inventory's order of
+/// environments, `waves` adds Argo CD sync-wave annotations.
+pub fn render_app(app: &mut [Translated], env_order: &[&str], waves: bool, sink: &dyn Sink) {
+    let envs: Vec<(&Workload, Vec<Object>)> = app
+        .iter_mut()
+        .map(|t| (&t.workload, std::mem::take(&mut t.objects)))
+        .collect();
     let mut envs: Vec<(&Workload, Vec<Object>)> =
         envs.into_iter().filter(|(w, _)| !w.failed()).collect();
     let Some(app) = envs.first().map(|(w, _)| w.app.as_str()) else {

@@ -1,20 +1,24 @@
-//! Export: Kubernetes objects and findings out, as text. Exporters never read the ECS model.
+//! Export: Kubernetes objects and findings out, as text. Exporters read the target model only,
+//! never the ECS model.
 //!
-//! Every writer returns strings keyed by relative path; `files` is the one place that touches the
-//! file system, atomically and only for files ecs2eks wrote.
+//! Every writer puts strings keyed by relative path into a `Sink`; `files` is the one place that
+//! touches the file system, atomically and only for files ecs2eks wrote. Each app is written as
+//! soon as it is converted (`Apps`); what the apps share, once every app is (`shared`).
 
 pub mod argocd;
 pub mod capacity;
 pub mod eso_iam;
 pub mod files;
 pub mod kustomize;
-pub mod path_set;
 pub mod report;
 pub mod secret_stores;
 pub mod stream;
 pub mod terraform;
 pub mod yaml;
 
+use crate::inventory::Inventory;
+use crate::mappings::Mappings;
+use crate::model::target::{Conversion, Translated};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -76,4 +80,55 @@ impl Sink for TreeSink {
             .expect("no writer panics")
             .insert(rel, content);
     }
+}
+
+/// Where each app goes as soon as it is converted (the driver calls it from any thread).
+pub trait Apps: Sync {
+    /// One app's translations (every environment, sorted by environment), the first one at
+    /// `first` in the conversion's order. Their objects may be taken: nothing reads them after.
+    fn app(&self, first: usize, app: &mut [Translated]);
+}
+
+/// An app's files in the repository: `apps/<app>/` and its Argo CD Applications.
+pub struct AppFiles<'a> {
+    pub sink: &'a dyn Sink,
+    pub mappings: &'a Mappings,
+    pub inventory: Option<&'a Inventory>,
+}
+
+impl Apps for AppFiles<'_> {
+    fn app(&self, _first: usize, app: &mut [Translated]) {
+        for (path, text) in argocd::applications(
+            app.iter().map(|t| &t.workload),
+            self.mappings,
+            self.inventory,
+        ) {
+            self.sink.put(path, text);
+        }
+        let env_order = self
+            .inventory
+            .map(|i| i.environment_order())
+            .unwrap_or_default();
+        let waves = self.mappings.argocd.sync_waves;
+        kustomize::render_app(app, &env_order, waves, self.sink);
+    }
+}
+
+/// What the apps share, once every app is written: `iam/` (the pods' roles and External Secrets
+/// Operator's policy), the shared secret stores, `argocd/` and the reports, one after the other:
+/// each holds, for a moment, something the size of its output.
+pub fn shared(
+    conversion: &Conversion,
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+    sink: &dyn Sink,
+) {
+    terraform::render(&conversion.iam_roles, sink);
+    eso_iam::render(conversion, sink);
+    let mut tree = Tree::new();
+    // Shared secret stores first: argocd lists their Application too.
+    secret_stores::render(conversion, mappings, inventory, &mut tree);
+    argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
+    sink.put_all(tree);
+    report::render(conversion, sink);
 }

@@ -3,13 +3,10 @@
 
 use super::Sink;
 use super::capacity::{self, Capacity};
-use crate::diagnostics::{Code, Finding, SpillSet, WorkloadFindings};
-use crate::error::InputError;
-use crate::translate::discovery::DnsRename;
-use crate::translate::footprint::Footprint;
-use crate::translate::{Conversion, Workload};
+use crate::diagnostics::{Code, Finding};
+use crate::model::target::DnsRename;
+use crate::model::target::{Conversion, Status};
 use serde::Serialize;
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -17,9 +14,9 @@ use std::io::Write;
 #[derive(Serialize)]
 pub struct Report<'a> {
     pub summary: Summary,
-    pub services: Services<'a>,
+    pub services: Vec<ServiceReport<'a>>,
     pub errors: Vec<ErrorReport>,
-    pub capacity: Capacities<'a>,
+    pub capacity: Vec<Capacity>,
 }
 
 /// Counts of services by status, overall and per environment and team.
@@ -39,11 +36,11 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, status: &str) {
+    fn add(&mut self, status: Status) {
         match status {
-            "converted" => self.converted += 1,
-            "review" => self.review += 1,
-            _ => self.failed += 1,
+            Status::Converted => self.converted += 1,
+            Status::Review => self.review += 1,
+            Status::Failed => self.failed += 1,
         }
     }
     fn total(&self) -> usize {
@@ -60,141 +57,12 @@ pub struct ServiceReport<'a> {
     pub environment: &'a str,
     pub team: &'a str,
     pub namespace: &'a str,
-    pub status: &'static str,
+    pub status: Status,
     pub inputs: &'a [String],
-    /// Read back from the findings file when serialized, in a large run.
-    pub findings: WorkloadFindings<'a>,
+    pub findings: &'a [Finding],
     /// Old service discovery names → Kubernetes Service DNS names.
     #[serde(skip_serializing_if = "<[DnsRename]>::is_empty")]
     pub dns_names: &'a [DnsRename],
-}
-
-impl<'a> ServiceReport<'a> {
-    fn of(w: &'a Workload, conversion: &'a Conversion) -> Self {
-        ServiceReport {
-            name: &w.app,
-            account: &w.account,
-            region: &w.region,
-            cluster: &w.cluster,
-            environment: &w.environment,
-            team: &w.team,
-            namespace: &w.namespace,
-            status: w.status(),
-            inputs: &w.inputs,
-            findings: conversion.findings(w),
-            dns_names: &w.dns_names,
-        }
-    }
-}
-
-/// The services' entries, each made as it is written (a large run has tens of thousands): one
-/// per workload, in the conversion's order, read back if it was moved.
-pub struct Services<'a> {
-    pub conversion: &'a Conversion,
-}
-
-impl<'a> Services<'a> {
-    pub fn len(&self) -> usize {
-        self.conversion.workloads.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Workload `i`; an error if it could not be read back.
-    fn workload(&self, i: usize) -> std::io::Result<Cow<'a, Workload>> {
-        self.conversion
-            .workloads
-            .get(i)
-            .map_err(std::io::Error::other)
-    }
-
-    fn entry(&self, i: usize) -> Entry<'a> {
-        Entry {
-            workload: self.workload(i),
-            conversion: self.conversion,
-        }
-    }
-}
-
-/// One service's entry, serialized as its `ServiceReport`.
-struct Entry<'a> {
-    workload: std::io::Result<Cow<'a, Workload>>,
-    conversion: &'a Conversion,
-}
-
-impl Serialize for Entry<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match &self.workload {
-            Ok(w) => ServiceReport::of(w, self.conversion).serialize(s),
-            Err(e) => Err(serde::ser::Error::custom(e)),
-        }
-    }
-}
-
-impl Serialize for Services<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        sequence(s, self.len(), |i| self.entry(i))
-    }
-}
-
-/// `len` items, each made by `item` as it is serialized.
-fn sequence<S: serde::Serializer, T: Serialize>(
-    s: S,
-    len: usize,
-    item: impl Fn(usize) -> T,
-) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeSeq;
-    let mut seq = s.serialize_seq(Some(len))?;
-    for i in 0..len {
-        seq.serialize_element(&item(i))?;
-    }
-    seq.end()
-}
-
-/// The capacity rows, one per workload that did not fail, sorted by environment and namespace
-/// (then in the workloads' order). A large run has tens of thousands: only where each row's
-/// workload is, is held, and the row is made again from it when written.
-pub struct Capacities<'a> {
-    conversion: &'a Conversion,
-    order: Vec<u32>,
-    /// Per environment, sorted.
-    pub totals: Vec<Capacity>,
-}
-
-impl Capacities<'_> {
-    pub fn len(&self) -> usize {
-        self.order.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
-    }
-
-    /// Row `k`; an error if its workload could not be read back.
-    fn row(&self, k: usize) -> Row {
-        let w = self.conversion.workloads.get(self.order[k] as usize);
-        Row(w.map(|w| capacity::row(&w)).map_err(std::io::Error::other))
-    }
-}
-
-/// One capacity row, serialized as its `Capacity`.
-struct Row(std::io::Result<Capacity>);
-
-impl Serialize for Row {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match &self.0 {
-            Ok(row) => row.serialize(s),
-            Err(e) => Err(serde::ser::Error::custom(e)),
-        }
-    }
-}
-
-impl Serialize for Capacities<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        sequence(s, self.len(), |k| self.row(k))
-    }
 }
 
 #[derive(Serialize)]
@@ -205,66 +73,48 @@ pub struct ErrorReport {
 
 pub fn build(conversion: &Conversion) -> Report<'_> {
     let mut summary = Summary::default();
-    // Each row's position filed under `environment\0namespace`: sorted, the rows' order (waiting
-    // in the run's file as sorted runs, in a large run).
-    let mut places = SpillSet::new(conversion.workloads.file().cloned());
-    let mut totals: BTreeMap<String, Footprint> = BTreeMap::new();
-    conversion.workloads.for_each_read(
-        |w| {
-            let team = if w.team.is_empty() { "(none)" } else { &w.team };
-            let by = (w.environment.clone(), team.to_string());
-            // A failed workload runs nothing: no row.
-            let row = (!w.failed()).then(|| capacity::row(w));
-            (w.status(), by, row)
-        },
-        |i, (status, (environment, team), row)| {
-            if let Some(row) = row {
-                places.insert_keyed(&format!("{}\0{}", row.environment, row.namespace), i);
-                totals
-                    .entry(row.environment)
-                    .or_default()
-                    .add(&row.footprint);
-            }
-            summary.services.add(status);
-            summary
-                .by_environment
-                .entry(environment)
-                .or_default()
-                .add(status);
-            summary.by_team.entry(team).or_default().add(status);
-        },
-    );
-    let mut errors: Vec<ErrorReport> = conversion
-        .errors
-        .iter()
-        .map(|e| ErrorReport {
-            input: e.input().to_string(),
-            message: e.to_string(),
-        })
-        .collect();
-    let mut order = Vec::new();
-    for place in places.keyed() {
-        match place {
-            Ok((_, i)) => order.push(u32::try_from(i).expect("fewer than 4 billion workloads")),
-            Err(e) => {
-                let e = InputError::unread("capacity row", order.len(), e);
-                errors.push(ErrorReport {
-                    input: e.input().to_string(),
-                    message: e.to_string(),
-                });
-                break;
-            }
-        }
+    for w in &conversion.workloads {
+        summary.services.add(w.status());
+        summary
+            .by_environment
+            .entry(w.environment.clone())
+            .or_default()
+            .add(w.status());
+        let team = if w.team.is_empty() { "(none)" } else { &w.team };
+        summary
+            .by_team
+            .entry(team.to_string())
+            .or_default()
+            .add(w.status());
     }
     Report {
         summary,
-        capacity: Capacities {
-            conversion,
-            order,
-            totals: capacity::totals(totals),
-        },
-        services: Services { conversion },
-        errors,
+        capacity: capacity::summary(&conversion.workloads),
+        services: conversion
+            .workloads
+            .iter()
+            .map(|w| ServiceReport {
+                name: &w.app,
+                account: &w.account,
+                region: &w.region,
+                cluster: &w.cluster,
+                environment: &w.environment,
+                team: &w.team,
+                namespace: &w.namespace,
+                status: w.status(),
+                inputs: &w.inputs,
+                findings: &w.findings,
+                dns_names: &w.dns_names,
+            })
+            .collect(),
+        errors: conversion
+            .errors
+            .iter()
+            .map(|e| ErrorReport {
+                input: e.input().to_string(),
+                message: e.to_string(),
+            })
+            .collect(),
     }
 }
 
@@ -291,48 +141,38 @@ pub fn json(conversion: &Conversion) -> String {
 /// batches (a large run's report is tens of MB; rendering it on one thread was the last step).
 fn json_to(report: &Report, w: &mut dyn Write) -> std::io::Result<()> {
     let mut head = b"{\n  \"summary\": ".to_vec();
-    pretty_at(&report.summary, 2, &mut head)?;
+    pretty_at(&report.summary, 2, &mut head);
     head.extend_from_slice(b",\n  \"services\": ");
-    w.write_all(&head)?;
-    pretty_array_to(report.services.len(), w, |i| report.services.entry(i))?;
-    let mut middle = b",\n  \"errors\": ".to_vec();
-    pretty_at(&report.errors, 2, &mut middle)?;
-    middle.extend_from_slice(b",\n  \"capacity\": ");
-    w.write_all(&middle)?;
-    // One row per workload: written as the services are, not held whole.
-    pretty_array_to(report.capacity.len(), w, |k| report.capacity.row(k))?;
-    w.write_all(b"\n}\n")
-}
-
-/// A top-level field's array of `len` items as `to_writer_pretty` lays it out, the items rendered
-/// by `item` in parallel batches and written as they are done.
-fn pretty_array_to<T: Serialize>(
-    len: usize,
-    w: &mut dyn Write,
-    item: impl Fn(usize) -> T + Sync,
-) -> std::io::Result<()> {
-    if len == 0 {
-        return w.write_all(b"[]");
+    if report.services.is_empty() {
+        head.extend_from_slice(b"[]");
+        w.write_all(&head)?;
+    } else {
+        head.extend_from_slice(b"[\n");
+        w.write_all(&head)?;
+        in_batches(&report.services, w, |i, s, out: &mut Vec<u8>| {
+            if i > 0 {
+                out.extend_from_slice(b",\n");
+            }
+            out.extend_from_slice(b"    ");
+            pretty_at(s, 4, out);
+        })?;
+        w.write_all(b"\n  ]")?;
     }
-    w.write_all(b"[\n")?;
-    in_batches(len, w, |i, out: &mut Vec<u8>| {
-        if i > 0 {
-            out.extend_from_slice(b",\n");
-        }
-        out.extend_from_slice(b"    ");
-        pretty_at(&item(i), 4, out)
-    })?;
-    w.write_all(b"\n  ]")
+    let mut tail = b",\n  \"errors\": ".to_vec();
+    pretty_at(&report.errors, 2, &mut tail);
+    tail.extend_from_slice(b",\n  \"capacity\": ");
+    pretty_at(&report.capacity, 2, &mut tail);
+    tail.extend_from_slice(b"\n}\n");
+    w.write_all(&tail)
 }
 
 /// `value` as pretty JSON nested `indent` spaces deep: serde_json's own layout, each line after
 /// the first indented (JSON strings hold no raw newlines, so lines are safe to indent).
-fn pretty_at(value: &impl Serialize, indent: usize, out: &mut Vec<u8>) -> std::io::Result<()> {
+fn pretty_at(value: &impl Serialize, indent: usize, out: &mut Vec<u8>) {
     let start = out.len();
-    // Only findings read back from their file can fail.
-    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, value).expect("report values serialize");
     if !out[start..].contains(&b'\n') {
-        return Ok(());
+        return;
     }
     let rendered = out.split_off(start);
     let mut line = 0;
@@ -344,32 +184,30 @@ fn pretty_at(value: &impl Serialize, indent: usize, out: &mut Vec<u8>) -> std::i
         }
     }
     out.extend_from_slice(&rendered[line..]);
-    Ok(())
 }
 
-/// Renders items `0..len` in order on every core, a batch at a time, and writes each batch: the
-/// output is what a loop over the items would write, and only a batch is held in memory.
-fn in_batches<B: Default + AsRef<[u8]> + Send>(
-    len: usize,
+/// Renders `items` in order on every core, a batch at a time, and writes each batch: the output
+/// is what a loop over the items would write, and only a batch is held in memory.
+fn in_batches<T: Sync, B: Default + AsRef<[u8]> + Send>(
+    items: &[T],
     w: &mut dyn Write,
-    render: impl Fn(usize, &mut B) -> std::io::Result<()> + Sync,
+    render: impl Fn(usize, &T, &mut B) + Sync,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
-    const BATCH: usize = 512;
+    const BATCH: usize = 2048;
     const PIECE: usize = 64;
-    for start in (0..len).step_by(BATCH) {
-        let end = len.min(start + BATCH);
-        let pieces: Vec<B> = (start..end)
-            .into_par_iter()
-            .step_by(PIECE)
-            .map(|from| {
+    for (b, batch) in items.chunks(BATCH).enumerate() {
+        let pieces: Vec<B> = batch
+            .par_chunks(PIECE)
+            .enumerate()
+            .map(|(p, piece)| {
                 let mut out = B::default();
-                for i in from..end.min(from + PIECE) {
-                    render(i, &mut out)?;
+                for (k, item) in piece.iter().enumerate() {
+                    render(b * BATCH + p * PIECE + k, item, &mut out);
                 }
-                Ok(out)
+                out
             })
-            .collect::<std::io::Result<_>>()?;
+            .collect();
         for piece in &pieces {
             w.write_all(piece.as_ref())?;
         }
@@ -418,7 +256,8 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
     if !report.capacity.is_empty() {
         out.push_str("## Capacity\n\nPods at steady state and at peak (rollout surge or autoscaler maximum), the VPC pod IPs that takes, and the requests at steady state. DaemonSets run one pod per node and are counted apart.\n\n");
         out.push_str("| environment | namespace | pods | peak pods | pod IPs | CPU requests | memory requests | DaemonSets |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
-        let line = |c: &Capacity, out: &mut String| {
+        let totals = capacity::totals(&report.capacity);
+        for c in report.capacity.iter().chain(totals.iter()) {
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {}m | {}Mi | {} |\n",
                 c.environment,
@@ -429,17 +268,7 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
                 c.footprint.cpu_millicores,
                 c.footprint.memory_mib,
                 c.footprint.daemonsets
-            ))
-        };
-        // A row per workload, each made again from its workload: in parallel batches.
-        w.write_all(out.as_bytes())?;
-        out.clear();
-        in_batches(report.capacity.len(), w, |k, out: &mut String| {
-            line(&report.capacity.row(k).0?, out);
-            Ok(())
-        })?;
-        for c in &report.capacity.totals {
-            line(c, &mut out);
+            ));
         }
         out.push('\n');
     }
@@ -456,24 +285,22 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
     }
     w.write_all(out.as_bytes())?;
     out.clear();
-    // The codes used and the DNS renames, gathered while the sections are rendered (workloads
-    // and findings may be read back from their file: once is enough).
-    let used = std::sync::Mutex::new(BTreeSet::new());
-    let renames = std::sync::Mutex::new(Vec::new());
-    in_batches(report.services.len(), w, |i, out: &mut String| {
-        let w = report.services.workload(i)?;
-        if !w.dns_names.is_empty() {
-            let mut renames = renames.lock().expect("no report panics");
-            for d in &w.dns_names {
-                renames.push((i, w.app.clone(), w.environment.clone(), d.clone()));
-            }
-        }
-        service_section(&ServiceReport::of(&w, conversion), &w, out, &used)
+    // `build` makes one service entry per workload, in the same order.
+    let sections: Vec<(&ServiceReport, &crate::model::target::Workload)> =
+        report.services.iter().zip(&conversion.workloads).collect();
+    in_batches(&sections, w, |_, &(s, wl), out: &mut String| {
+        service_section(s, wl, out)
     })?;
-    let used = used.into_inner().expect("no report panics");
-    let mut renames = renames.into_inner().expect("no report panics");
-    // In the workloads' order, each's in its own (batches finish in any order).
-    renames.sort_by_key(|r| r.0);
+    let used: BTreeSet<Code> = report
+        .services
+        .iter()
+        .flat_map(|s| s.findings.iter().map(|f| f.code))
+        .collect();
+    let renames: Vec<(&ServiceReport, &DnsRename)> = report
+        .services
+        .iter()
+        .flat_map(|s| s.dns_names.iter().map(move |d| (s, d)))
+        .collect();
     if !renames.is_empty() {
         out.push_str("## DNS names\n\nClients must use the new names (E2K595).\n\n");
         out.push_str(
@@ -483,12 +310,12 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
             Some(p) => format!("{name}:{p}"),
             None => name.to_string(),
         };
-        for (_, app, environment, d) in renames {
+        for (s, d) in renames {
             out.push_str(&format!(
                 "| {} | {} | {} | `{}` | `{}` |\n",
-                cell(&app),
-                cell(&environment),
-                d.source,
+                cell(s.name),
+                cell(s.environment),
+                d.source.as_str(),
                 cell(&with_port(&d.old, d.old_port)),
                 cell(&with_port(&d.new, d.new_port))
             ));
@@ -505,12 +332,7 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
 }
 
 /// One service's section: where it comes from, its cutover steps, its findings.
-fn service_section(
-    s: &ServiceReport,
-    wl: &crate::translate::Workload,
-    out: &mut String,
-    used: &std::sync::Mutex<BTreeSet<Code>>,
-) -> std::io::Result<()> {
+fn service_section(s: &ServiceReport, wl: &crate::model::target::Workload, out: &mut String) {
     use std::fmt::Write as _;
     // Writing to a String does not fail.
     let _ = write!(
@@ -539,16 +361,12 @@ fn service_section(
     }
     out.push_str("\n\n");
     out.push_str(&cutover(wl));
-    let all = s.findings.load()?;
-    used.lock()
-        .expect("no report panics")
-        .extend(all.iter().map(|f| f.code));
-    if all.is_empty() {
+    if s.findings.is_empty() {
         out.push_str("No findings.\n\n");
-        return Ok(());
+        return;
     }
     out.push_str("| code | severity | field | message |\n|---|---|---|---|\n");
-    let mut findings: Vec<&Finding> = all.iter().collect();
+    let mut findings: Vec<&Finding> = s.findings.iter().collect();
     findings.sort_by(|a, b| {
         (std::cmp::Reverse(a.severity), a.code, &a.field).cmp(&(
             std::cmp::Reverse(b.severity),
@@ -564,7 +382,6 @@ fn service_section(
         out.push_str(" |\n");
     }
     out.push('\n');
-    Ok(())
 }
 
 /// `cell(s)`, appended to `out` without a String of its own.
@@ -585,7 +402,7 @@ fn push_cell(out: &mut String, s: &str) {
 
 /// The cutover steps of a workload whose pods join existing target groups
 /// (TargetGroupBinding mode), or "" when it has none.
-fn cutover(w: &crate::translate::Workload) -> String {
+fn cutover(w: &crate::model::target::Workload) -> String {
     let bindings = &w.facts.target_group_bindings;
     if bindings.is_empty() {
         return String::new();
@@ -636,39 +453,30 @@ mod tests {
         let mut finding = Finding::new(Code::AwsTags, "tags", "2 \"tags\"\nnot converted");
         finding.input = "in/td.json".into();
         let findings = vec![finding.clone(), finding];
-        let workload = |i: usize| Workload {
-            app: if i.is_multiple_of(2) { "even" } else { "odd" }.into(),
-            account: "111111111111".into(),
-            region: "eu-west-1".into(),
-            environment: "dev".into(),
-            // Rows sorted by namespace, the same namespace in the workloads' order.
-            namespace: format!("ns-{}", 100 - i % 100),
-            inputs: vec!["in/td.json".to_string()],
-            findings: if i.is_multiple_of(3) {
-                Vec::new()
-            } else {
-                findings.clone()
-            },
-            ..Workload::default()
+        let inputs = vec!["in/td.json".to_string()];
+        let service = |i: usize| ServiceReport {
+            name: if i.is_multiple_of(2) { "even" } else { "odd" },
+            account: "111111111111",
+            region: "eu-west-1",
+            cluster: "",
+            environment: "dev",
+            team: "",
+            namespace: "ns",
+            status: Status::Review,
+            inputs: &inputs,
+            findings: if i.is_multiple_of(3) { &[] } else { &findings },
+            dns_names: &[],
         };
         for n in [0, 1, 63, 64, 65, 2048, 5000] {
-            let conversion = Conversion {
-                workloads: (0..n).map(workload).collect::<Vec<_>>().into(),
-                ..Conversion::default()
+            let report = Report {
+                summary: Summary::default(),
+                services: (0..n).map(service).collect(),
+                errors: vec![ErrorReport {
+                    input: "broken.json".into(),
+                    message: "syntax".into(),
+                }],
+                capacity: Vec::new(),
             };
-            let mut report = build(&conversion);
-            report.errors = vec![ErrorReport {
-                input: "broken.json".into(),
-                message: "syntax".into(),
-            }];
-            let rows: Vec<(String, usize)> = (0..report.capacity.len())
-                .map(|k| {
-                    let i = report.capacity.order[k] as usize;
-                    (report.capacity.row(k).0.unwrap().namespace, i)
-                })
-                .collect();
-            assert!(rows.is_sorted(), "{n} services");
-            assert_eq!(rows.len(), n);
             let mut expected = serde_json::to_vec_pretty(&report).unwrap();
             expected.push(b'\n');
             let mut got = Vec::new();
@@ -681,9 +489,9 @@ mod tests {
     fn batches_keep_the_order_of_the_items() {
         let items: Vec<usize> = (0..5000).collect();
         let mut got = Vec::new();
-        in_batches(items.len(), &mut got, |i, out: &mut String| {
-            out.push_str(&format!("{},", items[i]));
-            Ok(())
+        in_batches(&items, &mut got, |i, item, out: &mut String| {
+            assert_eq!(i, *item);
+            out.push_str(&format!("{item},"));
         })
         .unwrap();
         let expected: String = items.iter().map(|i| format!("{i},")).collect();

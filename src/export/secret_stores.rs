@@ -6,25 +6,22 @@
 //! one kustomization (no `namespace:`: they have none), synced by one Application
 //! `secret-stores-<env>`, and the apps' overlays only reference them by name.
 
-use super::{Sink, Tree, argocd, yaml};
+use super::{Tree, argocd, yaml};
 use crate::inventory::Inventory;
 use crate::mappings::Mappings;
-use crate::translate::{Conversion, SharedStore};
-use serde_json::{Value, json};
+use crate::model::target::Conversion;
+use serde_json::json;
 use std::collections::BTreeMap;
 
-/// The stores go to `sink`, each one's namespaces streamed into it; their kustomizations and
-/// Applications to `tree` (for `argocd/` to list).
 pub fn render(
     conversion: &Conversion,
     mappings: &Mappings,
     inventory: Option<&Inventory>,
     tree: &mut Tree,
-    sink: &dyn Sink,
 ) {
-    let mut by_env: BTreeMap<&str, Vec<&SharedStore>> = BTreeMap::new();
+    let mut by_env: BTreeMap<&str, Vec<_>> = BTreeMap::new();
     for s in &conversion.secret_stores {
-        by_env.entry(&s.environment).or_default().push(s);
+        by_env.entry(&s.environment).or_default().push(&s.object);
     }
     let namespace = mappings
         .external_secrets
@@ -34,17 +31,10 @@ pub fn render(
         .unwrap_or("external-secrets");
     for (env, stores) in by_env {
         let dir = format!("platform/secret-stores/{env}");
-        sink.put_with(format!("{dir}/clustersecretstore.yaml"), &|w| {
-            for (n, store) in stores.iter().enumerate() {
-                if n > 0 {
-                    w.write_all(b"---\n")?;
-                }
-                let text = yaml::to_yaml(&store.with_conditions(vec![yaml::spliced_list(0)]));
-                let mut namespaces = store.namespaces.iter().map(|ns| ns.map(Value::String));
-                yaml::splice(&text, &mut [&mut namespaces], w)?;
-            }
-            Ok(())
-        });
+        tree.insert(
+            format!("{dir}/clustersecretstore.yaml"),
+            yaml::documents(stores),
+        );
         let k = json!({
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
             "kind": "Kustomization",

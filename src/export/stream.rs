@@ -1,25 +1,38 @@
 //! The stdout stream: every object of every workload as one multi-document YAML, ready for
 //! `kubectl apply -f -`.
 
-use super::yaml;
-use crate::translate::Conversion;
+use super::{Apps, yaml};
+use crate::model::k8s::Object;
+use crate::model::target::{Conversion, Translated};
+use std::sync::Mutex;
 
-pub fn render(conversion: &Conversion) -> String {
-    // Shared ClusterSecretStores first (once each), then every workload's objects. A conversion
-    // printed whole holds the stores' namespaces in memory: reading them cannot fail.
-    let stores: Vec<_> = conversion
-        .secret_stores
-        .iter()
-        .map(|s| s.with_namespaces().expect("namespaces in memory"))
-        .collect();
-    let objects: Vec<_> = stores
-        .iter()
-        .chain(
-            conversion
-                .workloads
-                .in_memory()
-                .flat_map(|w| w.objects.iter()),
-        )
-        .collect();
-    yaml::documents(objects)
+/// Every workload's objects, kept by their position in the conversion's order as the apps come
+/// (for the stream, and for tests that read objects).
+#[derive(Default)]
+pub struct Objects(Mutex<Vec<(usize, Vec<Object>)>>);
+
+impl Apps for Objects {
+    fn app(&self, first: usize, app: &mut [Translated]) {
+        let mut all = self.0.lock().expect("no conversion panics");
+        for (i, t) in app.iter_mut().enumerate() {
+            all.push((first + i, std::mem::take(&mut t.objects)));
+        }
+    }
+}
+
+impl Objects {
+    /// The objects of each of the conversion's `n` workloads, in its order.
+    pub fn into_list(self, n: usize) -> Vec<Vec<Object>> {
+        let mut out = vec![Vec::new(); n];
+        for (i, objects) in self.0.into_inner().expect("no conversion panics") {
+            out[i] = objects;
+        }
+        out
+    }
+}
+
+/// The shared ClusterSecretStores first (once each), then every workload's objects.
+pub fn render(conversion: &Conversion, objects: &[Vec<Object>]) -> String {
+    let stores = conversion.secret_stores.iter().map(|s| &s.object);
+    yaml::documents(stores.chain(objects.iter().flatten()))
 }

@@ -7,20 +7,13 @@
 //! `terraform fmt` would (aligned `=`), so a `terraform fmt` leaves it unchanged.
 
 use super::Sink;
-use crate::translate::iam::{IamPlan, IamRole, Text, TrustStatement, ident};
+use crate::model::target::iam::{IamRole, Text, TrustStatement, ident};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Writes the plan's roles into `sink` under `iam/`.
-pub fn render(plan: &IamPlan, sink: &dyn Sink) {
-    let mut folders = Folders::default();
-    render_roles(&plan.roles, &mut folders, sink);
-    folders.render(sink);
-}
-
-/// Writes one file per role, each as soon as it is rendered, on every core, and notes in
-/// `folders` what their folders need. A large run calls it a chunk of roles at a time.
-pub fn render_roles(roles: &[IamRole], folders: &mut Folders, sink: &dyn Sink) {
+/// Writes the roles into `sink` under `iam/`: one file per role, on every core, then per folder
+/// `versions.tf` and (when any of its roles needs one) `variables.tf`.
+pub fn render(roles: &[IamRole], sink: &dyn Sink) {
     use rayon::prelude::*;
     roles.par_iter().for_each(|role| {
         sink.put(
@@ -28,38 +21,29 @@ pub fn render_roles(roles: &[IamRole], folders: &mut Folders, sink: &dyn Sink) {
             role_file(role),
         )
     });
+    // Each folder's variables: the cluster values the mappings left unset that its roles use.
+    let mut folders: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
     for role in roles {
-        collect_variables(role, folders.0.entry(role.directory.clone()).or_default());
+        collect_variables(role, folders.entry(&role.directory).or_default());
     }
-}
-
-/// The folders roles went to, with the variables (cluster values the mappings left unset) their
-/// roles use: what each folder's `versions.tf` and `variables.tf` are made of.
-#[derive(Default)]
-pub struct Folders(BTreeMap<String, BTreeMap<String, String>>);
-
-impl Folders {
-    /// Per folder, `versions.tf` and (when any role needs one) `variables.tf`.
-    pub fn render(&self, sink: &dyn Sink) {
-        for (dir, variables) in &self.0 {
-            sink.put(format!("iam/{dir}/versions.tf"), VERSIONS.to_string());
-            if variables.is_empty() {
-                continue;
-            }
-            let blocks: Vec<String> = variables
-                .iter()
-                .map(|(name, description)| {
-                    block(
-                        &format!("variable {}", quote(name)),
-                        vec![
-                            ("description".into(), Hcl::Str(escape(description))),
-                            ("type".into(), Hcl::Expr("string".into())),
-                        ],
-                    )
-                })
-                .collect();
-            sink.put(format!("iam/{dir}/variables.tf"), blocks.join("\n"));
+    for (dir, variables) in folders {
+        sink.put(format!("iam/{dir}/versions.tf"), VERSIONS.to_string());
+        if variables.is_empty() {
+            continue;
         }
+        let blocks: Vec<String> = variables
+            .iter()
+            .map(|(name, description)| {
+                block(
+                    &format!("variable {}", quote(name)),
+                    vec![
+                        ("description".into(), Hcl::Str(escape(description))),
+                        ("type".into(), Hcl::Expr("string".into())),
+                    ],
+                )
+            })
+            .collect();
+        sink.put(format!("iam/{dir}/variables.tf"), blocks.join("\n"));
     }
 }
 
@@ -90,41 +74,6 @@ pub fn iam_policy(resource: &str, name: &str, description: &str, document: &Valu
             ),
         ],
     )
-}
-
-/// The marker `splice` replaces with list `k`: two items, so the list is laid out one item a
-/// line as any list of two or more is.
-pub fn spliced_list(k: usize) -> [String; 2] {
-    [
-        format!("ecs2eks-spliced-list-{k}"),
-        format!("ecs2eks-spliced-list-{k}-end"),
-    ]
-}
-
-/// Writes `text` to `w` with each `spliced_list(k)` replaced by the items of `lists[k]`, laid
-/// out and quoted as `from_json` lays out a list of strings: a large list is streamed from
-/// where it waits rather than held as a value and as text.
-pub fn splice(
-    text: &str,
-    lists: &[&crate::diagnostics::SpillSet],
-    w: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
-    let markers: Vec<[String; 2]> = (0..lists.len()).map(spliced_list).collect();
-    for line in text.split_inclusive('\n') {
-        let item = line.trim_start();
-        let pad = &line[..line.len() - item.len()];
-        let marker = |m: &str| item.trim_end() == format!("{},", quote(m));
-        match markers.iter().position(|[start, _]| marker(start)) {
-            Some(k) => {
-                for s in lists[k].iter() {
-                    writeln!(w, "{pad}{},", quote(&s?))?;
-                }
-            }
-            None if markers.iter().any(|[_, end]| marker(end)) => {}
-            None => w.write_all(line.as_bytes())?,
-        }
-    }
-    Ok(())
 }
 
 fn collect_variables(role: &IamRole, out: &mut BTreeMap<String, String>) {

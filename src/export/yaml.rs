@@ -36,41 +36,6 @@ fn norway<T: Serialize + ?Sized>(value: &T) -> String {
     serde_norway::to_string(value).expect("generated values serialise to YAML")
 }
 
-/// The marker `splice` replaces with list `k`: a string item of a block list.
-pub fn spliced_list(k: usize) -> String {
-    format!("ecs2eks-spliced-list-{k}")
-}
-
-/// Writes `text` (a document `to_yaml` made) to `w`, each list item `spliced_list(k)` replaced
-/// by the items of `lists[k]` (not empty), each laid out as `to_yaml` lays out a list item
-/// there: a large list is streamed from where it waits rather than held as a value and as text.
-pub fn splice(
-    text: &str,
-    lists: &mut [&mut dyn Iterator<Item = std::io::Result<Value>>],
-    w: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
-    let markers: Vec<String> = (0..lists.len())
-        .map(|k| format!("- {}", spliced_list(k)))
-        .collect();
-    for line in text.split_inclusive('\n') {
-        let item = line.trim_start();
-        let pad = &line[..line.len() - item.len()];
-        match markers.iter().position(|m| item.trim_end() == m) {
-            Some(k) => {
-                for v in &mut *lists[k] {
-                    let one = to_yaml(&Value::Array(vec![v?]));
-                    for part in one.split_inclusive('\n') {
-                        w.write_all(pad.as_bytes())?;
-                        w.write_all(part.as_bytes())?;
-                    }
-                }
-            }
-            None => w.write_all(line.as_bytes())?,
-        }
-    }
-    Ok(())
-}
-
 /// Several documents joined by `---` lines.
 pub fn documents<'a, T: Serialize + 'static>(values: impl IntoIterator<Item = &'a T>) -> String {
     values

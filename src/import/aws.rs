@@ -693,11 +693,7 @@ pub(crate) fn is_import_report(v: &serde_json::Value) -> bool {
     v.get(REPORT_MARKER).is_some()
 }
 
-pub(crate) fn read_import_report(
-    _input: &str,
-    _value: serde_json::Value,
-    _inputs: &mut super::Inputs,
-) {
+pub(crate) fn read_import_report(_input: &str, _value: serde_json::Value, _read: &mut super::Read) {
 }
 
 /// `inventory init`: the draft inventory (YAML) of the organization's accounts.

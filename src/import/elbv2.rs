@@ -2,7 +2,7 @@
 //! `describe-rules` and `describe-target-groups` output. Each is a top-level list; every entry
 //! is read on its own, so one bad entry does not hide the others.
 
-use super::{Inputs, Sourced, has_any};
+use super::{Read, Sourced, has_any};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -32,39 +32,40 @@ pub fn is_target_groups(v: &Value) -> bool {
     is_list(v, "TargetGroups", &["TargetGroupArn"], true)
 }
 
-pub fn read_load_balancers(input: &str, value: Value, inputs: &mut Inputs) {
-    let list = read(input, value, "LoadBalancers", inputs);
-    inputs.load_balancers.extend(list);
+pub fn read_load_balancers(input: &str, value: Value, read: &mut Read) {
+    let list = read_list(input, value, "LoadBalancers", read);
+    read.inputs.load_balancers.extend(list);
 }
 
-pub fn read_listeners(input: &str, value: Value, inputs: &mut Inputs) {
-    let list = read(input, value, "Listeners", inputs);
-    inputs.listeners.extend(list);
+pub fn read_listeners(input: &str, value: Value, read: &mut Read) {
+    let list = read_list(input, value, "Listeners", read);
+    read.inputs.listeners.extend(list);
 }
 
-pub fn read_rules(input: &str, value: Value, inputs: &mut Inputs) {
-    let list = read(input, value, "Rules", inputs);
-    inputs.rules.extend(list);
+pub fn read_rules(input: &str, value: Value, read: &mut Read) {
+    let list = read_list(input, value, "Rules", read);
+    read.inputs.rules.extend(list);
 }
 
-pub fn read_target_groups(input: &str, value: Value, inputs: &mut Inputs) {
-    let list = read(input, value, "TargetGroups", inputs);
-    inputs.target_groups.extend(list);
+pub fn read_target_groups(input: &str, value: Value, read: &mut Read) {
+    let list = read_list(input, value, "TargetGroups", read);
+    read.inputs.target_groups.extend(list);
 }
 
-fn read<T: DeserializeOwned>(
+fn read_list<T: DeserializeOwned>(
     input: &str,
     value: Value,
     key: &str,
-    inputs: &mut Inputs,
+    read: &mut Read,
 ) -> Vec<Sourced<T>> {
-    super::read_list(input, value, key, |_| true, &mut inputs.errors)
+    super::read_list(input, value, key, |_| true, &mut read.inputs.errors)
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::read_bytes;
     use super::*;
+    use crate::model::read::Inputs;
 
     #[test]
     fn shapes_are_recognised_and_read() {

@@ -1,7 +1,7 @@
 //! IAM: `aws iam get-account-authorization-details` (roles and managed policies) and
 //! `aws iam get-role` output. They tell which permissions a task role carries into EKS.
 
-use super::{Inputs, Sourced, typed};
+use super::{Read, Sourced, typed};
 use crate::error::InputError;
 use crate::model::iam::{ManagedPolicy, Role};
 use serde_json::Value;
@@ -27,45 +27,50 @@ pub fn is_get_role(v: &Value) -> bool {
         .is_some_and(|r| r.contains_key("RoleName") || r.contains_key("Arn"))
 }
 
-pub fn read_authorization_details(input: &str, mut value: Value, inputs: &mut Inputs) {
+pub fn read_authorization_details(input: &str, mut value: Value, read: &mut Read) {
     if let Some(Value::Array(roles)) = value.get_mut("RoleDetailList").map(Value::take) {
         for (i, raw) in roles.into_iter().enumerate() {
-            push_role(input, &format!("RoleDetailList[{i}]"), raw, inputs);
+            push_role(input, &format!("RoleDetailList[{i}]"), raw, read);
         }
     }
-    let policies =
-        super::read_list::<ManagedPolicy>(input, value, "Policies", |_| true, &mut inputs.errors);
-    inputs.managed_policies.extend(policies);
+    let policies = super::read_list::<ManagedPolicy>(
+        input,
+        value,
+        "Policies",
+        |_| true,
+        &mut read.inputs.errors,
+    );
+    read.inputs.managed_policies.extend(policies);
 }
 
-pub fn read_get_role(input: &str, mut value: Value, inputs: &mut Inputs) {
+pub fn read_get_role(input: &str, mut value: Value, read: &mut Read) {
     let raw = value["Role"].take();
-    push_role(input, "Role", raw, inputs);
+    push_role(input, "Role", raw, read);
 }
 
-fn push_role(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
+fn push_role(input: &str, path: &str, raw: Value, read: &mut Read) {
     match typed::<Role>(input, path, raw) {
         Ok(role) if role.role_name.is_none() && role.arn.is_none() => {
-            inputs.errors.push(InputError::Field {
+            read.inputs.errors.push(InputError::Field {
                 input: input.to_string(),
                 path: path.to_string(),
                 message: "missing required field: the role's RoleName or Arn".to_string(),
             })
         }
-        Ok(role) => inputs.roles.push(Sourced {
+        Ok(role) => read.inputs.roles.push(Sourced {
             input: input.to_string(),
             path: path.to_string(),
             value: role,
             findings: Vec::new(),
         }),
-        Err(e) => inputs.errors.push(e),
+        Err(e) => read.inputs.errors.push(e),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::import::read_bytes;
+    use crate::model::read::Inputs;
 
     #[test]
     fn both_shapes_are_recognised() {

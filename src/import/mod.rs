@@ -1,78 +1,38 @@
-//! Reads AWS JSON files, recognises each by its shape, and hands typed ECS values on.
+//! Reads AWS JSON files, recognises each by its shape, and hands typed ECS values on
+//! (`model::read`).
 //!
 //! Adding an input shape is one new module and one row in `SHAPES`. Importers never build
 //! Kubernetes objects; they return the ECS model and the errors of the inputs they could not read.
+//! Task definitions and services are read twice: `read_files` keeps their identity, and
+//! `read_again` reads each whole when its app is converted (`again`).
 
+mod again;
 mod autoscaling;
 pub mod aws;
 mod elbv2;
 mod iam;
-mod reread;
 mod schedules;
 mod services;
 mod task_definitions;
 
-pub use reread::{Kept, Parked, whole};
+pub use again::read_again;
 
-use crate::diagnostics::{Finding, FindingsFile};
+use crate::diagnostics::Finding;
 use crate::error::InputError;
-use crate::model::aws::{
-    EventRule, RuleTargets, ScalableTarget, ScalingPolicy, Schedule, ScheduledAction,
-};
 use crate::model::ecs::{Service, TaskDefinition};
-use crate::model::elbv2::{Listener, LoadBalancer, Rule, TargetGroup};
-use crate::model::iam::{ManagedPolicy, Role};
+use crate::model::read::{Inputs, Located, Sourced};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// A value read from an input, with where it came from.
-#[derive(Debug, Clone)]
-pub struct Sourced<T> {
-    /// The file, as the user named it.
-    pub input: String,
-    /// JSON path of the value inside the file ("" for the whole file).
-    pub path: String,
-    pub value: T,
-    /// Findings about the value as read: fields Kubernetes cannot express or the ECS API does not
-    /// know (checked here against `model::fields`, so the raw JSON need not be kept), and the
-    /// wrapper around it (e.g. describe output's `tags`).
-    pub findings: Vec<Finding>,
-}
-
-/// Everything read from the inputs, in a stable order (files sorted, then position in file).
+/// What reading one input gives: the other kinds as they go into `Inputs`, task definitions and
+/// services whole (`read_files` keeps only their identity).
 #[derive(Debug, Default)]
-pub struct Inputs {
-    /// Held whole, or by identity only (`Kept`): `read_files` keeps those of regular files by
-    /// identity, parked in the run's file (`Parked`), and `whole` reads them again when they are
-    /// converted.
-    pub task_definitions: Vec<Parked<TaskDefinition>>,
-    pub services: Vec<Parked<Service>>,
-    /// `failures` entries of describe-services output.
-    pub service_failures: Vec<Sourced<Value>>,
-    /// IAM roles (get-account-authorization-details, get-role).
-    pub roles: Vec<Sourced<Role>>,
-    /// Managed policies with their versions (get-account-authorization-details).
-    pub managed_policies: Vec<Sourced<ManagedPolicy>>,
-    /// `aws elbv2 describe-*` output: what the services' `loadBalancers` point at.
-    pub load_balancers: Vec<Sourced<LoadBalancer>>,
-    pub listeners: Vec<Sourced<Listener>>,
-    pub rules: Vec<Sourced<Rule>>,
-    pub target_groups: Vec<Sourced<TargetGroup>>,
-    /// Application Auto Scaling scalable targets of ECS services.
-    pub scalable_targets: Vec<Sourced<ScalableTarget>>,
-    pub scaling_policies: Vec<Sourced<ScalingPolicy>>,
-    pub scheduled_actions: Vec<Sourced<ScheduledAction>>,
-    /// EventBridge rules (`list-rules`) and their targets (`list-targets-by-rule`, wrapped).
-    pub event_rules: Vec<Sourced<EventRule>>,
-    pub rule_targets: Vec<Sourced<RuleTargets>>,
-    /// EventBridge Scheduler schedules (`get-schedule`).
-    pub schedules: Vec<Sourced<Schedule>>,
-    pub errors: Vec<InputError>,
-    /// Where `read_files` moved the first-read findings and the identities of values kept by
-    /// identity (`Parked::keep_identity`); a large run's workloads go there too (one temporary
-    /// file per run).
-    pub findings_file: Option<std::sync::Arc<FindingsFile>>,
+pub struct Read {
+    pub inputs: Inputs,
+    pub task_definitions: Vec<Sourced<TaskDefinition>>,
+    pub services: Vec<Sourced<Service>>,
 }
 
 /// One input shape: how to recognise it and how to read it.
@@ -80,7 +40,7 @@ struct Shape {
     /// What the README calls it.
     name: &'static str,
     recognise: fn(&Value) -> bool,
-    read: fn(&str, Value, &mut Inputs),
+    read: fn(&str, Value, &mut Read),
 }
 
 /// The shapes ecs2eks reads, tried in order; the first that recognises a file reads it.
@@ -240,26 +200,19 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), crate::error::Error>
 /// Reads every file; a file that cannot be read becomes an error and the others go on.
 /// Files are parsed in parallel and merged in file order, so the result does not depend on
 /// thread timing. Task definitions and services, the bulk of a large run, are checked in full
-/// here; those of regular files are then kept by identity only, and read again when converted
-/// (`whole`). A pipe (`<(aws ecs …)`) cannot be read twice: its values are kept whole. Each
-/// path is dropped once its file is read (a large run names a hundred thousand files).
+/// here and kept by identity (`Located`); a pipe (`<(aws ecs …)`) cannot be read twice, so its
+/// bytes are kept for `read_again`.
 pub fn read_files(files: Vec<PathBuf>) -> Inputs {
     use rayon::prelude::*;
-    // Without a temporary folder, the findings stay in memory.
-    let findings_file = FindingsFile::create().ok().map(std::sync::Arc::new);
-    // One `Inputs` per run of files a thread reads, merged once, in order: one per file would
-    // hold tens of thousands of one-element vectors (each with room for four) until the merge.
-    let inputs = files
+    // One `Inputs` per run of files a thread reads, merged once, in order.
+    let parts = files
         .into_par_iter()
         .fold(Inputs::default, |mut inputs, file| {
             let name = file.display().to_string();
             match read_file(&file) {
                 Ok((bytes, regular)) => {
-                    let before = (inputs.task_definitions.len(), inputs.services.len());
-                    read_bytes(&name, &bytes, &mut inputs);
-                    if regular {
-                        keep_identity(&mut inputs, before, findings_file.as_ref());
-                    }
+                    let kept = (!regular).then(|| Arc::from(bytes.as_slice()));
+                    locate(&name, &bytes, kept, &mut inputs);
                 }
                 Err(e) => inputs.errors.push(InputError::Read {
                     input: name,
@@ -269,9 +222,7 @@ pub fn read_files(files: Vec<PathBuf>) -> Inputs {
             inputs
         })
         .collect::<Vec<Inputs>>();
-    let mut inputs = Inputs::concat(inputs);
-    inputs.findings_file = findings_file;
-    inputs
+    Inputs::concat(parts)
 }
 
 /// A file's bytes, and whether it is a regular file (which can be read again).
@@ -284,72 +235,50 @@ fn read_file(file: &Path) -> std::io::Result<(Vec<u8>, bool)> {
     Ok((bytes, meta.is_file()))
 }
 
-/// Keeps only the identity of the task definitions and services read since `before` (their
-/// counts then), and parks it with their findings in `file`: until converted, a large run holds
-/// only where each is.
-fn keep_identity(
-    inputs: &mut Inputs,
-    before: (usize, usize),
-    file: Option<&std::sync::Arc<FindingsFile>>,
-) {
-    for td in &mut inputs.task_definitions[before.0..] {
-        td.keep_identity(file);
-    }
-    for service in &mut inputs.services[before.1..] {
-        service.keep_identity(file);
-    }
-}
-
-/// `Inputs` of every field: a struct literal, so a new kind of input cannot be forgotten.
-macro_rules! each_field {
-    ($parts:ident, $($field:ident),* ; $($first:ident),* $(,)?) => {
-        Inputs {
-            // Shared by every part: the first one's.
-            $($first: $parts.iter_mut().find_map(|p| p.$first.take()),)*
-            $($field: {
-                // Sized once: a batch's task definitions are tens of thousands of large values.
-                let mut all = Vec::with_capacity($parts.iter().map(|p| p.$field.len()).sum());
-                for part in $parts.iter_mut() {
-                    all.append(&mut part.$field);
-                }
-                all
-            },)*
-        }
-    };
-}
-
-impl Inputs {
-    /// Everything read from several inputs, in their order.
-    pub fn concat(mut parts: Vec<Inputs>) -> Inputs {
-        each_field!(
-            parts,
-            task_definitions,
-            services,
-            service_failures,
-            roles,
-            managed_policies,
-            load_balancers,
-            listeners,
-            rules,
-            target_groups,
-            scalable_targets,
-            scaling_policies,
-            scheduled_actions,
-            event_rules,
-            rule_targets,
-            schedules,
-            errors;
-            findings_file,
-        )
-    }
-}
-
-/// Reads one input's bytes (a file's content, or an import's answer).
+/// Reads one input given as bytes (an import's answer, a test's file) into `inputs`, keeping
+/// the bytes for the second read of its task definitions and services.
 pub fn read_bytes(input: &str, bytes: &[u8], inputs: &mut Inputs) {
-    match parse(input, bytes) {
-        Ok(value) => read_value(input, value, inputs),
-        Err(e) => inputs.errors.push(e),
+    locate(input, bytes, Some(Arc::from(bytes)), inputs);
+}
+
+/// Reads `bytes` of `input` into `inputs`, task definitions and services by identity.
+fn locate(input: &str, bytes: &[u8], kept: Option<Arc<[u8]>>, inputs: &mut Inputs) {
+    let read = read_whole(input, bytes);
+    let Read {
+        inputs: others,
+        task_definitions,
+        services,
+    } = read;
+    let located = |input: &str, path: String| (Box::<str>::from(input), path.into_boxed_str());
+    for td in task_definitions {
+        let (input, path) = located(&td.input, td.path);
+        inputs.task_definitions.push(Located {
+            input,
+            path,
+            id: td.value.identity(),
+            kept: kept.clone(),
+        });
     }
+    for s in services {
+        let (input, path) = located(&s.input, s.path);
+        inputs.services.push(Located {
+            input,
+            path,
+            id: s.value.identity(),
+            kept: kept.clone(),
+        });
+    }
+    inputs.append(others);
+}
+
+/// Everything `bytes` of `input` holds, read whole.
+fn read_whole(input: &str, bytes: &[u8]) -> Read {
+    let mut read = Read::default();
+    match parse(input, bytes) {
+        Ok(value) => read_value(input, value, &mut read),
+        Err(e) => read.inputs.errors.push(e),
+    }
+    read
 }
 
 fn parse(input: &str, bytes: &[u8]) -> Result<Value, InputError> {
@@ -381,10 +310,10 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-fn read_value(input: &str, value: Value, inputs: &mut Inputs) {
+fn read_value(input: &str, value: Value, read: &mut Read) {
     match SHAPES.iter().find(|s| (s.recognise)(&value)) {
-        Some(shape) => (shape.read)(input, value, inputs),
-        None => inputs.errors.push(InputError::UnknownShape {
+        Some(shape) => (shape.read)(input, value, read),
+        None => read.inputs.errors.push(InputError::UnknownShape {
             input: input.to_string(),
             message: describe_unknown(&value),
         }),

@@ -2,7 +2,7 @@
 //! wrapped as `{"Rule": "<rule name>", "Targets": [...]}` (the CLI output does not name its
 //! rule), and EventBridge Scheduler `aws scheduler get-schedule` output.
 
-use super::{Inputs, Sourced, typed};
+use super::{Read, Sourced, typed};
 use crate::model::aws::{EventRule, RuleTargets, Schedule};
 use serde_json::Value;
 
@@ -22,22 +22,26 @@ pub fn is_get_schedule(v: &Value) -> bool {
     v.get("ScheduleExpression").is_some() && v.get("Target").is_some_and(Value::is_object)
 }
 
-pub fn read_list_rules(input: &str, value: Value, inputs: &mut Inputs) {
-    let rules = super::read_list::<EventRule>(input, value, "Rules", |_| true, &mut inputs.errors);
-    inputs.event_rules.extend(rules);
+pub fn read_list_rules(input: &str, value: Value, read: &mut Read) {
+    let rules =
+        super::read_list::<EventRule>(input, value, "Rules", |_| true, &mut read.inputs.errors);
+    read.inputs.event_rules.extend(rules);
 }
 
-pub fn read_targets_by_rule(input: &str, value: Value, inputs: &mut Inputs) {
+pub fn read_targets_by_rule(input: &str, value: Value, read: &mut Read) {
     match typed::<RuleTargets>(input, "", value) {
-        Ok(v) => inputs.rule_targets.push(sourced(input, String::new(), v)),
-        Err(e) => inputs.errors.push(e),
+        Ok(v) => read
+            .inputs
+            .rule_targets
+            .push(sourced(input, String::new(), v)),
+        Err(e) => read.inputs.errors.push(e),
     }
 }
 
-pub fn read_get_schedule(input: &str, value: Value, inputs: &mut Inputs) {
+pub fn read_get_schedule(input: &str, value: Value, read: &mut Read) {
     match typed::<Schedule>(input, "", value) {
-        Ok(v) => inputs.schedules.push(sourced(input, String::new(), v)),
-        Err(e) => inputs.errors.push(e),
+        Ok(v) => read.inputs.schedules.push(sourced(input, String::new(), v)),
+        Err(e) => read.inputs.errors.push(e),
     }
 }
 
@@ -65,17 +69,17 @@ mod tests {
         assert!(is_list_rules(&rules) && !is_targets_by_rule(&rules));
         assert!(is_targets_by_rule(&targets) && !is_get_schedule(&targets));
         assert!(is_get_schedule(&schedule));
-        let mut inputs = Inputs::default();
-        read_list_rules("r.json", rules, &mut inputs);
-        read_targets_by_rule("t.json", targets, &mut inputs);
-        read_get_schedule("s.json", schedule, &mut inputs);
-        assert_eq!(inputs.event_rules[0].value.name.as_deref(), Some("r"));
-        let t = &inputs.rule_targets[0].value;
+        let mut read = Read::default();
+        read_list_rules("r.json", rules, &mut read);
+        read_targets_by_rule("t.json", targets, &mut read);
+        read_get_schedule("s.json", schedule, &mut read);
+        assert_eq!(read.inputs.event_rules[0].value.name.as_deref(), Some("r"));
+        let t = &read.inputs.rule_targets[0].value;
         assert_eq!(t.rule.as_deref(), Some("r"));
         assert_eq!(
             t.targets[0].ecs_parameters.as_ref().unwrap().task_count,
             Some(2)
         );
-        assert_eq!(inputs.schedules[0].value.name.as_deref(), Some("s"));
+        assert_eq!(read.inputs.schedules[0].value.name.as_deref(), Some("s"));
     }
 }

@@ -1,6 +1,7 @@
 //! Services: `describe-services` output, `create-service` output and `--cli-input-json` input.
 
-use super::{Inputs, Kept, Parked, Sourced, coverage, has_any, typed};
+use super::{Read, Sourced, coverage, has_any, typed};
+use crate::error::InputError;
 use crate::model::ecs::Service;
 use serde_json::Value;
 
@@ -31,15 +32,15 @@ pub fn is_create_input(v: &Value) -> bool {
     has_any(v, SERVICE_KEYS)
 }
 
-pub fn read_describe_output(input: &str, mut value: Value, inputs: &mut Inputs) {
+pub fn read_describe_output(input: &str, mut value: Value, read: &mut Read) {
     if let Value::Array(services) = value["services"].take() {
         for (i, raw) in services.into_iter().enumerate() {
-            push(input, &format!("services[{i}]"), raw, inputs);
+            push(input, &format!("services[{i}]"), raw, read);
         }
     }
     if let Some(Value::Array(failures)) = value.get_mut("failures").map(Value::take) {
         for (i, raw) in failures.into_iter().enumerate() {
-            inputs.service_failures.push(Sourced {
+            read.inputs.service_failures.push(Sourced {
                 input: input.to_string(),
                 path: format!("failures[{i}]"),
                 value: raw,
@@ -49,26 +50,29 @@ pub fn read_describe_output(input: &str, mut value: Value, inputs: &mut Inputs) 
     }
 }
 
-pub fn read_create_output(input: &str, mut value: Value, inputs: &mut Inputs) {
+pub fn read_create_output(input: &str, mut value: Value, read: &mut Read) {
     let raw = value["service"].take();
-    push(input, "service", raw, inputs);
+    push(input, "service", raw, read);
 }
 
-pub fn read_create_input(input: &str, value: Value, inputs: &mut Inputs) {
-    push(input, "", value, inputs);
+pub fn read_create_input(input: &str, value: Value, read: &mut Read) {
+    push(input, "", value, read);
 }
 
-fn push(input: &str, path: &str, raw: Value, inputs: &mut Inputs) {
-    let findings = coverage(input, path, &raw, crate::model::fields::SERVICE);
-    match typed::<Service>(input, path, raw) {
-        Ok(value) => inputs
-            .services
-            .push(Parked::Here(Box::new(Kept::whole(Sourced {
-                input: input.to_string(),
-                path: path.to_string(),
-                value,
-                findings,
-            })))),
-        Err(e) => inputs.errors.push(e),
+fn push(input: &str, path: &str, raw: Value, read: &mut Read) {
+    match one(input, path, raw) {
+        Ok(service) => read.services.push(service),
+        Err(e) => read.inputs.errors.push(e),
     }
+}
+
+/// One service, read from its JSON value at `path` of `input`.
+pub(super) fn one(input: &str, path: &str, raw: Value) -> Result<Sourced<Service>, InputError> {
+    let findings = coverage(input, path, &raw, crate::model::fields::SERVICE);
+    typed::<Service>(input, path, raw).map(|value| Sourced {
+        input: input.to_string(),
+        path: path.to_string(),
+        value,
+        findings,
+    })
 }

@@ -1,6 +1,6 @@
 //! Task definitions: `describe-task-definition` output and `register-task-definition` input.
 
-use super::{Inputs, Kept, Parked, Sourced, coverage, has_any, typed};
+use super::{Read, Sourced, coverage, has_any, typed};
 use crate::diagnostics::{Code, Finding};
 use crate::error::InputError;
 use crate::model::ecs::TaskDefinition;
@@ -15,7 +15,7 @@ pub fn is_register_input(v: &Value) -> bool {
     has_any(v, &["containerDefinitions"])
 }
 
-pub fn read_describe_output(input: &str, mut value: Value, inputs: &mut Inputs) {
+pub fn read_describe_output(input: &str, mut value: Value, read: &mut Read) {
     let raw = value["taskDefinition"].take();
     let mut findings = Vec::new();
     if let Some(tags) = value.get("tags").filter(|t| !is_unset(t)) {
@@ -28,14 +28,14 @@ pub fn read_describe_output(input: &str, mut value: Value, inputs: &mut Inputs) 
         f.input = input.to_string();
         findings.push(f);
     }
-    push(input, "taskDefinition", raw, findings, inputs);
+    push(input, "taskDefinition", raw, findings, read);
 }
 
-pub fn read_register_input(input: &str, value: Value, inputs: &mut Inputs) {
-    push(input, "", value, Vec::new(), inputs);
+pub fn read_register_input(input: &str, value: Value, read: &mut Read) {
+    push(input, "", value, Vec::new(), read);
 }
 
-fn push(input: &str, path: &str, raw: Value, findings: Vec<Finding>, inputs: &mut Inputs) {
+fn push(input: &str, path: &str, raw: Value, findings: Vec<Finding>, read: &mut Read) {
     let mut findings = findings;
     findings.extend(coverage(
         input,
@@ -44,24 +44,18 @@ fn push(input: &str, path: &str, raw: Value, findings: Vec<Finding>, inputs: &mu
         crate::model::fields::TASK_DEFINITION,
     ));
     match typed::<TaskDefinition>(input, path, raw).and_then(|td| validate(input, path, td)) {
-        Ok(value) => inputs
-            .task_definitions
-            .push(Parked::Here(Box::new(Kept::whole(Sourced {
-                input: input.to_string(),
-                path: path.to_string(),
-                value,
-                findings,
-            })))),
-        Err(e) => inputs.errors.push(e),
+        Ok(value) => read.task_definitions.push(Sourced {
+            input: input.to_string(),
+            path: path.to_string(),
+            value,
+            findings,
+        }),
+        Err(e) => read.inputs.errors.push(e),
     }
 }
 
 /// The fields ECS itself requires; without them there is nothing to convert.
-pub(super) fn validate(
-    input: &str,
-    path: &str,
-    td: TaskDefinition,
-) -> Result<TaskDefinition, InputError> {
+fn validate(input: &str, path: &str, td: TaskDefinition) -> Result<TaskDefinition, InputError> {
     let at = |field: &str| crate::model::fields::join(path, field);
     let missing = |field: String, what: &str| InputError::Field {
         input: input.to_string(),

@@ -485,7 +485,7 @@ impl Place {
 /// What finds and places a task definition before it is converted: all a run keeps of it between
 /// reading it and reading it again to convert it (`import::read_files`). Small on purpose: a
 /// large run holds tens of thousands.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskDefinitionIdentity {
     pub family: Option<Box<str>>,
     pub arn: Option<Box<str>>,
@@ -559,7 +559,7 @@ pub struct Service {
 /// What finds a service's task definition and places and groups the service, and its target
 /// groups (which service carries a shared ALB's own actions, `translate::ingress`): all a run
 /// keeps of it until it reads it again to convert it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceIdentity {
     pub name: Option<Box<str>>,
     pub task_definition: Option<Box<str>>,

@@ -122,7 +122,36 @@ pub struct Role {
     pub tags: Vec<Tag>,
 }
 
+/// `(account, path, name)` of a role ARN (`arn:aws:iam::1:role/path/name`) or bare role name.
+pub fn split_role(reference: &str) -> (String, String, String) {
+    match crate::model::ecs::Arn::parse(reference) {
+        Some(arn) => {
+            let resource = arn.resource.strip_prefix("role").unwrap_or(arn.resource);
+            let (path, name) = match resource.rfind('/') {
+                Some(i) => (&resource[..=i], &resource[i + 1..]),
+                None => ("/", resource),
+            };
+            let path = if path.is_empty() { "/" } else { path };
+            (arn.account.to_string(), path.to_string(), name.to_string())
+        }
+        None => (String::new(), "/".to_string(), reference.to_string()),
+    }
+}
+
 impl Role {
+    /// The account (empty when only the name is known) and name the role is found by: from its
+    /// ARN, else its name.
+    pub fn account_and_name(&self) -> Option<(String, String)> {
+        match (&self.arn, &self.role_name) {
+            (Some(arn), _) => {
+                let (account, _, name) = split_role(arn);
+                Some((account, name))
+            }
+            (None, Some(name)) => Some((String::new(), name.clone())),
+            (None, None) => None,
+        }
+    }
+
     /// True when the input lists the role's permissions (inline and managed policies).
     pub fn permissions_known(&self) -> bool {
         self.role_policy_list.is_some() || self.attached_managed_policies.is_some()

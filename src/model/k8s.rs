@@ -28,25 +28,20 @@ pub struct ObjectMeta {
 }
 
 /// A Kubernetes object: apiVersion, kind and metadata, then its kind's body.
-///
-/// Once a workload is translated its objects are frozen: the body is kept as compact JSON text,
-/// a tenth of the memory of a `Value` tree, which keeps a batch of thousands of services small.
-/// Readers use `body()`, which works either way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
     pub api_version: &'static str,
     pub kind: &'static str,
     pub metadata: ObjectMeta,
-    /// The body while open (`Value::Null` once frozen); read it through `body()`.
-    open: Value,
-    frozen: Option<Box<str>>,
+    /// Everything after `metadata` (`spec`, `data`, …), a JSON object.
+    body: Value,
 }
 
 impl Serialize for Object {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error, SerializeMap};
-        let body = self.body();
-        let fields = body
+        let fields = self
+            .body
             .as_object()
             .ok_or_else(|| S::Error::custom("a body is a JSON object"))?;
         let mut map = s.serialize_map(Some(3 + fields.len()))?;
@@ -73,50 +68,16 @@ impl Object {
             api_version,
             kind,
             metadata,
-            open: body,
-            frozen: None,
+            body,
         }
     }
 
-    /// The body, whether frozen or not.
-    pub fn body(&self) -> std::borrow::Cow<'_, Value> {
-        match &self.frozen {
-            Some(text) => std::borrow::Cow::Owned(
-                serde_json::from_str(text).expect("frozen bodies are valid JSON"),
-            ),
-            None => std::borrow::Cow::Borrowed(&self.open),
-        }
+    pub fn body(&self) -> &Value {
+        &self.body
     }
 
-    /// Whether two bodies are equal; frozen ones are compared as text first (equal text is equal
-    /// JSON), without parsing.
-    pub fn same_body(&self, other: &Object) -> bool {
-        if let (Some(a), Some(b)) = (&self.frozen, &other.frozen)
-            && a == b
-        {
-            return true;
-        }
-        self.body() == other.body()
-    }
-
-    /// The body to change; a frozen object is opened again.
     pub fn body_mut(&mut self) -> &mut Value {
-        if let Some(text) = self.frozen.take() {
-            self.open = serde_json::from_str(&text).expect("frozen bodies are valid JSON");
-        }
-        &mut self.open
-    }
-
-    /// Keeps the body as compact JSON text from now on (see the type's documentation).
-    pub fn freeze(&mut self) {
-        if self.frozen.is_none() {
-            let body = std::mem::take(&mut self.open);
-            self.frozen = Some(
-                serde_json::to_string(&body)
-                    .expect("bodies serialise")
-                    .into_boxed_str(),
-            );
-        }
+        &mut self.body
     }
 
     /// Where the object goes in a stream: what others depend on comes first.
@@ -169,11 +130,7 @@ impl Object {
             "metadata".into(),
             serde_json::to_value(&self.metadata).expect("metadata serialises"),
         );
-        let body = match self.frozen {
-            Some(text) => serde_json::from_str(&text).expect("frozen bodies are valid JSON"),
-            None => self.open,
-        };
-        if let Value::Object(body) = body {
+        if let Value::Object(body) = self.body {
             map.extend(body);
         }
         Value::Object(map)

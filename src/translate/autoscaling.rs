@@ -7,11 +7,11 @@
 //! and scheduled scaling become findings naming what to use instead (KEDA or a custom metric).
 
 use crate::diagnostics::{Code, Finding, Findings};
-use crate::import::{Inputs, Sourced};
 use crate::model::aws::{ScalableTarget, ScalingPolicy};
 use crate::model::ecs::Arn;
 use crate::model::fields::join;
 use crate::model::k8s::{Object, ObjectMeta, PodSpec};
+use crate::model::read::{Inputs, Sourced};
 use serde_json::{Value, json};
 
 /// Where the service runs, to find its scalable target: `service/<cluster>/<service>`.

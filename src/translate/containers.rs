@@ -1,7 +1,6 @@
 //! Containers: image, command, environment, ports and security settings of each container,
 //! and the pod-level settings ECS keeps per container (hosts, DNS, labels, stop timeout).
 
-use super::names;
 use crate::diagnostics::{Code, Findings};
 use crate::model::ecs::{ContainerDefinition, TaskDefinition};
 use crate::model::fields::join;
@@ -9,6 +8,7 @@ use crate::model::k8s::{
     CapabilitiesSpec, Container, ContainerPort, DnsConfig, EnvVar, HostAlias, Map, PodSpec,
     SecurityContext,
 };
+use crate::model::names;
 
 /// JSON path of container `i` of a task definition at `td_path`.
 pub fn path(td_path: &str, i: usize) -> String {

@@ -7,31 +7,8 @@ use crate::diagnostics::{Code, Findings};
 use crate::model::ecs::{Arn, Service};
 use crate::model::fields::{is_unset as unset, join};
 use crate::model::k8s::{Object, ObjectMeta};
-use serde::Serialize;
+use crate::model::target::{DnsRename, DnsSource};
 use serde_json::json;
-
-/// One name clients used in ECS and the name they use in Kubernetes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DnsRename {
-    /// `Cloud Map` or `Service Connect`.
-    pub source: &'static str,
-    /// The old name (for Cloud Map, the registry's service id: describe-services has no name).
-    pub old: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub old_port: Option<i64>,
-    /// The Service's cluster DNS name, or a note when the workload has no Service.
-    pub new: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub new_port: Option<i64>,
-}
-
-/// Where old names come from (`DnsRename::source`).
-const SOURCES: [&str; 2] = ["Cloud Map", "Service Connect"];
-
-/// The `source` named `name` (a record read back from the findings file).
-pub fn source_named(name: &str) -> Option<&'static str> {
-    SOURCES.into_iter().find(|s| *s == name)
-}
 
 /// The workload the names move to.
 pub struct Target<'a> {
@@ -89,7 +66,7 @@ pub fn renames(
             format!("{old} is now {new}"),
         );
         out.push(DnsRename {
-            source: SOURCES[0],
+            source: DnsSource::CloudMap,
             old,
             old_port: r.port.or(r.container_port),
             new: new.clone(),
@@ -157,7 +134,7 @@ pub fn renames(
                     ));
                 }
                 out.push(DnsRename {
-                    source: SOURCES[1],
+                    source: DnsSource::ServiceConnect,
                     old,
                     old_port,
                     new: new.clone(),
@@ -243,7 +220,7 @@ mod tests {
         let (r, extra, findings) = run(&s, &[k8s_service()], true);
         let table: Vec<(&str, &str, Option<i64>, Option<i64>)> = r
             .iter()
-            .map(|d| (d.source, d.old.as_str(), d.old_port, d.new_port))
+            .map(|d| (d.source.as_str(), d.old.as_str(), d.old_port, d.new_port))
             .collect();
         assert_eq!(
             table,

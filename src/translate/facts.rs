@@ -1,78 +1,47 @@
-//! What the passes after an app is rendered (Argo CD's whitelist, sharing the secret stores, the
-//! report's cutover steps) read of its objects: taken once, so a large run can drop the objects
-//! as soon as the app's files are written.
+//! What the passes after an app is written (Argo CD's whitelist, sharing the secret stores, the
+//! report's cutover steps) read of its objects, taken once before the objects go to the sink.
 
 use crate::model::k8s::Object;
+use crate::model::target::facts::{ObjectFacts, StoreUse, TargetGroupBindingFacts};
 use serde_json::Value;
 
-/// Facts about one workload's objects, taken before the app is handed to the renderer.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ObjectFacts {
-    /// Its cluster-scoped kinds as (API group, kind), sorted: what its Argo CD project allows.
-    pub cluster_kinds: Vec<(String, String)>,
-    /// The stores its ExternalSecrets use, sorted, once each.
-    pub stores: Vec<StoreUse>,
-    /// Its TargetGroupBindings, in their order.
-    pub target_group_bindings: Vec<TargetGroupBindingFacts>,
-}
-
-/// The store an ExternalSecret reads through.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum StoreUse {
-    /// A store of the workload's own, with the role it assumes (None: it assumes none).
-    Own(Option<String>),
-    /// A shared ClusterSecretStore, by name: which one is kept is known only once every app is.
-    Shared(String),
-}
-
-/// What the cutover steps list of a TargetGroupBinding.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TargetGroupBindingFacts {
-    pub name: String,
-    pub target_group_arn: String,
-    pub service: String,
-    /// The Service port as JSON text (a number or a name).
-    pub port: String,
-    pub target_type: String,
-}
-
-impl ObjectFacts {
-    pub fn of(objects: &[Object]) -> Self {
-        let mut facts = ObjectFacts::default();
-        for o in objects {
-            if o.is_cluster_scoped() {
-                let group = o.api_version.rsplit_once('/').map_or("", |(g, _)| g);
-                facts
-                    .cluster_kinds
-                    .push((group.to_string(), o.kind.to_string()));
-            }
-            match o.kind {
-                "ExternalSecret" => {
-                    if let Some(store) = store_use(o, objects) {
-                        facts.stores.push(store);
-                    }
-                }
-                "TargetGroupBinding" => {
-                    let body = o.body();
-                    let spec = |k: &str| text(&body["spec"][k]);
-                    let service = &body["spec"]["serviceRef"];
-                    facts.target_group_bindings.push(TargetGroupBindingFacts {
-                        name: o.metadata.name.clone(),
-                        target_group_arn: spec("targetGroupARN"),
-                        service: service["name"].as_str().unwrap_or("").to_string(),
-                        port: service["port"].to_string(),
-                        target_type: spec("targetType"),
-                    });
-                }
-                _ => {}
-            }
+/// The facts of a workload's objects, taken before they are handed to the sink.
+pub fn of(objects: &[Object]) -> ObjectFacts {
+    let mut facts = ObjectFacts::default();
+    for o in objects {
+        // Shared ClusterSecretStores are written apart from the app (`passes::store_sharing`).
+        if o.is_cluster_scoped() && o.kind != "ClusterSecretStore" {
+            let group = o.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+            facts
+                .cluster_kinds
+                .push((group.to_string(), o.kind.to_string()));
         }
-        facts.cluster_kinds.sort();
-        facts.cluster_kinds.dedup();
-        facts.stores.sort();
-        facts.stores.dedup();
-        facts
+        match o.kind {
+            "ExternalSecret" => {
+                if let Some(store) = store_use(o, objects) {
+                    facts.stores.push(store);
+                }
+            }
+            "TargetGroupBinding" => {
+                let body = o.body();
+                let spec = |k: &str| text(&body["spec"][k]);
+                let service = &body["spec"]["serviceRef"];
+                facts.target_group_bindings.push(TargetGroupBindingFacts {
+                    name: o.metadata.name.clone(),
+                    target_group_arn: spec("targetGroupARN"),
+                    service: service["name"].as_str().unwrap_or("").to_string(),
+                    port: service["port"].to_string(),
+                    target_type: spec("targetType"),
+                });
+            }
+            _ => {}
+        }
     }
+    facts.cluster_kinds.sort();
+    facts.cluster_kinds.dedup();
+    facts.stores.sort();
+    facts.stores.dedup();
+    facts
 }
 
 /// The store `external_secret` refers to: a shared ClusterSecretStore by name, or one of
@@ -146,7 +115,7 @@ mod tests {
                     "serviceRef": {"name": "web", "port": 8080}}}),
             ),
         ];
-        let facts = ObjectFacts::of(&objects);
+        let facts = of(&objects);
         assert_eq!(facts.cluster_kinds, [("".into(), "Namespace".into())]);
         assert_eq!(
             facts.stores,

@@ -1,77 +1,13 @@
 //! A workload's footprint: the pods it runs at steady state and at peak, the VPC addresses they
-//! take and their requests. Computed once from the open pod templates when the workload is
-//! translated, so the capacity summary neither keeps nor reopens them.
+//! take and their requests. Computed once from the pod templates when the workload is
+//! translated; the type is `model::target::footprint::Footprint`.
 //!
 //! The VPC CNI gives every pod (but host-network pods) its own VPC address, and a rollout runs
 //! old and new pods side by side: peak pods = replicas + maxSurge (or the HPA's maximum).
 
 use crate::model::k8s::Object;
-use serde::Serialize;
+use crate::model::target::footprint::Footprint;
 use serde_json::Value;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Footprint {
-    /// Pods at steady state (replicas; DaemonSets count one pod per node and are counted apart).
-    pub pods: i64,
-    /// Pods during a rollout or at the autoscaler's maximum.
-    pub peak_pods: i64,
-    /// VPC addresses at peak (host-network pods take none).
-    pub pod_ips: i64,
-    /// CPU requests at steady state, in millicores.
-    pub cpu_millicores: i64,
-    /// Memory requests at steady state, in MiB.
-    pub memory_mib: i64,
-    /// DaemonSets: one pod per node, not counted above.
-    pub daemonsets: i64,
-    /// The Deployment's `replicas` (None without one, or when an autoscaler sets them).
-    #[serde(skip)]
-    pub replicas: Option<i64>,
-}
-
-impl Footprint {
-    /// Its counts, in the order `from_counts` takes them (a record in the findings file).
-    pub fn counts(&self) -> [i64; 6] {
-        [
-            self.pods,
-            self.peak_pods,
-            self.pod_ips,
-            self.cpu_millicores,
-            self.memory_mib,
-            self.daemonsets,
-        ]
-    }
-
-    pub fn from_counts(counts: [i64; 6], replicas: Option<i64>) -> Footprint {
-        let [
-            pods,
-            peak_pods,
-            pod_ips,
-            cpu_millicores,
-            memory_mib,
-            daemonsets,
-        ] = counts;
-        Footprint {
-            pods,
-            peak_pods,
-            pod_ips,
-            cpu_millicores,
-            memory_mib,
-            daemonsets,
-            replicas,
-        }
-    }
-
-    /// Adds another's pods, pod IPs and requests (a namespace's or an environment's total).
-    pub fn add(&mut self, other: &Footprint) {
-        self.pods += other.pods;
-        self.peak_pods += other.peak_pods;
-        self.pod_ips += other.pod_ips;
-        self.cpu_millicores += other.cpu_millicores;
-        self.memory_mib += other.memory_mib;
-        self.daemonsets += other.daemonsets;
-    }
-}
 
 /// The footprint of a workload's objects.
 pub fn of(objects: &[Object]) -> Footprint {
@@ -89,7 +25,7 @@ pub fn of(objects: &[Object]) -> Footprint {
         .filter(|o| matches!(o.kind, "Deployment" | "DaemonSet" | "CronJob"))
     {
         let body = o.body();
-        let Some(pod) = pod_spec(o.kind, &body) else {
+        let Some(pod) = pod_spec(o.kind, body) else {
             continue;
         };
         let (cpu, mem) = pod_requests(pod);
@@ -101,8 +37,8 @@ pub fn of(objects: &[Object]) -> Footprint {
             "Deployment" => {
                 c.replicas = body.pointer("/spec/replicas").and_then(Value::as_i64);
                 let replicas = c.replicas.or(hpa_max).unwrap_or(1);
-                let surge = surge_pods_of(&body, replicas);
-                let peak = hpa_max.map_or(replicas + surge, |max| max + surge_pods_of(&body, max));
+                let surge = surge_pods_of(body, replicas);
+                let peak = hpa_max.map_or(replicas + surge, |max| max + surge_pods_of(body, max));
                 (replicas, peak)
             }
             "DaemonSet" => {

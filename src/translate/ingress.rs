@@ -11,16 +11,17 @@
 //! In both, the container behind the target group gets a readiness probe from the target
 //! group's health check, and the namespace the label for pod readiness-gate injection.
 
-use super::names;
+use super::passes::alb_ownership::AlbOwners;
 use crate::diagnostics::{Code, Finding, Findings};
-use crate::import::{Inputs, Sourced};
 use crate::mappings::{LoadBalancingMode, Mappings};
-use crate::model::ecs::{Service, ServiceIdentity, TaskDefinition};
+use crate::model::ecs::{Service, TaskDefinition};
 use crate::model::elbv2::{Action, Condition, Listener, LoadBalancer, Rule, TargetGroup};
 use crate::model::fields::join;
 use crate::model::k8s::{Map, Object, ObjectMeta, PodSpec, Probe};
+use crate::model::names;
+use crate::model::read::{Inputs, Sourced};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 const ALB: &str = "alb.ingress.kubernetes.io/";
 const NLB: &str = "service.beta.kubernetes.io/";
@@ -711,72 +712,6 @@ fn ssl_redirect(inputs: &Inputs, listener: &Listener) -> Option<i64> {
             .and_then(|p| p.parse().ok())
             .unwrap_or(443)
     })
-}
-
-/// The service that carries each ALB's own actions (fixed responses, redirects): the first, by
-/// ECS service name, of the ingress-mode services whose target groups sit on it. Found once for
-/// all services while the apps are planned, before any is converted (`AlbClaims`).
-#[derive(Debug, Default)]
-pub struct AlbOwners(BTreeMap<String, String>);
-
-/// `AlbOwners` being found: each service claims the ALBs its target groups sit on.
-pub struct AlbClaims<'a> {
-    lbs_of: BTreeMap<&'a str, Vec<&'a str>>,
-    owners: BTreeMap<String, String>,
-}
-
-impl<'a> AlbClaims<'a> {
-    pub fn new(inputs: &'a Inputs) -> Self {
-        let mut lbs_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for t in &inputs.target_groups {
-            if let Some(arn) = t.value.target_group_arn.as_deref() {
-                let lbs = lbs_of.entry(arn).or_default();
-                lbs.extend(t.value.load_balancer_arns.iter().map(String::as_str));
-            }
-        }
-        AlbClaims {
-            lbs_of,
-            owners: BTreeMap::new(),
-        }
-    }
-
-    /// False when no target group sits on a load balancer: no service has anything to claim.
-    pub fn wanted(&self) -> bool {
-        !self.lbs_of.is_empty()
-    }
-
-    pub fn claim(&mut self, service: &ServiceIdentity, mappings: &Mappings) {
-        let Some(name) = service.name.as_deref() else {
-            return;
-        };
-        if mappings.load_balancing.mode_of(name) != LoadBalancingMode::Ingress {
-            return;
-        }
-        let lbs = service
-            .target_group_arns
-            .iter()
-            .filter_map(|arn| self.lbs_of.get(&**arn))
-            .flatten();
-        for lb in lbs {
-            match self.owners.get_mut(*lb) {
-                Some(owner) if owner.as_str() <= name => {}
-                Some(owner) => *owner = name.to_string(),
-                None => {
-                    self.owners.insert(lb.to_string(), name.to_string());
-                }
-            }
-        }
-    }
-
-    pub fn finish(self) -> AlbOwners {
-        AlbOwners(self.owners)
-    }
-}
-
-impl AlbOwners {
-    fn of_lb(&self, lb_arn: &str) -> Option<&str> {
-        self.0.get(lb_arn).map(String::as_str)
-    }
 }
 
 /// `group.order` of each numbered rule of the ALB: its priority when all fit in 1..1000,

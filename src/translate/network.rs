@@ -1,7 +1,7 @@
 //! Network: the ClusterIP Service that gives the pods a stable name and the container ports.
 
-use super::names;
 use crate::model::k8s::{Container, Map, Object, ObjectMeta, ServicePort, ServiceSpec};
+use crate::model::names;
 use serde_json::json;
 
 /// A ClusterIP Service over every container port, or None when no container has a port.

@@ -18,17 +18,15 @@
 //! comes from [`reads`]. No code here ever calls AWS or sees a secret value.
 
 use super::containers;
-use super::facts::StoreUse;
-use super::names::{self, dns_label};
-use super::{SharedStore, Workload, Workloads};
-use crate::diagnostics::{Code, Finding, Findings, SpillSet};
+use crate::diagnostics::{Code, Findings};
 use crate::mappings::{ExternalSecrets, StoreKind};
 use crate::model::ecs::{ContainerDefinition, TaskDefinition};
 use crate::model::fields::join;
 use crate::model::k8s::{
     Container, EnvVar, EnvVarSource, NameRef, Object, ObjectMeta, PodSpec, SecretKeySelector,
 };
-use crate::model::secret_access::{Grouping, SecretRead};
+use crate::model::names::{self, dns_label};
+use crate::model::target::secrets::SecretRead;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -907,188 +905,6 @@ pub fn reads(td: &TaskDefinition, account: &str, region: &str) -> Vec<SecretRead
     out.into_iter().collect()
 }
 
-/// Where a workload is in the conversion's order: its app's group, then its place in the group
-/// (a large run holds one per user of a store: two numbers of 32 bits).
-type Position = (u32, u32);
-
-/// ClusterSecretStores taken out of the workloads app by app (`take`, as each app is converted,
-/// so a large run holds one copy per store instead of one per app), then shared (`share`).
-pub struct StorePool {
-    /// Where the namespaces wait (None: in memory).
-    file: Option<std::sync::Arc<crate::diagnostics::FindingsFile>>,
-    /// Per (environment, store name).
-    stores: std::sync::Mutex<BTreeMap<(String, String), Pooled>>,
-}
-
-/// One store name of one environment: each different body, with who uses it, and the
-/// namespaces of all its users.
-struct Pooled {
-    variants: Vec<Variant>,
-    namespaces: SpillSet,
-}
-
-struct Variant {
-    /// The store as the first of its users (by position) made it.
-    object: Object,
-    first: Position,
-    users: Vec<Position>,
-}
-
-impl StorePool {
-    pub fn new(file: Option<std::sync::Arc<crate::diagnostics::FindingsFile>>) -> StorePool {
-        StorePool {
-            file,
-            stores: Default::default(),
-        }
-    }
-
-    /// Takes the ClusterSecretStores out of one app's workloads (`group` is the app's place in
-    /// the conversion's order). A failed workload's stores are dropped: nothing of it is written.
-    pub fn take(&self, group: usize, workloads: &mut [Workload]) {
-        for (i, w) in workloads.iter_mut().enumerate() {
-            let (stores, rest): (Vec<Object>, Vec<Object>) = std::mem::take(&mut w.objects)
-                .into_iter()
-                .partition(|o| o.kind == "ClusterSecretStore");
-            w.objects = rest;
-            if w.failed() || stores.is_empty() {
-                continue;
-            }
-            let mut pool = self.stores.lock().expect("no conversion panics");
-            for store in stores {
-                let key = (w.environment.clone(), store.metadata.name.clone());
-                let Pooled {
-                    variants,
-                    namespaces,
-                } = pool.entry(key).or_insert_with(|| Pooled {
-                    variants: Vec::new(),
-                    namespaces: SpillSet::new(self.file.clone()),
-                });
-                namespaces.insert(&w.namespace);
-                let user = (
-                    u32::try_from(group).expect("fewer than 4 billion apps"),
-                    u32::try_from(i).expect("fewer than 4 billion workloads in an app"),
-                );
-                match variants.iter_mut().find(|v| v.object.same_body(&store)) {
-                    Some(v) => {
-                        if user < v.first {
-                            (v.object, v.first) = (store, user);
-                        }
-                        v.users.push(user);
-                    }
-                    None => variants.push(Variant {
-                        object: store,
-                        first: user,
-                        users: vec![user],
-                    }),
-                }
-            }
-        }
-    }
-
-    /// One list of stores per environment (the cluster), each limited to the namespaces that use
-    /// it. Two apps that render the same store name with different settings: the first one's
-    /// store is kept, and every app whose store differs from it gets a finding. `offsets[g]` is
-    /// where group `g` starts in `workloads`. The roles the stores assume go to `access`.
-    pub fn share(
-        self,
-        workloads: &mut Workloads,
-        offsets: &[usize],
-        access: &std::sync::Mutex<Grouping>,
-    ) -> Vec<SharedStore> {
-        let pool = self.stores.into_inner().expect("no conversion panics");
-        let mut conflicts: Vec<(usize, String)> = Vec::new();
-        let mut stores: Vec<SharedStore> = Vec::new();
-        for ((environment, name), pooled) in pool {
-            let Pooled {
-                mut variants,
-                namespaces,
-            } = pooled;
-            let Some(kept) = (0..variants.len()).min_by_key(|&k| variants[k].first) else {
-                continue;
-            };
-            for v in variants
-                .iter()
-                .take(kept)
-                .chain(variants.iter().skip(kept + 1))
-            {
-                let at = v
-                    .users
-                    .iter()
-                    .map(|&(g, i)| (offsets[g as usize] + i as usize, name.clone()));
-                conflicts.extend(at);
-            }
-            stores.push(SharedStore {
-                environment,
-                object: variants.swap_remove(kept).object,
-                namespaces,
-            });
-        }
-        // In the workloads' order, then the stores' (their objects are sorted by name).
-        conflicts.sort();
-        for (i, name) in conflicts {
-            let input = match workloads.get(i) {
-                Ok(w) => w.inputs.last().cloned().unwrap_or_default(),
-                Err(e) => e.input().to_string(),
-            };
-            workloads.add_finding(
-                i,
-                Finding {
-                    input,
-                    ..Finding::new(
-                    Code::StoreConflict,
-                    "",
-                    format!(
-                            "ClusterSecretStore {name} differs from the one another app made; the other was kept"
-                        ),
-                    )
-                },
-            );
-        }
-        // ESO's role in each workload's account must be allowed to assume its stores' roles.
-        let mut access = access.lock().expect("no conversion panics");
-        workloads.for_each_live(
-            |w| {
-                let roles = store_roles(w, &stores);
-                let reads: Vec<SecretRead> = roles
-                    .into_iter()
-                    .map(|arn| SecretRead::AssumeRole {
-                        account: w.account.clone(),
-                        arn,
-                    })
-                    .collect();
-                // Without reads, nothing is added (not even the reader).
-                (!reads.is_empty()).then(|| (reads, w.reader()))
-            },
-            |_, reads| {
-                if let Some((reads, reader)) = reads {
-                    access.add(&reads, &reader);
-                }
-            },
-        );
-        stores
-    }
-}
-
-/// The `role` of every store the workload's ExternalSecrets use.
-fn store_roles(w: &Workload, shared: &[SharedStore]) -> BTreeSet<String> {
-    let mut roles = BTreeSet::new();
-    for store in &w.facts.stores {
-        let role = match store {
-            StoreUse::Own(role) => role.clone(),
-            StoreUse::Shared(name) => shared
-                .iter()
-                .find(|s| s.environment == w.environment && s.object.metadata.name == *name)
-                .and_then(|s| {
-                    s.object.body()["spec"]["provider"]["aws"]["role"]
-                        .as_str()
-                        .map(str::to_string)
-                }),
-        };
-        roles.extend(role);
-    }
-    roles
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1397,75 +1213,5 @@ mod tests {
     fn secret_keys() {
         assert_eq!(secret_key("DB_PASSWORD"), "DB_PASSWORD");
         assert_eq!(secret_key("my var"), "my_var");
-    }
-
-    /// Apps are converted in parallel, so their stores reach the pool in any order: the store
-    /// kept is the first app's (by the conversion's order), every app whose store differs gets
-    /// E2K408 in the workloads' order, the namespaces of all users are listed, and a failed
-    /// workload's stores are dropped.
-    #[test]
-    fn pooled_stores_are_shared_as_in_the_workloads_order() {
-        let store = |region: &str, team: &str| {
-            let mut meta = ObjectMeta {
-                name: "aws-secrets-manager".into(),
-                ..ObjectMeta::default()
-            };
-            meta.labels.insert("team".into(), team.into());
-            Object::new(
-                API_VERSION,
-                "ClusterSecretStore",
-                meta,
-                json!({"spec": {"provider": {"aws": {"service": "SecretsManager", "region": region}}}}),
-            )
-        };
-        let workload = |app: &str, region: &str, failed: bool| Workload {
-            app: app.into(),
-            environment: "dev".into(),
-            namespace: format!("{app}-dev"),
-            account: "111111111111".into(),
-            region: region.into(),
-            inputs: vec![format!("{app}.json")],
-            objects: vec![store(region, app)],
-            findings: match failed {
-                true => vec![Finding::new(Code::TaskDefinitionNotFound, "", "")],
-                false => Vec::new(),
-            },
-            ..Workload::default()
-        };
-        // Groups 0..3 in the conversion's order; 1 and 3 made a store in another region.
-        let mut groups = vec![
-            vec![workload("a", "eu-west-1", false)],
-            vec![
-                workload("b", "us-east-1", false),
-                workload("b2", "eu-west-1", false),
-            ],
-            vec![workload("c", "eu-west-1", true)],
-            vec![workload("d", "us-east-1", false)],
-        ];
-        let pool = StorePool::new(None);
-        for g in [3, 1, 2, 0] {
-            pool.take(g, &mut groups[g]);
-        }
-        let offsets = [0, 1, 3, 4];
-        let workloads: Vec<Workload> = groups.into_iter().flatten().collect();
-        assert!(workloads.iter().all(|w| w.objects.is_empty()));
-        let mut workloads = Workloads::from(workloads);
-        let shared = pool.share(&mut workloads, &offsets, &Default::default());
-        assert_eq!(shared.len(), 1);
-        let kept = shared[0].with_namespaces().unwrap();
-        let kept = kept.body();
-        assert_eq!(kept["spec"]["provider"]["aws"]["region"], "eu-west-1");
-        assert_eq!(shared[0].object.metadata.labels["team"], "a");
-        assert_eq!(
-            kept["spec"]["conditions"][0]["namespaces"],
-            json!(["a-dev", "b-dev", "b2-dev", "d-dev"])
-        );
-        let conflicted: Vec<&str> = workloads
-            .in_memory()
-            .filter(|w| w.findings.iter().any(|f| f.code == Code::StoreConflict))
-            .map(|w| w.app.as_str())
-            .collect();
-        assert_eq!(conflicted, ["b", "d"]);
-        assert_eq!(workloads.here(1).unwrap().findings[0].input, "b.json");
     }
 }

@@ -2,13 +2,13 @@
 //! memory become memory-backed emptyDirs. EFS volumes become a static PersistentVolume of the
 //! EFS CSI driver and a claim bound to it by `volumeName` (`efs_objects`).
 
-use super::names;
 use crate::diagnostics::{Code, Findings};
 use crate::model::ecs::{EfsVolumeConfiguration, TaskDefinition};
 use crate::model::fields::join;
 use crate::model::k8s::{
     Container, EmptyDir, Object, ObjectMeta, PodSpec, Volume, VolumeMount, VolumeSource,
 };
+use crate::model::names;
 use serde_json::json;
 use std::collections::BTreeMap;
 

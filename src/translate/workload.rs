@@ -1,26 +1,19 @@
 //! The workload: assembles containers, pod, Deployment, Service, ServiceAccount and Namespace
 //! from the concept modules, in the order each needs the others.
 
-use super::names::{self, NameContext};
+use super::{Context, Runs};
 use super::{
     autoscaling, containers, dependencies, disruption, iam, ingress, logging, network, placement,
     probes, resources, rollout, schedules, secrets, volumes,
 };
 use crate::diagnostics::Findings;
-use crate::import::{Inputs, Sourced};
-use crate::mappings::Mappings;
 use crate::model::ecs::{Service, TaskDefinition};
 use crate::model::fields::join;
 use crate::model::k8s::{Map, Object, ObjectMeta, PodSpec, PodTemplate, TemplateMeta};
+use crate::model::names::{self, NameContext};
+use crate::model::read::Sourced;
+use crate::model::target::iam::RoleBinding;
 use serde_json::json;
-
-/// What a workload's translation reads besides its own task definition and service.
-pub struct Others<'a> {
-    /// Everything read, for what other inputs say about this workload (roles, load balancers…).
-    pub inputs: &'a Inputs,
-    /// Found once, as the apps are planned (`translate::plan`), before any is converted.
-    pub alb_owners: &'a ingress::AlbOwners,
-}
 
 /// `(namespace, objects, the IAM role its pods get)` of one workload, or the message of a name template that failed.
 pub fn build(
@@ -28,13 +21,12 @@ pub fn build(
     service: Option<&Sourced<Service>>,
     // The task definition's scheduled runs, which become jobs here (only in one of its
     // workloads: empty in the others).
-    runs: &[(schedules::Run<'_>, Option<i64>)],
-    others: &Others<'_>,
-    mappings: &Mappings,
+    runs: &Runs<'_>,
+    others: &Context<'_>,
     ctx: &NameContext<'_>,
     findings: &mut Findings,
-) -> Result<(String, Vec<Object>, Option<iam::RoleBinding>), String> {
-    let inputs = others.inputs;
+) -> Result<(String, Vec<Object>, Option<RoleBinding>), String> {
+    let (inputs, mappings) = (others.inputs, others.mappings);
     let namespace = names::render(&mappings.names.namespace, ctx)?;
     let service_account = names::render(&mappings.names.service_account, ctx)?;
     let t = &td.value;
@@ -249,7 +241,7 @@ pub fn build(
     objects.extend(hpa);
     findings.input = td.input.clone();
 
-    let iam_ctx = iam::IamContext {
+    let iam_ctx = iam::bindings::IamContext {
         td,
         service,
         inputs,
@@ -258,7 +250,7 @@ pub fn build(
         namespace: &namespace,
         service_account: &service_account,
     };
-    let (sa, role) = iam::service_account(&iam_ctx, meta(&service_account), findings);
+    let (sa, role) = iam::bindings::service_account(&iam_ctx, meta(&service_account), findings);
     objects.push(sa);
     let mut ns_meta = ObjectMeta {
         namespace: None,

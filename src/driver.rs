@@ -1,0 +1,157 @@
+//! The order of the stages, and nothing else: the apps are planned from what was read, then
+//! converted app by app on every core (each task definition and service read again whole as its
+//! app comes, each app handed to `export::Apps` as soon as it is converted, so a large run never
+//! holds every input or the repository), then the passes that need every app. No stage calls
+//! another; they meet here.
+
+use crate::error::InputError;
+use crate::export::Apps;
+use crate::import;
+use crate::inventory::Inventory;
+use crate::mappings::Mappings;
+use crate::model::ecs::{Service, TaskDefinition};
+use crate::model::read::Inputs;
+use crate::model::target::iam::account_directory;
+use crate::model::target::{Conversion, Translated, Workload};
+use crate::translate::passes::apps::{Job, Plan};
+use crate::translate::passes::store_sharing::StorePool;
+use crate::translate::passes::{apps, iam_plan, secret_access};
+use crate::translate::{self, Context};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Told how far a conversion is: (apps done, apps in all), first with 0 done, then after each
+/// app, from any thread. For a progress bar; the library itself prints nothing.
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+/// Converts everything `read` holds, handing each app to `apps` as soon as it is converted.
+/// `inventory` is None when the user gave none.
+pub fn convert(
+    read: Inputs,
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+    apps: &dyn Apps,
+    progress: Progress,
+) -> Conversion {
+    let with_clusters;
+    let mappings = match inventory.filter(|i| !i.environments.is_empty()) {
+        Some(inv) => {
+            with_clusters = translate::with_inventory_clusters(mappings, inv);
+            &with_clusters
+        }
+        None => mappings,
+    };
+    let mut errors = read.errors.clone();
+    errors.extend(read.service_failures.iter().map(|failure| {
+        let text = |key: &str| failure.value.get(key).and_then(|a| a.as_str());
+        let (arn, reason) = (text("arn").unwrap_or("?"), text("reason").unwrap_or("?"));
+        InputError::Unconvertible {
+            input: failure.input.clone(),
+            message: format!(
+                "at `{}`: describe-services failed for {arn}: {reason}",
+                failure.path
+            ),
+        }
+    }));
+    let plan = apps::plan(&read, mappings, inventory.is_some());
+    errors.extend(plan.errors.iter().cloned());
+    let ctx = Context {
+        inputs: &read,
+        mappings,
+        inventory,
+        alb_owners: &plan.alb_owners,
+        split_by_account: plan.split_by_account,
+    };
+    // Where each app's first workload is in the conversion's order: every job makes one.
+    let firsts: Vec<usize> = plan
+        .apps
+        .iter()
+        .scan(0, |next, jobs| {
+            let first = *next;
+            *next += jobs.len();
+            Some(first)
+        })
+        .collect();
+    let pool = StorePool::default();
+    let access = Mutex::new(secret_access::Grouping::default());
+    let (done, total) = (AtomicUsize::new(0), plan.apps.len());
+    progress(0, total);
+    use rayon::prelude::*;
+    let mut workloads: Vec<Workload> = plan
+        .apps
+        .par_iter()
+        .zip(&firsts)
+        .flat_map_iter(|(jobs, &first)| {
+            let mut app: Vec<Translated> = jobs
+                .iter()
+                .map(|job| convert_job(*job, &read, &plan, &ctx))
+                .collect();
+            app.sort_by(|a, b| {
+                let (a, b) = (&a.workload, &b.workload);
+                (&a.app, &a.environment).cmp(&(&b.app, &b.environment))
+            });
+            translate::fail_duplicates(&mut app);
+            pool.take(first, &mut app);
+            {
+                let mut access = access.lock().expect("no conversion panics");
+                for t in app.iter().filter(|t| !t.workload.failed()) {
+                    access.add(&t.secret_reads, &t.workload.reader());
+                }
+            }
+            apps.app(first, &mut app);
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            app.into_iter().map(|t| t.workload).collect::<Vec<_>>()
+        })
+        .collect();
+    let mut access = access.into_inner().expect("no conversion panics");
+    let secret_stores = pool.share(&mut workloads, &mut access);
+    let iam_roles = iam_plan::plan(&mut workloads, &read);
+    let mut secret_access = access.finish(&mappings.external_secrets.kms_keys);
+    for a in &mut secret_access {
+        let name = inventory
+            .and_then(|i| i.account(&a.account))
+            .and_then(|acc| acc.name.as_deref())
+            .unwrap_or(if a.account.is_empty() {
+                "unknown"
+            } else {
+                &a.account
+            });
+        a.directory = account_directory(name);
+    }
+    Conversion {
+        workloads,
+        errors,
+        iam_roles,
+        secret_stores,
+        secret_access,
+    }
+}
+
+/// One job's translation, its task definition and service read again whole first.
+fn convert_job(job: Job, read: &Inputs, plan: &Plan, ctx: &Context) -> Translated {
+    match job {
+        Job::Convert {
+            task_definition,
+            service,
+            owns_schedules,
+        } => {
+            let td_at = &read.task_definitions[task_definition];
+            let service_at = service.map(|k| &read.services[k]);
+            let runs = match owns_schedules {
+                true => plan.runs_by_td.get(&task_definition).map(Vec::as_slice),
+                false => None,
+            };
+            let td = import::read_again::<TaskDefinition>(td_at);
+            let service = service_at.map(import::read_again::<Service>).transpose();
+            match (td, service) {
+                (Ok(td), Ok(service)) => {
+                    translate::convert(&td, service.as_ref(), runs.unwrap_or_default(), ctx)
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    translate::unreadable(td_at, service_at, e, ctx.mappings)
+                }
+            }
+        }
+        Job::Missing(k) => translate::missing_task_definition(&read.services[k], ctx.mappings),
+    }
+}

@@ -1,0 +1,319 @@
+//! A workload's half of IAM: its ServiceAccount, and which role its pods get (`RoleBinding`):
+//! the task role itself (extend-task-role), a new role made from it (new-role), or a role given
+//! through EKS Pod Identity.
+
+use crate::diagnostics::{Code, Finding, Findings};
+use crate::mappings::{IamStrategy, Mappings};
+use crate::model::ecs::{Service, TaskDefinition};
+use crate::model::fields::join;
+use crate::model::iam::split_role;
+use crate::model::k8s::{Object, ObjectMeta};
+use crate::model::names::NameContext;
+use crate::model::read::{Inputs, Sourced};
+use crate::model::target::iam::ident;
+use crate::model::target::iam::{RoleBinding, Text};
+use serde_json::json;
+
+pub const ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+
+/// What `service_account` needs to know about the workload.
+pub struct IamContext<'a> {
+    pub td: &'a Sourced<TaskDefinition>,
+    pub service: Option<&'a Sourced<Service>>,
+    pub inputs: &'a Inputs,
+    pub mappings: &'a Mappings,
+    pub names: &'a NameContext<'a>,
+    pub namespace: &'a str,
+    pub service_account: &'a str,
+}
+
+/// The workload's ServiceAccount (`meta` carries its name), and the role its pods get.
+pub fn service_account(
+    c: &IamContext<'_>,
+    mut meta: ObjectMeta,
+    findings: &mut Findings,
+) -> (Object, Option<RoleBinding>) {
+    let binding = binding(c, findings);
+    let body = match &binding {
+        Some(b) => {
+            if b.strategy != IamStrategy::PodIdentity {
+                meta.annotations
+                    .insert(ROLE_ARN_ANNOTATION.to_string(), b.arn());
+            }
+            json!({})
+        }
+        None => json!({ "automountServiceAccountToken": false }),
+    };
+    (Object::new("v1", "ServiceAccount", meta, body), binding)
+}
+
+fn binding(c: &IamContext<'_>, findings: &mut Findings) -> Option<RoleBinding> {
+    let t = &c.td.value;
+    let reference = t
+        .task_role_arn
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())?;
+    let field = join(&c.td.path, "taskRoleArn");
+    let app = c.names.service;
+    let strategy = c.mappings.iam.strategy_of(app);
+    if strategy == IamStrategy::PodIdentity
+        && let Some((input, at, why)) = fargate(c.td, c.service)
+    {
+        let mut f = Finding::new(
+            Code::PodIdentityOnFargate,
+            at,
+            format!(
+                "{app} runs on Fargate ({why}) and Pod Identity is not available to Fargate pods"
+            ),
+        );
+        f.input = input;
+        findings.add(f);
+        return None;
+    }
+    let (source_account, source_path, source_name) = split_role(reference);
+    let source_account = if source_account.is_empty() {
+        c.names.account.to_string()
+    } else {
+        source_account
+    };
+    let source = find_role(c.inputs, &source_account, &source_name);
+    let role = source.map(|i| &c.inputs.roles[i]);
+    let cluster = c.mappings.iam.cluster_of(c.names.environment);
+    let account = if source_account.is_empty() {
+        cluster.account.clone().unwrap_or_default()
+    } else {
+        source_account.clone()
+    };
+
+    let (name, path) = match strategy {
+        IamStrategy::ExtendTaskRole => (source_name.clone(), source_path.clone()),
+        IamStrategy::NewRole | IamStrategy::PodIdentity => {
+            let rendered = render_role_name(&c.mappings.iam.role_name, &source_name, c.names);
+            match rendered {
+                Ok(n) => (n, source_path.clone()),
+                Err(message) => {
+                    findings.push(Code::NameTemplate, "", message);
+                    return None;
+                }
+            }
+        }
+    };
+    let target = format!("arn:aws:iam::{account}:role{path}{name}");
+    if t.execution_role_arn.as_deref() == Some(reference) {
+        findings.push(
+            Code::TaskRoleIsExecutionRole,
+            &field,
+            format!(
+                "task role {source_name} is also the execution role: its image-pull, log and secret permissions go to the pods' role too"
+            ),
+        );
+    }
+    if strategy == IamStrategy::PodIdentity
+        && let Some(cluster_account) = cluster.account.as_deref()
+        && !account.is_empty()
+        && cluster_account != account
+    {
+        findings.push(
+            Code::PodIdentityOtherAccount,
+            &field,
+            format!(
+                "role {name} is in account {account}, the cluster of environment {} in account {cluster_account}: Pod Identity associates roles of the cluster's account only",
+                c.names.environment
+            ),
+        );
+    }
+    match role {
+        None => findings.push(
+            Code::TaskRoleNotInInputs,
+            &field,
+            format!(
+                "task role {source_name} is not in the inputs: the ServiceAccount gets {}, whose permissions could not be carried",
+                if strategy == IamStrategy::PodIdentity {
+                    format!("role {target} through Pod Identity")
+                } else {
+                    target.clone()
+                }
+            ),
+        ),
+        Some(r) if !r.value.permissions_known() => findings.push(
+            Code::TaskRolePermissionsUnknown,
+            &field,
+            format!(
+                "task role {source_name} was read from {} ({}), which lists no permissions: they could not be carried",
+                r.input, r.path
+            ),
+        ),
+        Some(_) => {}
+    }
+    let env_id = ident(c.names.environment);
+    let oidc_issuer = match cluster.oidc_issuer {
+        Some(i) => Text::Literal(issuer_host(&i)),
+        None => Text::Var {
+            name: format!("oidc_issuer_{env_id}"),
+            description: format!(
+                "OIDC issuer of the EKS cluster of environment {}, without https:// (aws eks describe-cluster --query cluster.identity.oidc.issuer)",
+                c.names.environment
+            ),
+        },
+    };
+    let cluster_name = match cluster.name {
+        Some(n) => Text::Literal(n),
+        None => Text::Var {
+            name: format!("cluster_name_{env_id}"),
+            description: format!(
+                "Name of the EKS cluster of environment {}",
+                c.names.environment
+            ),
+        },
+    };
+    let unset = match strategy {
+        IamStrategy::PodIdentity => &cluster_name,
+        _ => &oidc_issuer,
+    };
+    if let Text::Var { name: var, .. } = unset {
+        findings.push(
+            Code::ClusterUnset,
+            "",
+            format!(
+                "the {} of environment {}'s cluster is not in the mappings: Terraform asks for variable {var}",
+                if strategy == IamStrategy::PodIdentity {
+                    "name"
+                } else {
+                    "OIDC issuer"
+                },
+                c.names.environment
+            ),
+        );
+    }
+    Some(RoleBinding {
+        strategy,
+        source_arn: if reference.starts_with("arn:") {
+            reference.to_string()
+        } else {
+            format!("arn:aws:iam::{source_account}:role{source_path}{source_name}")
+        },
+        source,
+        account,
+        account_name: if c.names.account_name.is_empty() {
+            c.names.account.to_string()
+        } else {
+            c.names.account_name.to_string()
+        },
+        name,
+        path,
+        app: app.to_string(),
+        environment: c.names.environment.to_string(),
+        namespace: c.namespace.to_string(),
+        service_account: c.service_account.to_string(),
+        oidc_issuer,
+        cluster_name,
+        input: c.td.input.clone(),
+        field,
+    })
+}
+
+/// The role of `account` named `name` (IAM role names are case-insensitive), preferring an
+/// input that lists its permissions.
+fn find_role(inputs: &Inputs, account: &str, name: &str) -> Option<usize> {
+    let matches = matching_roles(inputs, account, name);
+    matches
+        .iter()
+        .copied()
+        .find(|&i| inputs.roles[i].value.permissions_known())
+        .or(matches.first().copied())
+}
+
+/// Positions in `inputs.roles` of the roles of `account` named `name`, in the order read.
+pub(super) fn matching_roles(inputs: &Inputs, account: &str, name: &str) -> Vec<usize> {
+    inputs
+        .roles_named(name)
+        .iter()
+        .map(|&i| i as usize)
+        .filter(|&i| {
+            let Some((acct, n)) = inputs.roles[i].value.account_and_name() else {
+                return false;
+            };
+            n.eq_ignore_ascii_case(name)
+                && (acct.is_empty() || account.is_empty() || acct == account)
+        })
+        .collect()
+}
+
+/// Where the workload says it runs on Fargate: `(input, JSON path, what says so)`.
+fn fargate(
+    td: &Sourced<TaskDefinition>,
+    service: Option<&Sourced<Service>>,
+) -> Option<(String, String, String)> {
+    if let Some(s) = service {
+        if let Some(lt) = s.value.launch_type.as_deref().filter(|l| !l.is_empty()) {
+            return lt.eq_ignore_ascii_case("FARGATE").then(|| {
+                (
+                    s.input.clone(),
+                    join(&s.path, "launchType"),
+                    "launchType FARGATE".into(),
+                )
+            });
+        }
+        let providers: Vec<&str> = s
+            .value
+            .capacity_provider_strategy
+            .iter()
+            .filter_map(|p| p.capacity_provider.as_deref())
+            .collect();
+        if !providers.is_empty() {
+            return providers.iter().all(|p| p.starts_with("FARGATE")).then(|| {
+                (
+                    s.input.clone(),
+                    join(&s.path, "capacityProviderStrategy"),
+                    format!("capacity providers {}", providers.join(", ")),
+                )
+            });
+        }
+    }
+    let compat = &td.value.requires_compatibilities;
+    let has = |k: &str| compat.iter().any(|c| c.eq_ignore_ascii_case(k));
+    (has("FARGATE") && !has("EC2") && !has("EXTERNAL")).then(|| {
+        (
+            td.input.clone(),
+            join(&td.path, "requiresCompatibilities"),
+            "requiresCompatibilities FARGATE".into(),
+        )
+    })
+}
+
+/// Renders the role name template and makes a valid IAM role name of it (`[\w+=,.@-]`, ≤ 64).
+fn render_role_name(template: &str, role: &str, names: &NameContext<'_>) -> Result<String, String> {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Ctx<'a> {
+        role: &'a str,
+        #[serde(flatten)]
+        names: &'a NameContext<'a>,
+    }
+    let rendered =
+        crate::model::names::render_named("iam.roleName template", template, &Ctx { role, names })?;
+    let mut name: String = rendered
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+=,.@-_".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name.truncate(64);
+    if name.is_empty() {
+        return Err(format!("iam.roleName template {template:?} renders empty"));
+    }
+    Ok(name)
+}
+
+/// `oidc.eks.eu-west-1.amazonaws.com/id/X` out of an issuer URL.
+fn issuer_host(issuer: &str) -> String {
+    issuer
+        .trim()
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_string()
+}

@@ -1,0 +1,17 @@
+//! What needs every app at once, each a function from values to values, in the order the driver
+//! runs them:
+//!
+//! 1. before any app is converted: the apps and their jobs (`apps`), which service owns each
+//!    shared ALB (`alb_ownership`) and which task definition each scheduled run uses
+//!    (`schedule_assignment`);
+//! 2. as each app is converted: its ClusterSecretStores go to the pool (`store_sharing`) and
+//!    what External Secrets Operator reads for it is grouped by account (`secret_access`);
+//! 3. once every app is: the stores are shared (`store_sharing`) and the IAM roles planned
+//!    (`iam_plan`).
+
+pub mod alb_ownership;
+pub mod apps;
+pub mod iam_plan;
+pub mod schedule_assignment;
+pub mod secret_access;
+pub mod store_sharing;
