@@ -32,6 +32,11 @@ enum Command {
     /// Inventory helpers.
     #[command(subcommand)]
     Inventory(InventoryCommand),
+    /// Prints a shell completion script, e.g. `ecs2eks completions bash > ~/.local/share/bash-completion/completions/ecs2eks`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand)]
@@ -142,6 +147,15 @@ fn main() -> ExitCode {
             role_name,
             endpoint_url,
         }) => inventory_init(&out, role_name.as_deref(), endpoint_url),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "ecs2eks",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
     }
 }
 
@@ -238,26 +252,27 @@ fn read_text(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
 }
 
-fn convert(args: ConvertArgs) -> ExitCode {
-    let setup = || -> Result<(Mappings, Option<Inventory>), String> {
-        let mappings = match &args.mappings {
-            Some(p) => {
-                let text = read_text(p)?;
-                Mappings::load(Some((&p.display().to_string(), &text)))
-                    .map_err(|e| e.to_string())?
-            }
-            None => Mappings::defaults(),
-        };
-        let inventory = match &args.inventory {
-            Some(p) => Some(
-                Inventory::parse(&p.display().to_string(), &read_text(p)?)
-                    .map_err(|e| e.to_string())?,
-            ),
-            None => None,
-        };
-        Ok((mappings, inventory))
+/// The mappings and inventory `convert` is given.
+fn setup(args: &ConvertArgs) -> Result<(Mappings, Option<Inventory>), String> {
+    let mappings = match &args.mappings {
+        Some(p) => {
+            let text = read_text(p)?;
+            Mappings::load(Some((&p.display().to_string(), &text))).map_err(|e| e.to_string())?
+        }
+        None => Mappings::defaults(),
     };
-    let (mappings, inventory) = match setup() {
+    let inventory = match &args.inventory {
+        Some(p) => Some(
+            Inventory::parse(&p.display().to_string(), &read_text(p)?)
+                .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    Ok((mappings, inventory))
+}
+
+fn convert(args: ConvertArgs) -> ExitCode {
+    let (mappings, inventory) = match setup(&args) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -313,29 +328,11 @@ fn convert(args: ConvertArgs) -> ExitCode {
             eprintln!("error: {e}");
         }
     });
-    match output {
-        Output::Stream(text) => print!("{text}"),
-        Output::Written(dir, written) => {
-            if !report_write(dir, written) {
-                return ExitCode::from(EXIT_FAILED);
-            }
-        }
-        Output::Diff(dir, Ok(diff)) if diff.is_empty() => eprintln!(
-            "{} is up to date with the inputs and mappings",
-            dir.display()
-        ),
-        Output::Diff(dir, Ok(diff)) => {
-            print!("{diff}");
-            eprintln!(
-                "{} differs from what the inputs and mappings give (diff on stdout)",
-                dir.display()
-            );
-            failed = true;
-        }
-        Output::Diff(_, Err(e)) => {
-            eprintln!("error: {e}");
-            failed = true;
-        }
+    match output.show() {
+        Shown::Fine => {}
+        Shown::Failed => failed = true,
+        // The summary line is about a repository that was not written.
+        Shown::NotWritten => return ExitCode::from(EXIT_FAILED),
     }
     let failures = conversion.workloads.iter().filter(|w| w.failed()).count();
     eprintln!(
@@ -365,6 +362,46 @@ enum Output<'a> {
         Result<export::files::WriteSummary, ecs2eks::error::Error>,
     ),
     Diff(&'a Path, Result<String, ecs2eks::error::Error>),
+}
+
+/// What showing an `Output` says about the run.
+enum Shown {
+    Fine,
+    /// A diff, or a check that could not be made: exit 1.
+    Failed,
+    /// The repository could not be written: exit 1 at once.
+    NotWritten,
+}
+
+impl Output<'_> {
+    /// Prints the stream or the diff on stdout, or says what the write did on stderr.
+    fn show(self) -> Shown {
+        match self {
+            Output::Stream(text) => print!("{text}"),
+            Output::Written(dir, written) => {
+                if !report_write(dir, written) {
+                    return Shown::NotWritten;
+                }
+            }
+            Output::Diff(dir, Ok(diff)) if diff.is_empty() => eprintln!(
+                "{} is up to date with the inputs and mappings",
+                dir.display()
+            ),
+            Output::Diff(dir, Ok(diff)) => {
+                print!("{diff}");
+                eprintln!(
+                    "{} differs from what the inputs and mappings give (diff on stdout)",
+                    dir.display()
+                );
+                return Shown::Failed;
+            }
+            Output::Diff(_, Err(e)) => {
+                eprintln!("error: {e}");
+                return Shown::Failed;
+            }
+        }
+        Shown::Fine
+    }
 }
 
 fn inventory_init(out: &Path, role_name: Option<&str>, endpoint_url: Option<String>) -> ExitCode {

@@ -207,3 +207,37 @@ fn refuses_to_overwrite_a_file_it_did_not_write() {
         "nothing is written when one file conflicts"
     );
 }
+
+/// `--check` exits 2 on a usage error, 1 on a diff or a failed input, and 0 otherwise; it heeds
+/// `--fail-on-warnings` as a plain run does.
+#[test]
+fn check_fails_on_a_failed_input_and_on_warnings_when_asked() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    let bad = ["convert", "tests/fixtures/bad-input", "-q", "--out", dir];
+    assert_eq!(ecs2eks(&bad).code, 1);
+    // The repository is what the inputs give, but an input failed.
+    let check = ecs2eks(&[&bad[..], &["--check"]].concat());
+    assert!(check.stdout.is_empty(), "{}", check.stdout);
+    assert_eq!(check.code, 1, "{}", check.stderr);
+    assert!(check.stderr.contains("is up to date"), "{}", check.stderr);
+    assert!(check.stderr.contains("error: "), "{}", check.stderr);
+
+    let good = ["convert", "samples/fargate-web", "-q", "--out", dir];
+    ecs2eks(&good);
+    assert_eq!(ecs2eks(&[&good[..], &["--check"]].concat()).code, 0);
+    let strict = ecs2eks(&[&good[..], &["--check", "--fail-on-warnings"]].concat());
+    assert_eq!(strict.code, 1, "{}", strict.stderr);
+    let usage = ecs2eks(&["convert", "samples/fargate-web", "--check"]);
+    assert_eq!(usage.code, 2, "--check needs --out: {}", usage.stderr);
+}
+
+#[test]
+fn shell_completions_are_printed_for_the_shells_clap_knows() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let run = ecs2eks(&["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        assert!(run.stdout.contains("convert"), "{shell}");
+    }
+    assert_eq!(ecs2eks(&["completions", "tcsh"]).code, 2);
+}
