@@ -41,18 +41,7 @@ pub fn convert(
         }
         None => mappings,
     };
-    let mut errors = read.errors.clone();
-    errors.extend(read.service_failures.iter().map(|failure| {
-        let text = |key: &str| failure.value.get(key).and_then(|a| a.as_str());
-        let (arn, reason) = (text("arn").unwrap_or("?"), text("reason").unwrap_or("?"));
-        InputError::Unconvertible {
-            input: failure.input.clone(),
-            message: format!(
-                "at `{}`: describe-services failed for {arn}: {reason}",
-                failure.path
-            ),
-        }
-    }));
+    let mut errors = input_errors(&read);
     let plan = apps::plan(&read, mappings, inventory.is_some());
     errors.extend(plan.errors.iter().cloned());
     let ctx = Context {
@@ -72,8 +61,7 @@ pub fn convert(
             Some(first)
         })
         .collect();
-    let pool = StorePool::default();
-    let access = Mutex::new(secret_access::Grouping::default());
+    let shared = Shared::default();
     let (done, total) = (AtomicUsize::new(0), plan.apps.len());
     progress(0, total);
     use rayon::prelude::*;
@@ -86,37 +74,18 @@ pub fn convert(
                 .iter()
                 .map(|job| convert_job(*job, &read, &plan, &ctx))
                 .collect();
-            app.sort_by(|a, b| {
-                let (a, b) = (&a.workload, &b.workload);
-                (&a.app, &a.environment).cmp(&(&b.app, &b.environment))
-            });
-            translate::fail_duplicates(&mut app);
-            pool.take(first, &mut app);
-            {
-                let mut access = access.lock().expect("no conversion panics");
-                for t in app.iter().filter(|t| !t.workload.failed()) {
-                    access.add(&t.secret_reads, &t.workload.reader());
-                }
-            }
+            shared.take(first, &mut app);
             apps.app(first, &mut app);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             app.into_iter().map(|t| t.workload).collect::<Vec<_>>()
         })
         .collect();
-    let mut access = access.into_inner().expect("no conversion panics");
-    let secret_stores = pool.share(&mut workloads, &mut access);
+    let mut access = shared.access.into_inner().expect("no conversion panics");
+    let secret_stores = shared.stores.share(&mut workloads, &mut access);
     let iam_roles = iam_plan::plan(&mut workloads, &read);
     let mut secret_access = access.finish(&mappings.external_secrets.kms_keys);
     for a in &mut secret_access {
-        let name = inventory
-            .and_then(|i| i.account(&a.account))
-            .and_then(|acc| acc.name.as_deref())
-            .unwrap_or(if a.account.is_empty() {
-                "unknown"
-            } else {
-                &a.account
-            });
-        a.directory = account_directory(name);
+        a.directory = account_directory(account_name(inventory, &a.account));
     }
     Conversion {
         workloads,
@@ -124,6 +93,59 @@ pub fn convert(
         iam_roles,
         secret_stores,
         secret_access,
+    }
+}
+
+/// The errors of the inputs: those that could not be read, and describe-services' failures.
+fn input_errors(read: &Inputs) -> Vec<InputError> {
+    let mut errors = read.errors.clone();
+    errors.extend(read.service_failures.iter().map(|failure| {
+        let text = |key: &str| failure.value.get(key).and_then(|a| a.as_str());
+        let (arn, reason) = (text("arn").unwrap_or("?"), text("reason").unwrap_or("?"));
+        InputError::Unconvertible {
+            input: failure.input.clone(),
+            message: format!(
+                "at `{}`: describe-services failed for {arn}: {reason}",
+                failure.path
+            ),
+        }
+    }));
+    errors
+}
+
+/// The account's name in the inventory, or its id (`unknown` when not even that is known).
+fn account_name<'a>(inventory: Option<&'a Inventory>, account: &'a str) -> &'a str {
+    let named = inventory
+        .and_then(|i| i.account(account))
+        .and_then(|a| a.name.as_deref());
+    match named {
+        Some(name) => name,
+        None if account.is_empty() => "unknown",
+        None => account,
+    }
+}
+
+/// What the apps share, gathered as each is converted (from any thread).
+#[derive(Default)]
+struct Shared {
+    stores: StorePool,
+    access: Mutex<secret_access::Grouping>,
+}
+
+impl Shared {
+    /// Settles one app's translations (sorted, duplicates failed) and takes what the apps share
+    /// out of them: the ClusterSecretStores, and what External Secrets Operator must read.
+    fn take(&self, first: usize, app: &mut [Translated]) {
+        app.sort_by(|a, b| {
+            let (a, b) = (&a.workload, &b.workload);
+            (&a.app, &a.environment).cmp(&(&b.app, &b.environment))
+        });
+        translate::fail_duplicates(app);
+        self.stores.take(first, app);
+        let mut access = self.access.lock().expect("no conversion panics");
+        for t in app.iter().filter(|t| !t.workload.failed()) {
+            access.add(&t.secret_reads, &t.workload.reader());
+        }
     }
 }
 

@@ -133,6 +133,17 @@ fn kustomization(body: &Value) -> String {
     yaml::to_yaml(&Value::Object(doc))
 }
 
+/// How one environment's objects differ from the base's.
+#[derive(Default)]
+struct Differences {
+    /// Base image name → (new name, tag or digest).
+    images: BTreeMap<String, (String, String)>,
+    replicas: Vec<Value>,
+    patches: Vec<Value>,
+    /// Objects the base does not have.
+    only_here: Vec<(&'static str, String, Value)>,
+}
+
 fn overlay(
     root: &str,
     w: &Workload,
@@ -148,45 +159,9 @@ fn overlay(
         tree.insert(format!("{dir}/namespace.yaml"), yaml::documents(&namespace));
         resources.push(json!("namespace.yaml"));
     }
-    let mut images: BTreeMap<String, (String, String)> = BTreeMap::new();
-    let mut replicas = Vec::new();
-    let mut patches = Vec::new();
-    let mut only_here = Vec::new();
     // Without objects of its own (the base's environment), nothing differs.
-    if let Some(mine) = mine {
-        let mine_keys: Vec<(&'static str, String)> =
-            mine.iter().map(|(k, n, _)| (*k, n.clone())).collect();
-        for (kind, name, mut v) in mine {
-            match base.iter().find(|(k, n, _)| *k == kind && *n == name) {
-                None => only_here.push((kind, name, v)),
-                Some((_, _, b)) => {
-                    lift_images(b, &mut v, &mut images);
-                    if let (Some(rb), Some(rv)) = (replicas_of(b), replicas_of(&v))
-                        && rb != rv
-                    {
-                        replicas.push(json!({ "name": name, "count": rv }));
-                        set_replicas(&mut v, rb);
-                    }
-                    let mut ops = Vec::new();
-                    diff(b, &v, &mut String::new(), &mut ops);
-                    if !ops.is_empty() {
-                        patches.push(json!({
-                            "target": { "kind": kind, "name": name },
-                            "patch": yaml::to_yaml(&ops),
-                        }));
-                    }
-                }
-            }
-        }
-        for (kind, name, b) in base {
-            if !mine_keys.iter().any(|(k, n)| k == kind && n == name) {
-                let api = b.get("apiVersion").cloned().unwrap_or(Value::Null);
-                let delete = json!({ "$patch": "delete", "apiVersion": api, "kind": kind, "metadata": { "name": name } });
-                patches.push(json!({ "patch": yaml::to_yaml(&delete) }));
-            }
-        }
-    }
-    for (file, docs) in files_by_kind(&only_here) {
+    let d = mine.map(|mine| differences(base, mine)).unwrap_or_default();
+    for (file, docs) in files_by_kind(&d.only_here) {
         let file = format!("only-{file}");
         tree.insert(format!("{dir}/{file}"), docs);
         resources.push(json!(file));
@@ -194,36 +169,78 @@ fn overlay(
     let mut body = Map::new();
     body.insert("namespace".into(), json!(w.namespace));
     body.insert("resources".into(), Value::Array(resources));
-    if !images.is_empty() {
-        let list: Vec<Value> = images
-            .into_iter()
-            .map(|(name, (new_name, tag))| {
-                let mut e = Map::new();
-                e.insert("name".into(), json!(name));
-                if new_name != name {
-                    e.insert("newName".into(), json!(new_name));
-                }
-                let key = if tag.starts_with("sha256:") {
-                    "digest"
-                } else {
-                    "newTag"
-                };
-                e.insert(key.into(), json!(tag));
-                Value::Object(e)
-            })
-            .collect();
-        body.insert("images".into(), Value::Array(list));
+    if !d.images.is_empty() {
+        body.insert("images".into(), images_list(d.images));
     }
-    if !replicas.is_empty() {
-        body.insert("replicas".into(), Value::Array(replicas));
+    if !d.replicas.is_empty() {
+        body.insert("replicas".into(), Value::Array(d.replicas));
     }
-    if !patches.is_empty() {
-        body.insert("patches".into(), Value::Array(patches));
+    if !d.patches.is_empty() {
+        body.insert("patches".into(), Value::Array(d.patches));
     }
     tree.insert(
         format!("{dir}/kustomization.yaml"),
         kustomization(&Value::Object(body)),
     );
+}
+
+/// What an overlay must say so that the base becomes `mine`: images, replicas, JSON patches,
+/// the objects only this environment has, and deletions of those it lacks.
+fn differences(
+    base: &[(&'static str, String, Value)],
+    mine: Vec<(&'static str, String, Value)>,
+) -> Differences {
+    let mut d = Differences::default();
+    let mine_keys: Vec<(&'static str, String)> =
+        mine.iter().map(|(k, n, _)| (*k, n.clone())).collect();
+    for (kind, name, mut v) in mine {
+        let Some((_, _, b)) = base.iter().find(|(k, n, _)| *k == kind && *n == name) else {
+            d.only_here.push((kind, name, v));
+            continue;
+        };
+        lift_images(b, &mut v, &mut d.images);
+        if let (Some(rb), Some(rv)) = (replicas_of(b), replicas_of(&v))
+            && rb != rv
+        {
+            d.replicas.push(json!({ "name": name, "count": rv }));
+            set_replicas(&mut v, rb);
+        }
+        let mut ops = Vec::new();
+        diff(b, &v, &mut String::new(), &mut ops);
+        if !ops.is_empty() {
+            d.patches.push(json!({
+                "target": { "kind": kind, "name": name },
+                "patch": yaml::to_yaml(&ops),
+            }));
+        }
+    }
+    for (kind, name, b) in base {
+        if !mine_keys.iter().any(|(k, n)| k == kind && n == name) {
+            let api = b.get("apiVersion").cloned().unwrap_or(Value::Null);
+            let delete = json!({ "$patch": "delete", "apiVersion": api, "kind": kind, "metadata": { "name": name } });
+            d.patches.push(json!({ "patch": yaml::to_yaml(&delete) }));
+        }
+    }
+    d
+}
+
+/// Kustomize `images` entries: the base image's name, and the new name and tag (or digest).
+fn images_list(images: BTreeMap<String, (String, String)>) -> Value {
+    let list = images.into_iter().map(|(name, (new_name, tag))| {
+        let mut e = Map::new();
+        e.insert("name".into(), json!(name));
+        if new_name != name {
+            e.insert("newName".into(), json!(new_name));
+        }
+        let key = if tag.starts_with("sha256:") {
+            "digest"
+        } else {
+            "newTag"
+        };
+        e.insert(key.into(), json!(tag));
+        Value::Object(e)
+    });
+    Value::Array(list.collect())
 }
 
 /// Where base and overlay run a different image at the same container, the overlay's image goes

@@ -231,6 +231,34 @@ pub fn markdown(conversion: &Conversion) -> String {
 /// The Markdown report, written section by section (a large run's report is tens of MB).
 fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> std::io::Result<()> {
     let mut out = String::from("# Migration report\n\n");
+    summary_section(report, &mut out);
+    capacity_section(&report.capacity, &mut out);
+    errors_section(&report.errors, &mut out);
+    w.write_all(out.as_bytes())?;
+    out.clear();
+    // `build` makes one service entry per workload, in the same order.
+    let sections: Vec<(&ServiceReport, &crate::model::target::Workload)> =
+        report.services.iter().zip(&conversion.workloads).collect();
+    in_batches(&sections, w, |_, &(s, wl), out: &mut String| {
+        service_section(s, wl, out)
+    })?;
+    dns_section(&report.services, &mut out);
+    let used: BTreeSet<Code> = report
+        .services
+        .iter()
+        .flat_map(|s| s.findings.iter().map(|f| f.code))
+        .collect();
+    if !used.is_empty() {
+        out.push_str("## What to do\n\n| code | help |\n|---|---|\n");
+        for code in used {
+            out.push_str(&format!("| {code} | {} |\n", cell(code.help())));
+        }
+    }
+    w.write_all(out.as_bytes())
+}
+
+/// The counts by status, overall, per environment and per team.
+fn summary_section(report: &Report, out: &mut String) {
     out.push_str("| | services | converted | review | failed |\n|---|---:|---:|---:|---:|\n");
     let row = |label: &str, c: &Counts| {
         format!(
@@ -253,82 +281,75 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
         report.errors.len()
     ));
     out.push_str("`converted`: nothing to review. `review`: converted, with warnings to read. `failed`: not converted.\n\n");
-    if !report.capacity.is_empty() {
-        out.push_str("## Capacity\n\nPods at steady state and at peak (rollout surge or autoscaler maximum), the VPC pod IPs that takes, and the requests at steady state. DaemonSets run one pod per node and are counted apart.\n\n");
-        out.push_str("| environment | namespace | pods | peak pods | pod IPs | CPU requests | memory requests | DaemonSets |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
-        let totals = capacity::totals(&report.capacity);
-        for c in report.capacity.iter().chain(totals.iter()) {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {}m | {}Mi | {} |\n",
-                c.environment,
-                c.namespace,
-                c.footprint.pods,
-                c.footprint.peak_pods,
-                c.footprint.pod_ips,
-                c.footprint.cpu_millicores,
-                c.footprint.memory_mib,
-                c.footprint.daemonsets
-            ));
-        }
-        out.push('\n');
+}
+
+/// What the workloads ask of the cluster, per namespace and per environment.
+fn capacity_section(capacity: &[Capacity], out: &mut String) {
+    if capacity.is_empty() {
+        return;
     }
-    if !report.errors.is_empty() {
-        out.push_str("## Inputs that could not be read\n\n| input | error |\n|---|---|\n");
-        for e in &report.errors {
-            out.push_str(&format!(
-                "| `{}` | {} |\n",
-                cell(&e.input),
-                cell(&e.message)
-            ));
-        }
-        out.push('\n');
+    out.push_str("## Capacity\n\nPods at steady state and at peak (rollout surge or autoscaler maximum), the VPC pod IPs that takes, and the requests at steady state. DaemonSets run one pod per node and are counted apart.\n\n");
+    out.push_str("| environment | namespace | pods | peak pods | pod IPs | CPU requests | memory requests | DaemonSets |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+    let totals = capacity::totals(capacity);
+    for c in capacity.iter().chain(totals.iter()) {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {}m | {}Mi | {} |\n",
+            c.environment,
+            c.namespace,
+            c.footprint.pods,
+            c.footprint.peak_pods,
+            c.footprint.pod_ips,
+            c.footprint.cpu_millicores,
+            c.footprint.memory_mib,
+            c.footprint.daemonsets
+        ));
     }
-    w.write_all(out.as_bytes())?;
-    out.clear();
-    // `build` makes one service entry per workload, in the same order.
-    let sections: Vec<(&ServiceReport, &crate::model::target::Workload)> =
-        report.services.iter().zip(&conversion.workloads).collect();
-    in_batches(&sections, w, |_, &(s, wl), out: &mut String| {
-        service_section(s, wl, out)
-    })?;
-    let used: BTreeSet<Code> = report
-        .services
-        .iter()
-        .flat_map(|s| s.findings.iter().map(|f| f.code))
-        .collect();
-    let renames: Vec<(&ServiceReport, &DnsRename)> = report
-        .services
+    out.push('\n');
+}
+
+fn errors_section(errors: &[ErrorReport], out: &mut String) {
+    if errors.is_empty() {
+        return;
+    }
+    out.push_str("## Inputs that could not be read\n\n| input | error |\n|---|---|\n");
+    for e in errors {
+        out.push_str(&format!(
+            "| `{}` | {} |\n",
+            cell(&e.input),
+            cell(&e.message)
+        ));
+    }
+    out.push('\n');
+}
+
+/// The old service discovery names and the Kubernetes names that replace them.
+fn dns_section(services: &[ServiceReport], out: &mut String) {
+    let renames: Vec<(&ServiceReport, &DnsRename)> = services
         .iter()
         .flat_map(|s| s.dns_names.iter().map(move |d| (s, d)))
         .collect();
-    if !renames.is_empty() {
-        out.push_str("## DNS names\n\nClients must use the new names (E2K595).\n\n");
-        out.push_str(
-            "| service | environment | source | old name | new name |\n|---|---|---|---|---|\n",
-        );
-        let with_port = |name: &str, port: Option<i64>| match port {
-            Some(p) => format!("{name}:{p}"),
-            None => name.to_string(),
-        };
-        for (s, d) in renames {
-            out.push_str(&format!(
-                "| {} | {} | {} | `{}` | `{}` |\n",
-                cell(s.name),
-                cell(s.environment),
-                d.source.as_str(),
-                cell(&with_port(&d.old, d.old_port)),
-                cell(&with_port(&d.new, d.new_port))
-            ));
-        }
-        out.push('\n');
+    if renames.is_empty() {
+        return;
     }
-    if !used.is_empty() {
-        out.push_str("## What to do\n\n| code | help |\n|---|---|\n");
-        for code in used {
-            out.push_str(&format!("| {code} | {} |\n", cell(code.help())));
-        }
+    out.push_str("## DNS names\n\nClients must use the new names (E2K595).\n\n");
+    out.push_str(
+        "| service | environment | source | old name | new name |\n|---|---|---|---|---|\n",
+    );
+    let with_port = |name: &str, port: Option<i64>| match port {
+        Some(p) => format!("{name}:{p}"),
+        None => name.to_string(),
+    };
+    for (s, d) in renames {
+        out.push_str(&format!(
+            "| {} | {} | {} | `{}` | `{}` |\n",
+            cell(s.name),
+            cell(s.environment),
+            d.source.as_str(),
+            cell(&with_port(&d.old, d.old_port)),
+            cell(&with_port(&d.new, d.new_port))
+        ));
     }
-    w.write_all(out.as_bytes())
+    out.push('\n');
 }
 
 /// One service's section: where it comes from, its cutover steps, its findings.

@@ -93,13 +93,27 @@ fn collect_variables(role: &IamRole, out: &mut BTreeMap<String, String>) {
 }
 
 fn role_file(role: &IamRole) -> String {
-    let r = &role.resource;
-    let role_ref = format!("aws_iam_role.{r}");
-    let mut out = header(role);
+    let role_ref = format!("aws_iam_role.{}", role.resource);
     let mut blocks = Vec::new();
     if role.adopt {
         blocks.push(import(&role_ref, &role.name));
     }
+    blocks.push(role_block(role));
+    if !role.permissions_known {
+        blocks.push(format!(
+            "# The permissions of {} were not in the inputs: add its policies here.\n",
+            role.source_arn
+        ));
+    }
+    blocks.extend(policy_blocks(role, &role_ref));
+    blocks.extend(pod_identity_blocks(role, &role_ref));
+    let mut out = header(role);
+    out.push_str(&blocks.join("\n"));
+    out
+}
+
+/// The `aws_iam_role` resource itself.
+fn role_block(role: &IamRole) -> String {
     let mut attrs = vec![
         ("name".to_string(), Hcl::Str(escape(&role.name))),
         ("path".to_string(), Hcl::Str(escape(&role.path))),
@@ -118,26 +132,18 @@ fn role_file(role: &IamRole) -> String {
         Hcl::call("jsonencode", trust_policy(role)),
     ));
     if !role.tags.is_empty() {
-        attrs.push((
-            "tags".into(),
-            Hcl::Object(
-                role.tags
-                    .iter()
-                    .map(|(k, v)| (key(k), Hcl::Str(escape(v))))
-                    .collect(),
-            ),
-        ));
+        let tags = role.tags.iter().map(|(k, v)| (key(k), Hcl::Str(escape(v))));
+        attrs.push(("tags".into(), Hcl::Object(tags.collect())));
     }
-    blocks.push(block(
-        &format!("resource \"aws_iam_role\" {}", quote(r)),
-        attrs,
-    ));
-    if !role.permissions_known {
-        blocks.push(format!(
-            "# The permissions of {} were not in the inputs: add its policies here.\n",
-            role.source_arn
-        ));
-    }
+    let resource = format!("resource \"aws_iam_role\" {}", quote(&role.resource));
+    block(&resource, attrs)
+}
+
+/// The role's inline policies and managed policy attachments (imported too when the role is
+/// adopted, so Terraform takes them over rather than duplicating them).
+fn policy_blocks(role: &IamRole, role_ref: &str) -> Vec<String> {
+    let r = &role.resource;
+    let mut blocks = Vec::new();
     for (name, doc) in &role.inline_policies {
         let res = format!("{r}__{}", ident(name));
         if role.adopt {
@@ -175,30 +181,37 @@ fn role_file(role: &IamRole) -> String {
             ],
         ));
     }
-    for a in &role.pod_identity {
-        let res = format!(
-            "{r}__{}__{}",
-            ident(&a.namespace),
-            ident(&a.service_account)
-        );
-        blocks.push(block(
-            &format!(
-                "resource \"aws_eks_pod_identity_association\" {}",
-                quote(&res)
-            ),
-            vec![
-                ("cluster_name".into(), text(&a.cluster_name)),
-                ("namespace".into(), Hcl::Str(escape(&a.namespace))),
-                (
-                    "service_account".into(),
-                    Hcl::Str(escape(&a.service_account)),
+    blocks
+}
+
+/// One `aws_eks_pod_identity_association` per ServiceAccount that gets the role that way.
+fn pod_identity_blocks(role: &IamRole, role_ref: &str) -> Vec<String> {
+    role.pod_identity
+        .iter()
+        .map(|a| {
+            let res = format!(
+                "{}__{}__{}",
+                role.resource,
+                ident(&a.namespace),
+                ident(&a.service_account)
+            );
+            block(
+                &format!(
+                    "resource \"aws_eks_pod_identity_association\" {}",
+                    quote(&res)
                 ),
-                ("role_arn".into(), Hcl::Expr(format!("{role_ref}.arn"))),
-            ],
-        ));
-    }
-    out.push_str(&blocks.join("\n"));
-    out
+                vec![
+                    ("cluster_name".into(), text(&a.cluster_name)),
+                    ("namespace".into(), Hcl::Str(escape(&a.namespace))),
+                    (
+                        "service_account".into(),
+                        Hcl::Str(escape(&a.service_account)),
+                    ),
+                    ("role_arn".into(), Hcl::Expr(format!("{role_ref}.arn"))),
+                ],
+            )
+        })
+        .collect()
 }
 
 fn header(role: &IamRole) -> String {
