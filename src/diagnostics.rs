@@ -36,7 +36,7 @@ macro_rules! codes {
             pub fn severity(self) -> Severity { match self { $(Code::$variant => Severity::$sev),* } }
             /// One line telling the user what to do about it.
             pub fn help(self) -> &'static str { match self { $(Code::$variant => $help),* } }
-            /// The variant name in kebab-case, for the README table.
+            /// The variant's name, for docs/findings.md.
             pub fn name(self) -> &'static str { match self { $(Code::$variant => stringify!($variant)),* } }
         }
     };
@@ -274,7 +274,7 @@ impl Findings {
     }
 }
 
-/// The README's table of codes, rendered from the table above.
+/// docs/findings.md's table of codes, rendered from the table above.
 pub fn markdown_table() -> String {
     let mut out = String::from("| code | severity | name | what to do |\n|---|---|---|---|\n");
     for code in Code::ALL {

@@ -1,39 +1,41 @@
-//! The README's mapping table and code table are rendered from the code; this keeps them true.
-//! Run with `UPDATE_README=1` to rewrite them after changing a table.
+//! The field mapping table (docs/mapping.md) and the code table (docs/findings.md) are rendered
+//! from the code; this keeps them true. Run with `UPDATE_README=1` to rewrite them after
+//! changing a table.
 
-fn section(readme: &str, name: &str) -> (usize, usize) {
+fn section(doc: &str, name: &str) -> (usize, usize) {
     let start = format!("<!-- {name}:start -->\n");
     let end = format!("<!-- {name}:end -->");
-    let s = readme
-        .find(&start)
-        .unwrap_or_else(|| panic!("README.md has no {start:?}"))
-        + start.len();
-    let e = readme
-        .find(&end)
-        .unwrap_or_else(|| panic!("README.md has no {end:?}"));
+    let s = doc.find(&start).unwrap_or_else(|| panic!("no {start:?}")) + start.len();
+    let e = doc.find(&end).unwrap_or_else(|| panic!("no {end:?}"));
     (s, e)
 }
 
 #[test]
-fn readme_tables_match_the_code() {
-    let path = crate::common::root().join("README.md");
-    let mut readme = std::fs::read_to_string(&path).unwrap();
-    for (name, table) in [
-        ("fields", ecs2eks::model::fields::markdown_table()),
-        ("codes", ecs2eks::diagnostics::markdown_table()),
+fn generated_tables_match_the_code() {
+    for (file, name, table) in [
+        (
+            "docs/mapping.md",
+            "fields",
+            ecs2eks::model::fields::markdown_table(),
+        ),
+        (
+            "docs/findings.md",
+            "codes",
+            ecs2eks::diagnostics::markdown_table(),
+        ),
     ] {
-        let (s, e) = section(&readme, name);
+        let path = crate::common::root().join(file);
+        let mut doc = std::fs::read_to_string(&path).unwrap();
+        let (s, e) = section(&doc, name);
         if std::env::var_os("UPDATE_README").is_some() {
-            readme.replace_range(s..e, &table);
+            doc.replace_range(s..e, &table);
+            std::fs::write(&path, doc).unwrap();
         } else {
             assert_eq!(
-                readme[s..e],
+                doc[s..e],
                 table,
-                "README.md's {name} table is stale: run UPDATE_README=1 cargo test --test readme"
+                "{file}'s {name} table is stale: run UPDATE_README=1 cargo test --test integration readme"
             );
         }
-    }
-    if std::env::var_os("UPDATE_README").is_some() {
-        std::fs::write(&path, readme).unwrap();
     }
 }

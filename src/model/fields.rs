@@ -2,13 +2,13 @@
 //!
 //! This table is the promise that nothing is dropped silently: `check` walks the raw JSON of
 //! every input against it, reports each field that Kubernetes cannot express, and flags fields
-//! that are not in the AWS API at all. The README's mapping table is rendered from it.
+//! that are not in the AWS API at all. docs/mapping.md's field table is rendered from it.
 
 use crate::diagnostics::{Code, Findings};
 use serde_json::Value;
 
 pub enum Handling {
-    /// Carried into Kubernetes; the text says where (for the README).
+    /// Carried into Kubernetes; the text says where (for docs/mapping.md).
     Mapped(&'static str),
     /// Carried, and its sub-fields have their own table (objects, or lists of objects).
     Nested(&'static str, &'static [Field]),
@@ -507,7 +507,7 @@ pub fn join(path: &str, key: &str) -> String {
     }
 }
 
-/// The README's mapping table, rendered from the field lists above.
+/// docs/mapping.md's field table, rendered from the field lists above.
 pub fn markdown_table() -> String {
     let mut out = String::new();
     for (title, table) in [
@@ -526,7 +526,7 @@ pub fn markdown_table() -> String {
         ),
     ] {
         out.push_str(&format!(
-            "#### {title}\n\n| ECS field | Kubernetes |\n|---|---|\n"
+            "### {title}\n\n| ECS field | Kubernetes |\n|---|---|\n"
         ));
         for field in table {
             let target = match &field.handling {
