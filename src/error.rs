@@ -19,6 +19,10 @@ pub enum InputError {
         column: usize,
         message: String,
     },
+    #[error(
+        "{input}: this is YAML, not the JSON the aws CLI prints: the inventory goes to --inventory, mappings to --mappings"
+    )]
+    Yaml { input: String },
     #[error("{input}: not an AWS output ecs2eks knows ({message})")]
     UnknownShape { input: String, message: String },
     #[error("{input}: at `{path}`: {message}")]
@@ -37,19 +41,11 @@ impl InputError {
             InputError::Read { input, .. }
             | InputError::Empty { input }
             | InputError::Binary { input }
+            | InputError::Yaml { input }
             | InputError::Syntax { input, .. }
             | InputError::UnknownShape { input, .. }
             | InputError::Field { input, .. }
             | InputError::Unconvertible { input, .. } => input,
-        }
-    }
-
-    /// What a run put in its temporary file (`kind` `position`, counted from 1) and could not
-    /// read back: an error of the run, named by where the value was in it.
-    pub fn unread(kind: &str, position: usize, message: impl std::fmt::Display) -> InputError {
-        InputError::Read {
-            input: format!("{kind} {} of this run", position + 1),
-            message: format!("could not be read back from the temporary file: {message}"),
         }
     }
 }
@@ -64,6 +60,10 @@ pub enum Error {
     },
     #[error("{path}: {message}")]
     Config { path: String, message: String },
+    #[error(
+        "{path}: no *.json file in this folder: the inputs are the JSON the aws CLI prints (`ecs2eks convert --help` lists them)"
+    )]
+    NoInputs { path: PathBuf },
     #[error("{path}: {message}")]
     Output { path: PathBuf, message: String },
 }

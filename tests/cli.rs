@@ -62,7 +62,8 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
 fn usage_errors_exit_2() {
     assert_eq!(ecs2eks(&["convert"]).code, 2);
     assert_eq!(ecs2eks(&["convert", "samples", "--no-such-flag"]).code, 2);
-    assert_eq!(ecs2eks(&["convert", "no/such/dir"]).code, 2);
+    // A path that cannot be read is an input error (exit 1), like any unreadable input.
+    assert_eq!(ecs2eks(&["convert", "no/such/dir"]).code, 1);
     let run = ecs2eks(&[
         "convert",
         "samples/fargate-web",
@@ -240,4 +241,76 @@ fn shell_completions_are_printed_for_the_shells_clap_knows() {
         assert!(run.stdout.contains("convert"), "{shell}");
     }
     assert_eq!(ecs2eks(&["completions", "tcsh"]).code, 2);
+}
+
+/// The errors a newcomer meets first are one line each, naming the input and what to do.
+#[test]
+fn a_yaml_file_among_the_inputs_says_where_yaml_goes() {
+    let run = ecs2eks(&[
+        "convert",
+        "samples/inventory.yaml",
+        "samples/fargate-web",
+        "-q",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(
+            "samples/inventory.yaml: this is YAML, not the JSON the aws CLI prints: the inventory goes to --inventory, mappings to --mappings"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("kind: Deployment"), "the rest converts");
+}
+
+#[test]
+fn a_folder_without_json_is_an_error_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("empty")).unwrap();
+    std::fs::write(tmp.path().join("empty/notes.txt"), "x").unwrap();
+    let out = tmp.path().join("repo");
+    let run = ecs2eks(&[
+        "convert",
+        tmp.path().join("empty").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no *.json file in this folder"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.exists(), "nothing is written");
+}
+
+#[test]
+fn a_dash_reads_standard_input() {
+    let file = "samples/fargate-web/describe-task-definition.json";
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ecs2eks"))
+        .args(["convert", "-", "-q"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bytes = std::fs::read(root().join(file)).unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let from_file = ecs2eks(&["convert", file, "-q"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), from_file.stdout);
+}
+
+#[test]
+fn a_missing_input_among_good_ones_is_an_input_error_and_the_rest_converts() {
+    let run = ecs2eks(&["convert", "samples/fargate-web", "nosuch.json", "-q"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error: nosuch.json: cannot read"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("kind: Deployment"));
 }

@@ -142,18 +142,27 @@ pub fn shape_names() -> Vec<&'static str> {
     SHAPES.iter().map(|s| s.name).collect()
 }
 
-/// Expands folders (recursively, `*.json`, hidden folders skipped) into a sorted file list.
+/// The input name that means standard input.
+pub const STDIN: &str = "-";
+
+/// Expands folders (recursively, `*.json`, hidden folders skipped) into a sorted file list. A
+/// path that cannot be read stays in the list, so that it is an error of its own and the other
+/// inputs are still converted; `-` is standard input. A folder that holds no `*.json` file is an
+/// error of the run: there is nothing to convert.
 pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, crate::error::Error> {
     let mut files = Vec::new();
     for input in inputs {
-        let meta = std::fs::metadata(input).map_err(|source| crate::error::Error::Io {
-            path: input.clone(),
-            source,
-        })?;
-        if meta.is_dir() {
-            walk(input, &mut files)?;
-        } else {
-            files.push(input.clone());
+        match std::fs::metadata(input) {
+            Ok(meta) if meta.is_dir() => {
+                let before = files.len();
+                walk(input, &mut files)?;
+                if files.len() == before {
+                    return Err(crate::error::Error::NoInputs {
+                        path: input.clone(),
+                    });
+                }
+            }
+            _ => files.push(input.clone()),
         }
     }
     // Equal paths are one file: no order to keep among them, and no buffer of half the list.
@@ -228,6 +237,11 @@ pub fn read_files(files: Vec<PathBuf>) -> Inputs {
 /// A file's bytes, and whether it is a regular file (which can be read again).
 fn read_file(file: &Path) -> std::io::Result<(Vec<u8>, bool)> {
     use std::io::Read;
+    if file.as_os_str() == STDIN {
+        let mut bytes = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut bytes)?;
+        return Ok((bytes, false));
+    }
     let mut f = std::fs::File::open(file)?;
     let meta = f.metadata()?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
@@ -294,12 +308,39 @@ fn parse(input: &str, bytes: &[u8]) -> Result<Value, InputError> {
             input: input.to_string(),
         })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    serde_json::from_str(text).map_err(|e| InputError::Syntax {
-        input: input.to_string(),
-        line: e.line(),
-        column: e.column(),
-        message: strip_position(&e.to_string()),
+    serde_json::from_str(text).map_err(|e| {
+        if looks_like_yaml(input, text) {
+            return InputError::Yaml {
+                input: input.to_string(),
+            };
+        }
+        InputError::Syntax {
+            input: input.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: strip_position(&e.to_string()),
+        }
     })
+}
+
+/// A YAML file given among the inputs (an inventory or mappings file, most likely): named so,
+/// or made of `key:` lines rather than JSON.
+fn looks_like_yaml(input: &str, text: &str) -> bool {
+    let named = [".yaml", ".yml"].iter().any(|e| input.ends_with(e));
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'));
+    let keyed = first.is_some_and(|l| {
+        l == "---"
+            || l.split_once(':').is_some_and(|(key, _)| {
+                !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+            })
+    });
+    named || keyed
 }
 
 /// serde_json appends " at line L column C"; we print the position in front instead.
