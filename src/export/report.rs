@@ -3,7 +3,7 @@
 
 use super::Sink;
 use super::capacity::{self, Capacity};
-use crate::diagnostics::{Code, Finding};
+use crate::diagnostics::{Code, Finding, Severity};
 use crate::model::target::DnsRename;
 use crate::model::target::{Conversion, Status};
 use serde::Serialize;
@@ -232,8 +232,12 @@ pub fn markdown(conversion: &Conversion) -> String {
 fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> std::io::Result<()> {
     let mut out = String::from("# Migration report\n\n");
     summary_section(report, &mut out);
+    todo_section(report, conversion, &mut out);
     capacity_section(&report.capacity, &mut out);
     errors_section(&report.errors, &mut out);
+    w.write_all(out.as_bytes())?;
+    out.clear();
+    out.push_str("## Services\n\n");
     w.write_all(out.as_bytes())?;
     out.clear();
     // `build` makes one service entry per workload, in the same order.
@@ -249,7 +253,7 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
         .flat_map(|s| s.findings.iter().map(|f| f.code))
         .collect();
     if !used.is_empty() {
-        out.push_str("## What to do\n\n| code | help |\n|---|---|\n");
+        out.push_str("## Codes\n\n| code | what to do |\n|---|---|\n");
         for code in used {
             out.push_str(&format!("| {code} | {} |\n", cell(code.help())));
         }
@@ -281,6 +285,144 @@ fn summary_section(report: &Report, out: &mut String) {
         report.errors.len()
     ));
     out.push_str("`converted`: nothing to review. `review`: converted, with warnings to read. `failed`: not converted.\n\n");
+}
+
+/// How many services a to-do row names before it says how many more.
+const SERVICES_NAMED: usize = 8;
+
+/// The to-do list a reviewer starts with: the errors, then the warnings, each code once with its
+/// count, the services it affects and its fix; then the going-live steps with this repository's
+/// own paths.
+fn todo_section(report: &Report, conversion: &Conversion, out: &mut String) {
+    use std::fmt::Write as _;
+    out.push_str("## To do, in order\n\n");
+    let mut step = 0;
+    let mut next = |out: &mut String, text: String| {
+        step += 1;
+        // Writing to a String does not fail.
+        let _ = write!(out, "{step}. {text}\n\n");
+    };
+    for (severity, what) in [
+        (
+            Severity::Error,
+            "**Fix the errors**: these services were not converted",
+        ),
+        (
+            Severity::Warning,
+            "**Review the warnings**, and resolve those you cannot accept",
+        ),
+    ] {
+        let table = findings_by_code(&report.services, severity);
+        if table.is_empty() {
+            continue;
+        }
+        next(out, format!("{what}.\n\n{table}"));
+    }
+    if !report.errors.is_empty() {
+        next(
+            out,
+            format!(
+                "**Fix the {} input(s) that could not be read** (listed below), and run again.",
+                report.errors.len()
+            ),
+        );
+    }
+    for text in going_live(conversion) {
+        next(out, text);
+    }
+}
+
+/// The findings of one severity as a table: a row per code, with its count, the services it
+/// affects and what to do; empty when there are none.
+fn findings_by_code(services: &[ServiceReport], severity: Severity) -> String {
+    let mut rows: BTreeMap<Code, (usize, Vec<String>)> = BTreeMap::new();
+    for s in services {
+        for f in s.findings.iter().filter(|f| f.severity == severity) {
+            let (count, names) = rows.entry(f.code).or_default();
+            *count += 1;
+            let name = format!("{} ({})", s.name, s.environment);
+            if names.last() != Some(&name) {
+                names.push(name);
+            }
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut rows: Vec<(Code, (usize, Vec<String>))> = rows.into_iter().collect();
+    rows.sort_by_key(|(code, (count, _))| (std::cmp::Reverse(*count), *code));
+    let mut table =
+        String::from("   | code | findings | services | what to do |\n   |---|---:|---|---|\n");
+    for (code, (count, names)) in rows {
+        let mut shown = names[..names.len().min(SERVICES_NAMED)].join(", ");
+        if names.len() > SERVICES_NAMED {
+            shown.push_str(&format!(" and {} more", names.len() - SERVICES_NAMED));
+        }
+        table.push_str(&format!(
+            "   | {code} | {count} | {} | {} |\n",
+            cell(&shown),
+            cell(code.help())
+        ));
+    }
+    table.pop();
+    table
+}
+
+/// The going-live steps, naming this repository's Terraform roots, secret-store Applications and
+/// the services to cut over.
+fn going_live(conversion: &Conversion) -> Vec<String> {
+    let mut steps = Vec::new();
+    let roots: BTreeSet<&str> = conversion
+        .iam_roles
+        .iter()
+        .map(|r| r.directory.as_str())
+        .chain(
+            conversion
+                .secret_access
+                .iter()
+                .map(|a| a.directory.as_str()),
+        )
+        .collect();
+    if !roots.is_empty() {
+        let roots: Vec<String> = roots.iter().map(|r| format!("`iam/{r}`")).collect();
+        steps.push(format!(
+            "**Create the AWS side**: `terraform init` and `terraform apply` in {}, each with the credentials of its account: the pods' IAM roles and External Secrets Operator's read policy (docs/iam.md).",
+            roots.join(", ")
+        ));
+    }
+    if conversion.workloads.iter().any(|w| !w.failed()) {
+        let stores: BTreeSet<&str> = conversion
+            .secret_stores
+            .iter()
+            .map(|s| s.environment.as_str())
+            .collect();
+        let first = match stores.is_empty() {
+            true => String::new(),
+            false => {
+                let apps: Vec<String> = stores
+                    .iter()
+                    .map(|e| format!("`secret-stores-{e}`"))
+                    .collect();
+                format!(" the {} Application(s) first, then", apps.join(", "))
+            }
+        };
+        steps.push(format!(
+            "**Install and sync the Argo CD objects**: `kubectl apply -k argocd`, then sync{first} the apps: their sync waves put Namespaces and ServiceAccounts before secrets and workloads."
+        ));
+    }
+    let cutover: Vec<String> = conversion
+        .workloads
+        .iter()
+        .filter(|w| !w.facts.target_group_bindings.is_empty())
+        .map(|w| format!("`{} ({})`", w.app, w.environment))
+        .collect();
+    if !cutover.is_empty() {
+        steps.push(format!(
+            "**Cut over** the services whose pods join the ECS target groups, following the steps in their sections: {}.",
+            cutover.join(", ")
+        ));
+    }
+    steps
 }
 
 /// What the workloads ask of the cluster, per namespace and per environment.
@@ -358,7 +500,7 @@ fn service_section(s: &ServiceReport, wl: &crate::model::target::Workload, out: 
     // Writing to a String does not fail.
     let _ = write!(
         out,
-        "## {} ({})\n\n- status: **{}**\n",
+        "### {} ({})\n\n- status: **{}**\n",
         s.name, s.environment, s.status
     );
     if !s.namespace.is_empty() {
@@ -440,7 +582,7 @@ fn cutover(w: &crate::model::target::Workload) -> String {
         &w.cluster
     };
     let mut out = String::from(
-        "### Cutover (TargetGroupBinding)\n\nThe pods join the target groups of the ECS service, next to its tasks; the load balancer, its listeners and DNS stay as they are.\n\n| TargetGroupBinding | target group | Service port | target type |\n|---|---|---|---|\n",
+        "#### Cutover (TargetGroupBinding)\n\nThe pods join the target groups of the ECS service, next to its tasks; the load balancer, its listeners and DNS stay as they are.\n\n| TargetGroupBinding | target group | Service port | target type |\n|---|---|---|---|\n",
     );
     for b in bindings {
         out.push_str(&format!(
@@ -466,6 +608,40 @@ fn cutover(w: &crate::model::target::Workload) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::target::Workload;
+
+    /// The report opens with what to do first: errors before warnings, each code once with its
+    /// count and services, the most frequent first; then the going-live steps.
+    #[test]
+    fn the_report_opens_with_a_prioritised_to_do_list() {
+        let workload = |app: &str, codes: &[Code]| Workload {
+            app: app.into(),
+            environment: "prod".into(),
+            findings: codes.iter().map(|&c| Finding::new(c, "", "")).collect(),
+            ..Workload::default()
+        };
+        let conversion = Conversion {
+            workloads: vec![
+                workload("a", &[Code::Ulimits, Code::HostPath]),
+                workload("b", &[Code::HostPath, Code::TaskDefinitionNotFound]),
+                workload("c", &[Code::HostPath, Code::AwsTags]),
+            ],
+            ..Conversion::default()
+        };
+        let md = markdown(&conversion);
+        let todo = &md[md.find("## To do, in order").unwrap()..md.find("## Services").unwrap()];
+        let at = |s: &str| {
+            todo.find(s)
+                .unwrap_or_else(|| panic!("{s} not in:\n{todo}"))
+        };
+        assert!(at("1. **Fix the errors**") < at("| E2K102 | 1 | b (prod) |"));
+        assert!(at("| E2K102 |") < at("2. **Review the warnings**"));
+        assert!(
+            at("| E2K200 | 3 | a (prod), b (prod), c (prod) |") < at("| E2K124 | 1 | a (prod) |")
+        );
+        assert!(!todo.contains("E2K110"), "info findings are not to-dos");
+        assert!(at("3. **Install and sync the Argo CD objects**") > at("| E2K124 |"));
+    }
 
     /// More services than a batch, an empty and a full list: the parallel writer gives
     /// serde_json's own bytes.
