@@ -62,73 +62,60 @@ where
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct TaskDefinition {
-    #[serde(default)]
     pub family: Option<String>,
-    #[serde(default)]
     pub task_definition_arn: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub revision: Option<i64>,
-    #[serde(default)]
     pub task_role_arn: Option<String>,
-    #[serde(default)]
     pub execution_role_arn: Option<String>,
-    #[serde(default)]
     pub network_mode: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub container_definitions: Vec<ContainerDefinition>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub volumes: Vec<Volume>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub requires_compatibilities: Vec<String>,
-    #[serde(default, deserialize_with = "size_string")]
+    #[serde(deserialize_with = "size_string")]
     pub cpu: Option<String>,
-    #[serde(default, deserialize_with = "size_string")]
+    #[serde(deserialize_with = "size_string")]
     pub memory: Option<String>,
-    #[serde(default)]
     pub pid_mode: Option<String>,
-    #[serde(default)]
     pub ipc_mode: Option<String>,
-    #[serde(default)]
     pub ephemeral_storage: Option<EphemeralStorage>,
-    #[serde(default)]
     pub runtime_platform: Option<RuntimePlatform>,
-    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub placement_constraints: Vec<PlacementConstraint>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct PlacementConstraint {
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
-    #[serde(default)]
     pub expression: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct CapacityProviderStrategyItem {
-    #[serde(default)]
     pub capacity_provider: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub weight: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub base: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ServiceRegistry {
-    #[serde(default)]
     pub registry_arn: Option<String>,
-    #[serde(default)]
     pub container_name: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub container_port: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub port: Option<i64>,
 }
 
@@ -161,92 +148,76 @@ pub struct ServiceConnectService {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ServiceConnectClientAlias {
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub port: Option<i64>,
-    #[serde(default)]
     pub dns_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct EphemeralStorage {
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub size_in_gi_b: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct RuntimePlatform {
-    #[serde(default)]
     pub cpu_architecture: Option<String>,
-    #[serde(default)]
     pub operating_system_family: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ContainerDefinition {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub image: Option<String>,
-    #[serde(default)]
     pub repository_credentials: Option<RepositoryCredentials>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub cpu: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub memory: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub memory_reservation: Option<i64>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub port_mappings: Vec<PortMapping>,
-    #[serde(default)]
     pub essential: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub entry_point: Vec<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub command: Vec<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub environment: Vec<KeyValue>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub environment_files: Vec<EnvironmentFile>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub mount_points: Vec<MountPoint>,
-    #[serde(default)]
     pub linux_parameters: Option<LinuxParameters>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub secrets: Vec<Secret>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub depends_on: Vec<ContainerDependency>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub stop_timeout: Option<i64>,
-    #[serde(default)]
     pub user: Option<String>,
-    #[serde(default)]
     pub working_directory: Option<String>,
-    #[serde(default)]
     pub privileged: Option<bool>,
-    #[serde(default)]
     pub readonly_root_filesystem: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub dns_servers: Vec<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub dns_search_domains: Vec<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub extra_hosts: Vec<HostEntry>,
-    #[serde(default)]
     pub interactive: Option<bool>,
-    #[serde(default)]
     pub pseudo_terminal: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub docker_labels: BTreeMap<String, String>,
-    #[serde(default)]
     pub log_configuration: Option<LogConfiguration>,
-    #[serde(default)]
     pub health_check: Option<HealthCheck>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub resource_requirements: Vec<ResourceRequirement>,
 }
 
@@ -258,192 +229,162 @@ impl ContainerDefinition {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct RepositoryCredentials {
-    #[serde(default)]
     pub credentials_parameter: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PortMapping {
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub container_port: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub host_port: Option<i64>,
-    #[serde(default)]
     pub protocol: Option<String>,
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub app_protocol: Option<String>,
-    #[serde(default)]
     pub container_port_range: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct KeyValue {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct EnvironmentFile {
-    #[serde(default)]
     pub value: Option<String>,
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct MountPoint {
-    #[serde(default)]
     pub source_volume: Option<String>,
-    #[serde(default)]
     pub container_path: Option<String>,
-    #[serde(default)]
     pub read_only: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct LinuxParameters {
-    #[serde(default)]
     pub capabilities: Option<Capabilities>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub shared_memory_size: Option<i64>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub tmpfs: Vec<Tmpfs>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct Capabilities {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub add: Vec<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub drop: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct Tmpfs {
-    #[serde(default)]
     pub container_path: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub size: Option<i64>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub mount_options: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct Secret {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub value_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ContainerDependency {
-    #[serde(default)]
     pub container_name: Option<String>,
-    #[serde(default)]
     pub condition: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct HostEntry {
-    #[serde(default)]
     pub hostname: Option<String>,
-    #[serde(default)]
     pub ip_address: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct LogConfiguration {
-    #[serde(default)]
     pub log_driver: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub options: BTreeMap<String, String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub secret_options: Vec<Secret>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct HealthCheck {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub command: Vec<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub interval: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub timeout: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub retries: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub start_period: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct ResourceRequirement {
-    #[serde(default)]
     pub value: Option<String>,
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct Volume {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub host: Option<HostVolume>,
-    #[serde(default)]
     pub docker_volume_configuration: Option<serde_json::Value>,
-    #[serde(default)]
     pub efs_volume_configuration: Option<EfsVolumeConfiguration>,
-    #[serde(default)]
     pub fsx_windows_file_server_volume_configuration: Option<serde_json::Value>,
-    #[serde(default)]
     pub configured_at_launch: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct HostVolume {
-    #[serde(default)]
     pub source_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct EfsVolumeConfiguration {
-    #[serde(default)]
     pub file_system_id: Option<String>,
-    #[serde(default)]
     pub root_directory: Option<String>,
-    #[serde(default)]
     pub transit_encryption: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub transit_encryption_port: Option<i64>,
-    #[serde(default)]
     pub authorization_config: Option<EfsAuthorizationConfig>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct EfsAuthorizationConfig {
-    #[serde(default)]
     pub access_point_id: Option<String>,
-    #[serde(default)]
     pub iam: Option<String>,
 }
 
@@ -518,41 +459,30 @@ impl TaskDefinition {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct Service {
-    #[serde(default)]
     pub service_name: Option<String>,
-    #[serde(default)]
     pub service_arn: Option<String>,
-    #[serde(default)]
     pub cluster: Option<String>,
-    #[serde(default)]
     pub cluster_arn: Option<String>,
-    #[serde(default)]
     pub task_definition: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub desired_count: Option<i64>,
-    #[serde(default)]
     pub launch_type: Option<String>,
-    #[serde(default)]
     pub deployment_configuration: Option<DeploymentConfiguration>,
-    #[serde(default)]
     pub deployment_controller: Option<DeploymentController>,
-    #[serde(default)]
     pub scheduling_strategy: Option<String>,
-    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub load_balancers: Vec<ServiceLoadBalancer>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub placement_strategy: Vec<PlacementStrategy>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub placement_constraints: Vec<PlacementConstraint>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub service_registries: Vec<ServiceRegistry>,
-    #[serde(default)]
     pub service_connect_configuration: Option<ServiceConnectConfiguration>,
 }
 
@@ -610,40 +540,37 @@ impl Service {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct DeploymentConfiguration {
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub maximum_percent: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub minimum_healthy_percent: Option<i64>,
-    #[serde(default)]
     pub deployment_circuit_breaker: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct DeploymentController {
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ServiceLoadBalancer {
-    #[serde(default)]
     pub target_group_arn: Option<String>,
-    #[serde(default)]
     pub load_balancer_name: Option<String>,
-    #[serde(default)]
     pub container_name: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub container_port: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct PlacementStrategy {
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
-    #[serde(default)]
     pub field: Option<String>,
 }
 

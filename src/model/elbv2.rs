@@ -59,84 +59,71 @@ where
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct LoadBalancer {
-    #[serde(default)]
     pub load_balancer_arn: Option<String>,
-    #[serde(default)]
     pub load_balancer_name: Option<String>,
     /// `internet-facing` or `internal`.
-    #[serde(default)]
     pub scheme: Option<String>,
     /// `application`, `network` or `gateway`.
-    #[serde(default, rename = "Type")]
+    #[serde(rename = "Type")]
     pub kind: Option<String>,
-    #[serde(default)]
     pub ip_address_type: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub security_groups: Vec<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub availability_zones: Vec<AvailabilityZone>,
     /// describe-load-balancer-attributes output, when embedded (`Attributes: [{Key, Value}]`).
-    #[serde(default, deserialize_with = "attributes")]
+    #[serde(deserialize_with = "attributes")]
     pub attributes: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct AvailabilityZone {
-    #[serde(default)]
     pub subnet_id: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub load_balancer_addresses: Vec<LoadBalancerAddress>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct LoadBalancerAddress {
-    #[serde(default)]
     pub allocation_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct Listener {
-    #[serde(default)]
     pub listener_arn: Option<String>,
-    #[serde(default)]
     pub load_balancer_arn: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub port: Option<i64>,
-    #[serde(default)]
     pub protocol: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub certificates: Vec<Certificate>,
-    #[serde(default)]
     pub ssl_policy: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub default_actions: Vec<Action>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct Certificate {
-    #[serde(default)]
     pub certificate_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct Rule {
-    #[serde(default)]
     pub rule_arn: Option<String>,
     /// "1".."50000", or "default" for the listener's default rule.
-    #[serde(default, deserialize_with = "priority")]
+    #[serde(deserialize_with = "priority")]
     pub priority: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub conditions: Vec<Condition>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub actions: Vec<Action>,
-    #[serde(default)]
     pub is_default: Option<bool>,
 }
 
@@ -161,24 +148,17 @@ impl Rule {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct Condition {
-    #[serde(default)]
     pub field: Option<String>,
     /// The legacy form: host-header and path-pattern only.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub values: Vec<String>,
-    #[serde(default)]
     pub host_header_config: Option<ValuesConfig>,
-    #[serde(default)]
     pub path_pattern_config: Option<ValuesConfig>,
-    #[serde(default)]
     pub http_header_config: Option<HttpHeaderConfig>,
-    #[serde(default)]
     pub query_string_config: Option<QueryStringConfig>,
-    #[serde(default)]
     pub http_request_method_config: Option<ValuesConfig>,
-    #[serde(default)]
     pub source_ip_config: Option<ValuesConfig>,
 }
 
@@ -211,52 +191,45 @@ impl Condition {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct ValuesConfig {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub values: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct HttpHeaderConfig {
-    #[serde(default)]
     pub http_header_name: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub values: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct QueryStringConfig {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub values: Vec<KeyValue>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct KeyValue {
-    #[serde(default)]
     pub key: Option<String>,
-    #[serde(default)]
     pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct Action {
     /// forward, redirect, fixed-response, authenticate-oidc, authenticate-cognito.
-    #[serde(default, rename = "Type")]
+    #[serde(rename = "Type")]
     pub kind: Option<String>,
-    #[serde(default)]
     pub target_group_arn: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub order: Option<i64>,
-    #[serde(default)]
     pub forward_config: Option<ForwardConfig>,
-    #[serde(default)]
     pub redirect_config: Option<RedirectConfig>,
-    #[serde(default)]
     pub fixed_response_config: Option<FixedResponseConfig>,
 }
 
@@ -292,110 +265,88 @@ impl Action {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct ForwardConfig {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub target_groups: Vec<WeightedTargetGroup>,
-    #[serde(default)]
     pub target_group_stickiness_config: Option<Stickiness>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct WeightedTargetGroup {
-    #[serde(default)]
     pub target_group_arn: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub weight: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct Stickiness {
-    #[serde(default)]
     pub enabled: Option<bool>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub duration_seconds: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct RedirectConfig {
-    #[serde(default)]
     pub protocol: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(deserialize_with = "lenient_string")]
     pub port: Option<String>,
-    #[serde(default)]
     pub host: Option<String>,
-    #[serde(default)]
     pub path: Option<String>,
-    #[serde(default)]
     pub query: Option<String>,
-    #[serde(default)]
     pub status_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct FixedResponseConfig {
-    #[serde(default)]
     pub message_body: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(deserialize_with = "lenient_string")]
     pub status_code: Option<String>,
-    #[serde(default)]
     pub content_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct TargetGroup {
-    #[serde(default)]
     pub target_group_arn: Option<String>,
-    #[serde(default)]
     pub target_group_name: Option<String>,
-    #[serde(default)]
     pub protocol: Option<String>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub port: Option<i64>,
-    #[serde(default)]
     pub health_check_protocol: Option<String>,
     /// "traffic-port" or a port number.
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(deserialize_with = "lenient_string")]
     pub health_check_port: Option<String>,
-    #[serde(default)]
     pub health_check_enabled: Option<bool>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub health_check_interval_seconds: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub health_check_timeout_seconds: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub healthy_threshold_count: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(deserialize_with = "lenient_int")]
     pub unhealthy_threshold_count: Option<i64>,
-    #[serde(default)]
     pub health_check_path: Option<String>,
-    #[serde(default)]
     pub matcher: Option<Matcher>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub load_balancer_arns: Vec<String>,
     /// `instance`, `ip`, `lambda` or `alb`.
-    #[serde(default)]
     pub target_type: Option<String>,
-    #[serde(default)]
     pub protocol_version: Option<String>,
-    #[serde(default)]
     pub ip_address_type: Option<String>,
     /// describe-target-group-attributes output, when embedded (`Attributes: [{Key, Value}]`).
-    #[serde(default, deserialize_with = "attributes")]
+    #[serde(deserialize_with = "attributes")]
     pub attributes: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct Matcher {
-    #[serde(default)]
     pub http_code: Option<String>,
-    #[serde(default)]
     pub grpc_code: Option<String>,
 }
 

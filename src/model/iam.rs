@@ -97,28 +97,20 @@ fn percent_decode(text: &str, plus_is_space: bool) -> Result<String, String> {
 
 /// One role, from `RoleDetailList[]` of get-account-authorization-details or `Role` of get-role.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct Role {
-    #[serde(default)]
     pub role_name: Option<String>,
-    #[serde(default)]
     pub arn: Option<String>,
-    #[serde(default)]
     pub path: Option<String>,
-    #[serde(default, deserialize_with = "document")]
+    #[serde(deserialize_with = "document")]
     pub assume_role_policy_document: Option<Value>,
-    #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
     pub max_session_duration: Option<i64>,
     /// None when the input does not list permissions (get-role output).
-    #[serde(default)]
     pub role_policy_list: Option<Vec<InlinePolicy>>,
-    #[serde(default)]
     pub attached_managed_policies: Option<Vec<AttachedPolicy>>,
-    #[serde(default)]
     pub permissions_boundary: Option<PermissionsBoundary>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub tags: Vec<Tag>,
 }
 
@@ -159,50 +151,41 @@ impl Role {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct InlinePolicy {
-    #[serde(default)]
     pub policy_name: Option<String>,
-    #[serde(default, deserialize_with = "document")]
+    #[serde(deserialize_with = "document")]
     pub policy_document: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct AttachedPolicy {
-    #[serde(default)]
     pub policy_name: Option<String>,
-    #[serde(default)]
     pub policy_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct PermissionsBoundary {
-    #[serde(default)]
     pub permissions_boundary_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct Tag {
-    #[serde(default)]
     pub key: Option<String>,
-    #[serde(default)]
     pub value: Option<String>,
 }
 
 /// A managed policy, from `Policies[]` of get-account-authorization-details.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct ManagedPolicy {
-    #[serde(default)]
     pub policy_name: Option<String>,
-    #[serde(default)]
     pub arn: Option<String>,
-    #[serde(default)]
     pub default_version_id: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(deserialize_with = "nullable")]
     pub policy_version_list: Vec<PolicyVersion>,
 }
 
@@ -228,13 +211,11 @@ impl ManagedPolicy {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(default, rename_all = "PascalCase")]
 pub struct PolicyVersion {
-    #[serde(default, deserialize_with = "document")]
+    #[serde(deserialize_with = "document")]
     pub document: Option<Value>,
-    #[serde(default)]
     pub version_id: Option<String>,
-    #[serde(default)]
     pub is_default_version: Option<bool>,
 }
 
