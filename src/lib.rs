@@ -136,6 +136,27 @@ pub fn convert_into(
     }
 }
 
+/// `import --out DIR`: reads the inventory's accounts from AWS into the snapshot folder `dir`.
+/// A unit that fails keeps its files of the previous import (the folder's manifest lists them);
+/// the files and `import-report.json` go through the one file writer. Returns the report (its
+/// failures are the import's, not errors of this call) and what the write changed.
+pub fn import_into(
+    inventory: &Inventory,
+    options: &import::aws::Options,
+    dir: &Path,
+) -> Result<(import::aws::Report, export::files::WriteSummary), import::aws::SnapshotError> {
+    let previous = export::files::previous(dir)?;
+    let mut snapshot = import::aws::run_blocking(inventory, options)?;
+    import::aws::keep_previous_files(&mut snapshot, &previous, dir)?;
+    let mut tree = snapshot.files;
+    tree.insert(
+        import::aws::REPORT_FILE.to_string(),
+        import::aws::report_json(&snapshot.report),
+    );
+    let written = export::files::write(dir, &tree)?;
+    Ok((snapshot.report, written))
+}
+
 /// `convert --out DIR --check`: the unified diff between `dir` and the repository the inputs
 /// give (empty when they match); nothing is written.
 pub fn check(

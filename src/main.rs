@@ -28,6 +28,7 @@ enum Command {
     /// Converts ECS task definitions and services (AWS CLI JSON) into Kubernetes objects.
     Convert(ConvertArgs),
     /// Reads live AWS accounts (read-only) into a snapshot folder of the JSON files `convert` reads.
+    #[command(after_help = IMPORT_HELP)]
     Import(ImportArgs),
     /// Inventory helpers.
     #[command(subcommand)]
@@ -43,6 +44,7 @@ enum Command {
 enum InventoryCommand {
     /// Drafts an inventory from AWS Organizations (ListAccounts), guessing environments from
     /// account names and marking every guess.
+    #[command(after_help = INVENTORY_INIT_HELP)]
     Init {
         /// Write the draft here (refuses to overwrite an existing file).
         #[arg(long, value_name = "FILE")]
@@ -82,7 +84,39 @@ struct ImportArgs {
     /// Timeout of one HTTP attempt, in seconds (calls are retried with backoff).
     #[arg(long, value_name = "SECONDS", default_value_t = 20)]
     timeout: u64,
+    /// Attempts per call: throttling, 5xx answers, timeouts and failed connections are retried
+    /// with exponential backoff and jitter.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=20))]
+    max_attempts: u8,
 }
+
+/// `import --help`: whose credentials, which permissions, where to read more.
+const IMPORT_HELP: &str = "\
+Credentials: each account is read with the standard AWS credential chain (AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws/config, `aws sso login` sessions, container and
+instance roles) or, when the inventory gives the account an `assumeRoleArn`, with that role,
+assumed from those credentials (sts:AssumeRole). Credentials of another account are refused.
+
+Permissions, read-only: ecs:ListClusters, ecs:ListServices, ecs:DescribeServices,
+ecs:DescribeTaskDefinition, ecs:ListTagsForResource, elasticloadbalancing:Describe{TargetGroups,
+LoadBalancers,Listeners,Rules}, application-autoscaling:Describe{ScalableTargets,ScalingPolicies,
+ScheduledActions}, events:ListRuleNamesByTarget, events:DescribeRule, events:ListTargetsByRule,
+scheduler:ListSchedules, scheduler:GetSchedule, iam:GetRole, iam:ListRolePolicies,
+iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion; and
+sts:AssumeRole on the accounts' roles. No secret value is read.
+
+docs/import.md has the policy as JSON, the snapshot's layout, and what each failure line means.";
+
+/// `inventory init --help`: whose credentials, which permission, which region.
+const INVENTORY_INIT_HELP: &str = "\
+Credentials: the standard AWS credential chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
+AWS_PROFILE and ~/.aws/config, `aws sso login` sessions, container and instance roles), of the
+organization's management account or of a delegated administrator.
+
+Permission, read-only: organizations:ListAccounts. Region: AWS_REGION or the profile's, else
+us-east-1 (the Organizations endpoint's).
+
+docs/import.md says more (the inventory it drafts, and the policy `import` needs).";
 
 #[derive(Args)]
 struct ConvertArgs {
@@ -218,11 +252,6 @@ impl Drop for Progress {
     fn drop(&mut self) {
         self.finish();
     }
-}
-
-/// Writes a generated tree with the one file writer and says what changed; false on error.
-fn write_tree(dir: &Path, tree: &export::Tree) -> bool {
-    report_write(dir, export::files::write(dir, tree))
 }
 
 /// Prints what a write changed (or its error); false on error.
@@ -441,7 +470,6 @@ fn inventory_init(out: &Path, role_name: Option<&str>, endpoint_url: Option<Stri
 }
 
 fn import(args: ImportArgs) -> ExitCode {
-    use ecs2eks::import::aws;
     let inventory = match read_text(&args.inventory).and_then(|text| {
         Inventory::parse(&args.inventory.display().to_string(), &text).map_err(|e| e.to_string())
     }) {
@@ -451,6 +479,27 @@ fn import(args: ImportArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    let out = args.out.clone();
+    match ecs2eks::import_into(&inventory, &import_options(args), &out) {
+        Ok((report, written)) => {
+            report_write(&out, Ok(written));
+            print_import_report(&report);
+            if report.failed() {
+                ExitCode::from(EXIT_FAILED)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// The importer's options from the flags, with a progress line when stderr is a terminal.
+fn import_options(args: ImportArgs) -> ecs2eks::import::aws::Options {
+    use ecs2eks::import::aws;
     let progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         aws::Progress::new(|done, total, unit| {
             eprint!("\r\x1b[2K[{done}/{total}] read {unit}");
@@ -461,7 +510,7 @@ fn import(args: ImportArgs) -> ExitCode {
     } else {
         aws::Progress::default()
     };
-    let options = aws::Options {
+    aws::Options {
         progress,
         regions: args.regions,
         clusters: args.clusters,
@@ -469,62 +518,44 @@ fn import(args: ImportArgs) -> ExitCode {
         concurrency: usize::from(args.concurrency),
         keep_volatile: args.keep_volatile,
         attempt_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
-        ..aws::Options::default()
-    };
-    let mut snapshot = match aws::run_blocking(&inventory, &options) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_FAILED);
-        }
-    };
-    if let Err(e) = aws::keep_previous_files(&mut snapshot, &args.out) {
-        eprintln!("error: {e}");
-        return ExitCode::from(EXIT_FAILED);
+        max_attempts: u32::from(args.max_attempts),
     }
-    let mut tree = snapshot.files.clone();
-    tree.insert(
-        aws::REPORT_FILE.to_string(),
-        aws::report_json(&snapshot.report),
-    );
-    if !write_tree(&args.out, &tree) {
-        return ExitCode::from(EXIT_FAILED);
-    }
-    let report = &snapshot.report;
+}
+
+/// One line per unit, one per failure (what failed and what to do), and the totals.
+fn print_import_report(report: &ecs2eks::import::aws::Report) {
     for u in &report.units {
-        if u.region == aws::GLOBAL {
+        if u.region == ecs2eks::import::aws::GLOBAL {
+            let missing = if u.missing_roles.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; named by task definitions but not found: {}",
+                    u.missing_roles.join(", ")
+                )
+            };
             eprintln!(
-                "{} IAM: {}: {} role(s){}",
-                u.account,
-                u.status,
-                u.roles,
-                if u.missing_roles.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; named by task definitions but not found: {}",
-                        u.missing_roles.join(", ")
-                    )
-                }
+                "{} IAM: {}: {} role(s){missing}",
+                u.account, u.status, u.roles
             );
             continue;
         }
+        let kept = if u.kept_from_previous_import.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; kept {} file(s) of the previous import",
+                u.kept_from_previous_import.len()
+            )
+        };
         eprintln!(
-            "{} {}: {}: {} cluster(s), {} service(s), {} task definition(s){}",
+            "{} {}: {}: {} cluster(s), {} service(s), {} task definition(s){kept}",
             u.account,
             u.region,
             u.status,
             u.clusters.len(),
             u.services,
             u.task_definitions,
-            if u.kept_from_previous_import.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; kept {} file(s) of the previous import",
-                    u.kept_from_previous_import.len()
-                )
-            }
         );
     }
     for f in &report.failures {
@@ -536,11 +567,6 @@ fn import(args: ImportArgs) -> ExitCode {
         report.units.iter().filter(|u| u.status == "read").count(),
         report.failures.len()
     );
-    if report.failed() {
-        ExitCode::from(EXIT_FAILED)
-    } else {
-        ExitCode::SUCCESS
-    }
 }
 
 /// One line per finding: `input: field: severity[code] app (env): message`.

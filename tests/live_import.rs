@@ -98,7 +98,9 @@ fn import(inventory: &str, options: &Options) -> Snapshot {
             ))
             .load()
             .await;
-        aws::run_with_config(&inventory, options, &base).await
+        aws::run_with_config(&inventory, options, &base)
+            .await
+            .expect("static test credentials")
     })
 }
 
@@ -178,6 +180,26 @@ fn convert(dir: &Path, inventory: &str) -> (String, Vec<String>) {
         ecs2eks::export::stream::render(&c.conversion, &c.objects),
         errors,
     )
+}
+
+/// The actions of the read-only policy in docs/import.md (its first JSON block with a
+/// `Statement`).
+fn documented_policy_actions() -> Vec<String> {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/import.md"))
+        .unwrap();
+    let policy = doc
+        .split("```json")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .filter_map(|block| serde_json::from_str::<Value>(block).ok())
+        .find(|v| v.get("Statement").is_some())
+        .expect("docs/import.md holds the policy");
+    policy["Statement"][0]["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -278,6 +300,17 @@ fn import_matches_the_cli_and_converts_the_same() {
     assert!(
         mutating.is_empty(),
         "calls that are not reads: {mutating:?}"
+    );
+    // docs/import.md's read-only policy allows every call made (GetCallerIdentity needs none;
+    // AssumeRole is the caller's permission, not the role's).
+    let policy = documented_policy_actions();
+    let undocumented: Vec<_> = calls
+        .keys()
+        .filter(|k| !k.starts_with("sts:") && !policy.contains(*k))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "not in docs/import.md: {undocumented:?}"
     );
 
     // Stable: a second import of the unchanged accounts is byte-identical.
@@ -390,16 +423,25 @@ accounts:
         ]
     );
     assert_eq!(report.failures.len(), 2, "{:?}", report.failures);
+    // moto answers an unknown region with an HTML page and HTTP 500.
     let region_failure = &report.failures[0];
-    assert_eq!(region_failure.region.as_deref(), Some("xx-nowhere-1"));
-    assert_eq!(region_failure.operation, "ecs:ListClusters");
+    let call = region_failure.call().unwrap();
+    assert_eq!(call.region.as_deref(), Some("xx-nowhere-1"));
+    assert_eq!(call.action, "ecs:ListClusters");
+    assert_eq!((call.service(), call.operation()), ("ecs", "ListClusters"));
+    assert_eq!(region_failure.kind(), "unavailable");
+    assert_eq!(region_failure.http_status(), Some(500));
     let account_failure = &report.failures[1];
-    assert_eq!(account_failure.account, "310000000002");
-    assert_eq!(account_failure.operation, "sts:GetCallerIdentity");
-    assert!(
-        account_failure.message.contains("123456789012"),
-        "{}",
-        account_failure.message
+    assert_eq!(account_failure.account(), "310000000002");
+    assert_eq!(account_failure.kind(), "wrongAccount");
+    assert_eq!(
+        account_failure.call().unwrap().action,
+        "sts:GetCallerIdentity"
+    );
+    assert_eq!(
+        account_failure.to_string(),
+        "310000000002: sts:GetCallerIdentity: the credentials belong to account 123456789012, \
+         not 310000000002; set assumeRoleArn for this account or use a profile of it"
     );
     assert!(
         snapshot
@@ -435,6 +477,8 @@ fn the_command_writes_the_snapshot_and_exits_1_on_failures() {
                 "2",
                 "--timeout",
                 "10",
+                "--max-attempts",
+                "2",
             ])
             .env_clear()
             .env("HOME", dir.path())
@@ -444,7 +488,6 @@ fn the_command_writes_the_snapshot_and_exits_1_on_failures() {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_MAX_ATTEMPTS", "2")
             .output()
             .unwrap()
     };
@@ -492,9 +535,20 @@ accounts:
     );
 }
 
-/// A proxy in front of moto that answers the first `throttle` requests of one operation (by its
-/// `X-Amz-Target`) with a ThrottlingException and forwards everything else.
-fn throttling_proxy(upstream: &str, target: &'static str, throttle: usize) -> String {
+/// What a proxy in front of moto answers instead of moto: for the first `times` requests of one
+/// operation (by its `X-Amz-Target`), in one region (by the signature's scope) or in all.
+struct Fault {
+    target: &'static str,
+    region: Option<&'static str>,
+    times: usize,
+    /// `400 Bad Request`, and the JSON body.
+    status: &'static str,
+    body: &'static str,
+}
+
+/// A proxy in front of moto that answers `fault` and forwards everything else. Its answers carry
+/// what changes from one request to the next in real AWS answers: a request id and a date.
+fn fault_proxy(upstream: &str, fault: Fault) -> String {
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::sync::Arc;
@@ -505,12 +559,12 @@ fn throttling_proxy(upstream: &str, target: &'static str, throttle: usize) -> St
         .to_string();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let throttled = Arc::new(AtomicUsize::new(0));
+    let faulted = Arc::new(AtomicUsize::new(0));
+    let fault = Arc::new(fault);
     std::thread::spawn(move || {
         for client in listener.incoming() {
             let Ok(mut client) = client else { continue };
-            let upstream = upstream.clone();
-            let throttled = throttled.clone();
+            let (upstream, faulted, fault) = (upstream.clone(), faulted.clone(), fault.clone());
             std::thread::spawn(move || {
                 // One request per connection: read head and body, answer, close.
                 let mut buf = Vec::new();
@@ -541,14 +595,25 @@ fn throttling_proxy(upstream: &str, target: &'static str, throttle: usize) -> St
                     }
                     buf.extend_from_slice(&chunk[..n]);
                 }
-                if header("x-amz-target").as_deref() == Some(target)
-                    && throttled.fetch_add(1, Ordering::SeqCst) < throttle
+                let in_region = fault.region.is_none_or(|r| {
+                    header("authorization").is_some_and(|a| a.contains(&format!("/{r}/")))
+                });
+                if header("x-amz-target").as_deref() == Some(fault.target)
+                    && in_region
+                    && faulted.fetch_add(1, Ordering::SeqCst) < fault.times
                 {
-                    let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap();
                     let _ = write!(
                         client,
-                        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
+                        "HTTP/1.1 {}\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: {}-{}\r\nDate: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                        fault.status,
+                        faulted.load(Ordering::SeqCst),
+                        now.subsec_nanos(),
+                        now.as_secs(),
+                        fault.body.len(),
+                        fault.body
                     );
                     return;
                 }
@@ -577,10 +642,15 @@ fn throttling_proxy(upstream: &str, target: &'static str, throttle: usize) -> St
 fn throttling_is_retried_with_backoff() {
     let Some(endpoint) = endpoint() else { return };
     let _dump = seed(&endpoint, "throttle");
-    let proxy = throttling_proxy(
+    let proxy = fault_proxy(
         &endpoint,
-        "AmazonEC2ContainerServiceV20141113.ListClusters",
-        2,
+        Fault {
+            target: "AmazonEC2ContainerServiceV20141113.ListClusters",
+            region: None,
+            times: 2,
+            status: "400 Bad Request",
+            body: r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+        },
     );
     let inventory = r#"
 accounts:
@@ -620,7 +690,7 @@ fn inventory_init_drafts_the_organization_with_marked_guesses() {
         .env("HOME", dir.path())
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
+        // No region: the Organizations endpoint's (us-east-1) is taken.
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
@@ -654,4 +724,280 @@ fn inventory_init_drafts_the_organization_with_marked_guesses() {
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(2));
+}
+
+/// The binary in an emptied environment: HOME is `home` (none of this machine's ~/.aws), no
+/// AWS_* variable but those the test sets, no instance metadata.
+fn hermetic(home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecs2eks"));
+    command
+        .env_clear()
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    command
+}
+
+/// An inventory of one account in `dir`.
+fn one_account_inventory(dir: &Path) -> PathBuf {
+    let path = dir.join("inventory.yaml");
+    std::fs::write(
+        &path,
+        "accounts:\n  - {id: \"123456789012\", environment: dev, regions: [eu-west-1]}\n",
+    )
+    .unwrap();
+    path
+}
+
+/// A local port nothing listens on: calls to it are refused.
+fn refusing_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Imports `inventory` twice with the static test keys (`args` added), into `<home>/first` and
+/// `<home>/second`; both fail, and their reports are byte-identical. The first run's output, and
+/// its report.
+fn import_twice(home: &Path, inventory: &Path, args: &[&str]) -> (std::process::Output, String) {
+    let import = |out: &str| {
+        hermetic(home)
+            .args(["import", "--inventory"])
+            .arg(inventory)
+            .arg("--out")
+            .arg(home.join(out))
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .output()
+            .unwrap()
+    };
+    let (first, second) = (import("first"), import("second"));
+    for run in [&first, &second] {
+        assert_eq!(run.status.code(), Some(1), "{}", stderr(run));
+    }
+    let report =
+        |out: &str| std::fs::read_to_string(home.join(out).join(aws::REPORT_FILE)).unwrap();
+    let text = report("first");
+    assert_eq!(
+        text,
+        report("second"),
+        "two imports of the same failing account write the same report"
+    );
+    (first, text)
+}
+
+/// Without credentials the import stops before any call, with one line and nothing written;
+/// a profile that does not exist is named. (No moto: nothing is sent.)
+#[test]
+fn no_credentials_is_one_line_that_says_what_to_do() {
+    let home = tempfile::tempdir().unwrap();
+    let inventory = one_account_inventory(home.path());
+    let out = home.path().join("snapshot");
+    let endpoint = refusing_endpoint();
+    let import = |profile: Option<&str>| {
+        let mut command = hermetic(home.path());
+        command
+            .args(["import", "--inventory"])
+            .arg(&inventory)
+            .arg("--out")
+            .arg(&out)
+            .args(["--endpoint-url", &endpoint]);
+        if let Some(p) = profile {
+            command.env("AWS_PROFILE", p);
+        }
+        command.output().unwrap()
+    };
+    let none = import(None);
+    assert_eq!(none.status.code(), Some(1));
+    assert_eq!(
+        stderr(&none),
+        "error: no AWS credentials found; run `aws sso login` or set AWS_PROFILE\n"
+    );
+    assert!(!out.exists(), "nothing is written without credentials");
+
+    // A config file with other profiles: the one asked for is not among them.
+    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        "[default]\nregion = eu-west-1\n\n[profile other]\nregion = eu-west-1\n",
+    )
+    .unwrap();
+    let nosuch = import(Some("nosuch"));
+    assert_eq!(nosuch.status.code(), Some(1));
+    assert_eq!(
+        stderr(&nosuch),
+        "error: no AWS credentials found (profile `nosuch` is not in ~/.aws/config); run `aws sso \
+         login` or set AWS_PROFILE\n"
+    );
+
+    let init = hermetic(home.path())
+        .args(["inventory", "init", "--out"])
+        .arg(home.path().join("draft.yaml"))
+        .args(["--endpoint-url", &endpoint])
+        .output()
+        .unwrap();
+    assert_eq!(init.status.code(), Some(1));
+    assert_eq!(
+        stderr(&init),
+        "error: no AWS credentials found; run `aws sso login` or set AWS_PROFILE\n"
+    );
+}
+
+/// An endpoint that refuses: one line (endpoint, cause, what to do), the same in two imports.
+/// (No moto: the port is closed.)
+#[test]
+fn an_endpoint_that_refuses_is_one_stable_line() {
+    let home = tempfile::tempdir().unwrap();
+    let inventory = one_account_inventory(home.path());
+    let endpoint = refusing_endpoint();
+    let (run, report) = import_twice(
+        home.path(),
+        &inventory,
+        &["--endpoint-url", &endpoint, "--max-attempts", "1"],
+    );
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let failure = &report["failures"][0];
+    let line = format!(
+        "123456789012: sts:GetCallerIdentity: cannot reach {endpoint} (connection refused), still \
+         after retries; check the endpoint URL or your network"
+    );
+    assert_eq!(failure["message"], line.as_str());
+    assert_eq!(failure["kind"], "unreachable");
+    assert_eq!(failure["operation"], "sts:GetCallerIdentity");
+    assert!(
+        stderr(&run).contains(&format!("error: {line}\n")),
+        "{}",
+        stderr(&run)
+    );
+}
+
+/// `--help` says whose credentials are used, which permissions they need, and where to read more.
+#[test]
+fn help_says_how_credentials_are_picked_and_what_they_need() {
+    let home = tempfile::tempdir().unwrap();
+    let help = |args: &[&str]| {
+        let run = hermetic(home.path()).args(args).output().unwrap();
+        assert!(run.status.success());
+        String::from_utf8(run.stdout).unwrap()
+    };
+    let import = help(&["import", "--help"]);
+    for expected in [
+        "standard AWS credential chain",
+        "AWS_PROFILE",
+        "assumeRoleArn",
+        "sts:AssumeRole",
+        "ecs:ListClusters",
+        "iam:GetPolicyVersion",
+        "No secret value is read",
+        "docs/import.md",
+    ] {
+        assert!(import.contains(expected), "{expected:?} not in:\n{import}");
+    }
+    let init = help(&["inventory", "init", "--help"]);
+    for expected in [
+        "standard AWS credential chain",
+        "organizations:ListAccounts",
+        "us-east-1",
+        "docs/import.md",
+    ] {
+        assert!(init.contains(expected), "{expected:?} not in:\n{init}");
+    }
+}
+
+/// Two imports of an account whose calls are denied in one region, and that moto answers HTTP 500
+/// for in another, write byte-identical reports, though every error answer carries a new date and
+/// request id; each failure is one line with the status, the code and what to do.
+#[test]
+fn two_imports_of_a_failing_account_write_the_same_report() {
+    let Some(endpoint) = endpoint() else { return };
+    let _dump = seed(&endpoint, "denied");
+    let proxy = fault_proxy(
+        &endpoint,
+        Fault {
+            target: "AmazonEC2ContainerServiceV20141113.ListServices",
+            region: Some("eu-west-1"),
+            times: usize::MAX,
+            status: "400 Bad Request",
+            body: r#"{"__type":"AccessDeniedException","message":"User: arn:aws:sts::310000000031:assumed-role/ecs2eks-reader/ecs2eks-import is not authorized to perform: ecs:ListServices on resource: * because no identity-based policy allows the ecs:ListServices action"}"#,
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inventory.yaml");
+    std::fs::write(
+        &inventory,
+        r#"
+accounts:
+  - {id: "310000000031", environment: dev, regions: [eu-west-1, us-east-1, xx-nowhere-1],
+     assumeRoleArn: "arn:aws:iam::310000000031:role/ecs2eks-reader"}
+"#,
+    )
+    .unwrap();
+    let (run, report) = import_twice(
+        dir.path(),
+        &inventory,
+        &[
+            "--endpoint-url",
+            &proxy,
+            "--max-attempts",
+            "2",
+            "--timeout",
+            "10",
+        ],
+    );
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let status: Vec<(&str, &str)> = report["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["region"].as_str().unwrap(), u["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("eu-west-1", "failed"),
+            ("us-east-1", "read"),
+            ("xx-nowhere-1", "failed"),
+            ("global", "read"),
+        ]
+    );
+    let failures = report["failures"].as_array().unwrap();
+    let denied = &failures[0];
+    assert_eq!(
+        (&denied["kind"], &denied["httpStatus"], &denied["errorCode"]),
+        (
+            &Value::from("accessDenied"),
+            &Value::from(400),
+            &Value::from("AccessDeniedException")
+        )
+    );
+    assert_eq!(
+        denied["message"],
+        "310000000031 eu-west-1: ecs:ListServices (cluster ok): access denied (HTTP 400 \
+         AccessDeniedException: User: arn:aws:sts::310000000031:assumed-role/ecs2eks-reader/\
+         ecs2eks-import is not authorized to perform: ecs:ListServices on resource: * because no \
+         identity-based policy allows the ecs:ListServices action); grant ecs:ListServices to the \
+         role ecs2eks assumes, arn:aws:iam::310000000031:role/ecs2eks-reader (docs/import.md has \
+         the read-only policy)"
+    );
+    assert_eq!(
+        failures[1]["message"],
+        format!(
+            "310000000031 xx-nowhere-1: ecs:ListClusters: the service failed (HTTP 500), still \
+             after retries; try again later, or check that {proxy} is an AWS API endpoint"
+        )
+    );
+    // stderr: the same lines, one per failure.
+    let printed = stderr(&run);
+    let errors: Vec<&str> = printed
+        .lines()
+        .filter_map(|l| l.strip_prefix("error: "))
+        .collect();
+    let messages: Vec<&str> = failures
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors, messages);
 }

@@ -2,12 +2,14 @@
 //! JSON files `convert` reads (the JSON the AWS CLI prints for the same calls).
 //!
 //! Per account of the inventory: credentials (the inventory's `assumeRoleArn` through STS, or the
-//! ambient credential chain), checked with `sts:GetCallerIdentity` against the account id; then per
-//! region one *unit* reads ECS (and the services' load balancers, roles, scaling). A unit either
-//! completes or fails as a whole; one failing unit or account never stops the others. Only
-//! read-only APIs are called (see docs/import.md for the IAM policy).
+//! ambient credential chain), checked against the account id; then per region one *unit* reads
+//! ECS (and the services' load balancers, roles, scaling). A unit either completes or fails as a
+//! whole; one failing unit or account never stops the others, and each failure is an
+//! `ImportError` that the report prints as one stable line. Only read-only APIs are called (see
+//! docs/import.md for the IAM policy).
 //!
-//! The library returns the files and a report; `main` writes and prints.
+//! The library returns the files and a report, and keeps a failed unit's files of the previous
+//! import from the list it is given; `ecs2eks::import_into` reads and writes the folder.
 
 /// A service client's configuration: the base, the unit's region and credentials, the counter.
 macro_rules! client {
@@ -22,25 +24,42 @@ macro_rules! client {
     };
 }
 
+/// Every item of every page of a paginated call (`$request`, a fluent builder), or the error of
+/// the page that failed; `$call` (a `Call`, evaluated on failure) says where it happened.
+macro_rules! all_items {
+    ($request:expr, $call:expr) => {
+        $request
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| $call.failed(&e))
+    };
+}
+
 pub mod calls;
+mod credentials;
 mod ecs;
 mod elbv2;
+pub mod error;
 mod iam;
 pub mod json;
 mod mapped;
 pub mod organizations;
 mod scaling;
 
-use crate::export::Tree;
 use crate::inventory::{Account, Inventory};
+use aws_config::meta::region::RegionProviderChain;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_ecs::config::{Region, SharedCredentialsProvider};
-use aws_sdk_ecs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 pub use calls::{CallCount, CallCounter};
+pub use error::{Call, ImportError, ProfileNote, SnapshotError};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +72,8 @@ pub use ecs::DESCRIBE_SERVICES_BATCH;
 pub const REPORT_FILE: &str = "import-report.json";
 /// The key that marks the report (and lets `convert` skip it when reading the snapshot).
 pub const REPORT_MARKER: &str = "ecs2eksImportReport";
+/// The region of the Organizations endpoint, for `inventory init` when none is configured.
+pub const ORGANIZATIONS_REGION: &str = "us-east-1";
 
 /// How to import.
 #[derive(Debug, Clone)]
@@ -129,10 +150,13 @@ impl Default for Options {
     }
 }
 
+/// Files by path relative to the snapshot folder (or to a unit's `<account>/<region>/`).
+pub type Files = BTreeMap<String, String>;
+
 /// What an import read: the files (relative path → content) and the report.
 #[derive(Debug)]
 pub struct Snapshot {
-    pub files: Tree,
+    pub files: Files,
     pub report: Report,
 }
 
@@ -145,7 +169,9 @@ pub struct Report {
     pub version: u32,
     /// One entry per account and region, in inventory order.
     pub units: Vec<UnitReport>,
-    pub failures: Vec<Failure>,
+    /// What could not be read: each as `{account, region, operation, kind, httpStatus,
+    /// errorCode, message}`, the message one line.
+    pub failures: Vec<ImportError>,
     /// API calls made, by IAM action.
     pub calls: BTreeMap<String, CallCount>,
 }
@@ -179,84 +205,109 @@ pub struct UnitReport {
     pub kept_from_previous_import: Vec<String>,
 }
 
-/// Something that could not be read.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct Failure {
-    pub account: String,
-    /// Absent when the whole account failed (credentials).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// The IAM action that failed (`sts:AssumeRole`, `ecs:ListClusters`, …).
-    pub operation: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.region {
-            Some(r) => write!(
-                f,
-                "{} {}: {}: {}",
-                self.account, r, self.operation, self.message
-            ),
-            None => write!(f, "{}: {}: {}", self.account, self.operation, self.message),
+impl UnitReport {
+    fn new(account: &str, region: &str, status: &str) -> UnitReport {
+        UnitReport {
+            account: account.to_string(),
+            region: region.to_string(),
+            status: status.to_string(),
+            clusters: Vec::new(),
+            services: 0,
+            task_definitions: 0,
+            roles: 0,
+            missing_roles: Vec::new(),
+            files: 0,
+            kept_from_previous_import: Vec::new(),
         }
     }
 }
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The "region" of global services (IAM) in the snapshot and report.
+pub const GLOBAL: &str = "global";
 
 /// One account and region being read; cheap to clone into tasks.
 #[derive(Clone)]
 pub(crate) struct Unit {
     pub account: String,
     pub region: String,
+    /// The role the account is read through (`assumeRoleArn`), for what to grant when denied.
+    pub role: Option<String>,
     pub options: Arc<Options>,
     calls_in_flight: Arc<Semaphore>,
 }
 
 impl Unit {
+    fn new(account: &Account, region: &str, options: &Arc<Options>) -> Unit {
+        Unit {
+            account: account.id.clone(),
+            region: region.to_string(),
+            role: account.assume_role_arn.clone(),
+            options: options.clone(),
+            calls_in_flight: Arc::new(Semaphore::new(options.concurrency.max(1))),
+        }
+    }
+
     async fn permit(&self) -> Option<OwnedSemaphorePermit> {
         self.calls_in_flight.clone().acquire_owned().await.ok()
     }
 
-    fn failure(&self, operation: &str, message: impl Into<String>) -> Failure {
-        Failure {
+    /// A call of `action` (`ecs:ListClusters`) in this unit, to say where a failure happened.
+    pub(crate) fn call(&self, action: &str) -> Call {
+        Call {
             account: self.account.clone(),
             region: Some(self.region.clone()),
-            operation: operation.to_string(),
-            message: message.into(),
+            action: action.to_string(),
+            subject: None,
+            role: self.role.clone(),
+            endpoint: self.options.endpoint_url.clone(),
         }
     }
 }
 
-/// The error code and message of a failed call (`AccessDeniedException: …`), or the cause of a
-/// call that never got an answer (timeout, connection refused).
-pub(crate) fn sdk_message<E, R>(e: &SdkError<E, R>) -> String
+/// Runs `f` on every item at once (as tokio tasks) and returns the outputs in the items' order,
+/// whichever finished first: a unit reports the first failure in that order, so that two imports
+/// of the same failing account write the same report.
+pub(crate) async fn all_in_order<I, T, Fut>(items: I, f: impl Fn(I::Item) -> Fut) -> Vec<T>
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    I: IntoIterator,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
 {
-    match e {
-        SdkError::ServiceError(se) => {
-            let err = se.err();
-            match (err.code(), err.message()) {
-                (Some(c), Some(m)) => format!("{c}: {m}"),
-                (Some(c), None) => c.to_string(),
-                _ => DisplayErrorContext(e).to_string(),
-            }
-        }
-        _ => DisplayErrorContext(e).to_string(),
+    let mut tasks = JoinSet::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let task = f(item);
+        tasks.spawn(async move { (index, task.await) });
     }
+    let mut outputs = Vec::with_capacity(tasks.len());
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(output) => outputs.push(output),
+            // A task only ends early when it panicked: that panic is ours to pass on.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+    outputs.sort_by_key(|(index, _)| *index);
+    outputs.into_iter().map(|(_, output)| output).collect()
 }
 
 /// Runs an import on a new tokio runtime (for callers without one, like `main`).
-pub fn run_blocking(inventory: &Inventory, options: &Options) -> Result<Snapshot, String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(options.concurrency.clamp(1, 8))
+pub fn run_blocking(inventory: &Inventory, options: &Options) -> Result<Snapshot, ImportError> {
+    runtime(options.concurrency.clamp(1, 8))?.block_on(run(inventory, options))
+}
+
+/// A multi-threaded runtime with `threads` workers.
+fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, ImportError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    Ok(runtime.block_on(run(inventory, options)))
+        .map_err(|e| ImportError::Runtime {
+            message: e.to_string(),
+        })
 }
 
 /// The base configuration loader: the standard chain (environment, profiles, SSO, IMDS) for
@@ -277,8 +328,9 @@ pub fn config_loader(options: &Options) -> aws_config::ConfigLoader {
     loader
 }
 
-/// Imports every account and region of the inventory.
-pub async fn run(inventory: &Inventory, options: &Options) -> Snapshot {
+/// Imports every account and region of the inventory. Fails as a whole only when there are no
+/// credentials at all; everything else is a failure of one account or unit, in the report.
+pub async fn run(inventory: &Inventory, options: &Options) -> Result<Snapshot, ImportError> {
     let base = config_loader(options).load().await;
     run_with_config(inventory, options, &base).await
 }
@@ -288,63 +340,78 @@ pub async fn run_with_config(
     inventory: &Inventory,
     options: &Options,
     base: &SdkConfig,
-) -> Snapshot {
-    let options = Arc::new(options.clone());
-    let counter = CallCounter::default();
-    let units_at_once = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let tally = Tally {
-        progress: options.progress.clone(),
-        done: Arc::default(),
-        total: inventory
-            .accounts
-            .iter()
-            .map(|a| regions_of(a, &options, base).len())
-            .sum(),
+) -> Result<Snapshot, ImportError> {
+    if !inventory.accounts.is_empty() {
+        credentials::check_ambient(base).await?;
+    }
+    let reader = Reader {
+        base: base.clone(),
+        options: Arc::new(options.clone()),
+        counter: CallCounter::default(),
+        units_at_once: Arc::new(Semaphore::new(options.concurrency.max(1))),
+        tally: Tally {
+            progress: options.progress.clone(),
+            done: Arc::default(),
+            total: inventory
+                .accounts
+                .iter()
+                .map(|a| regions_of(a, options, base).len())
+                .sum(),
+        },
     };
-    let mut tasks = JoinSet::new();
-    for (index, account) in inventory.accounts.iter().enumerate() {
-        let (base, account, options, counter, units_at_once, tally) = (
-            base.clone(),
-            account.clone(),
-            options.clone(),
-            counter.clone(),
-            units_at_once.clone(),
-            tally.clone(),
-        );
-        tasks.spawn(async move {
-            let result =
-                read_account(&base, &account, &options, &counter, &units_at_once, &tally).await;
-            (index, result)
-        });
-    }
-    let mut accounts = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(r) = joined {
-            accounts.push(r);
-        }
-    }
-    accounts.sort_by_key(|(i, _)| *i);
-
+    let accounts = all_in_order(inventory.accounts.iter().cloned(), |account| {
+        let reader = reader.clone();
+        async move { reader.read_account(&account).await }
+    })
+    .await;
     let mut snapshot = Snapshot {
-        files: Tree::new(),
+        files: Files::new(),
         report: Report {
             version: 1,
             ..Report::default()
         },
     };
-    for (_, account) in accounts {
+    for account in accounts {
         snapshot.files.extend(account.files);
         snapshot.report.units.extend(account.units);
         snapshot.report.failures.extend(account.failures);
     }
-    snapshot.report.calls = counter.snapshot();
-    snapshot
+    snapshot.report.calls = reader.counter.snapshot();
+    Ok(snapshot)
 }
 
+/// What one import shares between its accounts' tasks.
+#[derive(Clone)]
+struct Reader {
+    base: SdkConfig,
+    options: Arc<Options>,
+    counter: CallCounter,
+    units_at_once: Arc<Semaphore>,
+    tally: Tally,
+}
+
+/// What was read of one account: its files, one report per unit, its failures.
+#[derive(Default)]
 struct AccountRead {
-    files: Tree,
+    files: Files,
     units: Vec<UnitReport>,
-    failures: Vec<Failure>,
+    failures: Vec<ImportError>,
+}
+
+impl AccountRead {
+    /// A unit that failed: no files, the report says so.
+    fn failed(&mut self, account: &str, region: &str, error: ImportError) {
+        self.failures.push(error);
+        self.units.push(UnitReport::new(account, region, "failed"));
+    }
+
+    /// A unit's files, under `<account>/<region>/`.
+    fn add_files(&mut self, account: &str, region: &str, files: Files) {
+        for (rel, content) in files {
+            self.files
+                .insert(format!("{account}/{region}/{rel}"), content);
+        }
+    }
 }
 
 /// The regions to read in `account`: `--region`, else the inventory's, else the default region.
@@ -363,158 +430,124 @@ fn regions_of(account: &Account, options: &Options, base: &SdkConfig) -> Vec<Str
     regions
 }
 
-fn unit_report(account: &str, region: &str, status: &str) -> UnitReport {
-    UnitReport {
-        account: account.to_string(),
-        region: region.to_string(),
-        status: status.to_string(),
-        clusters: Vec::new(),
-        services: 0,
-        task_definitions: 0,
-        roles: 0,
-        missing_roles: Vec::new(),
-        files: 0,
-        kept_from_previous_import: Vec::new(),
-    }
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
-}
-
-async fn read_account(
-    base: &SdkConfig,
-    account: &Account,
-    options: &Arc<Options>,
-    counter: &CallCounter,
-    units_at_once: &Arc<Semaphore>,
-    tally: &Tally,
-) -> AccountRead {
-    let mut out = AccountRead {
-        files: Tree::new(),
-        units: Vec::new(),
-        failures: Vec::new(),
-    };
-    let regions = regions_of(account, options, base);
-    if regions.is_empty() {
-        out.failures.push(Failure {
-            account: account.id.clone(),
-            region: None,
-            operation: "configuration".into(),
-            message: "no region: give `regions` in the inventory, --region, or AWS_REGION".into(),
-        });
-        return out;
-    }
-    let credentials = {
-        let _permit = units_at_once.clone().acquire_owned().await.ok();
-        credentials(base, account, &regions[0], counter).await
-    };
-    let credentials = match credentials {
-        Ok(c) => c,
-        Err(f) => {
-            out.failures.push(f);
-            for r in &regions {
-                out.units.push(unit_report(&account.id, r, "failed"));
-                tally.finished(&account.id, r);
-            }
-            // Its IAM files of a previous import are kept too.
-            out.units.push(unit_report(&account.id, GLOBAL, "failed"));
+impl Reader {
+    /// One account: its credentials, then its regions, then IAM (global) for the roles found.
+    async fn read_account(&self, account: &Account) -> AccountRead {
+        let mut out = AccountRead::default();
+        let regions = regions_of(account, &self.options, &self.base);
+        if regions.is_empty() {
+            out.failures.push(ImportError::NoRegion {
+                account: account.id.clone(),
+            });
             return out;
         }
-    };
-    let mut tasks = JoinSet::new();
-    for (index, region) in regions.iter().enumerate() {
-        let unit = Unit {
-            account: account.id.clone(),
-            region: region.clone(),
-            options: options.clone(),
-            calls_in_flight: Arc::new(Semaphore::new(options.concurrency.max(1))),
+        let credentials = {
+            let _permit = self.units_at_once.clone().acquire_owned().await.ok();
+            credentials::for_account(
+                &self.base,
+                account,
+                &regions[0],
+                &self.counter,
+                &self.options,
+            )
+            .await
         };
-        let (base, credentials, counter, units_at_once, tally) = (
-            base.clone(),
-            credentials.clone(),
-            counter.clone(),
-            units_at_once.clone(),
-            tally.clone(),
-        );
-        tasks.spawn(async move {
-            let _permit = units_at_once.acquire_owned().await.ok();
-            let result = read_unit(&unit, &base, credentials, &counter).await;
-            tally.finished(&unit.account, &unit.region);
-            (index, unit, result)
-        });
-    }
-    let mut results = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(r) = joined {
-            results.push(r);
-        }
-    }
-    results.sort_by_key(|(i, _, _)| *i);
-    let mut role_arns = std::collections::BTreeSet::new();
-    for (_, unit, result) in results {
-        match result {
-            Ok(read) => {
-                role_arns.extend(read.role_arns);
-                let mut report = unit_report(&unit.account, &unit.region, "read");
-                report.clusters = read.clusters;
-                report.services = read.services;
-                report.task_definitions = read.task_definitions;
-                report.files = read.files.len();
-                let prefix = format!("{}/{}/", unit.account, unit.region);
-                for (rel, content) in read.files {
-                    out.files.insert(format!("{prefix}{rel}"), content);
+        let credentials = match credentials {
+            Ok(c) => c,
+            Err(e) => {
+                out.failures.push(e);
+                for r in &regions {
+                    out.units.push(UnitReport::new(&account.id, r, "failed"));
+                    self.tally.finished(&account.id, r);
                 }
-                out.units.push(report);
-            }
-            Err(f) => {
-                out.failures.push(f);
+                // Its IAM files of a previous import are kept too.
                 out.units
-                    .push(unit_report(&unit.account, &unit.region, "failed"));
+                    .push(UnitReport::new(&account.id, GLOBAL, "failed"));
+                return out;
+            }
+        };
+        let role_arns = self
+            .read_regions(account, &regions, &credentials, &mut out)
+            .await;
+        // IAM is global: once per account, for the roles of every region.
+        if !role_arns.is_empty() {
+            self.read_iam(account, &regions[0], &credentials, &role_arns, &mut out)
+                .await;
+        }
+        out
+    }
+
+    /// Every region of the account, a unit each; returns the task roles they name.
+    async fn read_regions(
+        &self,
+        account: &Account,
+        regions: &[String],
+        credentials: &SharedCredentialsProvider,
+        out: &mut AccountRead,
+    ) -> BTreeSet<String> {
+        let results = all_in_order(regions, |region| {
+            let (reader, credentials) = (self.clone(), credentials.clone());
+            let unit = Unit::new(account, region, &self.options);
+            async move {
+                let _permit = reader.units_at_once.clone().acquire_owned().await.ok();
+                let result = read_unit(&unit, &reader.base, credentials, &reader.counter).await;
+                reader.tally.finished(&unit.account, &unit.region);
+                (unit, result)
+            }
+        })
+        .await;
+        let mut role_arns = BTreeSet::new();
+        for (unit, result) in results {
+            match result {
+                Ok(read) => {
+                    role_arns.extend(read.role_arns);
+                    let mut report = UnitReport::new(&unit.account, &unit.region, "read");
+                    report.clusters = read.clusters;
+                    report.services = read.services;
+                    report.task_definitions = read.task_definitions;
+                    report.files = read.files.len();
+                    out.add_files(&unit.account, &unit.region, read.files);
+                    out.units.push(report);
+                }
+                Err(e) => out.failed(&unit.account, &unit.region, e),
             }
         }
+        role_arns
     }
-    // IAM is global: once per account, for the roles of every region.
-    if !role_arns.is_empty() {
-        let unit = Unit {
-            account: account.id.clone(),
-            region: GLOBAL.to_string(),
-            options: options.clone(),
-            calls_in_flight: Arc::new(Semaphore::new(options.concurrency.max(1))),
-        };
-        let client = client!(aws_sdk_iam, base, regions[0], credentials, counter);
-        let _permit = units_at_once.clone().acquire_owned().await.ok();
-        match iam::read(&unit, &client, &role_arns).await {
+
+    /// The account's IAM unit: the task and execution roles of its task definitions.
+    async fn read_iam(
+        &self,
+        account: &Account,
+        region: &str,
+        credentials: &SharedCredentialsProvider,
+        role_arns: &BTreeSet<String>,
+        out: &mut AccountRead,
+    ) {
+        let unit = Unit::new(account, GLOBAL, &self.options);
+        let client = client!(aws_sdk_iam, &self.base, region, credentials, self.counter);
+        let _permit = self.units_at_once.clone().acquire_owned().await.ok();
+        match iam::read(&unit, &client, role_arns).await {
             Ok(read) => {
-                let mut report = unit_report(&unit.account, GLOBAL, "read");
+                let mut report = UnitReport::new(&unit.account, GLOBAL, "read");
                 report.files = read.files.len();
                 report.roles = read.roles;
                 report.missing_roles = read.missing;
-                for (rel, content) in read.files {
-                    out.files
-                        .insert(format!("{}/{GLOBAL}/{rel}", unit.account), content);
-                }
+                out.add_files(&unit.account, GLOBAL, read.files);
                 out.units.push(report);
             }
-            Err(f) => {
-                out.failures.push(f);
-                out.units.push(unit_report(&unit.account, GLOBAL, "failed"));
-            }
+            Err(e) => out.failed(&unit.account, GLOBAL, e),
         }
     }
-    out
 }
-
-/// The "region" of global services (IAM) in the snapshot and report.
-pub const GLOBAL: &str = "global";
 
 /// The files one unit wrote, relative to `<account>/<region>/`, and what it found.
 pub(crate) struct UnitRead {
-    files: BTreeMap<String, String>,
+    files: Files,
     clusters: Vec<String>,
     services: usize,
     task_definitions: usize,
-    role_arns: std::collections::BTreeSet<String>,
+    role_arns: BTreeSet<String>,
 }
 
 async fn read_unit(
@@ -522,7 +555,7 @@ async fn read_unit(
     base: &SdkConfig,
     credentials: SharedCredentialsProvider,
     counter: &CallCounter,
-) -> Result<UnitRead, Failure> {
+) -> Result<UnitRead, ImportError> {
     let ecs_client = client!(aws_sdk_ecs, base, unit.region, credentials, counter);
     let ecs = ecs::read(unit, &ecs_client).await?;
     let mut files = ecs.files;
@@ -561,107 +594,14 @@ async fn read_unit(
     })
 }
 
-/// The account's credentials: the assumed role, or the ambient chain; either way checked to
-/// belong to the account, so that a wrong profile never files one account's data under another.
-async fn credentials(
-    base: &SdkConfig,
-    account: &Account,
-    region: &str,
-    counter: &CallCounter,
-) -> Result<SharedCredentialsProvider, Failure> {
-    let fail = |operation: &str, message: String| Failure {
-        account: account.id.clone(),
-        region: None,
-        operation: operation.to_string(),
-        message,
-    };
-    let sts_with = |provider: Option<SharedCredentialsProvider>| {
-        let mut b = aws_sdk_sts::config::Builder::from(base)
-            .region(Region::new(region.to_string()))
-            .interceptor(counter.clone());
-        if let Some(p) = provider {
-            b = b.credentials_provider(p);
-        }
-        aws_sdk_sts::Client::from_conf(b.build())
-    };
-    let check = |id: &str, operation: &str| {
-        if id == account.id {
-            Ok(())
-        } else {
-            Err(fail(
-                operation,
-                format!(
-                    "the credentials belong to account {id}, not {}; set assumeRoleArn for this account or use a profile of it",
-                    account.id
-                ),
-            ))
-        }
-    };
-    match &account.assume_role_arn {
-        Some(role_arn) => {
-            let answer = sts_with(None)
-                .assume_role()
-                .role_arn(role_arn)
-                .role_session_name("ecs2eks-import")
-                .duration_seconds(3600)
-                .send()
-                .await
-                .map_err(|e| fail("sts:AssumeRole", format!("{role_arn}: {}", sdk_message(&e))))?;
-            let c = answer.credentials().ok_or_else(|| {
-                fail(
-                    "sts:AssumeRole",
-                    format!("{role_arn}: the answer holds no credentials"),
-                )
-            })?;
-            // The assumed role's ARN names its account: no GetCallerIdentity needed.
-            let assumed = answer
-                .assumed_role_user()
-                .map(|u| u.arn())
-                .and_then(|arn| arn.split(':').nth(4))
-                .unwrap_or_default();
-            check(assumed, "sts:AssumeRole")?;
-            let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
-            Ok(SharedCredentialsProvider::new(
-                aws_sdk_ecs::config::Credentials::new(
-                    c.access_key_id(),
-                    c.secret_access_key(),
-                    Some(c.session_token().to_string()),
-                    expiry,
-                    "ecs2eks-assume-role",
-                ),
-            ))
-        }
-        None => {
-            let provider = base.credentials_provider().ok_or_else(|| {
-                fail(
-                    "credentials",
-                    "no credentials: set assumeRoleArn in the inventory or configure the AWS credential chain".into(),
-                )
-            })?;
-            let identity = sts_with(Some(provider.clone()))
-                .get_caller_identity()
-                .send()
-                .await
-                .map_err(|e| fail("sts:GetCallerIdentity", sdk_message(&e)))?;
-            check(
-                identity.account().unwrap_or_default(),
-                "sts:GetCallerIdentity",
-            )?;
-            Ok(provider)
-        }
-    }
-}
-
-/// When a unit or account failed, keeps its files of the previous import (listed in the snapshot's
-/// manifest), so that a failed re-import does not delete them; the report names them.
+/// When a unit or account failed, keeps its files of the previous import (`previous`: the files
+/// the snapshot folder's manifest lists, read from `dir`), so that a failed re-import does not
+/// delete them; the report names them.
 pub fn keep_previous_files(
     snapshot: &mut Snapshot,
-    out_dir: &Path,
+    previous: &BTreeSet<String>,
+    dir: &Path,
 ) -> Result<(), crate::error::Error> {
-    let previous = crate::export::files::previous(out_dir)?;
-    if previous.is_empty() {
-        return Ok(());
-    }
     for unit in snapshot
         .report
         .units
@@ -673,7 +613,7 @@ pub fn keep_previous_files(
             if snapshot.files.contains_key(rel) {
                 continue;
             }
-            let path = out_dir.join(rel);
+            let path = dir.join(rel);
             let content = std::fs::read_to_string(&path)
                 .map_err(|source| crate::error::Error::Io { path, source })?;
             snapshot.files.insert(rel.clone(), content);
@@ -696,18 +636,18 @@ pub(crate) fn is_import_report(v: &serde_json::Value) -> bool {
 pub(crate) fn read_import_report(_input: &str, _value: serde_json::Value, _read: &mut super::Read) {
 }
 
-/// `inventory init`: the draft inventory (YAML) of the organization's accounts.
+/// `inventory init`: the draft inventory (YAML) of the organization's accounts. The region is the
+/// configured one, else the Organizations endpoint's (`us-east-1`).
 pub fn draft_inventory_blocking(
     options: &Options,
     role_name: Option<&str>,
-) -> Result<String, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async {
-        let base = config_loader(options).load().await;
-        let accounts = organizations::list_accounts(&base, &CallCounter::default()).await?;
+) -> Result<String, ImportError> {
+    runtime(1)?.block_on(async {
+        let region = RegionProviderChain::default_provider().or_else(ORGANIZATIONS_REGION);
+        let base = config_loader(options).region(region).load().await;
+        credentials::check_ambient(&base).await?;
+        let accounts =
+            organizations::list_accounts(&base, &CallCounter::default(), options).await?;
         Ok(organizations::render_inventory(&accounts, role_name))
     })
 }

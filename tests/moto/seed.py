@@ -2,7 +2,7 @@
 """Seeds a moto_server with ECS data for tests/live_import.rs, and dumps what the AWS CLI would
 print for the same data (botocore is the CLI's engine) as "the same data given as files".
 
-    seed.py --endpoint URL --scenario main|fault|cli|throttle --dump DIR
+    seed.py --endpoint URL --scenario main|fault|cli|throttle|denied|organization --dump DIR
 
 Accounts are kept apart in moto by credentials: the static test keys are account 123456789012;
 credentials from sts:AssumeRole into arn:aws:iam::<id>:role/... are account <id>. Every scenario
@@ -321,6 +321,13 @@ SCENARIOS = {
     },
     "throttle": {
         "310000000021": {"eu-west-1": {"ok": [("fine", "fine", 1)]}},
+    },
+    # A proxy denies one region's calls; the other region is read.
+    "denied": {
+        "310000000031": {
+            "eu-west-1": {"ok": [("fine", "fine", 1)]},
+            "us-east-1": {"ok": [("fine", "fine", 1)]},
+        },
     },
 }
 

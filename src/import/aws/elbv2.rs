@@ -4,10 +4,10 @@
 
 use super::json::{canonical, render};
 use super::mapped;
-use super::{Failure, Unit, sdk_message};
+use super::{Files, ImportError, Unit};
 use aws_sdk_elasticloadbalancingv2::Client;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// DescribeTargetGroups and DescribeLoadBalancers take at most 20 ARNs per call.
 pub const ARNS_PER_CALL: usize = 20;
@@ -27,29 +27,14 @@ pub async fn read(
     unit: &Unit,
     client: &Client,
     target_group_arns: &BTreeSet<String>,
-) -> Result<BTreeMap<String, String>, Failure> {
-    let mut files = BTreeMap::new();
+) -> Result<Files, ImportError> {
+    let mut files = Files::new();
     if target_group_arns.is_empty() {
         return Ok(files);
     }
     let _permit = unit.permit().await;
-    let arns: Vec<String> = target_group_arns.iter().cloned().collect();
-    let mut groups = Vec::new();
-    for batch in arns.chunks(ARNS_PER_CALL) {
-        let mut pages = client
-            .describe_target_groups()
-            .set_target_group_arns(Some(batch.to_vec()))
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                unit.failure("elasticloadbalancing:DescribeTargetGroups", sdk_message(&e))
-            })?;
-            groups.extend(page.target_groups().iter().map(mapped::target_group));
-        }
-    }
-    groups.sort_by(|a, b| str_of(a, "TargetGroupArn").cmp(str_of(b, "TargetGroupArn")));
-    let lb_arns: BTreeSet<String> = groups
+    let groups = target_groups(unit, client, target_group_arns).await?;
+    let lb_arns: Vec<String> = groups
         .iter()
         .flat_map(|g| {
             g.get("LoadBalancerArns")
@@ -58,6 +43,8 @@ pub async fn read(
                 .unwrap_or_default()
         })
         .filter_map(|v| v.as_str().map(str::to_string))
+        .collect::<BTreeSet<String>>()
+        .into_iter()
         .collect();
     files.insert(
         "elbv2/describe-target-groups.json".into(),
@@ -66,77 +53,105 @@ pub async fn read(
     if lb_arns.is_empty() {
         return Ok(files);
     }
-
-    let lb_arns: Vec<String> = lb_arns.into_iter().collect();
-    let mut lbs = Vec::new();
-    for batch in lb_arns.chunks(ARNS_PER_CALL) {
-        let mut pages = client
-            .describe_load_balancers()
-            .set_load_balancer_arns(Some(batch.to_vec()))
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                unit.failure(
-                    "elasticloadbalancing:DescribeLoadBalancers",
-                    sdk_message(&e),
-                )
-            })?;
-            lbs.extend(page.load_balancers().iter().map(mapped::load_balancer));
-        }
-    }
-    lbs.sort_by(|a, b| str_of(a, "LoadBalancerArn").cmp(str_of(b, "LoadBalancerArn")));
+    let lbs = load_balancers(unit, client, &lb_arns).await?;
     files.insert(
         "elbv2/describe-load-balancers.json".into(),
         render(&canonical(json!({ "LoadBalancers": lbs }))),
     );
-
-    let mut listeners = Vec::new();
-    for lb in &lb_arns {
-        let mut pages = client
-            .describe_listeners()
-            .load_balancer_arn(lb)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                unit.failure(
-                    "elasticloadbalancing:DescribeListeners",
-                    format!("{}: {}", short_name(lb), sdk_message(&e)),
-                )
-            })?;
-            listeners.extend(page.listeners().iter().map(mapped::listener));
-        }
-    }
-    listeners.sort_by(|a, b| str_of(a, "ListenerArn").cmp(str_of(b, "ListenerArn")));
+    let listeners = listeners(unit, client, &lb_arns).await?;
     for listener in &listeners {
-        let arn = str_of(listener, "ListenerArn");
-        let mut rules = Vec::new();
-        let mut pages = client
-            .describe_rules()
-            .listener_arn(arn)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page
-                .map_err(|e| unit.failure("elasticloadbalancing:DescribeRules", sdk_message(&e)))?;
-            rules.extend(page.rules().iter().map(mapped::rule));
-        }
-        let lb_name = short_name(str_of(listener, "LoadBalancerArn"));
-        let port = listener.get("Port").and_then(Value::as_i64).unwrap_or(0);
-        let id = arn.rsplit('/').next().unwrap_or("");
-        files.insert(
-            format!(
-                "elbv2/describe-rules-{}-{port}-{}.json",
-                super::ecs::safe_name(lb_name),
-                super::ecs::safe_name(id)
-            ),
-            render(&canonical(json!({ "Rules": rules }))),
-        );
+        let (path, content) = rules_file(unit, client, listener).await?;
+        files.insert(path, content);
     }
     files.insert(
         "elbv2/describe-listeners.json".into(),
         render(&canonical(json!({ "Listeners": listeners }))),
     );
     Ok(files)
+}
+
+/// DescribeTargetGroups by ARN, 20 per call, sorted by ARN.
+async fn target_groups(
+    unit: &Unit,
+    client: &Client,
+    arns: &BTreeSet<String>,
+) -> Result<Vec<Value>, ImportError> {
+    let arns: Vec<String> = arns.iter().cloned().collect();
+    let mut groups = Vec::new();
+    for batch in arns.chunks(ARNS_PER_CALL) {
+        let items = all_items!(
+            client
+                .describe_target_groups()
+                .set_target_group_arns(Some(batch.to_vec())),
+            unit.call("elasticloadbalancing:DescribeTargetGroups")
+        )?;
+        groups.extend(items.iter().map(mapped::target_group));
+    }
+    groups.sort_by(|a, b| str_of(a, "TargetGroupArn").cmp(str_of(b, "TargetGroupArn")));
+    Ok(groups)
+}
+
+/// DescribeLoadBalancers by ARN, 20 per call, sorted by ARN.
+async fn load_balancers(
+    unit: &Unit,
+    client: &Client,
+    arns: &[String],
+) -> Result<Vec<Value>, ImportError> {
+    let mut lbs = Vec::new();
+    for batch in arns.chunks(ARNS_PER_CALL) {
+        let items = all_items!(
+            client
+                .describe_load_balancers()
+                .set_load_balancer_arns(Some(batch.to_vec())),
+            unit.call("elasticloadbalancing:DescribeLoadBalancers")
+        )?;
+        lbs.extend(items.iter().map(mapped::load_balancer));
+    }
+    lbs.sort_by(|a, b| str_of(a, "LoadBalancerArn").cmp(str_of(b, "LoadBalancerArn")));
+    Ok(lbs)
+}
+
+/// DescribeListeners of every load balancer, sorted by ARN.
+async fn listeners(
+    unit: &Unit,
+    client: &Client,
+    lb_arns: &[String],
+) -> Result<Vec<Value>, ImportError> {
+    let mut listeners = Vec::new();
+    for lb in lb_arns {
+        let items = all_items!(
+            client.describe_listeners().load_balancer_arn(lb),
+            unit.call("elasticloadbalancing:DescribeListeners")
+                .about(format!("load balancer {}", short_name(lb)))
+        )?;
+        listeners.extend(items.iter().map(mapped::listener));
+    }
+    listeners.sort_by(|a, b| str_of(a, "ListenerArn").cmp(str_of(b, "ListenerArn")));
+    Ok(listeners)
+}
+
+/// DescribeRules of one listener: `(relative path, file)`, named by load balancer, port and id.
+async fn rules_file(
+    unit: &Unit,
+    client: &Client,
+    listener: &Value,
+) -> Result<(String, String), ImportError> {
+    let arn = str_of(listener, "ListenerArn");
+    let lb_name = short_name(str_of(listener, "LoadBalancerArn"));
+    let port = listener.get("Port").and_then(Value::as_i64).unwrap_or(0);
+    let rules: Vec<Value> = all_items!(
+        client.describe_rules().listener_arn(arn),
+        unit.call("elasticloadbalancing:DescribeRules")
+            .about(format!("listener {lb_name}:{port}"))
+    )?
+    .iter()
+    .map(mapped::rule)
+    .collect();
+    let id = arn.rsplit('/').next().unwrap_or("");
+    let path = format!(
+        "elbv2/describe-rules-{}-{port}-{}.json",
+        super::ecs::safe_name(lb_name),
+        super::ecs::safe_name(id)
+    );
+    Ok((path, render(&canonical(json!({ "Rules": rules })))))
 }

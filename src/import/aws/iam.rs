@@ -9,13 +9,14 @@
 
 use super::json::{canonical, decode_policy_document, render, strip};
 use super::mapped;
-use super::{Failure, Unit, sdk_message};
+use super::{Files, ImportError, Unit};
 use aws_sdk_iam::Client;
+use aws_sdk_iam::types::AttachedPolicy;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 pub struct IamRead {
-    pub files: BTreeMap<String, String>,
+    pub files: Files,
     pub roles: usize,
     /// Roles a task definition names that do not exist (not a failure: the finding is convert's).
     pub missing: Vec<String>,
@@ -29,9 +30,9 @@ pub async fn read(
     unit: &Unit,
     client: &Client,
     role_arns: &BTreeSet<String>,
-) -> Result<IamRead, Failure> {
+) -> Result<IamRead, ImportError> {
     let mut out = IamRead {
-        files: BTreeMap::new(),
+        files: Files::new(),
         roles: 0,
         missing: Vec::new(),
     };
@@ -48,122 +49,14 @@ pub async fn read(
     let mut roles = Vec::new();
     let mut managed = BTreeSet::new();
     for name in names {
-        let answer = match client.get_role().role_name(name).send().await {
-            Ok(a) => a,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
-            {
-                out.missing.push(name.to_string());
-                continue;
-            }
-            Err(e) => {
-                return Err(unit.failure("iam:GetRole", format!("{name}: {}", sdk_message(&e))));
-            }
-        };
-        let Some(role) = answer.role() else { continue };
-        let mut v = mapped::role(role);
-        if !unit.options.keep_volatile {
-            strip(&mut v, &["RoleLastUsed"]);
+        match read_role(unit, client, name, &mut managed).await? {
+            Some(role) => roles.push(role),
+            None => out.missing.push(name.to_string()),
         }
-
-        let mut inline = Vec::new();
-        let mut pages = client
-            .list_role_policies()
-            .role_name(name)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                unit.failure(
-                    "iam:ListRolePolicies",
-                    format!("{name}: {}", sdk_message(&e)),
-                )
-            })?;
-            inline.extend(page.policy_names().iter().cloned());
-        }
-        let mut role_policies = Vec::new();
-        for policy in &inline {
-            let p = client
-                .get_role_policy()
-                .role_name(name)
-                .policy_name(policy)
-                .send()
-                .await
-                .map_err(|e| {
-                    unit.failure(
-                        "iam:GetRolePolicy",
-                        format!("{name}/{policy}: {}", sdk_message(&e)),
-                    )
-                })?;
-            role_policies.push(json!({
-                "PolicyName": p.policy_name(),
-                "PolicyDocument": decode_policy_document(p.policy_document()),
-            }));
-        }
-
-        let mut attached = Vec::new();
-        let mut pages = client
-            .list_attached_role_policies()
-            .role_name(name)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                unit.failure(
-                    "iam:ListAttachedRolePolicies",
-                    format!("{name}: {}", sdk_message(&e)),
-                )
-            })?;
-            for p in page.attached_policies() {
-                if let Some(arn) = p.policy_arn() {
-                    managed.insert(arn.to_string());
-                }
-                attached.push(mapped::attached_policy(p));
-            }
-        }
-        v["InstanceProfileList"] = json!([]);
-        v["RolePolicyList"] = Value::Array(role_policies);
-        v["AttachedManagedPolicies"] = Value::Array(attached);
-        roles.push(v);
     }
-
     let mut policies = Vec::new();
     for arn in &managed {
-        let p = client
-            .get_policy()
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(|e| unit.failure("iam:GetPolicy", format!("{arn}: {}", sdk_message(&e))))?;
-        let Some(policy) = p.policy() else { continue };
-        let mut v = mapped::policy(policy);
-        let mut versions = Vec::new();
-        if let Some(version) = policy.default_version_id() {
-            let pv = client
-                .get_policy_version()
-                .policy_arn(arn)
-                .version_id(version)
-                .send()
-                .await
-                .map_err(|e| {
-                    unit.failure(
-                        "iam:GetPolicyVersion",
-                        format!("{arn}: {}", sdk_message(&e)),
-                    )
-                })?;
-            if let Some(pv) = pv.policy_version() {
-                versions.push(mapped::policy_version(pv));
-            }
-        }
-        v["PolicyVersionList"] = Value::Array(versions);
-        if !unit.options.keep_volatile {
-            strip(
-                &mut v,
-                &["AttachmentCount", "PermissionsBoundaryUsageCount"],
-            );
-        }
-        policies.push(v);
+        policies.push(read_managed_policy(unit, client, arn).await?);
     }
     out.roles = roles.len();
     if !roles.is_empty() {
@@ -178,4 +71,129 @@ pub async fn read(
         );
     }
     Ok(out)
+}
+
+/// A role as get-account-authorization-details lists it, with its inline policies and attached
+/// managed policies (their ARNs added to `managed`); `None` when the role does not exist.
+async fn read_role(
+    unit: &Unit,
+    client: &Client,
+    name: &str,
+    managed: &mut BTreeSet<String>,
+) -> Result<Option<Value>, ImportError> {
+    let call = |action: &str| unit.call(action).about(format!("role {name}"));
+    let answer = match client.get_role().role_name(name).send().await {
+        Ok(a) => a,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_no_such_entity_exception()) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(call("iam:GetRole").failed(&e)),
+    };
+    let role = answer
+        .role()
+        .ok_or_else(|| call("iam:GetRole").unreadable("the answer holds no role"))?;
+    let mut v = mapped::role(role);
+    if !unit.options.keep_volatile {
+        strip(&mut v, &["RoleLastUsed"]);
+    }
+    v["InstanceProfileList"] = json!([]);
+    v["RolePolicyList"] = Value::Array(inline_policies(unit, client, name).await?);
+    let mut attached = Vec::new();
+    for p in attached_policies(unit, client, name).await? {
+        if let Some(arn) = p.policy_arn() {
+            managed.insert(arn.to_string());
+        }
+        attached.push(mapped::attached_policy(&p));
+    }
+    v["AttachedManagedPolicies"] = Value::Array(attached);
+    Ok(Some(v))
+}
+
+/// ListRolePolicies, then GetRolePolicy for each: `{PolicyName, PolicyDocument}` (decoded).
+async fn inline_policies(
+    unit: &Unit,
+    client: &Client,
+    name: &str,
+) -> Result<Vec<Value>, ImportError> {
+    let inline = all_items!(
+        client.list_role_policies().role_name(name),
+        unit.call("iam:ListRolePolicies")
+            .about(format!("role {name}"))
+    )?;
+    let mut role_policies = Vec::new();
+    for policy in &inline {
+        let p = client
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(|e| {
+                unit.call("iam:GetRolePolicy")
+                    .about(format!("role {name}, policy {policy}"))
+                    .failed(&e)
+            })?;
+        role_policies.push(json!({
+            "PolicyName": p.policy_name(),
+            "PolicyDocument": decode_policy_document(p.policy_document()),
+        }));
+    }
+    Ok(role_policies)
+}
+
+/// ListAttachedRolePolicies, to the end.
+async fn attached_policies(
+    unit: &Unit,
+    client: &Client,
+    name: &str,
+) -> Result<Vec<AttachedPolicy>, ImportError> {
+    all_items!(
+        client.list_attached_role_policies().role_name(name),
+        unit.call("iam:ListAttachedRolePolicies")
+            .about(format!("role {name}"))
+    )
+}
+
+/// GetPolicy, then GetPolicyVersion of its default version: the policy as
+/// get-account-authorization-details lists it.
+async fn read_managed_policy(
+    unit: &Unit,
+    client: &Client,
+    arn: &str,
+) -> Result<Value, ImportError> {
+    let call = |action: &str| unit.call(action).about(format!("policy {arn}"));
+    let p = client
+        .get_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| call("iam:GetPolicy").failed(&e))?;
+    let policy = p
+        .policy()
+        .ok_or_else(|| call("iam:GetPolicy").unreadable("the answer holds no policy"))?;
+    let mut v = mapped::policy(policy);
+    let mut versions = Vec::new();
+    if let Some(version) = policy.default_version_id() {
+        let pv = client
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| call("iam:GetPolicyVersion").failed(&e))?;
+        if let Some(pv) = pv.policy_version() {
+            versions.push(mapped::policy_version(pv));
+        }
+    }
+    v["PolicyVersionList"] = Value::Array(versions);
+    if !unit.options.keep_volatile {
+        strip(
+            &mut v,
+            &["AttachmentCount", "PermissionsBoundaryUsageCount"],
+        );
+    }
+    Ok(v)
 }

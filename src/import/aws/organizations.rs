@@ -2,7 +2,7 @@
 //! management account or a delegated administrator), guessing each account's environment from
 //! its name and marking every guess, for people to check.
 
-use super::{CallCounter, sdk_message};
+use super::{Call, CallCounter, ImportError, Options};
 use aws_config::SdkConfig;
 
 /// An account as Organizations lists it.
@@ -17,15 +17,25 @@ pub struct OrgAccount {
 pub async fn list_accounts(
     base: &SdkConfig,
     counter: &CallCounter,
-) -> Result<Vec<OrgAccount>, String> {
+    options: &Options,
+) -> Result<Vec<OrgAccount>, ImportError> {
     let conf = aws_sdk_organizations::config::Builder::from(base)
         .interceptor(counter.clone())
         .build();
     let client = aws_sdk_organizations::Client::from_conf(conf);
+    let call = Call {
+        // The credentials' own account: the management account, or a delegated administrator.
+        account: String::new(),
+        region: base.region().map(|r| r.to_string()),
+        action: "organizations:ListAccounts".into(),
+        subject: None,
+        role: None,
+        endpoint: options.endpoint_url.clone(),
+    };
     let mut out = Vec::new();
     let mut pages = client.list_accounts().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| format!("organizations:ListAccounts: {}", sdk_message(&e)))?;
+        let page = page.map_err(|e| call.clone().failed(&e))?;
         for a in page.accounts() {
             out.push(OrgAccount {
                 id: a.id().unwrap_or_default().to_string(),
