@@ -468,15 +468,25 @@ impl<'a> Timing<'a> {
     }
 }
 
+/// What CronJob and CronWorkflow specs both say after the schedule and time zone (whose keys
+/// differ): the concurrency policy, the starting deadline and suspension.
+fn run_policy(spec: &mut Map<String, Value>, timing: &Timing<'_>) {
+    spec.insert("concurrencyPolicy".into(), json!(timing.policy));
+    if let Some(d) = timing.deadline {
+        spec.insert("startingDeadlineSeconds".into(), json!(d));
+    }
+    if timing.suspend {
+        spec.insert("suspend".into(), json!(true));
+    }
+}
+
 /// A `batch/v1` CronJob; the job does not retry, as ECS does not rerun a stopped task.
 fn cron_job(meta: ObjectMeta, timing: &Timing<'_>, pod: PodTemplate) -> Object {
     let Timing {
         cron,
         timezone,
-        policy,
-        deadline,
-        suspend,
         count,
+        ..
     } = *timing;
 
     let mut job = Map::new();
@@ -492,13 +502,7 @@ fn cron_job(meta: ObjectMeta, timing: &Timing<'_>, pod: PodTemplate) -> Object {
     let mut spec = Map::new();
     spec.insert("schedule".into(), json!(cron));
     spec.insert("timeZone".into(), json!(timezone));
-    spec.insert("concurrencyPolicy".into(), json!(policy));
-    if let Some(d) = deadline {
-        spec.insert("startingDeadlineSeconds".into(), json!(d));
-    }
-    if suspend {
-        spec.insert("suspend".into(), json!(true));
-    }
+    run_policy(&mut spec, timing);
     spec.insert("jobTemplate".into(), json!({ "spec": job }));
     Object::new("batch/v1", "CronJob", meta, json!({ "spec": spec }))
 }
@@ -509,21 +513,13 @@ fn cron_workflow(meta: ObjectMeta, timing: &Timing<'_>, pod: PodTemplate) -> Obj
     let Timing {
         cron,
         timezone,
-        policy,
-        deadline,
-        suspend,
         count,
+        ..
     } = *timing;
     let mut spec = Map::new();
     spec.insert("schedules".into(), json!([cron]));
     spec.insert("timezone".into(), json!(timezone));
-    spec.insert("concurrencyPolicy".into(), json!(policy));
-    if let Some(d) = deadline {
-        spec.insert("startingDeadlineSeconds".into(), json!(d));
-    }
-    if suspend {
-        spec.insert("suspend".into(), json!(true));
-    }
+    run_policy(&mut spec, timing);
     spec.insert(
         "workflowSpec".into(),
         Value::Object(workflow_spec(pod, count)),
