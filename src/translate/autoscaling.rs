@@ -7,7 +7,7 @@
 //! and scheduled scaling become findings naming what to use instead (KEDA or a custom metric).
 
 use crate::diagnostics::{Code, Finding, Findings};
-use crate::model::aws::{ScalableTarget, ScalingPolicy};
+use crate::model::aws::{ScalableTarget, ScalingPolicy, TargetTracking};
 use crate::model::ecs::Arn;
 use crate::model::fields::join;
 use crate::model::k8s::{Object, ObjectMeta, PodSpec};
@@ -24,6 +24,18 @@ pub struct Target<'a> {
 /// HPA limits stabilization windows to one hour.
 const MAX_WINDOW: i64 = 3600;
 
+/// What the policies an HPA expresses (CPU or memory target tracking) add up to.
+#[derive(Default)]
+struct Tracking<'p> {
+    /// One resource metric per policy.
+    metrics: Vec<Value>,
+    /// The longest scale-out and scale-in cooldowns: the stabilization windows.
+    scale_up_window: Option<i64>,
+    scale_down_window: Option<i64>,
+    /// Each carried policy, and whether it disables scale-in.
+    disable_scale_in: Vec<(bool, &'p Sourced<ScalingPolicy>)>,
+}
+
 /// The HPA of the service's Deployment `deployment`, or None when the service has no scalable
 /// target or no policy an HPA can express (then the Deployment keeps its replicas).
 pub fn hpa(
@@ -38,8 +50,7 @@ pub fn hpa(
         .scalable_targets
         .iter()
         .find(|t| is_for(t.value.resource_id.as_deref(), target_arn(&t.value), target))?;
-    let st = &scalable.value;
-    let resource_id = st.resource_id.as_deref().unwrap_or("");
+    let resource_id = scalable.value.resource_id.as_deref().unwrap_or("");
     let policies: Vec<&Sourced<ScalingPolicy>> = inputs
         .scaling_policies
         .iter()
@@ -48,13 +59,67 @@ pub fn hpa(
                 && account_matches(p.value.policy_arn.as_deref(), target.account)
         })
         .collect();
+    let tracking = tracking(&policies, pod, findings);
+    scheduled_actions(inputs, resource_id, findings);
+    if tracking.metrics.is_empty() {
+        push_at(
+            findings,
+            &scalable.input,
+            Code::AutoscalingNotCarried,
+            &scalable.path,
+            format!(
+                "scalable target {resource_id} has {} polic{} and none is CPU or memory target tracking",
+                policies.len(),
+                if policies.len() == 1 { "y" } else { "ies" }
+            ),
+        );
+        return None;
+    }
+    let (min, max) = replicas(scalable, findings);
+    let behavior = behavior(&scalable.value, &tracking, findings);
+    let mut spec = serde_json::Map::new();
+    spec.insert(
+        "scaleTargetRef".into(),
+        json!({ "apiVersion": "apps/v1", "kind": "Deployment", "name": deployment }),
+    );
+    spec.insert("minReplicas".into(), json!(min));
+    spec.insert("maxReplicas".into(), json!(max));
+    spec.insert("metrics".into(), Value::Array(tracking.metrics.clone()));
+    if !behavior.is_empty() {
+        spec.insert("behavior".into(), Value::Object(behavior));
+    }
+    let metrics = tracking.metrics.len();
+    push_at(
+        findings,
+        &scalable.input,
+        Code::Autoscaled,
+        &scalable.path,
+        format!(
+            "scalable target {resource_id} became HPA {deployment} ({min}-{max} replicas, {metrics} metric{})",
+            if metrics == 1 { "" } else { "s" }
+        ),
+    );
+    Some(Object::new(
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        meta,
+        json!({ "spec": spec }),
+    ))
+}
 
-    let mut metrics = Vec::new();
-    let mut scale_up_window: Option<i64> = None;
-    let mut scale_down_window: Option<i64> = None;
-    let mut disable_scale_in = Vec::new();
-    for p in &policies {
-        let name = p.value.policy_name.as_deref().unwrap_or("(unnamed)");
+fn policy_name(p: &ScalingPolicy) -> &str {
+    p.policy_name.as_deref().unwrap_or("(unnamed)")
+}
+
+/// The target tracking policies an HPA expresses; the others become findings.
+fn tracking<'p>(
+    policies: &[&'p Sourced<ScalingPolicy>],
+    pod: &PodSpec,
+    findings: &mut Findings,
+) -> Tracking<'p> {
+    let mut tracking = Tracking::default();
+    for &p in policies {
+        let name = policy_name(&p.value);
         let kind = p.value.policy_type.as_deref().unwrap_or("");
         match (
             kind,
@@ -62,51 +127,7 @@ pub fn hpa(
                 .target_tracking_scaling_policy_configuration
                 .as_ref(),
         ) {
-            ("TargetTrackingScaling", Some(tt)) => {
-                let at = join(&p.path, "TargetTrackingScalingPolicyConfiguration");
-                let predefined = tt
-                    .predefined_metric_specification
-                    .as_ref()
-                    .and_then(|m| m.predefined_metric_type.as_deref());
-                let resource = match predefined {
-                    Some("ECSServiceAverageCPUUtilization") => Some("cpu"),
-                    Some("ECSServiceAverageMemoryUtilization") => Some("memory"),
-                    _ => None,
-                };
-                let (Some(resource), Some(value)) = (resource, tt.target_value) else {
-                    let what = match predefined {
-                        Some("ALBRequestCountPerTarget") => format!(
-                            "ALBRequestCountPerTarget at {} requests per target: use KEDA's aws-cloudwatch scaler on the target group's RequestCountPerTarget, or an Ingress request-rate metric through a metrics adapter",
-                            number(tt.target_value.unwrap_or(0.0))
-                        ),
-                        Some(other) => format!("predefined metric {other}"),
-                        None => "a customized CloudWatch metric: use KEDA's aws-cloudwatch scaler on the same metric".to_string(),
-                    };
-                    push_at(
-                        findings,
-                        &p.input,
-                        Code::AutoscalingMetric,
-                        at,
-                        format!("target tracking policy {name} scales on {what}; not carried"),
-                    );
-                    continue;
-                };
-                metrics.push(json!({
-                    "type": "Resource",
-                    "resource": {
-                        "name": resource,
-                        "target": { "type": "Utilization", "averageUtilization": value.round() as i64 },
-                    },
-                }));
-                if let Some(c) = tt.scale_out_cooldown {
-                    scale_up_window = Some(scale_up_window.unwrap_or(0).max(c));
-                }
-                if let Some(c) = tt.scale_in_cooldown {
-                    scale_down_window = Some(scale_down_window.unwrap_or(0).max(c));
-                }
-                disable_scale_in.push((tt.disable_scale_in == Some(true), p));
-                check_requests(pod, resource, &p.input, &at, name, findings);
-            }
+            ("TargetTrackingScaling", Some(tt)) => tracking.add(p, tt, pod, findings),
             ("StepScaling", _) => push_at(
                 findings,
                 &p.input,
@@ -126,6 +147,77 @@ pub fn hpa(
             ),
         }
     }
+    tracking
+}
+
+impl<'p> Tracking<'p> {
+    /// Target tracking policy `p` (configured by `tt`): a resource metric when it tracks the
+    /// service's average CPU or memory, else a finding naming what to use instead.
+    fn add(
+        &mut self,
+        p: &'p Sourced<ScalingPolicy>,
+        tt: &TargetTracking,
+        pod: &PodSpec,
+        findings: &mut Findings,
+    ) {
+        let name = policy_name(&p.value);
+        let at = join(&p.path, "TargetTrackingScalingPolicyConfiguration");
+        let predefined = tt
+            .predefined_metric_specification
+            .as_ref()
+            .and_then(|m| m.predefined_metric_type.as_deref());
+        let resource = match predefined {
+            Some("ECSServiceAverageCPUUtilization") => Some("cpu"),
+            Some("ECSServiceAverageMemoryUtilization") => Some("memory"),
+            _ => None,
+        };
+        let (Some(resource), Some(value)) = (resource, tt.target_value) else {
+            let what = untracked_metric(predefined, tt);
+            push_at(
+                findings,
+                &p.input,
+                Code::AutoscalingMetric,
+                at,
+                format!("target tracking policy {name} scales on {what}; not carried"),
+            );
+            return;
+        };
+        self.metrics.push(json!({
+            "type": "Resource",
+            "resource": {
+                "name": resource,
+                "target": { "type": "Utilization", "averageUtilization": value.round() as i64 },
+            },
+        }));
+        if let Some(c) = tt.scale_out_cooldown {
+            self.scale_up_window = Some(self.scale_up_window.unwrap_or(0).max(c));
+        }
+        if let Some(c) = tt.scale_in_cooldown {
+            self.scale_down_window = Some(self.scale_down_window.unwrap_or(0).max(c));
+        }
+        self.disable_scale_in
+            .push((tt.disable_scale_in == Some(true), p));
+        check_requests(pod, resource, &p.input, &at, name, findings);
+    }
+}
+
+/// What a target tracking policy an HPA does not express scales on, and what to use instead.
+fn untracked_metric(predefined: Option<&str>, tt: &TargetTracking) -> String {
+    match predefined {
+        Some("ALBRequestCountPerTarget") => format!(
+            "ALBRequestCountPerTarget at {} requests per target: use KEDA's aws-cloudwatch scaler on the target group's RequestCountPerTarget, or an Ingress request-rate metric through a metrics adapter",
+            number(tt.target_value.unwrap_or(0.0))
+        ),
+        Some(other) => format!("predefined metric {other}"),
+        None => {
+            "a customized CloudWatch metric: use KEDA's aws-cloudwatch scaler on the same metric"
+                .to_string()
+        }
+    }
+}
+
+/// Scheduled actions of the scalable target `resource_id`: reported, not carried.
+fn scheduled_actions(inputs: &Inputs, resource_id: &str, findings: &mut Findings) {
     for a in inputs
         .scheduled_actions
         .iter()
@@ -146,21 +238,11 @@ pub fn hpa(
             ),
         );
     }
-    if metrics.is_empty() {
-        push_at(
-            findings,
-            &scalable.input,
-            Code::AutoscalingNotCarried,
-            &scalable.path,
-            format!(
-                "scalable target {resource_id} has {} polic{} and none is CPU or memory target tracking",
-                policies.len(),
-                if policies.len() == 1 { "y" } else { "ies" }
-            ),
-        );
-        return None;
-    }
+}
 
+/// `(minReplicas, maxReplicas)`: the scalable target's capacity, at least 1 and min ≤ max.
+fn replicas(scalable: &Sourced<ScalableTarget>, findings: &mut Findings) -> (i64, i64) {
+    let st = &scalable.value;
     let mut max = st.max_capacity.unwrap_or(1);
     let mut min = st.min_capacity.unwrap_or(1);
     if min < 1 {
@@ -183,13 +265,23 @@ pub fn hpa(
         );
         max = min;
     }
+    (min, max)
+}
 
+/// `spec.behavior`: cooldowns as stabilization windows; a direction suspended on the scalable
+/// target, or scale-in disabled by every policy, is disabled. Scale-in disabled by some policies
+/// only is reported: an HPA cannot disable it per metric.
+fn behavior(
+    st: &ScalableTarget,
+    tracking: &Tracking<'_>,
+    findings: &mut Findings,
+) -> serde_json::Map<String, Value> {
     let suspended = st.suspended_state.as_ref();
     let out_suspended = suspended.and_then(|s| s.dynamic_scaling_out_suspended) == Some(true);
     let in_suspended = suspended.and_then(|s| s.dynamic_scaling_in_suspended) == Some(true);
-    let all_disable = disable_scale_in.iter().all(|(d, _)| *d);
+    let all_disable = tracking.disable_scale_in.iter().all(|(d, _)| *d);
     if !all_disable {
-        for (_, p) in disable_scale_in.iter().filter(|(d, _)| *d) {
+        for (_, p) in tracking.disable_scale_in.iter().filter(|(d, _)| *d) {
             push_at(
                 findings,
                 &p.input,
@@ -200,59 +292,33 @@ pub fn hpa(
                 ),
                 format!(
                     "policy {} disables scale-in, but other policies scale in",
-                    p.value.policy_name.as_deref().unwrap_or("(unnamed)")
+                    policy_name(&p.value)
                 ),
             );
         }
     }
     let mut behavior = serde_json::Map::new();
-    let rules = |window: Option<i64>, disabled: bool| {
-        let mut r = serde_json::Map::new();
-        if disabled {
-            r.insert("selectPolicy".into(), json!("Disabled"));
-        } else if let Some(w) = window {
-            r.insert(
-                "stabilizationWindowSeconds".into(),
-                json!(w.clamp(0, MAX_WINDOW)),
-            );
-        }
-        (!r.is_empty()).then_some(Value::Object(r))
-    };
-    if let Some(up) = rules(scale_up_window, out_suspended) {
+    if let Some(up) = scaling_rules(tracking.scale_up_window, out_suspended) {
         behavior.insert("scaleUp".into(), up);
     }
-    if let Some(down) = rules(scale_down_window, in_suspended || all_disable) {
+    if let Some(down) = scaling_rules(tracking.scale_down_window, in_suspended || all_disable) {
         behavior.insert("scaleDown".into(), down);
     }
+    behavior
+}
 
-    let mut spec = serde_json::Map::new();
-    spec.insert(
-        "scaleTargetRef".into(),
-        json!({ "apiVersion": "apps/v1", "kind": "Deployment", "name": deployment }),
-    );
-    spec.insert("minReplicas".into(), json!(min));
-    spec.insert("maxReplicas".into(), json!(max));
-    spec.insert("metrics".into(), Value::Array(metrics.clone()));
-    if !behavior.is_empty() {
-        spec.insert("behavior".into(), Value::Object(behavior));
+/// The HPA scaling rules of one direction, or None when they would be empty.
+fn scaling_rules(window: Option<i64>, disabled: bool) -> Option<Value> {
+    let mut r = serde_json::Map::new();
+    if disabled {
+        r.insert("selectPolicy".into(), json!("Disabled"));
+    } else if let Some(w) = window {
+        r.insert(
+            "stabilizationWindowSeconds".into(),
+            json!(w.clamp(0, MAX_WINDOW)),
+        );
     }
-    push_at(
-        findings,
-        &scalable.input,
-        Code::Autoscaled,
-        &scalable.path,
-        format!(
-            "scalable target {resource_id} became HPA {deployment} ({min}-{max} replicas, {} metric{})",
-            metrics.len(),
-            if metrics.len() == 1 { "" } else { "s" }
-        ),
-    );
-    Some(Object::new(
-        "autoscaling/v2",
-        "HorizontalPodAutoscaler",
-        meta,
-        json!({ "spec": spec }),
-    ))
+    (!r.is_empty()).then_some(Value::Object(r))
 }
 
 /// The account of a scalable target, from its ARN when the output has one.

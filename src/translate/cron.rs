@@ -630,65 +630,10 @@ fn day_of_month(text: &str, months: &[u32], notes: &mut Notes) -> Reason<String>
             );
         }
         if let Some(day) = upper.strip_suffix('W') {
-            let n = DAY_OF_MONTH.value(day).map_err(|_| {
-                format!(
-                    "day-of-month `{}` is malformed: `W` must follow a single day, as in `15W`.",
-                    clip(tok)
-                )
-            })?;
-            return Err(format!(
-                "day-of-month `{tok}` means the weekday nearest day {n}, which five-field cron cannot express because that day moves with the calendar (schedule days {}-{} and have the job check the date).",
-                n.saturating_sub(2).max(1),
-                (n + 2).min(31)
-            ));
+            return Err(nearest_weekday(tok, day));
         }
         if let Some(rest) = upper.strip_prefix('L') {
-            // `L` = last day, `L-n` = n days before it (Quartz); exact only when every
-            // selected month has the same length.
-            let offset = match rest {
-                "" => 0,
-                _ => rest
-                    .strip_prefix('-')
-                    .and_then(|n| DAY_OF_MONTH.value(n).ok().filter(|&n| n <= 30))
-                    .ok_or_else(|| {
-                        format!(
-                            "day-of-month `{}` is malformed: `L` takes only an optional offset, as in `L` or `L-3`.",
-                            clip(tok)
-                        )
-                    })?,
-            };
-            let Some(len) = fixed_month_length(months) else {
-                let (what, guard) = match offset {
-                    0 => (
-                        "the last day of the month".to_string(),
-                        "tomorrow is the 1st".to_string(),
-                    ),
-                    n => (
-                        format!("{n} days before the last day of the month"),
-                        format!("the 1st is {} days away", n + 1),
-                    ),
-                };
-                // The day falls within these dates in months of 28 to 31 days.
-                let (first, last) = (28u32.saturating_sub(offset).max(1), 31 - offset);
-                let days = if first == last {
-                    format!("day {first}")
-                } else {
-                    format!("days {first}-{last}")
-                };
-                return Err(format!(
-                    "day-of-month `{tok}` means {what}, which five-field cron cannot express because month lengths differ (schedule {days} and have the job exit unless {guard})."
-                ));
-            };
-            if offset >= len {
-                return Err(format!(
-                    "day-of-month `{tok}` reaches before the 1st of a {len}-day month."
-                ));
-            }
-            let day = len - offset;
-            notes.push(format!(
-                "Day-of-month `{tok}` is day {day} because every selected month has {len} days."
-            ));
-            out.push(day.to_string());
+            out.push(last_day(tok, rest, months, notes)?.to_string());
             continue;
         }
         let parsed = Item::parse(tok, &DAY_OF_MONTH)?;
@@ -696,6 +641,70 @@ fn day_of_month(text: &str, months: &[u32], notes: &mut Notes) -> Reason<String>
         out.push(parsed.render(&DAY_OF_MONTH));
     }
     Ok(out.join(","))
+}
+
+/// Why day-of-month `tok` (`<day>W`, the weekday nearest `day`) has no five-field equivalent.
+fn nearest_weekday(tok: &str, day: &str) -> String {
+    match DAY_OF_MONTH.value(day) {
+        Err(_) => format!(
+            "day-of-month `{}` is malformed: `W` must follow a single day, as in `15W`.",
+            clip(tok)
+        ),
+        Ok(n) => format!(
+            "day-of-month `{tok}` means the weekday nearest day {n}, which five-field cron cannot express because that day moves with the calendar (schedule days {}-{} and have the job check the date).",
+            n.saturating_sub(2).max(1),
+            (n + 2).min(31)
+        ),
+    }
+}
+
+/// The day day-of-month `tok` (`L` = last day, `L-n` = n days before it, as in Quartz; `rest` is
+/// what follows the `L`) falls on: exact only when every selected month has the same length.
+fn last_day(tok: &str, rest: &str, months: &[u32], notes: &mut Notes) -> Reason<u32> {
+    let offset = match rest {
+        "" => 0,
+        _ => rest
+            .strip_prefix('-')
+            .and_then(|n| DAY_OF_MONTH.value(n).ok().filter(|&n| n <= 30))
+            .ok_or_else(|| {
+                format!(
+                    "day-of-month `{}` is malformed: `L` takes only an optional offset, as in `L` or `L-3`.",
+                    clip(tok)
+                )
+            })?,
+    };
+    let Some(len) = fixed_month_length(months) else {
+        let (what, guard) = match offset {
+            0 => (
+                "the last day of the month".to_string(),
+                "tomorrow is the 1st".to_string(),
+            ),
+            n => (
+                format!("{n} days before the last day of the month"),
+                format!("the 1st is {} days away", n + 1),
+            ),
+        };
+        // The day falls within these dates in months of 28 to 31 days.
+        let (first, last) = (28u32.saturating_sub(offset).max(1), 31 - offset);
+        let days = if first == last {
+            format!("day {first}")
+        } else {
+            format!("days {first}-{last}")
+        };
+        return Err(format!(
+            "day-of-month `{tok}` means {what}, which five-field cron cannot express because month lengths differ (schedule {days} and have the job exit unless {guard})."
+        ));
+    };
+    if offset >= len {
+        return Err(format!(
+            "day-of-month `{tok}` reaches before the 1st of a {len}-day month."
+        ));
+    }
+    let day = len - offset;
+    notes.push(format!(
+        "Day-of-month `{tok}` is day {day} because every selected month has {len} days."
+    ));
+    Ok(day)
 }
 
 fn day_of_week(text: &str, notes: &mut Notes) -> Reason<String> {

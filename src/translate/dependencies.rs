@@ -8,7 +8,7 @@
 
 use super::probes;
 use crate::diagnostics::{Code, Findings};
-use crate::model::ecs::TaskDefinition;
+use crate::model::ecs::{ContainerDefinition, TaskDefinition};
 use crate::model::fields::join;
 use crate::model::k8s::{Container, PodSpec};
 
@@ -17,6 +17,13 @@ enum Role {
     Main,
     Sidecar { healthy: bool },
     RunToCompletion,
+}
+
+/// What the task's `dependsOn` says, by container position.
+struct Dependencies {
+    roles: Vec<Role>,
+    /// `waits_for[i]`: the containers `i` waits for.
+    waits_for: Vec<Vec<usize>>,
 }
 
 /// Moves `containers` (same order as the task's definitions) into the pod's init containers and
@@ -30,51 +37,14 @@ pub fn arrange(
     findings: &mut Findings,
 ) {
     let defs = &td.container_definitions;
-    let index_of = |name: &str| defs.iter().position(|c| c.name.as_deref() == Some(name));
-    let mut roles = vec![Role::Main; defs.len()];
-    // edges[i] = the containers i waits for.
-    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); defs.len()];
-    for (i, c) in defs.iter().enumerate() {
-        let at = super::containers::path(td_path, i);
-        for (j, dep) in c.depends_on.iter().enumerate() {
-            let here = join(&at, &format!("dependsOn[{j}]"));
-            let target = dep.container_name.as_deref().unwrap_or("");
-            let Some(t) = index_of(target).filter(|t| *t != i) else {
-                findings.push(
-                    Code::DependsOnUnknown,
-                    here,
-                    format!("container {target:?} is not in the task definition"),
-                );
-                continue;
-            };
-            edges[i].push(t);
-            let condition = dep
-                .condition
-                .as_deref()
-                .unwrap_or("START")
-                .to_ascii_uppercase();
-            let role = match condition.as_str() {
-                "COMPLETE" | "SUCCESS" => {
-                    if condition == "COMPLETE" {
-                        findings.push(
-                            Code::DependsOnComplete,
-                            &here,
-                            format!("{target} must now exit 0 before the others start"),
-                        );
-                    }
-                    Role::RunToCompletion
-                }
-                "HEALTHY" => Role::Sidecar { healthy: true },
-                _ => Role::Sidecar { healthy: false },
-            };
-            roles[t] = roles[t].max(role);
-        }
-    }
-
+    let Dependencies {
+        mut roles,
+        waits_for,
+    } = dependencies(td, td_path, findings);
     let init: Vec<usize> = (0..defs.len())
         .filter(|i| roles[*i] != Role::Main)
         .collect();
-    let order = match topological(&init, &edges) {
+    let order = match topological(&init, &waits_for) {
         Some(order) => order,
         None => {
             findings.push(
@@ -86,48 +56,12 @@ pub fn arrange(
             Vec::new()
         }
     };
-
     let mut slots: Vec<Option<Container>> = containers.into_iter().map(Some).collect();
     for i in order {
-        let mut k = slots[i].take().expect("each container is placed once");
+        let k = slots[i].take().expect("each container is placed once");
         let at = super::containers::path(td_path, i);
-        match roles[i] {
-            Role::RunToCompletion => {
-                if k.liveness_probe.take().is_some()
-                    | k.startup_probe.take().is_some()
-                    | k.readiness_probe.take().is_some()
-                {
-                    findings.push(
-                        Code::InitContainerProbe,
-                        join(&at, "healthCheck"),
-                        format!(
-                            "{} runs to completion first; its health check was dropped",
-                            k.name
-                        ),
-                    );
-                }
-            }
-            Role::Sidecar { healthy } => {
-                k.restart_policy = Some("Always");
-                if healthy {
-                    match defs[i].health_check.as_ref().and_then(|hc| {
-                        probes::healthy_gate(hc, windows, &at, &mut Findings::default())
-                    }) {
-                        Some(gate) => k.startup_probe = Some(gate),
-                        None => findings.push(
-                            Code::HealthyWithoutHealthCheck,
-                            join(&at, "name"),
-                            format!(
-                                "others wait for {} to be HEALTHY, but it has no healthCheck",
-                                k.name
-                            ),
-                        ),
-                    }
-                }
-            }
-            Role::Main => unreachable!("only init containers are ordered"),
-        }
-        pod.init_containers.push(k);
+        let init = init_container(k, roles[i], &defs[i], &at, windows, findings);
+        pod.init_containers.push(init);
     }
     for (i, slot) in slots.into_iter().enumerate() {
         let Some(k) = slot else { continue };
@@ -143,6 +77,104 @@ pub fn arrange(
         }
         pod.containers.push(k);
     }
+}
+
+/// The role of each container (the strongest any other's `dependsOn` gives it) and what each
+/// waits for; a dependency on an unknown container is reported and left out.
+fn dependencies(td: &TaskDefinition, td_path: &str, findings: &mut Findings) -> Dependencies {
+    let defs = &td.container_definitions;
+    let index_of = |name: &str| defs.iter().position(|c| c.name.as_deref() == Some(name));
+    let mut roles = vec![Role::Main; defs.len()];
+    let mut waits_for: Vec<Vec<usize>> = vec![Vec::new(); defs.len()];
+    for (i, c) in defs.iter().enumerate() {
+        let at = super::containers::path(td_path, i);
+        for (j, dep) in c.depends_on.iter().enumerate() {
+            let here = join(&at, &format!("dependsOn[{j}]"));
+            let target = dep.container_name.as_deref().unwrap_or("");
+            let Some(t) = index_of(target).filter(|t| *t != i) else {
+                findings.push(
+                    Code::DependsOnUnknown,
+                    here,
+                    format!("container {target:?} is not in the task definition"),
+                );
+                continue;
+            };
+            waits_for[i].push(t);
+            let condition = dep.condition.as_deref().unwrap_or("START");
+            let role = role_for(condition, target, &here, findings);
+            roles[t] = roles[t].max(role);
+        }
+    }
+    Dependencies { roles, waits_for }
+}
+
+/// The role a container others wait on for `condition` takes.
+fn role_for(condition: &str, target: &str, here: &str, findings: &mut Findings) -> Role {
+    match condition.to_ascii_uppercase().as_str() {
+        "COMPLETE" => {
+            findings.push(
+                Code::DependsOnComplete,
+                here,
+                format!("{target} must now exit 0 before the others start"),
+            );
+            Role::RunToCompletion
+        }
+        "SUCCESS" => Role::RunToCompletion,
+        "HEALTHY" => Role::Sidecar { healthy: true },
+        _ => Role::Sidecar { healthy: false },
+    }
+}
+
+/// Container `k` (defined by `def`, at `at`) as an init container of `role`: one that runs to
+/// completion loses its probes; a sidecar restarts always, gated by a startup probe when others
+/// wait for it to be HEALTHY.
+fn init_container(
+    mut k: Container,
+    role: Role,
+    def: &ContainerDefinition,
+    at: &str,
+    windows: bool,
+    findings: &mut Findings,
+) -> Container {
+    match role {
+        Role::RunToCompletion => {
+            if k.liveness_probe.take().is_some()
+                | k.startup_probe.take().is_some()
+                | k.readiness_probe.take().is_some()
+            {
+                findings.push(
+                    Code::InitContainerProbe,
+                    join(at, "healthCheck"),
+                    format!(
+                        "{} runs to completion first; its health check was dropped",
+                        k.name
+                    ),
+                );
+            }
+        }
+        Role::Sidecar { healthy } => {
+            k.restart_policy = Some("Always");
+            if healthy {
+                match def
+                    .health_check
+                    .as_ref()
+                    .and_then(|hc| probes::healthy_gate(hc, windows, at, &mut Findings::default()))
+                {
+                    Some(gate) => k.startup_probe = Some(gate),
+                    None => findings.push(
+                        Code::HealthyWithoutHealthCheck,
+                        join(at, "name"),
+                        format!(
+                            "others wait for {} to be HEALTHY, but it has no healthCheck",
+                            k.name
+                        ),
+                    ),
+                }
+            }
+        }
+        Role::Main => unreachable!("only init containers are ordered"),
+    }
+    k
 }
 
 /// Orders `nodes` so each comes after the nodes it waits for (ties by position); None on a cycle.

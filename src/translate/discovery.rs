@@ -4,7 +4,7 @@
 //! `ExternalName` Service keeps a single-label Service Connect alias resolving in the namespace.
 
 use crate::diagnostics::{Code, Findings};
-use crate::model::ecs::{Arn, Service};
+use crate::model::ecs::{Arn, Service, ServiceConnectConfiguration, ServiceConnectService};
 use crate::model::fields::{is_unset as unset, join};
 use crate::model::k8s::{Object, ObjectMeta};
 use crate::model::target::{DnsRename, DnsSource};
@@ -21,6 +21,62 @@ pub struct Target<'a> {
     pub meta: &'a dyn Fn(&str) -> ObjectMeta,
 }
 
+/// Where the names move to: the workload's Service and its DNS name.
+struct Destination<'a> {
+    target: &'a Target<'a>,
+    /// The workload's Service, if any.
+    service: Option<&'a Object>,
+    /// `<app>.<namespace>.svc.cluster.local`.
+    fqdn: String,
+    /// What the report says a name became: the DNS name, or why there is none yet.
+    new: String,
+}
+
+impl<'a> Destination<'a> {
+    fn of(target: &'a Target<'a>) -> Self {
+        let service = target
+            .objects
+            .iter()
+            .find(|o| o.kind == "Service" && o.metadata.name == target.app);
+        let fqdn = format!("{}.{}.svc.cluster.local", target.app, target.namespace);
+        let new = if service.is_some() {
+            fqdn.clone()
+        } else {
+            format!("(no Service: the task has no container ports; {fqdn} once one is added)")
+        };
+        Destination {
+            target,
+            service,
+            fqdn,
+            new,
+        }
+    }
+
+    /// The Service port named `name`.
+    fn port_named(&self, name: &str) -> Option<i64> {
+        self.service
+            .and_then(|s| s.body()["spec"]["ports"].as_array().cloned())
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == name)
+            .and_then(|p| p["port"].as_i64())
+    }
+
+    /// An ExternalName Service that keeps `old` resolving in the namespace, when the mappings
+    /// ask for one and `old` is a single label that is not the Service's own name.
+    fn alias(&self, old: &str) -> Option<Object> {
+        let t = self.target;
+        (t.external_name && self.service.is_some() && is_label(old) && old != t.app).then(|| {
+            Object::new(
+                "v1",
+                "Service",
+                (t.meta)(old),
+                json!({ "spec": { "type": "ExternalName", "externalName": self.fqdn } }),
+            )
+        })
+    }
+}
+
 /// What the service's names become; ExternalName Services are appended to `extra` when
 /// `external_name` is on.
 pub fn renames(
@@ -30,29 +86,25 @@ pub fn renames(
     extra: &mut Vec<Object>,
     findings: &mut Findings,
 ) -> Vec<DnsRename> {
-    let Target {
-        app,
-        namespace,
-        objects,
-        external_name,
-        meta,
-    } = *target;
-    let svc = objects
-        .iter()
-        .find(|o| o.kind == "Service" && o.metadata.name == app);
-    let fqdn = format!("{app}.{namespace}.svc.cluster.local");
-    let new = if svc.is_some() {
-        fqdn.clone()
-    } else {
-        format!("(no Service: the task has no container ports; {fqdn} once one is added)")
-    };
-    let port_named = |name: &str| -> Option<i64> {
-        svc.and_then(|s| s.body()["spec"]["ports"].as_array().cloned())
-            .into_iter()
-            .flatten()
-            .find(|p| p["name"] == name)
-            .and_then(|p| p["port"].as_i64())
-    };
+    let to = Destination::of(target);
+    let mut out = cloud_map(service, at, &to, findings);
+    if let Some(sc) = service
+        .service_connect_configuration
+        .as_ref()
+        .filter(|c| c.enabled != Some(false))
+    {
+        out.extend(service_connect(sc, at, &to, extra, findings));
+    }
+    out
+}
+
+/// The Cloud Map services of `serviceRegistries`.
+fn cloud_map(
+    service: &Service,
+    at: &str,
+    to: &Destination<'_>,
+    findings: &mut Findings,
+) -> Vec<DnsRename> {
     let mut out = Vec::new();
     for (i, r) in service.service_registries.iter().enumerate() {
         let arn = r.registry_arn.as_deref().unwrap_or("");
@@ -63,87 +115,91 @@ pub fn renames(
         findings.push(
             Code::DnsRenamed,
             join(at, &format!("serviceRegistries[{i}]")),
-            format!("{old} is now {new}"),
+            format!("{old} is now {}", to.new),
         );
         out.push(DnsRename {
             source: DnsSource::CloudMap,
             old,
             old_port: r.port.or(r.container_port),
-            new: new.clone(),
+            new: to.new.clone(),
             new_port: r.container_port,
         });
     }
-    if let Some(sc) = service
-        .service_connect_configuration
-        .as_ref()
-        .filter(|c| c.enabled != Some(false))
-    {
-        let ns = sc
-            .namespace
-            .as_deref()
-            .map(|n| match Arn::parse(n) {
-                Some(a) => a.resource.rsplit('/').next().unwrap_or(a.resource),
-                None => n,
-            })
-            .unwrap_or("");
-        let sc_at = join(at, "serviceConnectConfiguration");
-        for (key, _) in sc.other.iter().filter(|(_, v)| !unset(v)) {
+    out
+}
+
+/// The Service Connect names of the service's ports; what Service Connect does besides
+/// naming is reported.
+fn service_connect(
+    sc: &ServiceConnectConfiguration,
+    at: &str,
+    to: &Destination<'_>,
+    extra: &mut Vec<Object>,
+    findings: &mut Findings,
+) -> Vec<DnsRename> {
+    let ns = sc
+        .namespace
+        .as_deref()
+        .map(|n| match Arn::parse(n) {
+            Some(a) => a.resource.rsplit('/').next().unwrap_or(a.resource),
+            None => n,
+        })
+        .unwrap_or("");
+    let sc_at = join(at, "serviceConnectConfiguration");
+    for (key, _) in sc.other.iter().filter(|(_, v)| !unset(v)) {
+        findings.push(
+            Code::ServiceConnect,
+            join(&sc_at, key),
+            format!("Service Connect `{key}` was not carried"),
+        );
+    }
+    let mut out = Vec::new();
+    for (i, s) in sc.services.iter().enumerate() {
+        let here = join(at, &format!("serviceConnectConfiguration.services[{i}]"));
+        for (key, _) in s.other.iter().filter(|(_, v)| !unset(v)) {
             findings.push(
                 Code::ServiceConnect,
-                join(&sc_at, key),
-                format!("Service Connect `{key}` was not carried"),
+                join(&here, key),
+                format!("Service Connect `{key}` of port {} was not carried (a mesh or the Ingress does this in Kubernetes)", s.port_name.as_deref().unwrap_or("?")),
             );
         }
-        for (i, s) in sc.services.iter().enumerate() {
-            let here = join(at, &format!("serviceConnectConfiguration.services[{i}]"));
-            for (key, _) in s.other.iter().filter(|(_, v)| !unset(v)) {
-                findings.push(
-                    Code::ServiceConnect,
-                    join(&here, key),
-                    format!("Service Connect `{key}` of port {} was not carried (a mesh or the Ingress does this in Kubernetes)", s.port_name.as_deref().unwrap_or("?")),
-                );
-            }
-            let port_name = s.port_name.as_deref().unwrap_or("");
-            let discovery = s.discovery_name.as_deref().unwrap_or(port_name);
-            let new_port = port_named(port_name);
-            let mut names: Vec<(String, Option<i64>)> = s
-                .client_aliases
-                .iter()
-                .filter_map(|a| {
-                    a.dns_name
-                        .clone()
-                        .or_else(|| Some(join_dns(discovery, ns)))
-                        .map(|d| (d, a.port))
-                })
-                .collect();
-            if names.is_empty() {
-                names.push((join_dns(discovery, ns), None));
-            }
-            for (old, old_port) in names {
-                findings.push(
-                    Code::DnsRenamed,
-                    &here,
-                    format!("Service Connect name {old} is now {new}"),
-                );
-                if external_name && svc.is_some() && is_label(&old) && old != app {
-                    extra.push(Object::new(
-                        "v1",
-                        "Service",
-                        meta(&old),
-                        json!({ "spec": { "type": "ExternalName", "externalName": fqdn } }),
-                    ));
-                }
-                out.push(DnsRename {
-                    source: DnsSource::ServiceConnect,
-                    old,
-                    old_port,
-                    new: new.clone(),
-                    new_port,
-                });
-            }
+        let new_port = to.port_named(s.port_name.as_deref().unwrap_or(""));
+        for (old, old_port) in client_names(s, ns) {
+            findings.push(
+                Code::DnsRenamed,
+                &here,
+                format!("Service Connect name {old} is now {}", to.new),
+            );
+            extra.extend(to.alias(&old));
+            out.push(DnsRename {
+                source: DnsSource::ServiceConnect,
+                old,
+                old_port,
+                new: to.new.clone(),
+                new_port,
+            });
         }
     }
     out
+}
+
+/// The names (and ports) clients reach Service Connect port `s` by in namespace `ns`: its
+/// client aliases, else its discovery name.
+fn client_names(s: &ServiceConnectService, ns: &str) -> Vec<(String, Option<i64>)> {
+    let port_name = s.port_name.as_deref().unwrap_or("");
+    let discovery = s.discovery_name.as_deref().unwrap_or(port_name);
+    let mut names: Vec<(String, Option<i64>)> = s
+        .client_aliases
+        .iter()
+        .map(|a| {
+            let dns = a.dns_name.clone();
+            (dns.unwrap_or_else(|| join_dns(discovery, ns)), a.port)
+        })
+        .collect();
+    if names.is_empty() {
+        names.push((join_dns(discovery, ns), None));
+    }
+    names
 }
 
 fn join_dns(name: &str, namespace: &str) -> String {

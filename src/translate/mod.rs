@@ -33,6 +33,7 @@ use crate::error::InputError;
 use crate::inventory::Inventory;
 use crate::mappings::Mappings;
 use crate::model::ecs::{Place, Service, ServiceIdentity, TaskDefinition, TaskDefinitionIdentity};
+use crate::model::k8s::{Object, ObjectMeta};
 use crate::model::names;
 use crate::model::read::{Inputs, Located, Sourced};
 use crate::model::target::{Translated, Workload};
@@ -228,29 +229,14 @@ pub fn convert(
     runs: &Runs<'_>,
     ctx: &Context<'_>,
 ) -> Translated {
-    let (inputs, mappings) = (ctx.inputs, ctx.mappings);
     let mut findings = Findings::default();
     let td_id = td.value.identity();
     let service_id = service.map(|s| s.value.identity());
     let id = Identity::of(&td_id.place, service_id.as_ref());
     let account = ctx.inventory.and_then(|inv| inv.account(&id.account));
     let environment = environment_of(&id.account, ctx, &mut findings);
-    let family = td.value.family.as_deref().unwrap_or("");
     let service_name = service_name(&td_id, service_id.as_ref());
-    // Services named differently per environment are merged into one app by the mappings.
-    let renamed = mappings.services.rename.get(service_name);
-    let app = app_name(service_name, mappings);
-    if app != service_name && renamed.is_none() {
-        let field = match service.filter(|s| s.value.service_name.is_some()) {
-            Some(s) => crate::model::fields::join(&s.path, "serviceName"),
-            None => crate::model::fields::join(&td.path, "family"),
-        };
-        findings.push(
-            Code::NameChanged,
-            field,
-            format!("{service_name:?} is named {app:?} in Kubernetes"),
-        );
-    }
+    let app = renamed_app(td, service, service_name, ctx.mappings, &mut findings);
     let names = names::NameContext {
         service: &app,
         environment: &environment,
@@ -260,16 +246,8 @@ pub fn convert(
             .unwrap_or(&id.account),
         region: &id.region,
         cluster: &id.cluster,
-        family,
+        family: td.value.family.as_deref().unwrap_or(""),
     };
-    let mut files = vec![td.input.clone()];
-    if let Some(s) = service {
-        files.insert(0, s.input.clone());
-    }
-    files.dedup();
-    if let Some(s) = service {
-        files.extend(ingress::inputs_used(&s.value, inputs));
-    }
     let mut workload = Workload {
         app: app.clone(),
         environment: environment.clone(),
@@ -277,45 +255,15 @@ pub fn convert(
         account: id.account.clone(),
         region: id.region.clone(),
         cluster: id.cluster.clone(),
-        inputs: files,
+        inputs: inputs_read(td, service, ctx.inputs),
         ..Workload::default()
     };
     let secret_reads = secrets::reads(&td.value, &id.account, &id.region);
     let mut objects = Vec::new();
     match workload::build(td, service, runs, ctx, &names, &mut findings) {
-        Ok((namespace, mut built, role)) => {
+        Ok((namespace, built, role)) => {
             workload.role = role;
-            if let Some(s) = service {
-                findings.input = s.input.clone();
-                let meta = |name: &str| crate::model::k8s::ObjectMeta {
-                    name: name.to_string(),
-                    namespace: Some(namespace.clone()),
-                    labels: {
-                        let mut l = mappings.labels.clone();
-                        l.insert("app.kubernetes.io/name".into(), app.clone());
-                        l
-                    },
-                    ..Default::default()
-                };
-                let mut extra = Vec::new();
-                let target = discovery::Target {
-                    app: &app,
-                    namespace: &namespace,
-                    objects: &built,
-                    external_name: mappings.discovery.external_name,
-                    meta: &meta,
-                };
-                workload.dns_names =
-                    discovery::renames(&s.value, &s.path, &target, &mut extra, &mut findings);
-                built.extend(extra);
-            }
-            built.sort_by(|a, b| {
-                (a.kind_rank(), &a.metadata.name).cmp(&(b.kind_rank(), &b.metadata.name))
-            });
-            workload.namespace = namespace;
-            workload.footprint = footprint::of(&built);
-            workload.facts = facts::of(&built);
-            objects = built;
+            objects = complete(&mut workload, namespace, built, service, ctx, &mut findings);
         }
         Err(message) => findings.push(Code::NameTemplate, "", message),
     }
@@ -332,4 +280,90 @@ pub fn convert(
         objects,
         secret_reads,
     }
+}
+
+/// The app of `service_name`; a finding when it is named differently in Kubernetes without the
+/// mappings saying so (services named differently per environment are merged into one app by
+/// the mappings).
+fn renamed_app(
+    td: &Sourced<TaskDefinition>,
+    service: Option<&Sourced<Service>>,
+    service_name: &str,
+    mappings: &Mappings,
+    findings: &mut Findings,
+) -> String {
+    let app = app_name(service_name, mappings);
+    if app != service_name && !mappings.services.rename.contains_key(service_name) {
+        let field = match service.filter(|s| s.value.service_name.is_some()) {
+            Some(s) => crate::model::fields::join(&s.path, "serviceName"),
+            None => crate::model::fields::join(&td.path, "family"),
+        };
+        findings.push(
+            Code::NameChanged,
+            field,
+            format!("{service_name:?} is named {app:?} in Kubernetes"),
+        );
+    }
+    app
+}
+
+/// The files the workload is read from: its service's, its task definition's, and those of the
+/// load balancers the service names.
+fn inputs_read(
+    td: &Sourced<TaskDefinition>,
+    service: Option<&Sourced<Service>>,
+    inputs: &Inputs,
+) -> Vec<String> {
+    let mut files = vec![td.input.clone()];
+    if let Some(s) = service {
+        files.insert(0, s.input.clone());
+    }
+    files.dedup();
+    if let Some(s) = service {
+        files.extend(ingress::inputs_used(&s.value, inputs));
+    }
+    files
+}
+
+/// The workload's objects in their final order, with the ExternalName Services its service's
+/// discovery names may add; fills what the workload says about them (namespace, DNS names,
+/// footprint, facts).
+fn complete(
+    workload: &mut Workload,
+    namespace: String,
+    mut built: Vec<Object>,
+    service: Option<&Sourced<Service>>,
+    ctx: &Context<'_>,
+    findings: &mut Findings,
+) -> Vec<Object> {
+    if let Some(s) = service {
+        findings.input = s.input.clone();
+        let mappings = ctx.mappings;
+        let app = &workload.app;
+        let meta = |name: &str| ObjectMeta {
+            name: name.to_string(),
+            namespace: Some(namespace.clone()),
+            labels: {
+                let mut l = mappings.labels.clone();
+                l.insert("app.kubernetes.io/name".into(), app.clone());
+                l
+            },
+            ..Default::default()
+        };
+        let mut extra = Vec::new();
+        let target = discovery::Target {
+            app,
+            namespace: &namespace,
+            objects: &built,
+            external_name: mappings.discovery.external_name,
+            meta: &meta,
+        };
+        workload.dns_names = discovery::renames(&s.value, &s.path, &target, &mut extra, findings);
+        built.extend(extra);
+    }
+    built.sort_by(|a, b| (a.kind_rank(), &a.metadata.name).cmp(&(b.kind_rank(), &b.metadata.name)));
+    workload.namespace = namespace;
+    workload.footprint = footprint::of(&built);
+    workload.facts = facts::of(&built);
+    built
 }

@@ -5,7 +5,9 @@
 
 use crate::diagnostics::{Code, Finding, Findings};
 use crate::mappings::{CapacityTypeLabel, Placement};
-use crate::model::ecs::{PlacementConstraint, Service, TaskDefinition};
+use crate::model::ecs::{
+    CapacityProviderStrategyItem, PlacementConstraint, RuntimePlatform, Service, TaskDefinition,
+};
 use crate::model::fields::join;
 use crate::model::k8s::{Map, PodSpec};
 use serde_json::{Value, json};
@@ -18,45 +20,74 @@ pub fn is_windows(td: &TaskDefinition) -> bool {
         .is_some_and(|os| os.to_ascii_uppercase().starts_with("WINDOWS"))
 }
 
+/// What the task definition says about the node and the pod's namespaces: OS and
+/// architecture, network, PID and IPC modes; and that its execution role is not the pods'.
 pub fn apply(td: &TaskDefinition, td_path: &str, pod: &mut PodSpec, findings: &mut Findings) {
     if let Some(platform) = td.runtime_platform.as_ref() {
-        let at = join(td_path, "runtimePlatform");
-        let mut set = Vec::new();
-        match platform
-            .cpu_architecture
-            .as_deref()
-            .map(str::to_ascii_uppercase)
-            .as_deref()
-        {
-            Some("X86_64") => set.push(("kubernetes.io/arch", "amd64")),
-            Some("ARM64") => set.push(("kubernetes.io/arch", "arm64")),
-            _ => {}
-        }
-        if let Some(os) = platform.operating_system_family.as_deref() {
-            if is_windows(td) {
-                set.push(("kubernetes.io/os", "windows"));
-                findings.push(
-                    Code::Windows,
-                    join(&at, "operatingSystemFamily"),
-                    format!("{os} needs Windows nodes"),
-                );
-            } else if os.eq_ignore_ascii_case("LINUX") {
-                set.push(("kubernetes.io/os", "linux"));
-            }
-        }
-        if !set.is_empty() {
-            let text: Vec<_> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        runtime_platform(
+            td,
+            platform,
+            &join(td_path, "runtimePlatform"),
+            pod,
+            findings,
+        );
+    }
+    host_namespaces(td, td_path, pod, findings);
+    if let Some(role) = td.execution_role_arn.as_deref().filter(|r| !r.is_empty()) {
+        findings.push(
+            Code::ExecutionRole,
+            join(td_path, "executionRoleArn"),
+            format!("execution role {role} is not used by pods"),
+        );
+    }
+}
+
+/// `runtimePlatform` (at `at`) as a node selector on architecture and OS.
+fn runtime_platform(
+    td: &TaskDefinition,
+    platform: &RuntimePlatform,
+    at: &str,
+    pod: &mut PodSpec,
+    findings: &mut Findings,
+) {
+    let mut set = Vec::new();
+    match platform
+        .cpu_architecture
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        Some("X86_64") => set.push(("kubernetes.io/arch", "amd64")),
+        Some("ARM64") => set.push(("kubernetes.io/arch", "arm64")),
+        _ => {}
+    }
+    if let Some(os) = platform.operating_system_family.as_deref() {
+        if is_windows(td) {
+            set.push(("kubernetes.io/os", "windows"));
             findings.push(
-                Code::RuntimePlatform,
-                &at,
-                format!("node selector {}", text.join(", ")),
+                Code::Windows,
+                join(at, "operatingSystemFamily"),
+                format!("{os} needs Windows nodes"),
             );
-        }
-        for (k, v) in set {
-            pod.node_selector.insert(k.to_string(), v.to_string());
+        } else if os.eq_ignore_ascii_case("LINUX") {
+            set.push(("kubernetes.io/os", "linux"));
         }
     }
+    if !set.is_empty() {
+        let text: Vec<_> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        findings.push(
+            Code::RuntimePlatform,
+            at,
+            format!("node selector {}", text.join(", ")),
+        );
+    }
+    for (k, v) in set {
+        pod.node_selector.insert(k.to_string(), v.to_string());
+    }
+}
 
+/// Network, PID and IPC modes: the host's namespaces, or the pod's own.
+fn host_namespaces(td: &TaskDefinition, td_path: &str, pod: &mut PodSpec, findings: &mut Findings) {
     let mode = td.network_mode.as_deref().unwrap_or("");
     let at = join(td_path, "networkMode");
     match mode {
@@ -102,13 +133,6 @@ pub fn apply(td: &TaskDefinition, td_path: &str, pod: &mut PodSpec, findings: &m
             "ipc mode none: containers of a pod always share IPC",
         ),
         _ => {}
-    }
-    if let Some(role) = td.execution_role_arn.as_deref().filter(|r| !r.is_empty()) {
-        findings.push(
-            Code::ExecutionRole,
-            join(td_path, "executionRoleArn"),
-            format!("execution role {role} is not used by pods"),
-        );
     }
 }
 
@@ -196,14 +220,7 @@ fn capacity(
         return;
     }
     let here = join(at, "capacityProviderStrategy");
-    let (key, spot, on_demand) = label.key_values();
-    let weight = |want_spot: bool| -> i64 {
-        items
-            .iter()
-            .filter(|i| is_spot(i.capacity_provider.as_deref().unwrap_or("")) == want_spot)
-            .map(|i| i.weight.unwrap_or(0).max(0))
-            .sum()
-    };
+    let (key, spot, _) = label.key_values();
     let any = |want_spot: bool| {
         items
             .iter()
@@ -226,30 +243,7 @@ fn capacity(
         );
         return;
     }
-    let (ws, wo) = (weight(true), weight(false));
-    let total = (ws + wo).max(1);
-    let pct = |w: i64| (w * 100 + total / 2) / total;
-    let mut parts = Vec::new();
-    for (w, value) in [(ws, spot), (wo, on_demand)] {
-        let p = pct(w).clamp(1, 100);
-        if w > 0 {
-            add_preferred(
-                pod,
-                p,
-                json!({ "key": key, "operator": "In", "values": [value] }),
-            );
-            parts.push(format!("{value} weight {p}"));
-        }
-    }
-    // A base alone (weight 0) still says that kind of capacity is wanted.
-    if wo == 0 {
-        add_preferred(
-            pod,
-            1,
-            json!({ "key": key, "operator": "In", "values": [on_demand] }),
-        );
-        parts.push(format!("{on_demand} weight 1"));
-    }
+    let parts = preferred_capacity(items, label, pod);
     push_at(
         findings,
         input,
@@ -274,6 +268,48 @@ fn capacity(
             );
         }
     }
+}
+
+/// Spot and on-demand providers mixed: preferred node affinity on each kind of capacity, by its
+/// share of the weights. Returns `<value> weight <n>` of each preference.
+fn preferred_capacity(
+    items: &[CapacityProviderStrategyItem],
+    label: CapacityTypeLabel,
+    pod: &mut PodSpec,
+) -> Vec<String> {
+    let (key, spot, on_demand) = label.key_values();
+    let weight = |want_spot: bool| -> i64 {
+        items
+            .iter()
+            .filter(|i| is_spot(i.capacity_provider.as_deref().unwrap_or("")) == want_spot)
+            .map(|i| i.weight.unwrap_or(0).max(0))
+            .sum()
+    };
+    let (ws, wo) = (weight(true), weight(false));
+    let total = (ws + wo).max(1);
+    let pct = |w: i64| (w * 100 + total / 2) / total;
+    let mut parts = Vec::new();
+    for (w, value) in [(ws, spot), (wo, on_demand)] {
+        let p = pct(w).clamp(1, 100);
+        if w > 0 {
+            add_preferred(
+                pod,
+                p,
+                json!({ "key": key, "operator": "In", "values": [value] }),
+            );
+            parts.push(format!("{value} weight {p}"));
+        }
+    }
+    // A base alone (weight 0) still says that kind of capacity is wanted.
+    if wo == 0 {
+        add_preferred(
+            pod,
+            1,
+            json!({ "key": key, "operator": "In", "values": [on_demand] }),
+        );
+        parts.push(format!("{on_demand} weight 1"));
+    }
+    parts
 }
 
 fn strategy(

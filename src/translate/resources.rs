@@ -5,9 +5,9 @@
 //! that sets none, since the whole task is that container.
 
 use crate::diagnostics::{Code, Findings};
-use crate::model::ecs::TaskDefinition;
+use crate::model::ecs::{ContainerDefinition, TaskDefinition};
 use crate::model::fields::join;
-use crate::model::k8s::Container;
+use crate::model::k8s::{Container, Resources};
 
 /// CPU units → millicores, rounded to the nearest (at least 1m).
 pub fn cpu_quantity(units: i64) -> String {
@@ -42,6 +42,30 @@ pub fn parse_task_memory(s: &str) -> Option<i64> {
     t.parse().ok()
 }
 
+/// The task-level size, when it is set: CPU units and MiB.
+#[derive(Clone, Copy, Default)]
+struct TaskSize {
+    cpu: Option<i64>,
+    memory: Option<i64>,
+}
+
+impl TaskSize {
+    fn of(td: &TaskDefinition) -> TaskSize {
+        TaskSize {
+            cpu: td
+                .cpu
+                .as_deref()
+                .and_then(parse_task_cpu)
+                .filter(|c| *c > 0),
+            memory: td
+                .memory
+                .as_deref()
+                .and_then(parse_task_memory)
+                .filter(|m| *m > 0),
+        }
+    }
+}
+
 /// Sets requests and limits on `containers` (same order as the task's container definitions).
 pub fn apply(
     td: &TaskDefinition,
@@ -49,80 +73,15 @@ pub fn apply(
     containers: &mut [Container],
     findings: &mut Findings,
 ) {
-    let task_cpu = td
-        .cpu
-        .as_deref()
-        .and_then(parse_task_cpu)
-        .filter(|c| *c > 0);
-    let task_memory = td
-        .memory
-        .as_deref()
-        .and_then(parse_task_memory)
-        .filter(|m| *m > 0);
+    let task = TaskSize::of(td);
     let single = td.container_definitions.len() == 1;
+    // The task's size is its only container's; several containers share it.
+    let inherited = if single { task } else { TaskSize::default() };
     for (c, k) in td.container_definitions.iter().zip(containers.iter_mut()) {
-        let r = &mut k.resources;
-        let cpu = c
-            .cpu
-            .filter(|c| *c > 0)
-            .or(if single { task_cpu } else { None });
-        if let Some(units) = cpu {
-            r.requests.insert("cpu".into(), cpu_quantity(units));
-        }
-        match (
-            c.memory_reservation.filter(|m| *m > 0),
-            c.memory.filter(|m| *m > 0),
-        ) {
-            (Some(soft), hard) => {
-                r.requests.insert("memory".into(), memory_quantity(soft));
-                if let Some(hard) = hard {
-                    r.limits.insert("memory".into(), memory_quantity(hard));
-                }
-            }
-            (None, Some(hard)) => {
-                r.requests.insert("memory".into(), memory_quantity(hard));
-                r.limits.insert("memory".into(), memory_quantity(hard));
-            }
-            (None, None) => {
-                if let (true, Some(mib)) = (single, task_memory) {
-                    r.requests.insert("memory".into(), memory_quantity(mib));
-                    r.limits.insert("memory".into(), memory_quantity(mib));
-                }
-            }
-        }
-        for req in &c.resource_requirements {
-            match (
-                req.kind.as_deref(),
-                req.value
-                    .as_deref()
-                    .and_then(|v| v.trim().parse::<i64>().ok()),
-            ) {
-                (Some("GPU"), Some(n)) if n > 0 => {
-                    r.limits.insert("nvidia.com/gpu".into(), n.to_string());
-                }
-                _ => {}
-            }
-        }
+        size(c, inherited, &mut k.resources);
     }
-    let unsized_containers = td
-        .container_definitions
-        .iter()
-        .filter(|c| {
-            c.cpu.unwrap_or(0) <= 0
-                || (c.memory.unwrap_or(0) <= 0 && c.memory_reservation.unwrap_or(0) <= 0)
-        })
-        .count();
-    if !single && (task_cpu.is_some() || task_memory.is_some()) && unsized_containers > 0 {
-        let size = [
-            td.cpu.as_deref().map(|c| format!("cpu {c}")),
-            td.memory.as_deref().map(|m| format!("memory {m}")),
-        ];
-        let size: Vec<_> = size.into_iter().flatten().collect();
-        findings.push(
-            Code::TaskSizeSplit,
-            join(td_path, if task_cpu.is_some() { "cpu" } else { "memory" }),
-            format!("the task's {} is shared by {} containers, {unsized_containers} without their own size", size.join(" and "), td.container_definitions.len()),
-        );
+    if !single {
+        shared_size(td, td_path, task, findings);
     }
     for (i, c) in td.container_definitions.iter().enumerate() {
         for (j, req) in c.resource_requirements.iter().enumerate() {
@@ -137,6 +96,67 @@ pub fn apply(
                 );
             }
         }
+    }
+}
+
+/// The requests and limits of container `c`: its own CPU and memory, else `inherited`; its GPUs.
+fn size(c: &ContainerDefinition, inherited: TaskSize, r: &mut Resources) {
+    if let Some(units) = c.cpu.filter(|c| *c > 0).or(inherited.cpu) {
+        r.requests.insert("cpu".into(), cpu_quantity(units));
+    }
+    match (
+        c.memory_reservation.filter(|m| *m > 0),
+        c.memory.filter(|m| *m > 0),
+    ) {
+        (Some(soft), hard) => {
+            r.requests.insert("memory".into(), memory_quantity(soft));
+            if let Some(hard) = hard {
+                r.limits.insert("memory".into(), memory_quantity(hard));
+            }
+        }
+        (None, hard) => {
+            if let Some(mib) = hard.or(inherited.memory) {
+                r.requests.insert("memory".into(), memory_quantity(mib));
+                r.limits.insert("memory".into(), memory_quantity(mib));
+            }
+        }
+    }
+    for req in &c.resource_requirements {
+        match (
+            req.kind.as_deref(),
+            req.value
+                .as_deref()
+                .and_then(|v| v.trim().parse::<i64>().ok()),
+        ) {
+            (Some("GPU"), Some(n)) if n > 0 => {
+                r.limits.insert("nvidia.com/gpu".into(), n.to_string());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The task's size, shared by several containers: reported when some have no size of their own.
+fn shared_size(td: &TaskDefinition, td_path: &str, task: TaskSize, findings: &mut Findings) {
+    let unsized_containers = td
+        .container_definitions
+        .iter()
+        .filter(|c| {
+            c.cpu.unwrap_or(0) <= 0
+                || (c.memory.unwrap_or(0) <= 0 && c.memory_reservation.unwrap_or(0) <= 0)
+        })
+        .count();
+    if (task.cpu.is_some() || task.memory.is_some()) && unsized_containers > 0 {
+        let size = [
+            td.cpu.as_deref().map(|c| format!("cpu {c}")),
+            td.memory.as_deref().map(|m| format!("memory {m}")),
+        ];
+        let size: Vec<_> = size.into_iter().flatten().collect();
+        findings.push(
+            Code::TaskSizeSplit,
+            join(td_path, if task.cpu.is_some() { "cpu" } else { "memory" }),
+            format!("the task's {} is shared by {} containers, {unsized_containers} without their own size", size.join(" and "), td.container_definitions.len()),
+        );
     }
 }
 

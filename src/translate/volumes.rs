@@ -3,7 +3,10 @@
 //! EFS CSI driver and a claim bound to it by `volumeName` (`efs_objects`).
 
 use crate::diagnostics::{Code, Findings};
-use crate::model::ecs::{EfsVolumeConfiguration, TaskDefinition};
+use crate::model::ecs::{
+    ContainerDefinition, EfsVolumeConfiguration, LinuxParameters, TaskDefinition,
+    Volume as EcsVolume,
+};
 use crate::model::fields::join;
 use crate::model::k8s::{
     Container, EmptyDir, Object, ObjectMeta, PodSpec, Volume, VolumeMount, VolumeSource,
@@ -14,6 +17,15 @@ use std::collections::BTreeMap;
 
 /// EFS is elastic; Kubernetes requires a capacity on the PV and claim, and the driver ignores it.
 const EFS_CAPACITY: &str = "5Gi";
+
+/// The task volumes with a pod equivalent, by ECS name, and those without.
+#[derive(Default)]
+struct Carried<'t> {
+    /// ECS volume name → Kubernetes volume name.
+    names: BTreeMap<&'t str, String>,
+    /// Reported by the field check (or as an incomplete EFS volume): their mounts are left out.
+    unsupported: Vec<&'t str>,
+}
 
 /// Adds the task's volumes to `pod` and the mounts to `containers` (same order as the task's
 /// container definitions). Volumes with no pod equivalent are reported by the field check and
@@ -27,75 +39,24 @@ pub fn apply(
     containers: &mut [Container],
     findings: &mut Findings,
 ) {
-    // ECS volume name → Kubernetes volume name, for the volumes that have a pod equivalent.
-    let mut carried: BTreeMap<&str, String> = BTreeMap::new();
-    let mut unsupported: Vec<&str> = Vec::new();
+    let mut carried = Carried::default();
     for (i, v) in td.volumes.iter().enumerate() {
         let Some(ecs_name) = v.name.as_deref().filter(|n| !n.is_empty()) else {
             continue;
         };
         let at = join(td_path, &format!("volumes[{i}]"));
-        let source = if let Some(efs) = v.efs_volume_configuration.as_ref() {
-            if file_system(efs).is_some() {
-                Some(VolumeSource::PersistentVolumeClaim {
-                    claim_name: claim_name(app, ecs_name),
-                    read_only: only_read(td, ecs_name),
-                })
-            } else {
-                findings.push(
-                    Code::EfsIncomplete,
-                    join(&at, "efsVolumeConfiguration.fileSystemId"),
-                    format!("EFS volume {ecs_name} names no fileSystemId"),
-                );
-                None
-            }
-        } else if v.fsx_windows_file_server_volume_configuration.is_some()
-            || v.configured_at_launch == Some(true)
-        {
-            None
-        } else if let Some(path) = v
-            .host
-            .as_ref()
-            .and_then(|h| h.source_path.as_deref())
-            .filter(|p| !p.is_empty())
-        {
-            findings.push(
-                Code::HostPath,
-                join(&at, "host.sourcePath"),
-                format!("volume {ecs_name} mounts {path} from the node"),
-            );
-            Some(VolumeSource::HostPath {
-                path: path.to_string(),
-            })
-        } else if v.docker_volume_configuration.is_some() {
-            let scope = v
-                .docker_volume_configuration
-                .as_ref()
-                .and_then(|d| d.get("scope"))
-                .and_then(|s| s.as_str())
-                .unwrap_or("task");
-            findings.push(
-                Code::DockerVolume,
-                join(&at, "dockerVolumeConfiguration"),
-                format!("Docker volume {ecs_name} (scope {scope}) became an emptyDir"),
-            );
-            Some(VolumeSource::EmptyDir(EmptyDir::default()))
-        } else {
-            Some(VolumeSource::EmptyDir(EmptyDir::default()))
-        };
-        match source {
+        match volume_source(td, v, &at, app, findings) {
             Some(source) => {
                 let name = unique(&pod.volumes, names::dns_label(ecs_name, "volume"));
                 pod.volumes.push(Volume {
                     name: name.clone(),
                     source,
                 });
-                carried.insert(ecs_name, name);
+                carried.names.insert(ecs_name, name);
             }
-            None => unsupported.push(ecs_name),
+            None => carried.unsupported.push(ecs_name),
         }
     }
-
     for (i, (c, k)) in td
         .container_definitions
         .iter()
@@ -103,59 +64,137 @@ pub fn apply(
         .enumerate()
     {
         let at = super::containers::path(td_path, i);
-        for (j, mp) in c.mount_points.iter().enumerate() {
-            let (Some(source), Some(path)) =
-                (mp.source_volume.as_deref(), mp.container_path.as_deref())
-            else {
-                continue;
-            };
-            match carried.get(source) {
-                Some(name) => k.volume_mounts.push(VolumeMount {
-                    name: name.clone(),
-                    mount_path: path.to_string(),
-                    read_only: mp.read_only.unwrap_or(false),
-                }),
-                None if unsupported.contains(&source) => {}
-                None => findings.push(
-                    Code::UnknownVolume,
-                    join(&at, &format!("mountPoints[{j}].sourceVolume")),
-                    format!("volume {source:?} is not defined in the task definition"),
-                ),
-            }
+        mounts(c, &at, k, &carried, findings);
+        if let Some(lp) = c.linux_parameters.as_ref() {
+            memory_volumes(lp, &at, pod, k, findings);
         }
-        let Some(lp) = c.linux_parameters.as_ref() else {
+    }
+}
+
+/// What task volume `v` (named, at `at`) is in the pod, or None when it has no pod equivalent.
+fn volume_source(
+    td: &TaskDefinition,
+    v: &EcsVolume,
+    at: &str,
+    app: &str,
+    findings: &mut Findings,
+) -> Option<VolumeSource> {
+    let ecs_name = v.name.as_deref().unwrap_or("");
+    if let Some(efs) = v.efs_volume_configuration.as_ref() {
+        if file_system(efs).is_some() {
+            return Some(VolumeSource::PersistentVolumeClaim {
+                claim_name: claim_name(app, ecs_name),
+                read_only: only_read(td, ecs_name),
+            });
+        }
+        findings.push(
+            Code::EfsIncomplete,
+            join(at, "efsVolumeConfiguration.fileSystemId"),
+            format!("EFS volume {ecs_name} names no fileSystemId"),
+        );
+        return None;
+    }
+    if v.fsx_windows_file_server_volume_configuration.is_some()
+        || v.configured_at_launch == Some(true)
+    {
+        return None;
+    }
+    if let Some(path) = v
+        .host
+        .as_ref()
+        .and_then(|h| h.source_path.as_deref())
+        .filter(|p| !p.is_empty())
+    {
+        findings.push(
+            Code::HostPath,
+            join(at, "host.sourcePath"),
+            format!("volume {ecs_name} mounts {path} from the node"),
+        );
+        return Some(VolumeSource::HostPath {
+            path: path.to_string(),
+        });
+    }
+    if let Some(docker) = v.docker_volume_configuration.as_ref() {
+        let scope = docker
+            .get("scope")
+            .and_then(|s| s.as_str())
+            .unwrap_or("task");
+        findings.push(
+            Code::DockerVolume,
+            join(at, "dockerVolumeConfiguration"),
+            format!("Docker volume {ecs_name} (scope {scope}) became an emptyDir"),
+        );
+    }
+    Some(VolumeSource::EmptyDir(EmptyDir::default()))
+}
+
+/// The mount points of container `c` (at `at`) as volume mounts of `k`.
+fn mounts(
+    c: &ContainerDefinition,
+    at: &str,
+    k: &mut Container,
+    carried: &Carried<'_>,
+    findings: &mut Findings,
+) {
+    for (j, mp) in c.mount_points.iter().enumerate() {
+        let (Some(source), Some(path)) =
+            (mp.source_volume.as_deref(), mp.container_path.as_deref())
+        else {
             continue;
         };
-        for (j, t) in lp.tmpfs.iter().enumerate() {
-            let Some(path) = t.container_path.as_deref() else {
-                continue;
-            };
-            let name = unique(
-                &pod.volumes,
+        match carried.names.get(source) {
+            Some(name) => k.volume_mounts.push(VolumeMount {
+                name: name.clone(),
+                mount_path: path.to_string(),
+                read_only: mp.read_only.unwrap_or(false),
+            }),
+            None if carried.unsupported.contains(&source) => {}
+            None => findings.push(
+                Code::UnknownVolume,
+                join(at, &format!("mountPoints[{j}].sourceVolume")),
+                format!("volume {source:?} is not defined in the task definition"),
+            ),
+        }
+    }
+}
+
+/// A container's tmpfs mounts and shared memory (`lp`, at `at`) as memory-backed emptyDirs.
+fn memory_volumes(
+    lp: &LinuxParameters,
+    at: &str,
+    pod: &mut PodSpec,
+    k: &mut Container,
+    findings: &mut Findings,
+) {
+    for (j, t) in lp.tmpfs.iter().enumerate() {
+        let Some(path) = t.container_path.as_deref() else {
+            continue;
+        };
+        let name = unique(
+            &pod.volumes,
+            format!(
+                "tmpfs-{}",
+                names::dns_label(&format!("{}-{path}", k.name), "tmpfs")
+            ),
+        );
+        memory_volume(pod, k, name, path, t.size);
+        if !t.mount_options.is_empty() {
+            findings.push(
+                Code::TmpfsMountOptions,
+                join(at, &format!("linuxParameters.tmpfs[{j}].mountOptions")),
                 format!(
-                    "tmpfs-{}",
-                    names::dns_label(&format!("{}-{path}", k.name), "tmpfs")
+                    "mount options {} of tmpfs {path} were not carried",
+                    t.mount_options.join(",")
                 ),
             );
-            memory_volume(pod, k, name, path, t.size);
-            if !t.mount_options.is_empty() {
-                findings.push(
-                    Code::TmpfsMountOptions,
-                    join(&at, &format!("linuxParameters.tmpfs[{j}].mountOptions")),
-                    format!(
-                        "mount options {} of tmpfs {path} were not carried",
-                        t.mount_options.join(",")
-                    ),
-                );
-            }
         }
-        if let Some(size) = lp.shared_memory_size.filter(|s| *s > 0) {
-            let name = unique(
-                &pod.volumes,
-                names::dns_label(&format!("dshm-{}", k.name), "dshm"),
-            );
-            memory_volume(pod, k, name, "/dev/shm", Some(size));
-        }
+    }
+    if let Some(size) = lp.shared_memory_size.filter(|s| *s > 0) {
+        let name = unique(
+            &pod.volumes,
+            names::dns_label(&format!("dshm-{}", k.name), "dshm"),
+        );
+        memory_volume(pod, k, name, "/dev/shm", Some(size));
     }
 }
 
@@ -228,52 +267,13 @@ pub fn efs_objects(
         let at = join(td_path, &format!("volumes[{i}].efsVolumeConfiguration"));
         let claim = claim_name(ctx.app, name);
         let pv = names::dns_label(&format!("{}-{}-{name}", ctx.app, ctx.environment), "efs");
-        let mut options = Vec::new();
-        let tls = efs
-            .transit_encryption
-            .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case("ENABLED"));
-        if tls {
-            options.push("tls".to_string());
-            if let Some(port) = efs.transit_encryption_port {
-                options.push(format!("tlsport={port}"));
-            }
-        }
-        let iam = efs
-            .authorization_config
-            .as_ref()
-            .and_then(|a| a.iam.as_deref())
-            .is_some_and(|i| i.eq_ignore_ascii_case("ENABLED"));
-        if iam {
-            options.push("iam".to_string());
-            findings.push(
-                Code::EfsIam,
-                join(&at, "authorizationConfig.iam"),
-                format!("EFS volume {name} authorizes with IAM"),
-            );
-        }
+        let options = mount_options(efs, name, &at, findings);
         findings.push(
             Code::EfsPersistentVolume,
             &at,
             format!("EFS volume {name} became PersistentVolume {pv} ({handle}) and claim {claim}"),
         );
-        let mut pv_spec = serde_json::Map::new();
-        pv_spec.insert("capacity".into(), json!({ "storage": EFS_CAPACITY }));
-        pv_spec.insert("volumeMode".into(), json!("Filesystem"));
-        pv_spec.insert("accessModes".into(), json!(["ReadWriteMany"]));
-        pv_spec.insert("persistentVolumeReclaimPolicy".into(), json!("Retain"));
-        pv_spec.insert("storageClassName".into(), json!(""));
-        if !options.is_empty() {
-            pv_spec.insert("mountOptions".into(), json!(options));
-        }
-        pv_spec.insert(
-            "claimRef".into(),
-            json!({ "namespace": ctx.namespace, "name": claim }),
-        );
-        pv_spec.insert(
-            "csi".into(),
-            json!({ "driver": "efs.csi.aws.com", "volumeHandle": handle }),
-        );
+        let pv_spec = persistent_volume_spec(&handle, options, ctx.namespace, &claim);
         let pv_meta = ObjectMeta {
             namespace: None,
             ..meta(&pv)
@@ -297,6 +297,68 @@ pub fn efs_objects(
         ));
     }
     out
+}
+
+/// The mount options of EFS volume `name` (at `at`): in-transit encryption and IAM
+/// authorization, which is reported.
+fn mount_options(
+    efs: &EfsVolumeConfiguration,
+    name: &str,
+    at: &str,
+    findings: &mut Findings,
+) -> Vec<String> {
+    let mut options = Vec::new();
+    let tls = efs
+        .transit_encryption
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("ENABLED"));
+    if tls {
+        options.push("tls".to_string());
+        if let Some(port) = efs.transit_encryption_port {
+            options.push(format!("tlsport={port}"));
+        }
+    }
+    let iam = efs
+        .authorization_config
+        .as_ref()
+        .and_then(|a| a.iam.as_deref())
+        .is_some_and(|i| i.eq_ignore_ascii_case("ENABLED"));
+    if iam {
+        options.push("iam".to_string());
+        findings.push(
+            Code::EfsIam,
+            join(at, "authorizationConfig.iam"),
+            format!("EFS volume {name} authorizes with IAM"),
+        );
+    }
+    options
+}
+
+/// The spec of the EFS CSI PersistentVolume of `handle`, bound to claim `claim` of `namespace`.
+fn persistent_volume_spec(
+    handle: &str,
+    options: Vec<String>,
+    namespace: &str,
+    claim: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut pv_spec = serde_json::Map::new();
+    pv_spec.insert("capacity".into(), json!({ "storage": EFS_CAPACITY }));
+    pv_spec.insert("volumeMode".into(), json!("Filesystem"));
+    pv_spec.insert("accessModes".into(), json!(["ReadWriteMany"]));
+    pv_spec.insert("persistentVolumeReclaimPolicy".into(), json!("Retain"));
+    pv_spec.insert("storageClassName".into(), json!(""));
+    if !options.is_empty() {
+        pv_spec.insert("mountOptions".into(), json!(options));
+    }
+    pv_spec.insert(
+        "claimRef".into(),
+        json!({ "namespace": namespace, "name": claim }),
+    );
+    pv_spec.insert(
+        "csi".into(),
+        json!({ "driver": "efs.csi.aws.com", "volumeHandle": handle }),
+    );
+    pv_spec
 }
 
 fn memory_volume(

@@ -7,13 +7,86 @@ use super::{
     probes, resources, rollout, schedules, secrets, volumes,
 };
 use crate::diagnostics::Findings;
-use crate::model::ecs::{Service, TaskDefinition};
+use crate::model::ecs::{ContainerDefinition, Service, TaskDefinition};
 use crate::model::fields::join;
-use crate::model::k8s::{Map, Object, ObjectMeta, PodSpec, PodTemplate, TemplateMeta};
+use crate::model::k8s::{Container, Map, Object, ObjectMeta, PodSpec, PodTemplate, TemplateMeta};
 use crate::model::names::{self, NameContext};
 use crate::model::read::Sourced;
 use crate::model::target::iam::RoleBinding;
 use serde_json::json;
+
+/// The ECS `appProtocol` of a port mapping: (container port, `TCP` or `UDP`, protocol).
+type AppProtocol = (i64, &'static str, String);
+
+/// What every step of one workload's assembly reads: its inputs, its names and its labels.
+struct Assembly<'a> {
+    td: &'a Sourced<TaskDefinition>,
+    service: Option<&'a Sourced<Service>>,
+    /// The task definition's scheduled runs, which become jobs here (only in one of its
+    /// workloads: empty in the others).
+    runs: &'a Runs<'a>,
+    others: &'a Context<'a>,
+    names: &'a NameContext<'a>,
+    namespace: String,
+    service_account: String,
+    /// `app.kubernetes.io/name`: how the Service, the PDB and the Deployment select the pods.
+    selector: Map,
+    /// The mappings' labels and the selector: on every object and on the pods.
+    labels: Map,
+    /// Kubernetes names of the containers, in order.
+    container_names: Vec<String>,
+    /// Run only by schedules, the task definition becomes jobs: no Deployment, Service or PDB.
+    job_only: bool,
+}
+
+impl<'a> Assembly<'a> {
+    /// The names and labels of the workload, or the message of a name template that failed.
+    fn new(
+        td: &'a Sourced<TaskDefinition>,
+        service: Option<&'a Sourced<Service>>,
+        runs: &'a Runs<'a>,
+        others: &'a Context<'a>,
+        names: &'a NameContext<'a>,
+    ) -> Result<Self, String> {
+        let mappings = others.mappings;
+        let namespace = names::render(&mappings.names.namespace, names)?;
+        let service_account = names::render(&mappings.names.service_account, names)?;
+        let selector: Map = [(
+            "app.kubernetes.io/name".to_string(),
+            names.service.to_string(),
+        )]
+        .into();
+        let mut labels = mappings.labels.clone();
+        labels.extend(selector.clone());
+        Ok(Assembly {
+            td,
+            service,
+            runs,
+            others,
+            names,
+            namespace,
+            service_account,
+            selector,
+            labels,
+            container_names: containers::container_names(&td.value),
+            job_only: service.is_none() && !runs.is_empty(),
+        })
+    }
+
+    /// Metadata of an object of the workload named `name`: its namespace and labels.
+    fn meta(&self, name: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: name.to_string(),
+            namespace: Some(self.namespace.clone()),
+            labels: self.labels.clone(),
+            ..ObjectMeta::default()
+        }
+    }
+
+    fn network_mode(&self) -> &'a str {
+        self.td.value.network_mode.as_deref().unwrap_or("")
+    }
+}
 
 /// `(namespace, objects, the IAM role its pods get)` of one workload, or the message of a name template that failed.
 pub fn build(
@@ -26,67 +99,103 @@ pub fn build(
     ctx: &NameContext<'_>,
     findings: &mut Findings,
 ) -> Result<(String, Vec<Object>, Option<RoleBinding>), String> {
-    let (inputs, mappings) = (others.inputs, others.mappings);
-    let namespace = names::render(&mappings.names.namespace, ctx)?;
-    let service_account = names::render(&mappings.names.service_account, ctx)?;
-    let t = &td.value;
-    let tp = td.path.as_str();
-    let svc = service.map(|s| (&s.value, s.path.as_str()));
+    let a = Assembly::new(td, service, runs, others, ctx)?;
+    carry_findings(&a, findings);
+    let mut objects = Vec::new();
+    let (mut pod, annotations, app_protocols) = pod_spec(&a, &mut objects, findings);
+    if !a.job_only {
+        objects.extend(cluster_ip_service(&a, &pod, &app_protocols));
+    }
+    let readiness_gate = load_balancers(&a, &mut pod, &mut objects, findings);
+    let template = PodTemplate {
+        metadata: TemplateMeta {
+            labels: a.labels.clone(),
+            annotations,
+        },
+        spec: pod,
+    };
+    let hpa = autoscaler(&a, &template.spec, findings);
+    if !runs.is_empty() {
+        objects.extend(jobs(&a, &template, findings));
+    }
+    deployment(&a, template, hpa, &mut objects, findings);
+    findings.input = td.input.clone();
+    let role = service_account(&a, &mut objects, findings);
+    objects.push(namespace(&a, readiness_gate));
+    Ok((a.namespace, objects, role))
+}
 
-    // Nothing dropped silently: the importer checked every field against the ECS field lists.
-    if let Some(s) = service {
+/// Nothing dropped silently: the findings of the importer, which checked every field against
+/// the ECS field lists, and a task definition that neither a service nor a schedule runs.
+fn carry_findings(a: &Assembly<'_>, findings: &mut Findings) {
+    if let Some(s) = a.service {
         s.findings.iter().cloned().for_each(|f| findings.add(f));
     }
-    findings.input = td.input.clone();
-    td.findings.iter().cloned().for_each(|f| findings.add(f));
-    // Scheduled runs of this task definition; run only by schedules, it becomes jobs.
-    let job_only = service.is_none() && !runs.is_empty();
-    if service.is_none() && runs.is_empty() {
+    findings.input = a.td.input.clone();
+    a.td.findings.iter().cloned().for_each(|f| findings.add(f));
+    if a.service.is_none() && a.runs.is_empty() {
         findings.push(
             crate::diagnostics::Code::TaskDefinitionAlone,
-            join(tp, "family"),
-            format!("task definition {} was given without a service", ctx.family),
+            join(&a.td.path, "family"),
+            format!(
+                "task definition {} was given without a service",
+                a.names.family
+            ),
         );
     }
+}
 
-    let selector: Map = [(
-        "app.kubernetes.io/name".to_string(),
-        ctx.service.to_string(),
-    )]
-    .into();
-    let mut labels = mappings.labels.clone();
-    labels.extend(selector.clone());
-    let meta = |name: &str| ObjectMeta {
-        name: name.to_string(),
-        namespace: Some(namespace.clone()),
-        labels: labels.clone(),
-        ..ObjectMeta::default()
-    };
-
+/// The pod: its containers with ports, probes, resources, volumes, secrets and start order, and
+/// the pod-level settings; EFS and secrets objects go to `objects`. Returns the pod, its
+/// annotations, and the `appProtocol` of its ports.
+fn pod_spec(
+    a: &Assembly<'_>,
+    objects: &mut Vec<Object>,
+    findings: &mut Findings,
+) -> (PodSpec, Map, Vec<AppProtocol>) {
+    let (t, tp) = (&a.td.value, a.td.path.as_str());
     let windows = placement::is_windows(t);
-    let network_mode = t.network_mode.as_deref().unwrap_or("");
-    let container_names = containers::container_names(t);
+    let (mut built, app_protocols) = pod_containers(a, windows, findings);
+    resources::apply(t, tp, &mut built, findings);
+    if let Some(main) = built.first_mut() {
+        resources::ephemeral_storage(t, tp, main, findings);
+    }
+    let mut pod = PodSpec {
+        service_account_name: Some(a.service_account.clone()),
+        ..PodSpec::default()
+    };
+    volumes::apply(t, tp, a.names.service, &mut pod, &mut built, findings);
+    let efs = volumes::EfsContext {
+        app: a.names.service,
+        environment: a.names.environment,
+        namespace: &a.namespace,
+    };
+    let meta = |name: &str| a.meta(name);
+    objects.extend(volumes::efs_objects(t, tp, &efs, &meta, findings));
+    logging::check(t, tp, findings);
+    pod_secrets(a, &mut built, &mut pod, objects, findings);
+    pod_placement(a, &mut pod, findings);
+    let mut annotations = Map::new();
+    containers::pod_level(t, tp, &mut pod, &mut annotations, findings);
+    dependencies::arrange(t, tp, windows, built, &mut pod, findings);
+    (pod, annotations, app_protocols)
+}
+
+/// The containers with their ports and health-check probes, and the `appProtocol` of their
+/// port mappings.
+fn pod_containers(
+    a: &Assembly<'_>,
+    windows: bool,
+    findings: &mut Findings,
+) -> (Vec<Container>, Vec<AppProtocol>) {
     let mut used_port_names = Vec::new();
     let mut app_protocols = Vec::new();
     let mut built = Vec::new();
-    for (i, c) in t.container_definitions.iter().enumerate() {
-        let at = containers::path(tp, i);
-        let mut k = containers::container(c, &container_names[i], &at, findings);
-        k.ports = containers::ports(c, &at, network_mode, &mut used_port_names, findings);
-        for pm in &c.port_mappings {
-            if let (Some(port), Some(app)) = (pm.container_port, pm.app_protocol.as_deref()) {
-                let proto = if pm
-                    .protocol
-                    .as_deref()
-                    .is_some_and(|p| p.eq_ignore_ascii_case("udp"))
-                {
-                    "UDP"
-                } else {
-                    "TCP"
-                };
-                app_protocols.push((port, proto, app.to_string()));
-            }
-        }
+    for (i, c) in a.td.value.container_definitions.iter().enumerate() {
+        let at = containers::path(&a.td.path, i);
+        let mut k = containers::container(c, &a.container_names[i], &at, findings);
+        k.ports = containers::ports(c, &at, a.network_mode(), &mut used_port_names, findings);
+        app_protocols.extend(port_app_protocols(c));
         if let Some(hc) = c.health_check.as_ref()
             && let Some((liveness, startup)) = probes::from_health_check(hc, windows, &at, findings)
         {
@@ -95,136 +204,160 @@ pub fn build(
         }
         built.push(k);
     }
-    resources::apply(t, tp, &mut built, findings);
-    if let Some(main) = built.first_mut() {
-        resources::ephemeral_storage(t, tp, main, findings);
-    }
-    let mut pod = PodSpec {
-        service_account_name: Some(service_account.clone()),
-        ..PodSpec::default()
-    };
-    let mut objects = Vec::new();
-    volumes::apply(t, tp, ctx.service, &mut pod, &mut built, findings);
-    let efs = volumes::EfsContext {
-        app: ctx.service,
-        environment: ctx.environment,
-        namespace: &namespace,
-    };
-    objects.extend(volumes::efs_objects(t, tp, &efs, &meta, findings));
-    logging::check(t, tp, findings);
-    let secrets_ctx = secrets::SecretsContext {
-        td: t,
-        td_path: tp,
-        app: ctx.service,
-        namespace: &namespace,
-        environment: ctx.environment,
-        account: ctx.account,
-        region: ctx.region,
-        mappings: &mappings.external_secrets,
+    (built, app_protocols)
+}
+
+/// The `appProtocol` of each port mapping of `c` that has one.
+fn port_app_protocols(c: &ContainerDefinition) -> impl Iterator<Item = AppProtocol> + '_ {
+    c.port_mappings.iter().filter_map(|pm| {
+        let (port, app) = (pm.container_port?, pm.app_protocol.as_deref()?);
+        let udp = pm
+            .protocol
+            .as_deref()
+            .is_some_and(|p| p.eq_ignore_ascii_case("udp"));
+        Some((port, if udp { "UDP" } else { "TCP" }, app.to_string()))
+    })
+}
+
+/// Env vars and pull secrets from External Secrets, their objects added to `objects`.
+fn pod_secrets(
+    a: &Assembly<'_>,
+    containers: &mut [Container],
+    pod: &mut PodSpec,
+    objects: &mut Vec<Object>,
+    findings: &mut Findings,
+) {
+    let meta = |name: &str| a.meta(name);
+    let ctx = secrets::SecretsContext {
+        td: &a.td.value,
+        td_path: &a.td.path,
+        app: a.names.service,
+        namespace: &a.namespace,
+        environment: a.names.environment,
+        account: a.names.account,
+        region: a.names.region,
+        mappings: &a.others.mappings.external_secrets,
         meta: &meta,
     };
-    secrets::apply(&secrets_ctx, &mut built, &mut pod, &mut objects, findings);
-    placement::apply(t, tp, &mut pod, findings);
-    placement::rules(
-        &placement::Rules {
-            td: (t, &td.input, tp),
-            service: service.map(|s| (&s.value, s.input.as_str(), s.path.as_str())),
-            selector: &selector,
-            mappings: &mappings.placement,
-        },
-        &mut pod,
-        findings,
-    );
-    placement::launch_type(
-        (t, &td.input, tp),
-        service.map(|s| (&s.value, s.input.as_str(), s.path.as_str())),
-        findings,
-    );
-    let mut annotations = Map::new();
-    containers::pod_level(t, tp, &mut pod, &mut annotations, findings);
-    dependencies::arrange(t, tp, windows, built, &mut pod, findings);
+    secrets::apply(&ctx, containers, pod, objects, findings);
+}
 
+/// Where the pods run: platform, capacity, placement rules and launch type.
+fn pod_placement(a: &Assembly<'_>, pod: &mut PodSpec, findings: &mut Findings) {
+    let (t, tp) = (&a.td.value, a.td.path.as_str());
+    placement::apply(t, tp, pod, findings);
+    let td = (t, a.td.input.as_str(), tp);
+    let service = a
+        .service
+        .map(|s| (&s.value, s.input.as_str(), s.path.as_str()));
+    let rules = placement::Rules {
+        td,
+        service,
+        selector: &a.selector,
+        mappings: &a.others.mappings.placement,
+    };
+    placement::rules(&rules, pod, findings);
+    placement::launch_type(td, service, findings);
+}
+
+/// The ClusterIP Service over the pod's container ports, when it has any.
+fn cluster_ip_service(
+    a: &Assembly<'_>,
+    pod: &PodSpec,
+    app_protocols: &[AppProtocol],
+) -> Option<Object> {
     let all: Vec<_> = pod
         .init_containers
         .iter()
         .chain(pod.containers.iter())
         .collect();
-    if let Some(svc_obj) =
-        network::cluster_ip_service(meta(ctx.service), &selector, &all, &app_protocols)
-            .filter(|_| !job_only)
-    {
-        objects.push(svc_obj);
-    }
-    // Load balancers: Service type and ports, Ingresses/TargetGroupBindings, readiness probes.
-    let mut readiness_gate = false;
-    if let Some(s) = service.filter(|s| !s.value.load_balancers.is_empty()) {
-        findings.input = s.input.clone();
-        let lb_ctx = ingress::Context {
-            service: s,
-            td: t,
-            inputs,
-            alb_owners: others.alb_owners,
-            mappings,
-            app: ctx.service,
-            container_names: &container_names,
-            network_mode,
-            meta: &meta,
-            selector: &selector,
-        };
-        readiness_gate = ingress::apply(&lb_ctx, &mut pod, &mut objects, findings);
-        findings.input = td.input.clone();
-    }
-    let mut template_labels = mappings.labels.clone();
-    template_labels.extend(selector.clone());
-    let template = PodTemplate {
-        metadata: TemplateMeta {
-            labels: template_labels,
-            annotations,
-        },
-        spec: pod,
+    network::cluster_ip_service(a.meta(a.names.service), &a.selector, &all, app_protocols)
+}
+
+/// Load balancers: Service type and ports, Ingresses/TargetGroupBindings, readiness probes.
+/// True when the namespace needs the readiness-gate label.
+fn load_balancers(
+    a: &Assembly<'_>,
+    pod: &mut PodSpec,
+    objects: &mut Vec<Object>,
+    findings: &mut Findings,
+) -> bool {
+    let Some(s) = a.service.filter(|s| !s.value.load_balancers.is_empty()) else {
+        return false;
     };
-    let daemon = svc.is_some_and(|(s, _)| s.scheduling_strategy.as_deref() == Some("DAEMON"));
-    let hpa = svc.filter(|_| !daemon).and_then(|(s, _)| {
-        let target = autoscaling::Target {
-            cluster: ctx.cluster,
-            service: s.service_name.as_deref().unwrap_or(""),
-            account: ctx.account,
-        };
-        autoscaling::hpa(
-            inputs,
-            &target,
-            meta(ctx.service),
-            ctx.service,
-            &template.spec,
-            findings,
-        )
-    });
-    if !runs.is_empty() {
-        let job_ctx = schedules::JobContext {
-            app: ctx.service,
-            td: t,
-            container_names: &container_names,
-            has_service: service.is_some(),
-            mappings,
-        };
-        objects.extend(schedules::objects(
-            runs, &job_ctx, &template, &meta, findings,
-        ));
+    findings.input = s.input.clone();
+    let meta = |name: &str| a.meta(name);
+    let lb_ctx = ingress::Context {
+        service: s,
+        td: &a.td.value,
+        inputs: a.others.inputs,
+        alb_owners: a.others.alb_owners,
+        mappings: a.others.mappings,
+        app: a.names.service,
+        container_names: &a.container_names,
+        network_mode: a.network_mode(),
+        meta: &meta,
+        selector: &a.selector,
+    };
+    let readiness_gate = ingress::apply(&lb_ctx, pod, objects, findings);
+    findings.input = a.td.input.clone();
+    readiness_gate
+}
+
+/// The HPA of a service that is not a daemon, when its scalable target has a policy an HPA
+/// expresses.
+fn autoscaler(a: &Assembly<'_>, pod: &PodSpec, findings: &mut Findings) -> Option<Object> {
+    let s = &a.service?.value;
+    if s.scheduling_strategy.as_deref() == Some("DAEMON") {
+        return None;
     }
-    if let Some(s) = service {
+    let target = autoscaling::Target {
+        cluster: a.names.cluster,
+        service: s.service_name.as_deref().unwrap_or(""),
+        account: a.names.account,
+    };
+    let (inputs, app) = (a.others.inputs, a.names.service);
+    autoscaling::hpa(inputs, &target, a.meta(app), app, pod, findings)
+}
+
+/// The CronJobs (or CronWorkflows) of the task definition's scheduled runs.
+fn jobs(a: &Assembly<'_>, template: &PodTemplate, findings: &mut Findings) -> Vec<Object> {
+    let job_ctx = schedules::JobContext {
+        app: a.names.service,
+        td: &a.td.value,
+        container_names: &a.container_names,
+        has_service: a.service.is_some(),
+        mappings: a.others.mappings,
+    };
+    let meta = |name: &str| a.meta(name);
+    schedules::objects(a.runs, &job_ctx, template, &meta, findings)
+}
+
+/// The Deployment of `template` and its PDB, unless only schedules run the task definition;
+/// then `hpa`.
+fn deployment(
+    a: &Assembly<'_>,
+    template: PodTemplate,
+    hpa: Option<Object>,
+    objects: &mut Vec<Object>,
+    findings: &mut Findings,
+) {
+    if let Some(s) = a.service {
         findings.input = s.input.clone();
     }
-    if !job_only {
+    let app = a.names.service;
+    let svc = a.service.map(|s| (&s.value, s.path.as_str()));
+    if !a.job_only {
         objects.push(rollout::workload(
             svc,
-            meta(ctx.service),
-            &selector,
+            a.meta(app),
+            &a.selector,
             template,
             hpa.is_some(),
             findings,
         ));
     }
-    if let Some((s, at)) = svc.filter(|_| !job_only) {
+    if let Some((s, at)) = svc.filter(|_| !a.job_only) {
         let replicas = match hpa.as_ref() {
             Some(h) => h.body()["spec"]["minReplicas"].as_i64().unwrap_or(1),
             None => s.desired_count.unwrap_or(1),
@@ -233,34 +366,43 @@ pub fn build(
             s,
             at,
             replicas,
-            meta(ctx.service),
-            &selector,
+            a.meta(app),
+            &a.selector,
             findings,
         ));
     }
     objects.extend(hpa);
-    findings.input = td.input.clone();
+}
 
+/// The ServiceAccount, added to `objects`, and the IAM role its pods get.
+fn service_account(
+    a: &Assembly<'_>,
+    objects: &mut Vec<Object>,
+    findings: &mut Findings,
+) -> Option<RoleBinding> {
     let iam_ctx = iam::bindings::IamContext {
-        td,
-        service,
-        inputs,
-        mappings,
-        names: ctx,
-        namespace: &namespace,
-        service_account: &service_account,
+        td: a.td,
+        service: a.service,
+        inputs: a.others.inputs,
+        mappings: a.others.mappings,
+        names: a.names,
+        namespace: &a.namespace,
+        service_account: &a.service_account,
     };
-    let (sa, role) = iam::bindings::service_account(&iam_ctx, meta(&service_account), findings);
+    let (sa, role) = iam::bindings::service_account(&iam_ctx, a.meta(&a.service_account), findings);
     objects.push(sa);
-    let mut ns_meta = ObjectMeta {
+    role
+}
+
+/// The Namespace, labelled for readiness gates when a target group needs them.
+fn namespace(a: &Assembly<'_>, readiness_gate: bool) -> Object {
+    let mut meta = ObjectMeta {
         namespace: None,
-        ..meta(&namespace)
+        ..a.meta(&a.namespace)
     };
     if readiness_gate {
-        ns_meta
-            .labels
+        meta.labels
             .insert(ingress::READINESS_GATE_LABEL.into(), "enabled".into());
     }
-    objects.push(Object::new("v1", "Namespace", ns_meta, json!({})));
-    Ok((namespace, objects, role))
+    Object::new("v1", "Namespace", meta, json!({}))
 }

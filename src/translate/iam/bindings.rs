@@ -3,7 +3,7 @@
 //! through EKS Pod Identity.
 
 use crate::diagnostics::{Code, Finding, Findings};
-use crate::mappings::{IamStrategy, Mappings};
+use crate::mappings::{Cluster, IamStrategy, Mappings};
 use crate::model::ecs::{Service, TaskDefinition};
 use crate::model::fields::join;
 use crate::model::iam::split_role;
@@ -47,29 +47,109 @@ pub fn service_account(
     (Object::new("v1", "ServiceAccount", meta, body), binding)
 }
 
+/// The task role a workload names, resolved, and the role its pods get.
+struct TaskRole<'a> {
+    /// As the task definition names it: an ARN or a name.
+    reference: &'a str,
+    /// Its account (the workload's when the reference names none), path and name.
+    source_account: String,
+    source_path: String,
+    source_name: String,
+    /// Its position in `inputs.roles`, when the inputs hold it.
+    source: Option<usize>,
+    /// The pods' role: its account (the task role's, else the cluster's), name and path.
+    account: String,
+    name: String,
+    path: String,
+}
+
+impl TaskRole<'_> {
+    /// The pods' role.
+    fn arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:role{}{}",
+            self.account, self.path, self.name
+        )
+    }
+
+    fn source_arn(&self) -> String {
+        if self.reference.starts_with("arn:") {
+            self.reference.to_string()
+        } else {
+            format!(
+                "arn:aws:iam::{}:role{}{}",
+                self.source_account, self.source_path, self.source_name
+            )
+        }
+    }
+}
+
+/// The role the workload's pods get, or None when it has no task role or cannot get one.
 fn binding(c: &IamContext<'_>, findings: &mut Findings) -> Option<RoleBinding> {
-    let t = &c.td.value;
-    let reference = t
-        .task_role_arn
-        .as_deref()
-        .filter(|r| !r.trim().is_empty())?;
+    let reference =
+        c.td.value
+            .task_role_arn
+            .as_deref()
+            .filter(|r| !r.trim().is_empty())?;
     let field = join(&c.td.path, "taskRoleArn");
     let app = c.names.service;
     let strategy = c.mappings.iam.strategy_of(app);
-    if strategy == IamStrategy::PodIdentity
-        && let Some((input, at, why)) = fargate(c.td, c.service)
-    {
-        let mut f = Finding::new(
-            Code::PodIdentityOnFargate,
-            at,
-            format!(
-                "{app} runs on Fargate ({why}) and Pod Identity is not available to Fargate pods"
-            ),
-        );
-        f.input = input;
-        findings.add(f);
+    if strategy == IamStrategy::PodIdentity && on_fargate(c, findings) {
         return None;
     }
+    let cluster = c.mappings.iam.cluster_of(c.names.environment);
+    let role = task_role(c, reference, strategy, &cluster, findings)?;
+    check_role(c, &role, strategy, &cluster, &field, findings);
+    let (oidc_issuer, cluster_name) = cluster_texts(c, strategy, cluster, findings);
+    Some(RoleBinding {
+        strategy,
+        source_arn: role.source_arn(),
+        source: role.source,
+        account: role.account,
+        account_name: if c.names.account_name.is_empty() {
+            c.names.account.to_string()
+        } else {
+            c.names.account_name.to_string()
+        },
+        name: role.name,
+        path: role.path,
+        app: app.to_string(),
+        environment: c.names.environment.to_string(),
+        namespace: c.namespace.to_string(),
+        service_account: c.service_account.to_string(),
+        oidc_issuer,
+        cluster_name,
+        input: c.td.input.clone(),
+        field,
+    })
+}
+
+/// True, with the finding, when the workload runs on Fargate, where Pod Identity is not.
+fn on_fargate(c: &IamContext<'_>, findings: &mut Findings) -> bool {
+    let Some((input, at, why)) = fargate(c.td, c.service) else {
+        return false;
+    };
+    let mut f = Finding::new(
+        Code::PodIdentityOnFargate,
+        at,
+        format!(
+            "{} runs on Fargate ({why}) and Pod Identity is not available to Fargate pods",
+            c.names.service
+        ),
+    );
+    f.input = input;
+    findings.add(f);
+    true
+}
+
+/// Task role `reference` resolved, named for `strategy`; None when the role name template fails.
+fn task_role<'r>(
+    c: &IamContext<'_>,
+    reference: &'r str,
+    strategy: IamStrategy,
+    cluster: &Cluster,
+    findings: &mut Findings,
+) -> Option<TaskRole<'r>> {
     let (source_account, source_path, source_name) = split_role(reference);
     let source_account = if source_account.is_empty() {
         c.names.account.to_string()
@@ -77,20 +157,16 @@ fn binding(c: &IamContext<'_>, findings: &mut Findings) -> Option<RoleBinding> {
         source_account
     };
     let source = find_role(c.inputs, &source_account, &source_name);
-    let role = source.map(|i| &c.inputs.roles[i]);
-    let cluster = c.mappings.iam.cluster_of(c.names.environment);
     let account = if source_account.is_empty() {
         cluster.account.clone().unwrap_or_default()
     } else {
         source_account.clone()
     };
-
-    let (name, path) = match strategy {
-        IamStrategy::ExtendTaskRole => (source_name.clone(), source_path.clone()),
+    let name = match strategy {
+        IamStrategy::ExtendTaskRole => source_name.clone(),
         IamStrategy::NewRole | IamStrategy::PodIdentity => {
-            let rendered = render_role_name(&c.mappings.iam.role_name, &source_name, c.names);
-            match rendered {
-                Ok(n) => (n, source_path.clone()),
+            match render_role_name(&c.mappings.iam.role_name, &source_name, c.names) {
+                Ok(n) => n,
                 Err(message) => {
                     findings.push(Code::NameTemplate, "", message);
                     return None;
@@ -98,11 +174,33 @@ fn binding(c: &IamContext<'_>, findings: &mut Findings) -> Option<RoleBinding> {
             }
         }
     };
-    let target = format!("arn:aws:iam::{account}:role{path}{name}");
-    if t.execution_role_arn.as_deref() == Some(reference) {
+    Some(TaskRole {
+        reference,
+        path: source_path.clone(),
+        source_account,
+        source_path,
+        source_name,
+        source,
+        account,
+        name,
+    })
+}
+
+/// What the pods' role cannot carry: the execution role's permissions, Pod Identity across
+/// accounts, and permissions the inputs do not list.
+fn check_role(
+    c: &IamContext<'_>,
+    role: &TaskRole<'_>,
+    strategy: IamStrategy,
+    cluster: &Cluster,
+    field: &str,
+    findings: &mut Findings,
+) {
+    let (source_name, account, name) = (&role.source_name, role.account.as_str(), &role.name);
+    if c.td.value.execution_role_arn.as_deref() == Some(role.reference) {
         findings.push(
             Code::TaskRoleIsExecutionRole,
-            &field,
+            field,
             format!(
                 "task role {source_name} is also the execution role: its image-pull, log and secret permissions go to the pods' role too"
             ),
@@ -115,29 +213,29 @@ fn binding(c: &IamContext<'_>, findings: &mut Findings) -> Option<RoleBinding> {
     {
         findings.push(
             Code::PodIdentityOtherAccount,
-            &field,
+            field,
             format!(
                 "role {name} is in account {account}, the cluster of environment {} in account {cluster_account}: Pod Identity associates roles of the cluster's account only",
                 c.names.environment
             ),
         );
     }
-    match role {
+    match role.source.map(|i| &c.inputs.roles[i]) {
         None => findings.push(
             Code::TaskRoleNotInInputs,
-            &field,
+            field,
             format!(
                 "task role {source_name} is not in the inputs: the ServiceAccount gets {}, whose permissions could not be carried",
                 if strategy == IamStrategy::PodIdentity {
-                    format!("role {target} through Pod Identity")
+                    format!("role {} through Pod Identity", role.arn())
                 } else {
-                    target.clone()
+                    role.arn()
                 }
             ),
         ),
         Some(r) if !r.value.permissions_known() => findings.push(
             Code::TaskRolePermissionsUnknown,
-            &field,
+            field,
             format!(
                 "task role {source_name} was read from {} ({}), which lists no permissions: they could not be carried",
                 r.input, r.path
@@ -145,14 +243,24 @@ fn binding(c: &IamContext<'_>, findings: &mut Findings) -> Option<RoleBinding> {
         ),
         Some(_) => {}
     }
-    let env_id = ident(c.names.environment);
+}
+
+/// The cluster's OIDC issuer and name, each a Terraform variable when the mappings do not give
+/// it; a finding when the one `strategy` needs is a variable.
+fn cluster_texts(
+    c: &IamContext<'_>,
+    strategy: IamStrategy,
+    cluster: Cluster,
+    findings: &mut Findings,
+) -> (Text, Text) {
+    let environment = c.names.environment;
+    let env_id = ident(environment);
     let oidc_issuer = match cluster.oidc_issuer {
         Some(i) => Text::Literal(issuer_host(&i)),
         None => Text::Var {
             name: format!("oidc_issuer_{env_id}"),
             description: format!(
-                "OIDC issuer of the EKS cluster of environment {}, without https:// (aws eks describe-cluster --query cluster.identity.oidc.issuer)",
-                c.names.environment
+                "OIDC issuer of the EKS cluster of environment {environment}, without https:// (aws eks describe-cluster --query cluster.identity.oidc.issuer)"
             ),
         },
     };
@@ -160,56 +268,26 @@ fn binding(c: &IamContext<'_>, findings: &mut Findings) -> Option<RoleBinding> {
         Some(n) => Text::Literal(n),
         None => Text::Var {
             name: format!("cluster_name_{env_id}"),
-            description: format!(
-                "Name of the EKS cluster of environment {}",
-                c.names.environment
-            ),
+            description: format!("Name of the EKS cluster of environment {environment}"),
         },
     };
-    let unset = match strategy {
-        IamStrategy::PodIdentity => &cluster_name,
-        _ => &oidc_issuer,
+    let pod_identity = strategy == IamStrategy::PodIdentity;
+    let unset = if pod_identity {
+        &cluster_name
+    } else {
+        &oidc_issuer
     };
     if let Text::Var { name: var, .. } = unset {
         findings.push(
             Code::ClusterUnset,
             "",
             format!(
-                "the {} of environment {}'s cluster is not in the mappings: Terraform asks for variable {var}",
-                if strategy == IamStrategy::PodIdentity {
-                    "name"
-                } else {
-                    "OIDC issuer"
-                },
-                c.names.environment
+                "the {} of environment {environment}'s cluster is not in the mappings: Terraform asks for variable {var}",
+                if pod_identity { "name" } else { "OIDC issuer" },
             ),
         );
     }
-    Some(RoleBinding {
-        strategy,
-        source_arn: if reference.starts_with("arn:") {
-            reference.to_string()
-        } else {
-            format!("arn:aws:iam::{source_account}:role{source_path}{source_name}")
-        },
-        source,
-        account,
-        account_name: if c.names.account_name.is_empty() {
-            c.names.account.to_string()
-        } else {
-            c.names.account_name.to_string()
-        },
-        name,
-        path,
-        app: app.to_string(),
-        environment: c.names.environment.to_string(),
-        namespace: c.namespace.to_string(),
-        service_account: c.service_account.to_string(),
-        oidc_issuer,
-        cluster_name,
-        input: c.td.input.clone(),
-        field,
-    })
+    (oidc_issuer, cluster_name)
 }
 
 /// The role of `account` named `name` (IAM role names are case-insensitive), preferring an

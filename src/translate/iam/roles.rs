@@ -7,7 +7,7 @@ use crate::diagnostics::{Code, Finding};
 use crate::mappings::IamStrategy;
 use crate::model::fields::join;
 use crate::model::iam::{Role, split_role};
-use crate::model::read::Inputs;
+use crate::model::read::{Inputs, Sourced};
 use crate::model::target::iam::account_directory;
 use crate::model::target::iam::{
     IamRole, PodIdentityAssociation, RoleBinding, Text, TrustStatement,
@@ -61,6 +61,18 @@ pub fn trust_size(role: &IamRole) -> usize {
         .len()
 }
 
+/// What the task role says about itself besides its permissions, completed from `get-role`
+/// output, which has what the account details lack (description, session duration).
+#[derive(Default)]
+struct Settings {
+    description: Option<String>,
+    max_session_duration: Option<i64>,
+    permissions_boundary: Option<String>,
+    tags: BTreeMap<String, String>,
+}
+
+/// The role `name` of the workloads in `bindings` (all bound to the same role), written to
+/// `directory`; None when a kept role's trust policy is unknown.
 pub fn build_role(
     directory: &str,
     name: &str,
@@ -76,18 +88,72 @@ pub fn build_role(
     let adopt = bindings
         .iter()
         .any(|b| b.strategy == IamStrategy::ExtendTaskRole);
-    let mut trust = Vec::new();
-    if adopt {
+    let mut trust = if adopt {
         // Keeping a role whose trust policy is unknown would erase it: write nothing.
-        let doc = source.and_then(|s| s.value.assume_role_policy_document.as_ref())?;
-        match doc.get("Statement") {
-            Some(Value::Array(statements)) => {
-                trust.extend(statements.iter().cloned().map(TrustStatement::Verbatim))
-            }
-            Some(one @ Value::Object(_)) => trust.push(TrustStatement::Verbatim(one.clone())),
-            _ => {}
-        }
-    }
+        kept_trust(source?)?
+    } else {
+        Vec::new()
+    };
+    let pod_identity = cluster_trust(bindings, &first.account, &mut trust);
+    let (inline_policies, managed_policies, settings) = match source {
+        Some(s) => (
+            inline_policies(s, name, findings),
+            managed_policies(s, name, inputs, findings),
+            settings(s, &first.source_arn, inputs),
+        ),
+        None => (Vec::new(), Vec::new(), Settings::default()),
+    };
+    let description = if adopt {
+        settings.description
+    } else {
+        Some(format!(
+            "EKS role for the pods of task role {}",
+            first.source_arn
+        ))
+    };
+    Some(IamRole {
+        directory: account_directory(directory),
+        account: first.account.clone(),
+        name: name.to_string(),
+        path: first.path.clone(),
+        resource: String::new(),
+        source_arn: first.source_arn.clone(),
+        adopt,
+        description,
+        max_session_duration: settings.max_session_duration,
+        permissions_boundary: settings.permissions_boundary,
+        tags: settings.tags,
+        trust,
+        inline_policies,
+        managed_policies,
+        pod_identity: pod_identity.into_iter().collect(),
+        permissions_known: source.is_some_and(|s| s.value.permissions_known()),
+        used_by: used_by(bindings),
+    })
+}
+
+/// The trust statements of a kept role, as they are; None when its trust policy is unknown.
+fn kept_trust(source: &Sourced<Role>) -> Option<Vec<TrustStatement>> {
+    let doc = source.value.assume_role_policy_document.as_ref()?;
+    Some(match doc.get("Statement") {
+        Some(Value::Array(statements)) => statements
+            .iter()
+            .cloned()
+            .map(TrustStatement::Verbatim)
+            .collect(),
+        Some(one @ Value::Object(_)) => vec![TrustStatement::Verbatim(one.clone())],
+        _ => Vec::new(),
+    })
+}
+
+/// Adds to `trust` what the clusters need: one IRSA statement per OIDC issuer, for every
+/// ServiceAccount bound to the role (the provider in `provider_account`), then Pod Identity's
+/// when a binding uses it. Returns the Pod Identity associations.
+fn cluster_trust(
+    bindings: &[&RoleBinding],
+    provider_account: &str,
+    trust: &mut Vec<TrustStatement>,
+) -> BTreeSet<PodIdentityAssociation> {
     let mut oidc: BTreeMap<Text, BTreeSet<String>> = BTreeMap::new();
     let mut pod_identity = BTreeSet::new();
     for b in bindings {
@@ -111,7 +177,7 @@ pub fn build_role(
     }
     for (issuer, subjects) in oidc {
         trust.push(TrustStatement::Oidc {
-            provider_account: first.account.clone(),
+            provider_account: provider_account.to_string(),
             issuer,
             subjects: subjects.into_iter().collect(),
         });
@@ -119,100 +185,117 @@ pub fn build_role(
     if !pod_identity.is_empty() {
         trust.push(TrustStatement::PodIdentity);
     }
+    pod_identity
+}
 
-    let mut inline_policies = Vec::new();
-    let mut managed_policies = Vec::new();
-    let mut description = None;
-    let mut max_session_duration = None;
-    let mut permissions_boundary = None;
-    let mut tags = BTreeMap::new();
-    if let Some(s) = source {
-        let r = &s.value;
-        for (i, p) in r.role_policy_list.iter().flatten().enumerate() {
-            let at = format!("{}.RolePolicyList[{i}]", s.path);
-            let policy_name = p
-                .policy_name
-                .clone()
-                .unwrap_or_else(|| format!("policy-{i}"));
-            if let Some(doc) = &p.policy_document {
-                risks(
-                    doc,
-                    &s.input,
-                    &join(&at, "PolicyDocument"),
-                    &format!("inline policy {policy_name} of {name}"),
-                    findings,
-                );
-                inline_policies.push((policy_name, doc.clone()));
-            }
+/// The task role's inline policies by name, with the findings of their risks.
+fn inline_policies(
+    s: &Sourced<Role>,
+    role: &str,
+    findings: &mut Vec<Finding>,
+) -> Vec<(String, Value)> {
+    let mut policies = Vec::new();
+    for (i, p) in s.value.role_policy_list.iter().flatten().enumerate() {
+        let at = format!("{}.RolePolicyList[{i}]", s.path);
+        let policy_name = p
+            .policy_name
+            .clone()
+            .unwrap_or_else(|| format!("policy-{i}"));
+        if let Some(doc) = &p.policy_document {
+            risks(
+                doc,
+                &s.input,
+                &join(&at, "PolicyDocument"),
+                &format!("inline policy {policy_name} of {role}"),
+                findings,
+            );
+            policies.push((policy_name, doc.clone()));
         }
-        for (i, p) in r.attached_managed_policies.iter().flatten().enumerate() {
-            let Some(arn) = p.policy_arn.clone() else {
-                continue;
-            };
-            let at = format!("{}.AttachedManagedPolicies[{i}]", s.path);
-            if arn == ADMINISTRATOR_ACCESS {
-                let mut f = Finding::new(
-                    Code::RiskyAdministratorAccess,
-                    at,
-                    format!("role {name} gets AdministratorAccess"),
-                );
-                f.input = s.input.clone();
-                findings.push(f);
-            } else if let Some(mp) = inputs.managed_policy_at(&arn)
-                && let Some((v, doc)) = mp.value.default_document()
-            {
-                risks(
-                    doc,
-                    &mp.input,
-                    &format!("{}.PolicyVersionList[{v}].Document", mp.path),
-                    &format!(
-                        "managed policy {} of {name}",
-                        mp.value.policy_name.as_deref().unwrap_or(&arn)
-                    ),
-                    findings,
-                );
-            }
-            managed_policies.push(arn);
+    }
+    policies.sort_by(|a, b| a.0.cmp(&b.0));
+    policies
+}
+
+/// The ARNs of the task role's managed policies, sorted, with the findings of their risks
+/// (read from the inputs' policy documents) and of AdministratorAccess.
+fn managed_policies(
+    s: &Sourced<Role>,
+    role: &str,
+    inputs: &Inputs,
+    findings: &mut Vec<Finding>,
+) -> Vec<String> {
+    let mut arns = Vec::new();
+    for (i, p) in s
+        .value
+        .attached_managed_policies
+        .iter()
+        .flatten()
+        .enumerate()
+    {
+        let Some(arn) = p.policy_arn.clone() else {
+            continue;
+        };
+        let at = format!("{}.AttachedManagedPolicies[{i}]", s.path);
+        if arn == ADMINISTRATOR_ACCESS {
+            let mut f = Finding::new(
+                Code::RiskyAdministratorAccess,
+                at,
+                format!("role {role} gets AdministratorAccess"),
+            );
+            f.input = s.input.clone();
+            findings.push(f);
+        } else if let Some(mp) = inputs.managed_policy_at(&arn)
+            && let Some((v, doc)) = mp.value.default_document()
+        {
+            risks(
+                doc,
+                &mp.input,
+                &format!("{}.PolicyVersionList[{v}].Document", mp.path),
+                &format!(
+                    "managed policy {} of {role}",
+                    mp.value.policy_name.as_deref().unwrap_or(&arn)
+                ),
+                findings,
+            );
         }
-        inline_policies.sort_by(|a, b| a.0.cmp(&b.0));
-        managed_policies.sort();
-        managed_policies.dedup();
-        // get-role output has what the account details lack (description, session duration).
-        let (acct, _, source_name) = split_role(&first.source_arn);
-        let all: Vec<&Role> = super::bindings::matching_roles(inputs, &acct, &source_name)
-            .into_iter()
-            .map(|i| &inputs.roles[i].value)
-            .collect();
-        max_session_duration = r
-            .max_session_duration
-            .or_else(|| all.iter().find_map(|o| o.max_session_duration));
-        let source_description = r
+        arns.push(arn);
+    }
+    arns.sort();
+    arns.dedup();
+    arns
+}
+
+/// The settings of task role `s` (`source_arn`), each from the other inputs of the same role
+/// when `s` lacks it.
+fn settings(s: &Sourced<Role>, source_arn: &str, inputs: &Inputs) -> Settings {
+    let r = &s.value;
+    let (acct, _, source_name) = split_role(source_arn);
+    let all: Vec<&Role> = super::bindings::matching_roles(inputs, &acct, &source_name)
+        .into_iter()
+        .map(|i| &inputs.roles[i].value)
+        .collect();
+    Settings {
+        description: r
             .description
             .clone()
-            .or_else(|| all.iter().find_map(|o| o.description.clone()));
-        permissions_boundary = r
+            .or_else(|| all.iter().find_map(|o| o.description.clone())),
+        max_session_duration: r
+            .max_session_duration
+            .or_else(|| all.iter().find_map(|o| o.max_session_duration)),
+        permissions_boundary: r
             .permissions_boundary
             .as_ref()
-            .and_then(|p| p.permissions_boundary_arn.clone());
-        for t in &r.tags {
-            if let (Some(k), Some(v)) = (&t.key, &t.value) {
-                tags.insert(k.clone(), v.clone());
-            }
-        }
-        description = if adopt {
-            source_description
-        } else {
-            Some(format!(
-                "EKS role for the pods of task role {}",
-                first.source_arn
-            ))
-        };
-    } else if !adopt {
-        description = Some(format!(
-            "EKS role for the pods of task role {}",
-            first.source_arn
-        ));
+            .and_then(|p| p.permissions_boundary_arn.clone()),
+        tags: r
+            .tags
+            .iter()
+            .filter_map(|t| Some((t.key.clone()?, t.value.clone()?)))
+            .collect(),
     }
+}
+
+/// `app (environment): namespace/serviceaccount` of each workload bound to the role, sorted.
+fn used_by(bindings: &[&RoleBinding]) -> Vec<String> {
     let mut used_by: Vec<String> = bindings
         .iter()
         .map(|b| {
@@ -224,23 +307,5 @@ pub fn build_role(
         .collect();
     used_by.sort();
     used_by.dedup();
-    Some(IamRole {
-        directory: account_directory(directory),
-        account: first.account.clone(),
-        name: name.to_string(),
-        path: first.path.clone(),
-        resource: String::new(),
-        source_arn: first.source_arn.clone(),
-        adopt,
-        description,
-        max_session_duration,
-        permissions_boundary,
-        tags,
-        trust,
-        inline_policies,
-        managed_policies,
-        pod_identity: pod_identity.into_iter().collect(),
-        permissions_known: source.is_some_and(|s| s.value.permissions_known()),
-        used_by,
-    })
+    used_by
 }

@@ -39,147 +39,174 @@ pub fn objects(
     let mut used: Vec<String> = Vec::new();
     let mut out = Vec::new();
     for (run, mismatch) in runs {
-        let Some((expression, expr_input, expr_path)) = run.expression.as_ref() else {
-            push_at(
-                findings,
-                run.target_input,
-                Code::ScheduleTarget,
-                &run.target_path,
-                format!(
-                    "rule {} is not in the `aws events list-rules` output given, so its schedule is unknown",
-                    run.name
-                ),
-            );
+        let Some(schedule) = schedule(run, findings) else {
             continue;
         };
-        let schedule = match cron::translate(expression) {
-            Ok(s) => s,
-            Err(e) => {
-                push_at(
-                    findings,
-                    expr_input,
-                    Code::ScheduleUntranslatable,
-                    expr_path,
-                    format!("{} {}: {}", run.what, run.name, e.reason),
-                );
-                continue;
-            }
-        };
-        if let Some(note) = schedule.note.as_deref() {
-            push_at(
-                findings,
-                expr_input,
-                Code::ScheduleNote,
-                expr_path,
-                format!("{} {}: {note}", run.what, run.name),
-            );
-        }
         let name = job_name(run.name, ctx, &used);
         used.push(name.clone());
-        let kind = match ctx.mappings.schedules.kind {
-            ScheduleKind::CronJob => "CronJob",
-            ScheduleKind::CronWorkflow => "CronWorkflow",
-        };
+        let kind = ctx.mappings.schedules.kind;
         push_at(
             findings,
-            expr_input,
+            schedule.input,
             Code::ScheduledTask,
-            expr_path,
+            schedule.path,
             format!(
-                "{} {} ({expression}) became {kind} {name} with schedule \"{}\" in {}",
-                run.what, run.name, schedule.cron, run.timezone
+                "{} {} ({}) became {} {name} with schedule \"{}\" in {}",
+                run.what,
+                run.name,
+                schedule.expression,
+                kind_name(kind),
+                schedule.cron,
+                run.timezone
             ),
         );
-        if let Some(rev) = mismatch {
-            push_at(
-                findings,
-                run.target_input,
-                Code::ScheduleRevision,
-                join(&run.target_path, "EcsParameters.TaskDefinitionArn"),
-                format!(
-                    "{} {} runs revision {rev}; the pod template is from the revision given",
-                    run.what, run.name
-                ),
-            );
-        }
-        if let Some((input, path)) = run.disabled.as_ref() {
-            push_at(
-                findings,
-                input,
-                Code::ScheduleDisabled,
-                path,
-                format!(
-                    "{} {} is disabled; {name} has suspend: true",
-                    run.what, run.name
-                ),
-            );
-        }
-        if let Some((minutes, input, path)) = run.flexible_window.as_ref() {
-            push_at(
-                findings,
-                input,
-                Code::ScheduleFlexibleWindow,
-                path,
-                format!(
-                    "flexible window of {minutes} minute(s) of {} was not carried",
-                    run.name
-                ),
-            );
-        }
-        let not_carried = run_task_parameters(run.target);
-        if !not_carried.is_empty() {
-            push_at(
-                findings,
-                run.target_input,
-                Code::ScheduleRunTask,
-                &run.target_path,
-                format!(
-                    "{} of {} {} were not carried",
-                    not_carried.join(", "),
-                    run.what,
-                    run.name
-                ),
-            );
-        }
-
-        let mut pod = template.clone();
-        overrides(run, ctx, &mut pod, findings);
-        job_pod(ctx, &mut pod);
-        if ctx.has_service {
-            pod.metadata
-                .labels
-                .insert("app.kubernetes.io/name".into(), name.clone());
-        }
-        let count = run
-            .target
-            .ecs_parameters
-            .as_ref()
-            .and_then(|p| p.task_count)
-            .unwrap_or(1)
-            .max(1);
-        let deadline = run
-            .target
-            .retry_policy
-            .as_ref()
-            .and_then(|r| r.get("MaximumEventAgeInSeconds"))
-            .and_then(Value::as_i64);
-        let suspend = run.disabled.is_some();
+        not_carried(run, &name, *mismatch, findings);
+        let pod = job_template(run, ctx, template, &name, findings);
         let policy = ctx.mappings.schedules.concurrency_policy.as_str();
-        let timing = Timing {
-            cron: &schedule.cron,
-            timezone: run.timezone,
-            policy,
-            deadline,
-            suspend,
-            count,
-        };
-        let object = match ctx.mappings.schedules.kind {
+        let timing = Timing::of(run, &schedule.cron, policy);
+        out.push(match kind {
             ScheduleKind::CronJob => cron_job(meta(&name), &timing, pod),
             ScheduleKind::CronWorkflow => cron_workflow(meta(&name), &timing, pod),
-        };
-        out.push(object);
+        });
     }
     out
+}
+
+fn kind_name(kind: ScheduleKind) -> &'static str {
+    match kind {
+        ScheduleKind::CronJob => "CronJob",
+        ScheduleKind::CronWorkflow => "CronWorkflow",
+    }
+}
+
+/// A run's schedule expression as five-field cron, and where the expression is.
+struct Schedule<'r> {
+    expression: &'r str,
+    input: &'r str,
+    path: &'r str,
+    cron: String,
+}
+
+/// The schedule of `run`, or None (with the finding) when its expression is unknown or cron
+/// cannot express it; a note on the translation is reported.
+fn schedule<'r>(run: &'r Run<'_>, findings: &mut Findings) -> Option<Schedule<'r>> {
+    let Some((expression, input, path)) = run.expression.as_ref() else {
+        push_at(
+            findings,
+            run.target_input,
+            Code::ScheduleTarget,
+            &run.target_path,
+            format!(
+                "rule {} is not in the `aws events list-rules` output given, so its schedule is unknown",
+                run.name
+            ),
+        );
+        return None;
+    };
+    let translated = match cron::translate(expression) {
+        Ok(s) => s,
+        Err(e) => {
+            push_at(
+                findings,
+                input,
+                Code::ScheduleUntranslatable,
+                path,
+                format!("{} {}: {}", run.what, run.name, e.reason),
+            );
+            return None;
+        }
+    };
+    if let Some(note) = translated.note.as_deref() {
+        push_at(
+            findings,
+            input,
+            Code::ScheduleNote,
+            path,
+            format!("{} {}: {note}", run.what, run.name),
+        );
+    }
+    Some(Schedule {
+        expression,
+        input,
+        path,
+        cron: translated.cron,
+    })
+}
+
+/// What job `name` of `run` does not carry: another revision (`mismatch`), a disabled rule
+/// (suspended instead), a flexible window, RunTask parameters.
+fn not_carried(run: &Run<'_>, name: &str, mismatch: Option<i64>, findings: &mut Findings) {
+    if let Some(rev) = mismatch {
+        push_at(
+            findings,
+            run.target_input,
+            Code::ScheduleRevision,
+            join(&run.target_path, "EcsParameters.TaskDefinitionArn"),
+            format!(
+                "{} {} runs revision {rev}; the pod template is from the revision given",
+                run.what, run.name
+            ),
+        );
+    }
+    if let Some((input, path)) = run.disabled.as_ref() {
+        push_at(
+            findings,
+            input,
+            Code::ScheduleDisabled,
+            path,
+            format!(
+                "{} {} is disabled; {name} has suspend: true",
+                run.what, run.name
+            ),
+        );
+    }
+    if let Some((minutes, input, path)) = run.flexible_window.as_ref() {
+        push_at(
+            findings,
+            input,
+            Code::ScheduleFlexibleWindow,
+            path,
+            format!(
+                "flexible window of {minutes} minute(s) of {} was not carried",
+                run.name
+            ),
+        );
+    }
+    let parameters = run_task_parameters(run.target);
+    if !parameters.is_empty() {
+        push_at(
+            findings,
+            run.target_input,
+            Code::ScheduleRunTask,
+            &run.target_path,
+            format!(
+                "{} of {} {} were not carried",
+                parameters.join(", "),
+                run.what,
+                run.name
+            ),
+        );
+    }
+}
+
+/// The pod of job `name`: the workload's `template` with the run's overrides, run to
+/// completion; labelled with its own name when a service runs the same pods.
+fn job_template(
+    run: &Run<'_>,
+    ctx: &JobContext<'_>,
+    template: &PodTemplate,
+    name: &str,
+    findings: &mut Findings,
+) -> PodTemplate {
+    let mut pod = template.clone();
+    overrides(run, ctx, &mut pod, findings);
+    job_pod(ctx, &mut pod);
+    if ctx.has_service {
+        pod.metadata
+            .labels
+            .insert("app.kubernetes.io/name".into(), name.to_string());
+    }
+    pod
 }
 
 /// The rule or schedule name as a DNS label of at most 52 characters, unique in the workload and
@@ -237,24 +264,36 @@ fn run_task_parameters(target: &EventTarget) -> Vec<String> {
     out
 }
 
+/// Where a run's overrides are, for their findings.
+struct Overrides<'r> {
+    run: &'r Run<'r>,
+    at: String,
+}
+
+impl Overrides<'_> {
+    fn report(&self, findings: &mut Findings, what: String) {
+        push_at(
+            findings,
+            self.run.target_input,
+            Code::ScheduleOverride,
+            &self.at,
+            what,
+        )
+    }
+}
+
 /// Lays the target's RunTask overrides (`Input`, a JSON string) over the pod: a container's
 /// `command` becomes its `args`, `environment` is merged into `env`; the rest is reported.
 fn overrides(run: &Run<'_>, ctx: &JobContext<'_>, pod: &mut PodTemplate, findings: &mut Findings) {
     let Some(text) = run.target.input.as_deref().filter(|t| !t.trim().is_empty()) else {
         return;
     };
-    let at = join(&run.target_path, "Input");
-    let report = |findings: &mut Findings, what: String| {
-        push_at(
-            findings,
-            run.target_input,
-            Code::ScheduleOverride,
-            &at,
-            what,
-        )
+    let here = Overrides {
+        run,
+        at: join(&run.target_path, "Input"),
     };
     let Ok(Value::Object(input)) = serde_json::from_str::<Value>(text) else {
-        report(
+        here.report(
             findings,
             format!(
                 "the Input of {} {} is not a JSON object of RunTask overrides",
@@ -266,7 +305,7 @@ fn overrides(run: &Run<'_>, ctx: &JobContext<'_>, pod: &mut PodTemplate, finding
     for (key, value) in &input {
         if key != "containerOverrides" {
             if !crate::model::fields::is_unset(value) {
-                report(
+                here.report(
                     findings,
                     format!(
                         "override `{key}` of {} {} was not carried",
@@ -278,22 +317,8 @@ fn overrides(run: &Run<'_>, ctx: &JobContext<'_>, pod: &mut PodTemplate, finding
         }
         for (i, o) in value.as_array().into_iter().flatten().enumerate() {
             let ecs_name = o.get("name").and_then(Value::as_str).unwrap_or("");
-            let index = ctx
-                .td
-                .container_definitions
-                .iter()
-                .position(|c| c.name.as_deref() == Some(ecs_name));
-            let container = index
-                .and_then(|i| ctx.container_names.get(i))
-                .and_then(|k8s| {
-                    let spec = &mut pod.spec;
-                    spec.containers
-                        .iter_mut()
-                        .chain(spec.init_containers.iter_mut())
-                        .find(|c| c.name == *k8s)
-                });
-            let Some(container) = container else {
-                report(
+            let Some(container) = overridden(ctx, pod, ecs_name) else {
+                here.report(
                     findings,
                     format!(
                         "containerOverrides[{i}] names container {ecs_name:?}, which is not in the task definition"
@@ -301,28 +326,58 @@ fn overrides(run: &Run<'_>, ctx: &JobContext<'_>, pod: &mut PodTemplate, finding
                 );
                 continue;
             };
-            for (k, v) in o.as_object().into_iter().flatten() {
-                match k.as_str() {
-                    "name" => {}
-                    "command" => {
-                        container.args = v
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|s| s.as_str().map(str::to_string))
-                            .collect();
-                    }
-                    "environment" => merge_env(container, v),
-                    _ if crate::model::fields::is_unset(v) => {}
-                    other => report(
-                        findings,
-                        format!(
-                            "override `{other}` of container {ecs_name} in {} {} was not carried",
-                            run.what, run.name
-                        ),
-                    ),
-                }
+            container_override(container, o, ecs_name, &here, findings);
+        }
+    }
+}
+
+/// The container of `pod` that ECS container `ecs_name` became.
+fn overridden<'p>(
+    ctx: &JobContext<'_>,
+    pod: &'p mut PodTemplate,
+    ecs_name: &str,
+) -> Option<&'p mut Container> {
+    let index = ctx
+        .td
+        .container_definitions
+        .iter()
+        .position(|c| c.name.as_deref() == Some(ecs_name))?;
+    let k8s = ctx.container_names.get(index)?;
+    let spec = &mut pod.spec;
+    spec.containers
+        .iter_mut()
+        .chain(spec.init_containers.iter_mut())
+        .find(|c| c.name == *k8s)
+}
+
+/// Lays one container override `o` (of ECS container `ecs_name`) over `container`.
+fn container_override(
+    container: &mut Container,
+    o: &Value,
+    ecs_name: &str,
+    here: &Overrides<'_>,
+    findings: &mut Findings,
+) {
+    for (k, v) in o.as_object().into_iter().flatten() {
+        match k.as_str() {
+            "name" => {}
+            "command" => {
+                container.args = v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect();
             }
+            "environment" => merge_env(container, v),
+            _ if crate::model::fields::is_unset(v) => {}
+            other => here.report(
+                findings,
+                format!(
+                    "override `{other}` of container {ecs_name} in {} {} was not carried",
+                    here.run.what, here.run.name
+                ),
+            ),
         }
     }
 }
@@ -386,15 +441,52 @@ struct Timing<'a> {
     count: i64,
 }
 
+impl<'a> Timing<'a> {
+    /// The timing of `run` on `cron`, under concurrency policy `policy`.
+    fn of(run: &'a Run<'_>, cron: &'a str, policy: &'a str) -> Self {
+        let count = run
+            .target
+            .ecs_parameters
+            .as_ref()
+            .and_then(|p| p.task_count)
+            .unwrap_or(1)
+            .max(1);
+        let deadline = run
+            .target
+            .retry_policy
+            .as_ref()
+            .and_then(|r| r.get("MaximumEventAgeInSeconds"))
+            .and_then(Value::as_i64);
+        Timing {
+            cron,
+            timezone: run.timezone,
+            policy,
+            deadline,
+            suspend: run.disabled.is_some(),
+            count,
+        }
+    }
+}
+
+/// What CronJob and CronWorkflow specs both say after the schedule and time zone (whose keys
+/// differ): the concurrency policy, the starting deadline and suspension.
+fn run_policy(spec: &mut Map<String, Value>, timing: &Timing<'_>) {
+    spec.insert("concurrencyPolicy".into(), json!(timing.policy));
+    if let Some(d) = timing.deadline {
+        spec.insert("startingDeadlineSeconds".into(), json!(d));
+    }
+    if timing.suspend {
+        spec.insert("suspend".into(), json!(true));
+    }
+}
+
 /// A `batch/v1` CronJob; the job does not retry, as ECS does not rerun a stopped task.
 fn cron_job(meta: ObjectMeta, timing: &Timing<'_>, pod: PodTemplate) -> Object {
     let Timing {
         cron,
         timezone,
-        policy,
-        deadline,
-        suspend,
         count,
+        ..
     } = *timing;
 
     let mut job = Map::new();
@@ -410,30 +502,54 @@ fn cron_job(meta: ObjectMeta, timing: &Timing<'_>, pod: PodTemplate) -> Object {
     let mut spec = Map::new();
     spec.insert("schedule".into(), json!(cron));
     spec.insert("timeZone".into(), json!(timezone));
-    spec.insert("concurrencyPolicy".into(), json!(policy));
-    if let Some(d) = deadline {
-        spec.insert("startingDeadlineSeconds".into(), json!(d));
-    }
-    if suspend {
-        spec.insert("suspend".into(), json!(true));
-    }
+    run_policy(&mut spec, timing);
     spec.insert("jobTemplate".into(), json!({ "spec": job }));
     Object::new("batch/v1", "CronJob", meta, json!({ "spec": spec }))
 }
 
 /// An Argo Workflows CronWorkflow: `spec.schedules` is a list (Argo Workflows 4 removed
-/// `schedule`). Pod-level fields go to the workflow spec where Argo has them, the rest to
-/// `podSpecPatch`; the first container is the template's main container, the others sidecars.
+/// `schedule`).
 fn cron_workflow(meta: ObjectMeta, timing: &Timing<'_>, pod: PodTemplate) -> Object {
     let Timing {
         cron,
         timezone,
-        policy,
-        deadline,
-        suspend,
         count,
+        ..
     } = *timing;
+    let mut spec = Map::new();
+    spec.insert("schedules".into(), json!([cron]));
+    spec.insert("timezone".into(), json!(timezone));
+    run_policy(&mut spec, timing);
+    spec.insert(
+        "workflowSpec".into(),
+        Value::Object(workflow_spec(pod, count)),
+    );
+    Object::new(
+        "argoproj.io/v1alpha1",
+        "CronWorkflow",
+        meta,
+        json!({ "spec": spec }),
+    )
+}
 
+/// Pod-level fields the workflow spec has: they move there from the pod.
+const WORKFLOW_POD_FIELDS: [&str; 10] = [
+    "serviceAccountName",
+    "automountServiceAccountToken",
+    "hostNetwork",
+    "imagePullSecrets",
+    "hostAliases",
+    "dnsConfig",
+    "nodeSelector",
+    "affinity",
+    "tolerations",
+    "volumes",
+];
+
+/// The workflow that runs `pod` `count` times: the pod's metadata and the pod-level fields
+/// Argo has, and the template that runs the containers (behind a step that repeats it when
+/// `count` > 1).
+fn workflow_spec(pod: PodTemplate, count: i64) -> Map<String, Value> {
     let Value::Object(mut p) = serde_json::to_value(&pod.spec).expect("pods serialise") else {
         unreachable!("a pod spec is an object")
     };
@@ -449,23 +565,28 @@ fn cron_workflow(meta: ObjectMeta, timing: &Timing<'_>, pod: PodTemplate) -> Obj
     if !pod_meta.is_empty() {
         wf.insert("podMetadata".into(), Value::Object(pod_meta));
     }
-    for key in [
-        "serviceAccountName",
-        "automountServiceAccountToken",
-        "hostNetwork",
-        "imagePullSecrets",
-        "hostAliases",
-        "dnsConfig",
-        "nodeSelector",
-        "affinity",
-        "tolerations",
-        "volumes",
-    ] {
+    for key in WORKFLOW_POD_FIELDS {
         if let Some(v) = p.remove(key) {
             wf.insert(key.into(), v);
         }
     }
     p.remove("restartPolicy");
+    let mut templates = Vec::new();
+    if count > 1 {
+        templates.push(json!({
+            "name": "main",
+            "steps": [[{ "name": "run", "template": "task", "withSequence": { "count": count.to_string() } }]],
+        }));
+    }
+    templates.push(task_template(p, count));
+    wf.insert("templates".into(), Value::Array(templates));
+    wf
+}
+
+/// The container template of pod spec `p` (what is left of it after the workflow took its
+/// fields): the first container is the main container, native sidecars and the other
+/// containers are sidecars, and the rest of `p` is a `podSpecPatch`.
+fn task_template(mut p: Map<String, Value>, count: i64) -> Value {
     let containers = p.remove("containers").unwrap_or(json!([]));
     let inits = p.remove("initContainers").unwrap_or(json!([]));
     let mut containers = containers
@@ -507,33 +628,7 @@ fn cron_workflow(meta: ObjectMeta, timing: &Timing<'_>, pod: PodTemplate) -> Obj
         let patch = serde_json::to_string(&Value::Object(p)).expect("JSON");
         task.insert("podSpecPatch".into(), json!(patch));
     }
-    let mut templates = Vec::new();
-    if count > 1 {
-        templates.push(json!({
-            "name": "main",
-            "steps": [[{ "name": "run", "template": "task", "withSequence": { "count": count.to_string() } }]],
-        }));
-    }
-    templates.push(Value::Object(task));
-    wf.insert("templates".into(), Value::Array(templates));
-
-    let mut spec = Map::new();
-    spec.insert("schedules".into(), json!([cron]));
-    spec.insert("timezone".into(), json!(timezone));
-    spec.insert("concurrencyPolicy".into(), json!(policy));
-    if let Some(d) = deadline {
-        spec.insert("startingDeadlineSeconds".into(), json!(d));
-    }
-    if suspend {
-        spec.insert("suspend".into(), json!(true));
-    }
-    spec.insert("workflowSpec".into(), Value::Object(wf));
-    Object::new(
-        "argoproj.io/v1alpha1",
-        "CronWorkflow",
-        meta,
-        json!({ "spec": spec }),
-    )
+    Value::Object(task)
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! The scheduled runs of ECS tasks in the inputs: EventBridge rules with their targets, and
 //! EventBridge Scheduler schedules.
 
-use crate::model::aws::EventTarget;
+use crate::model::aws::{EventRule, EventTarget, RuleTargets, Schedule};
 use crate::model::ecs::Arn;
 use crate::model::fields::join;
-use crate::model::read::Inputs;
+use crate::model::read::{Inputs, Sourced};
+use std::collections::HashMap;
 
 /// One scheduled run of an ECS task, from a rule and its target or from a Scheduler schedule.
 #[derive(Debug, Clone)]
@@ -58,84 +59,107 @@ fn is_ecs_target(t: &EventTarget) -> bool {
 
 /// Every scheduled ECS run in the inputs, rules first (files in order), then schedules.
 pub fn runs(inputs: &Inputs) -> Vec<Run<'_>> {
+    let rules = rules_by_name(inputs);
     let mut out = Vec::new();
     for rt in &inputs.rule_targets {
         let rule_name = rt.value.rule.as_deref().unwrap_or("");
-        let rule = inputs.event_rules.iter().find(|r| {
-            r.value.name.as_deref() == Some(rule_name)
-                && match (
+        // The first rule of that name on the targets' bus (either bus may be unnamed).
+        let rule = rules.get(rule_name).and_then(|named| {
+            named.iter().copied().find(|r| {
+                match (
                     r.value.event_bus_name.as_deref(),
                     rt.value.event_bus_name.as_deref(),
                 ) {
                     (Some(a), Some(b)) => a == b,
                     _ => true,
                 }
+            })
         });
         // A rule with an event pattern and no schedule is not a scheduled task.
         if rule.is_some_and(|r| r.value.schedule_expression.is_none()) {
             continue;
         }
-        for (j, t) in rt.value.targets.iter().enumerate() {
-            if !is_ecs_target(t) {
-                continue;
-            }
-            let target_path = join(&rt.path, &format!("Targets[{j}]"));
-            out.push(Run {
-                name: rule_name,
-                what: "rule",
-                expression: rule.and_then(|r| {
-                    r.value
-                        .schedule_expression
-                        .as_deref()
-                        .map(|e| (e, r.input.as_str(), join(&r.path, "ScheduleExpression")))
-                }),
-                timezone: "Etc/UTC",
-                disabled: rule
-                    .filter(|r| is_disabled(r.value.state.as_deref()))
-                    .map(|r| (r.input.as_str(), join(&r.path, "State"))),
-                flexible_window: None,
-                target: t,
-                target_input: &rt.input,
-                target_path,
-            });
+        out.extend(rule_runs(rt, rule_name, rule));
+    }
+    out.extend(inputs.schedules.iter().filter_map(schedule_run));
+    out
+}
+
+/// The EventBridge rules by name, each list in the order read: one map for every target list,
+/// so that finding the rules of many targets is no walk over every rule.
+fn rules_by_name(inputs: &Inputs) -> HashMap<&str, Vec<&Sourced<EventRule>>> {
+    let mut rules: HashMap<&str, Vec<&Sourced<EventRule>>> = HashMap::new();
+    for r in &inputs.event_rules {
+        if let Some(name) = r.value.name.as_deref() {
+            rules.entry(name).or_default().push(r);
         }
     }
-    for s in &inputs.schedules {
-        let Some(t) = s.value.target.as_ref().filter(|t| is_ecs_target(t)) else {
-            continue;
-        };
-        let v = &s.value;
-        out.push(Run {
-            name: v.name.as_deref().unwrap_or(""),
-            what: "schedule",
-            expression: v
-                .schedule_expression
-                .as_deref()
-                .map(|e| (e, s.input.as_str(), join(&s.path, "ScheduleExpression"))),
-            timezone: v
-                .schedule_expression_timezone
-                .as_deref()
-                .filter(|z| !z.is_empty())
-                .unwrap_or("Etc/UTC"),
-            disabled: is_disabled(v.state.as_deref())
-                .then(|| (s.input.as_str(), join(&s.path, "State"))),
-            flexible_window: v
-                .flexible_time_window
-                .as_ref()
-                .filter(|w| w.mode.as_deref() == Some("FLEXIBLE"))
-                .map(|w| {
-                    (
-                        w.maximum_window_in_minutes.unwrap_or(0),
-                        s.input.as_str(),
-                        join(&s.path, "FlexibleTimeWindow"),
-                    )
-                }),
+    rules
+}
+
+/// The runs of the ECS targets of rule `name` (`rule`: None when `list-rules` output does not
+/// have it).
+fn rule_runs<'a>(
+    rt: &'a Sourced<RuleTargets>,
+    name: &'a str,
+    rule: Option<&'a Sourced<EventRule>>,
+) -> impl Iterator<Item = Run<'a>> {
+    let ecs_targets = rt.value.targets.iter().enumerate();
+    ecs_targets
+        .filter(|(_, t)| is_ecs_target(t))
+        .map(move |(j, t)| Run {
+            name,
+            what: "rule",
+            expression: rule.and_then(|r| {
+                r.value
+                    .schedule_expression
+                    .as_deref()
+                    .map(|e| (e, r.input.as_str(), join(&r.path, "ScheduleExpression")))
+            }),
+            timezone: "Etc/UTC",
+            disabled: rule
+                .filter(|r| is_disabled(r.value.state.as_deref()))
+                .map(|r| (r.input.as_str(), join(&r.path, "State"))),
+            flexible_window: None,
             target: t,
-            target_input: &s.input,
-            target_path: join(&s.path, "Target"),
-        });
-    }
-    out
+            target_input: &rt.input,
+            target_path: join(&rt.path, &format!("Targets[{j}]")),
+        })
+}
+
+/// The run of an EventBridge Scheduler schedule, when it runs an ECS task.
+fn schedule_run(s: &Sourced<Schedule>) -> Option<Run<'_>> {
+    let t = s.value.target.as_ref().filter(|t| is_ecs_target(t))?;
+    let v = &s.value;
+    Some(Run {
+        name: v.name.as_deref().unwrap_or(""),
+        what: "schedule",
+        expression: v
+            .schedule_expression
+            .as_deref()
+            .map(|e| (e, s.input.as_str(), join(&s.path, "ScheduleExpression"))),
+        timezone: v
+            .schedule_expression_timezone
+            .as_deref()
+            .filter(|z| !z.is_empty())
+            .unwrap_or("Etc/UTC"),
+        disabled: is_disabled(v.state.as_deref())
+            .then(|| (s.input.as_str(), join(&s.path, "State"))),
+        flexible_window: v
+            .flexible_time_window
+            .as_ref()
+            .filter(|w| w.mode.as_deref() == Some("FLEXIBLE"))
+            .map(|w| {
+                (
+                    w.maximum_window_in_minutes.unwrap_or(0),
+                    s.input.as_str(),
+                    join(&s.path, "FlexibleTimeWindow"),
+                )
+            }),
+        target: t,
+        target_input: &s.input,
+        target_path: join(&s.path, "Target"),
+    })
 }
 
 fn is_disabled(state: Option<&str>) -> bool {
