@@ -3,17 +3,27 @@
 //! 5,000 and 20,000 (or the N given in ECS2EKS_BENCH_N, comma-separated). Goal: N = 5,000
 //! (15,000 task definitions) in under 3 s on 2 cores, under 500 MB.
 //!
-//! The inventory is generated once per N; each run is a child process (so peak memory, VmHWM,
-//! is that run's own), ECS2EKS_BENCH_RUNS times (5 by default), and the median is reported with
-//! every run's time: a shared VM's noise is ±10 %. With
+//! The inventory (benches/generate.rs: task definitions, services, their ALBs, listeners, rules
+//! and target groups, their task roles) is generated once per N; each run is a child process (so
+//! peak memory, VmHWM, is that run's own), ECS2EKS_BENCH_RUNS times (5 by default), and the
+//! median is reported with every run's time: a shared VM's noise is ±10 %. With
 //! ECS2EKS_BENCH_HEAP=1 it also counts the live heap: after reading, at its peak, and what the
 //! returned conversion keeps (slower: every allocation is counted).
+//!
+//! The floor: how long the filesystem alone takes to create the same tree. The first run's
+//! repository is archived once (`tar -cf`); after each conversion run, `tar -xf` writes it into a
+//! new empty folder next to it (conversion, tar, conversion, tar…, so both see the same state of
+//! the machine), and the table gives the median of those and the ratio conversion / tar. Folders
+//! are removed between runs, untimed. ECS2EKS_BENCH_DIR chooses where all this happens (tmpfs,
+//! /dev/shm, by default).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a bench prints its figures
 
 #[path = "generate.rs"]
 mod generate;
 
+use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::time::Instant;
@@ -57,11 +67,51 @@ fn heap_mib(counter: &AtomicUsize) -> usize {
     counter.load(Relaxed) >> 20
 }
 
+/// The library calls of one conversion, in one place so that a change of the library's API is
+/// adapted here only: reads the inventory in `input`, converts it and writes the repository
+/// into `out`; returns the number of services converted.
+fn convert_once(input: &Path, out: &Path) -> usize {
+    let inventory =
+        ecs2eks::inventory::Inventory::parse("inventory.yaml", &generate::inventory_yaml())
+            .unwrap();
+    let mappings = ecs2eks::mappings::Mappings::defaults();
+    let files = ecs2eks::import::discover(&[input.to_path_buf()]).unwrap();
+    let inputs = ecs2eks::import::read_files(files);
+    read_done();
+    let (conversion, written) =
+        ecs2eks::convert_into(inputs, &mappings, Some(&inventory), out, &|_, _| {});
+    written.unwrap();
+    let services = conversion.workloads.len();
+    // Freeing the conversion piece by piece is not part of the figures (the CLI skips it too).
+    std::mem::forget(conversion);
+    services
+}
+
+/// When reading the inputs ended, with resident memory and live heap then (for the "last run"
+/// column; optional: without it, that column gives the total only).
+static READ_DONE: Mutex<Option<(Instant, u64, usize)>> = Mutex::new(None);
+
+fn read_done() {
+    *READ_DONE.lock().unwrap() = Some((Instant::now(), rss_mib(), heap_mib(&LIVE)));
+}
+
 fn main() {
     // As the CLI does.
     ecs2eks::allocator::release_freed_memory_sooner();
     if let Ok(input) = std::env::var("ECS2EKS_BENCH_INPUT") {
-        return child(std::path::Path::new(&input));
+        return child(Path::new(&input));
+    }
+    // `ECS2EKS_BENCH_GENERATE=DIR,N`: only write the inventory of N services (and
+    // DIR/inventory.yaml), to profile the CLI on it.
+    if let Ok(spec) = std::env::var("ECS2EKS_BENCH_GENERATE") {
+        let (dir, n) = spec.rsplit_once(',').expect("DIR,N");
+        generate::write(Path::new(dir), n.parse().expect("N is a number"));
+        std::fs::write(
+            Path::new(dir).join("inventory.yaml"),
+            generate::inventory_yaml(),
+        )
+        .unwrap();
+        return;
     }
     // `cargo bench` passes --bench; `cargo test --all-targets` runs this too, as a quick smoke run.
     let bench = std::env::args().any(|a| a == "--bench");
@@ -70,100 +120,166 @@ fn main() {
     let runs: usize = std::env::var("ECS2EKS_BENCH_RUNS")
         .ok()
         .and_then(|r| r.parse().ok())
-        .unwrap_or(if bench { 5 } else { 1 });
+        .unwrap_or(if bench { 5 } else { 1 })
+        .max(1);
     // On tmpfs where there is one: the figures are then the tool's, not this machine's disk's
     // (file creation on a busy ext4 costs more than the whole conversion).
     let base = std::env::var("ECS2EKS_BENCH_DIR").unwrap_or_else(|_| {
-        if std::path::Path::new("/dev/shm").is_dir() {
+        if Path::new("/dev/shm").is_dir() {
             "/dev/shm".into()
         } else {
             std::env::temp_dir().display().to_string()
         }
     });
     println!(
-        "| N services | task definitions | convert + write (median of {runs}) | all runs | task definitions/s | peak memory (median) | last run |"
+        "| N services | task definitions | convert + write (median of {runs}) | all runs | task definitions/s | peak memory (median) | tar -x (median) | all tar runs | convert / tar | repository | last run |"
     );
-    println!("|---:|---:|---:|---|---:|---:|---|");
+    println!("|---:|---:|---:|---|---:|---:|---:|---|---:|---|---|");
+    let mut medians: Vec<(usize, f64)> = Vec::new();
     for n in ns.split(',').filter_map(|s| s.trim().parse::<usize>().ok()) {
         let dir = tempfile::tempdir_in(&base).unwrap();
-        generate::write(dir.path(), n);
-        // Each run in a child process, so its peak memory (VmHWM) is its own.
-        let mut figures: Vec<(f64, u64, String)> = (0..runs)
-            .map(|_| {
-                let out = std::process::Command::new(std::env::current_exe().unwrap())
-                    .env("ECS2EKS_BENCH_INPUT", dir.path())
-                    .output()
-                    .unwrap();
-                let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                let mut f = stdout.trim().splitn(3, ' ');
-                let secs = f.next().and_then(|s| s.parse().ok()).unwrap();
-                let peak = f.next().and_then(|s| s.parse().ok()).unwrap();
-                (secs, peak, f.next().unwrap_or_default().to_string())
-            })
-            .collect();
+        let input = dir.path().join("input");
+        generate::write(&input, n);
+        let repo = dir.path().join("repo");
+        let archive = dir.path().join("repo.tar");
+        let untarred = dir.path().join("untarred");
+        let mut figures: Vec<(f64, u64, String)> = Vec::new();
+        let mut tars: Vec<f64> = Vec::new();
+        let mut tree = (0, 0);
+        let mut archived = false;
+        for run in 0..runs {
+            figures.push(convert_in_child(&input, &repo, n * 3));
+            if run == 0 {
+                tree = tree_size(&repo);
+                archived = tar(&["-cf", path(&archive), "-C", path(&repo), "."]);
+            }
+            std::fs::remove_dir_all(&repo).unwrap();
+            if archived {
+                std::fs::create_dir(&untarred).unwrap();
+                let t = Instant::now();
+                assert!(tar(&["-xf", path(&archive), "-C", path(&untarred)]));
+                tars.push(t.elapsed().as_secs_f64());
+                std::fs::remove_dir_all(&untarred).unwrap();
+            }
+        }
         let all: Vec<String> = figures.iter().map(|f| format!("{:.2}", f.0)).collect();
+        let all_tars: Vec<String> = tars.iter().map(|t| format!("{t:.2}")).collect();
         let last = figures.last().map(|f| f.2.clone()).unwrap_or_default();
-        let mut peaks: Vec<u64> = figures.iter().map(|f| f.1).collect();
-        peaks.sort_unstable();
-        figures.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let median = figures[figures.len() / 2].0;
+        let peaks = median(figures.iter().map(|f| f.1 as f64).collect());
+        let secs = median(figures.iter().map(|f| f.0).collect());
+        let (tar_median, ratio) = if tars.is_empty() {
+            ("n/a".to_string(), "n/a".to_string())
+        } else {
+            let t = median(tars);
+            (format!("{t:.2} s"), format!("{:.1}", secs / t))
+        };
         let tds = n * 3;
         println!(
-            "| {n} | {tds} | {median:.2} s | {} | {:.0} | {} MiB | {last} |",
+            "| {n} | {tds} | {secs:.2} s | {} | {:.0} | {peaks:.0} MiB | {tar_median} | {} | {ratio} | {} files, {:.0} MB | {last} |",
             all.join(", "),
-            tds as f64 / median,
-            peaks[peaks.len() / 2],
+            tds as f64 / secs,
+            all_tars.join(", "),
+            tree.0,
+            tree.1 as f64 / 1e6,
+        );
+        medians.push((n, secs));
+    }
+    let at = |n: usize| medians.iter().find(|m| m.0 == n).map(|m| m.1);
+    if let (Some(t1000), Some(t5000)) = (at(1000), at(5000)) {
+        println!(
+            "\nt(5000) / t(1000) = {:.2} (5.00 if linear)",
+            t5000 / t1000
         );
     }
 }
 
-/// One run: converts the inventory in `input` into a repository next to it, and prints
-/// `seconds peak-MiB phases`.
-fn child(input: &std::path::Path) {
-    let inventory =
-        ecs2eks::inventory::Inventory::parse("inventory.yaml", &generate::inventory_yaml())
-            .unwrap();
-    let mappings = ecs2eks::mappings::Mappings::defaults();
+/// The median (the upper one of an even count).
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 temporary path")
+}
+
+/// Runs the system `tar` with `args`; false if it could not run or failed.
+fn tar(args: &[&str]) -> bool {
+    std::process::Command::new("tar")
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Files and bytes under `dir`.
+fn tree_size(dir: &Path) -> (u64, u64) {
+    let mut total = (0, 0);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let meta = entry.metadata().unwrap();
+        if meta.is_dir() {
+            let (files, bytes) = tree_size(&entry.path());
+            total = (total.0 + files, total.1 + bytes);
+        } else {
+            total = (total.0 + 1, total.1 + meta.len());
+        }
+    }
+    total
+}
+
+/// One conversion run, in a child process so that its peak memory (VmHWM) is its own: converts
+/// `input` into `out` and returns (seconds, peak MiB, phases).
+fn convert_in_child(input: &Path, out: &Path, services: usize) -> (f64, u64, String) {
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("ECS2EKS_BENCH_INPUT", input)
+        .env("ECS2EKS_BENCH_OUT", out)
+        .env("ECS2EKS_BENCH_SERVICES", services.to_string())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&child.stdout).to_string();
+    assert!(
+        child.status.success(),
+        "{}",
+        String::from_utf8_lossy(&child.stderr)
+    );
+    let mut f = stdout.trim().splitn(3, ' ');
+    let secs = f.next().and_then(|s| s.parse().ok()).unwrap();
+    let peak = f.next().and_then(|s| s.parse().ok()).unwrap();
+    (secs, peak, f.next().unwrap_or_default().to_string())
+}
+
+/// One run (the child process): converts the inventory in `input` into ECS2EKS_BENCH_OUT, and
+/// prints `seconds peak-MiB phases`.
+fn child(input: &Path) {
+    let out = std::path::PathBuf::from(std::env::var_os("ECS2EKS_BENCH_OUT").unwrap());
+    let expected: usize = std::env::var("ECS2EKS_BENCH_SERVICES")
+        .unwrap()
+        .parse()
+        .unwrap();
     let heap = std::env::var_os("ECS2EKS_BENCH_HEAP").is_some();
     COUNT.store(heap, Relaxed);
-    let out = tempfile::tempdir_in(input.parent().unwrap()).unwrap();
     let t1 = Instant::now();
-    let files = ecs2eks::import::discover(&[input.to_path_buf()]).unwrap();
-    let inputs = ecs2eks::import::read_files(files);
-    let t_read = t1.elapsed();
-    let rss_read = rss_mib();
-    let heap_read = heap_mib(&LIVE);
-    let services = inputs.services.len();
-    let (conversion, written) = ecs2eks::convert_into(
-        inputs,
-        &mappings,
-        Some(&inventory),
-        &out.path().join("repo"),
-        &|_, _| {},
-    );
-    written.unwrap();
+    let services = convert_once(input, &out);
     let took = t1.elapsed();
-    let mut phases = format!(
-        "read {:.2} s ({rss_read} MiB), convert and write {:.2} s",
-        t_read.as_secs_f64(),
-        (took - t_read).as_secs_f64()
-    );
+    assert_eq!(services, expected);
+    let read = *READ_DONE.lock().unwrap();
+    let mut phases = match read {
+        Some((at, rss_read, _)) => format!(
+            "read {:.2} s ({rss_read} MiB), convert and write {:.2} s",
+            (at - t1).as_secs_f64(),
+            (took - (at - t1)).as_secs_f64()
+        ),
+        None => format!("{:.2} s in all", took.as_secs_f64()),
+    };
     if heap {
+        let after_reading = read.map_or(String::new(), |r| format!("{} MiB after reading, ", r.2));
         phases.push_str(&format!(
-            "; heap: {heap_read} MiB after reading, {} MiB at peak, {} MiB kept at the end",
+            "; heap: {after_reading}{} MiB at peak, {} MiB kept at the end",
             heap_mib(&PEAK),
             heap_mib(&LIVE)
         ));
     }
-    assert_eq!(conversion.workloads.len(), services);
     println!("{:.3} {} {phases}", took.as_secs_f64(), peak_mib());
-    // Freeing the conversion piece by piece is not part of the figures (the CLI skips it too).
-    std::mem::forget(conversion);
 }
 
 /// Resident memory now, from /proc (Linux).

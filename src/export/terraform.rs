@@ -157,7 +157,10 @@ fn policy_blocks(role: &IamRole, role_ref: &str) -> Vec<String> {
             vec![
                 ("name".into(), Hcl::Str(escape(name))),
                 ("role".into(), Hcl::Expr(format!("{role_ref}.id"))),
-                ("policy".into(), Hcl::call("jsonencode", from_json(doc))),
+                (
+                    "policy".into(),
+                    Hcl::call("jsonencode", from_json(&doc.value())),
+                ),
             ],
         ));
     }

@@ -34,7 +34,7 @@ impl ReadAgain for TaskDefinition {
             inputs,
             task_definitions,
             ..
-        } = read_whole(input, bytes);
+        } = read_whole(input, bytes, false);
         task_definitions
             .into_iter()
             .find(|td| td.path == path)
@@ -52,7 +52,7 @@ impl ReadAgain for Service {
     }
     fn read_at(input: &str, path: &str, bytes: &[u8]) -> Result<Sourced<Self>, InputError> {
         let raw = at_path::<Value>(bytes, path).ok_or_else(|| changed(input, path))?;
-        services::one(input, path, raw)
+        services::one(input, path, raw, true)
     }
 }
 

@@ -33,6 +33,9 @@ pub struct Read {
     pub inputs: Inputs,
     pub task_definitions: Vec<Sourced<TaskDefinition>>,
     pub services: Vec<Sourced<Service>>,
+    /// The first read, which keeps only the identities of task definitions and services: their
+    /// findings are made by the second read (`read_again`), so they are not made here.
+    pub identities_only: bool,
 }
 
 /// One input shape: how to recognise it and how to read it.
@@ -257,11 +260,12 @@ pub fn read_bytes(input: &str, bytes: &[u8], inputs: &mut Inputs) {
 
 /// Reads `bytes` of `input` into `inputs`, task definitions and services by identity.
 fn locate(input: &str, bytes: &[u8], kept: Option<Arc<[u8]>>, inputs: &mut Inputs) {
-    let read = read_whole(input, bytes);
+    let read = read_whole(input, bytes, true);
     let Read {
         inputs: others,
         task_definitions,
         services,
+        ..
     } = read;
     let located = |input: &str, path: String| (Box::<str>::from(input), path.into_boxed_str());
     for td in task_definitions {
@@ -285,9 +289,12 @@ fn locate(input: &str, bytes: &[u8], kept: Option<Arc<[u8]>>, inputs: &mut Input
     inputs.append(others);
 }
 
-/// Everything `bytes` of `input` holds, read whole.
-fn read_whole(input: &str, bytes: &[u8]) -> Read {
-    let mut read = Read::default();
+/// Everything `bytes` of `input` holds, read whole (`identities_only`: see `Read`).
+fn read_whole(input: &str, bytes: &[u8], identities_only: bool) -> Read {
+    let mut read = Read {
+        identities_only,
+        ..Read::default()
+    };
     match parse(input, bytes) {
         Ok(value) => read_value(input, value, &mut read),
         Err(e) => read.inputs.errors.push(e),

@@ -60,15 +60,24 @@ pub fn read_create_input(input: &str, value: Value, read: &mut Read) {
 }
 
 fn push(input: &str, path: &str, raw: Value, read: &mut Read) {
-    match one(input, path, raw) {
+    match one(input, path, raw, !read.identities_only) {
         Ok(service) => read.services.push(service),
         Err(e) => read.inputs.errors.push(e),
     }
 }
 
-/// One service, read from its JSON value at `path` of `input`.
-pub(super) fn one(input: &str, path: &str, raw: Value) -> Result<Sourced<Service>, InputError> {
-    let findings = coverage(input, path, &raw, crate::model::fields::SERVICE);
+/// One service, read from its JSON value at `path` of `input`, with the findings about its fields
+/// when `with_findings`.
+pub(super) fn one(
+    input: &str,
+    path: &str,
+    raw: Value,
+    with_findings: bool,
+) -> Result<Sourced<Service>, InputError> {
+    let findings = match with_findings {
+        true => coverage(input, path, &raw, crate::model::fields::SERVICE),
+        false => Vec::new(),
+    };
     typed::<Service>(input, path, raw).map(|value| Sourced {
         input: input.to_string(),
         path: path.to_string(),

@@ -37,12 +37,10 @@ pub fn read_register_input(input: &str, value: Value, read: &mut Read) {
 
 fn push(input: &str, path: &str, raw: Value, findings: Vec<Finding>, read: &mut Read) {
     let mut findings = findings;
-    findings.extend(coverage(
-        input,
-        path,
-        &raw,
-        crate::model::fields::TASK_DEFINITION,
-    ));
+    if !read.identities_only {
+        let table = crate::model::fields::TASK_DEFINITION;
+        findings.extend(coverage(input, path, &raw, table));
+    }
     match typed::<TaskDefinition>(input, path, raw).and_then(|td| validate(input, path, td)) {
         Ok(value) => read.task_definitions.push(Sourced {
             input: input.to_string(),

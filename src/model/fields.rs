@@ -389,6 +389,10 @@ pub fn is_unset(v: &Value) -> bool {
 
 /// Template placeholders people leave in files kept in Git (ecspresso, envsubst, CI scripts).
 pub fn looks_like_placeholder(s: &str) -> bool {
+    // Most values hold none of the characters a placeholder starts with.
+    if !s.bytes().any(|b| matches!(b, b'{' | b'$' | b'<' | b'%')) {
+        return false;
+    }
     let percent = s.matches('%').count() >= 2 && {
         // `%NAME%`, not `100%` or URL escapes like `%20`.
         s.split('%')

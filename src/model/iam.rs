@@ -1,8 +1,8 @@
 //! The IAM side of the inputs: roles and managed policies as `aws iam` prints them.
 //!
 //! Policy documents come as JSON objects from the AWS CLI, and as URL-encoded JSON strings from
-//! the raw API (and from SDK dumps); both are read into the same `Value`, kept in source order so
-//! that they can be carried verbatim.
+//! the raw API (and from SDK dumps); both are read into one `PolicyDocument`, kept in source order
+//! so that they can be carried verbatim.
 
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -16,17 +16,32 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// A policy document, held as compact JSON text in the source's key order: an account lists
+/// thousands of roles, and a document as a JSON tree takes ten times its text. `value` parses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyDocument(Box<str>);
+
+impl PolicyDocument {
+    pub fn new(value: &Value) -> PolicyDocument {
+        PolicyDocument(value.to_string().into_boxed_str())
+    }
+
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.0).expect("the text of a JSON value")
+    }
+}
+
 /// A policy document: a JSON object, or a (URL-encoded) JSON string.
-fn document<'de, D>(d: D) -> Result<Option<Value>, D::Error>
+fn document<'de, D>(d: D) -> Result<Option<PolicyDocument>, D::Error>
 where
     D: Deserializer<'de>,
 {
     match Option::<Value>::deserialize(d)? {
         None => Ok(None),
         Some(Value::String(s)) => parse_document(&s)
-            .map(Some)
+            .map(|v| Some(PolicyDocument::new(&v)))
             .map_err(serde::de::Error::custom),
-        Some(v @ Value::Object(_)) => Ok(Some(v)),
+        Some(v @ Value::Object(_)) => Ok(Some(PolicyDocument::new(&v))),
         Some(other) => Err(serde::de::Error::custom(format!(
             "expected a policy document (object or JSON string), found {}",
             kind(&other)
@@ -103,7 +118,7 @@ pub struct Role {
     pub arn: Option<String>,
     pub path: Option<String>,
     #[serde(deserialize_with = "document")]
-    pub assume_role_policy_document: Option<Value>,
+    pub assume_role_policy_document: Option<PolicyDocument>,
     pub description: Option<String>,
     pub max_session_duration: Option<i64>,
     /// None when the input does not list permissions (get-role output).
@@ -155,7 +170,7 @@ impl Role {
 pub struct InlinePolicy {
     pub policy_name: Option<String>,
     #[serde(deserialize_with = "document")]
-    pub policy_document: Option<Value>,
+    pub policy_document: Option<PolicyDocument>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -192,7 +207,7 @@ pub struct ManagedPolicy {
 impl ManagedPolicy {
     /// The document in force: the default version (by flag, else by `DefaultVersionId`), with
     /// its index in `PolicyVersionList`.
-    pub fn default_document(&self) -> Option<(usize, &Value)> {
+    pub fn default_document(&self) -> Option<(usize, &PolicyDocument)> {
         let by_flag = self
             .policy_version_list
             .iter()
@@ -214,7 +229,7 @@ impl ManagedPolicy {
 #[serde(default, rename_all = "PascalCase")]
 pub struct PolicyVersion {
     #[serde(deserialize_with = "document")]
-    pub document: Option<Value>,
+    pub document: Option<PolicyDocument>,
     pub version_id: Option<String>,
     pub is_default_version: Option<bool>,
 }
@@ -233,11 +248,11 @@ mod tests {
             "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17"}}],
         }))
         .unwrap();
-        let trust = role.assume_role_policy_document.unwrap();
+        let trust = role.assume_role_policy_document.unwrap().value();
         assert_eq!(trust["Statement"][0]["Action"], "s3:GetObject");
         assert_eq!(
             role.role_policy_list.unwrap()[0].policy_document,
-            Some(json!({"Version": "2012-10-17"}))
+            Some(PolicyDocument::new(&json!({"Version": "2012-10-17"})))
         );
         assert!(parse_document("%7B%22a%22%3A+1%7D").is_ok());
         assert!(parse_document("{\"a\": 1}").is_ok());
@@ -261,6 +276,6 @@ mod tests {
             ]
         }))
         .unwrap();
-        assert_eq!(p.default_document().unwrap().1["n"], 3);
+        assert_eq!(p.default_document().unwrap().1.value()["n"], 3);
     }
 }

@@ -65,7 +65,7 @@ pub struct IamRole {
     pub tags: BTreeMap<String, String>,
     pub trust: Vec<TrustStatement>,
     /// Inline policies, carried verbatim, sorted by name.
-    pub inline_policies: Vec<(String, Value)>,
+    pub inline_policies: Vec<(String, crate::model::iam::PolicyDocument)>,
     /// Managed policy ARNs, sorted.
     pub managed_policies: Vec<String>,
     pub pod_identity: Vec<PodIdentityAssociation>,

@@ -6,7 +6,7 @@ use super::risk::risks;
 use crate::diagnostics::{Code, Finding};
 use crate::mappings::IamStrategy;
 use crate::model::fields::join;
-use crate::model::iam::{Role, split_role};
+use crate::model::iam::{PolicyDocument, Role, split_role};
 use crate::model::read::{Inputs, Sourced};
 use crate::model::target::iam::account_directory;
 use crate::model::target::iam::{
@@ -134,7 +134,7 @@ pub fn build_role(
 
 /// The trust statements of a kept role, as they are; None when its trust policy is unknown.
 fn kept_trust(source: &Sourced<Role>) -> Option<Vec<TrustStatement>> {
-    let doc = source.value.assume_role_policy_document.as_ref()?;
+    let doc = source.value.assume_role_policy_document.as_ref()?.value();
     Some(match doc.get("Statement") {
         Some(Value::Array(statements)) => statements
             .iter()
@@ -193,7 +193,7 @@ fn inline_policies(
     s: &Sourced<Role>,
     role: &str,
     findings: &mut Vec<Finding>,
-) -> Vec<(String, Value)> {
+) -> Vec<(String, PolicyDocument)> {
     let mut policies = Vec::new();
     for (i, p) in s.value.role_policy_list.iter().flatten().enumerate() {
         let at = format!("{}.RolePolicyList[{i}]", s.path);
@@ -203,7 +203,7 @@ fn inline_policies(
             .unwrap_or_else(|| format!("policy-{i}"));
         if let Some(doc) = &p.policy_document {
             risks(
-                doc,
+                &doc.value(),
                 &s.input,
                 &join(&at, "PolicyDocument"),
                 &format!("inline policy {policy_name} of {role}"),
@@ -248,7 +248,7 @@ fn managed_policies(
             && let Some((v, doc)) = mp.value.default_document()
         {
             risks(
-                doc,
+                &doc.value(),
                 &mp.input,
                 &format!("{}.PolicyVersionList[{v}].Document", mp.path),
                 &format!(
