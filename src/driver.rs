@@ -80,6 +80,10 @@ pub fn convert(
             app.into_iter().map(|t| t.workload).collect::<Vec<_>>()
         })
         .collect();
+    // Only the IAM plan reads inputs from here on; a large run's load balancers, schedules and
+    // identities (tens of MB) go now.
+    drop(plan);
+    let read = read.iam_only();
     let mut access = shared.access.into_inner().expect("no conversion panics");
     let secret_stores = shared.stores.share(&mut workloads, &mut access);
     let iam_roles = iam_plan::plan(&mut workloads, &read);

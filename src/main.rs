@@ -575,7 +575,7 @@ fn print_findings(conversion: &Conversion) -> std::io::Result<()> {
     // One buffered writer: a large run prints hundreds of thousands of lines.
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     for w in &conversion.workloads {
-        for f in &w.findings {
+        for f in w.findings.iter() {
             if f.input.is_empty() {
                 write!(err, "{}: ", w.inputs.join(", "))?;
             } else {

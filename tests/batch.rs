@@ -398,7 +398,7 @@ fn input_gone_between_reads_fails_only_its_workload() {
     let workloads = &converted.conversion.workloads;
     let failed: Vec<_> = workloads.iter().filter(|w| w.failed()).collect();
     assert_eq!(failed.len(), 1);
-    let finding = &failed[0].findings[0];
+    let finding = &failed[0].findings.iter().next().unwrap();
     assert_eq!(finding.code.as_str(), "E2K163");
     assert_eq!(finding.input, gone);
     assert!(

@@ -3,7 +3,7 @@
 
 use super::Sink;
 use super::capacity::{self, Capacity};
-use crate::diagnostics::{Code, Finding, Severity};
+use crate::diagnostics::{Code, Finding, FindingList, Severity};
 use crate::model::target::DnsRename;
 use crate::model::target::{Conversion, Status};
 use serde::Serialize;
@@ -59,7 +59,7 @@ pub struct ServiceReport<'a> {
     pub namespace: &'a str,
     pub status: Status,
     pub inputs: &'a [String],
-    pub findings: &'a [Finding],
+    pub findings: &'a FindingList,
     /// Old service discovery names → Kubernetes Service DNS names.
     #[serde(skip_serializing_if = "<[DnsRename]>::is_empty")]
     pub dns_names: &'a [DnsRename],
@@ -529,7 +529,7 @@ fn service_section(s: &ServiceReport, wl: &crate::model::target::Workload, out: 
         return;
     }
     out.push_str("| code | severity | field | message |\n|---|---|---|---|\n");
-    let mut findings: Vec<&Finding> = s.findings.iter().collect();
+    let mut findings: Vec<Finding> = s.findings.iter().collect();
     findings.sort_by(|a, b| {
         (std::cmp::Reverse(a.severity), a.code, &a.field).cmp(&(
             std::cmp::Reverse(b.severity),
@@ -649,7 +649,8 @@ mod tests {
     fn json_report_is_serde_jsons_pretty_layout_across_batches() {
         let mut finding = Finding::new(Code::AwsTags, "tags", "2 \"tags\"\nnot converted");
         finding.input = "in/td.json".into();
-        let findings = vec![finding.clone(), finding];
+        let findings: FindingList = [finding.clone(), finding].into_iter().collect();
+        let none = FindingList::default();
         let inputs = vec!["in/td.json".to_string()];
         let service = |i: usize| ServiceReport {
             name: if i.is_multiple_of(2) { "even" } else { "odd" },
@@ -661,7 +662,11 @@ mod tests {
             namespace: "ns",
             status: Status::Review,
             inputs: &inputs,
-            findings: if i.is_multiple_of(3) { &[] } else { &findings },
+            findings: if i.is_multiple_of(3) {
+                &none
+            } else {
+                &findings
+            },
             dns_names: &[],
         };
         for n in [0, 1, 63, 64, 65, 2048, 5000] {

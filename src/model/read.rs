@@ -212,6 +212,15 @@ impl Inputs {
         .next()
     }
 
+    /// What the IAM plan reads: the roles and managed policies (the rest is dropped).
+    pub fn iam_only(self) -> Inputs {
+        Inputs {
+            roles: self.roles,
+            managed_policies: self.managed_policies,
+            ..Inputs::default()
+        }
+    }
+
     /// Everything read from several inputs, in their order.
     pub fn concat(parts: Vec<Inputs>) -> Inputs {
         let mut all = Inputs::default();

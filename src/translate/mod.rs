@@ -117,7 +117,7 @@ pub fn fail_duplicates(app: &mut [Translated]) {
             cur.objects.clear();
             let w = &mut cur.workload;
             w.role = None;
-            w.findings.push(Finding::new(
+            w.findings.push(&Finding::new(
                 Code::DuplicateWorkload,
                 "",
                 format!(
@@ -183,7 +183,7 @@ fn failed_before_translation(
             region: id.region,
             cluster: id.cluster,
             inputs,
-            findings: vec![finding],
+            findings: [finding].into_iter().collect(),
             ..Workload::default()
         },
         ..Translated::default()
@@ -274,7 +274,7 @@ pub fn convert(
             workload.inputs.push(f.input.clone());
         }
     }
-    workload.findings = findings.list;
+    workload.findings = findings.list.into_iter().collect();
     Translated {
         workload,
         objects,

@@ -10,7 +10,7 @@ pub mod footprint;
 pub mod iam;
 pub mod secrets;
 
-use crate::diagnostics::{Finding, Severity};
+use crate::diagnostics::{Finding, FindingList, Severity};
 use crate::error::InputError;
 use crate::model::k8s::Object;
 use serde::Serialize;
@@ -31,7 +31,7 @@ pub struct Workload {
     pub cluster: String,
     /// The input files it was made from.
     pub inputs: Vec<String>,
-    pub findings: Vec<Finding>,
+    pub findings: FindingList,
     /// The IAM role its pods get (None: no task role, or not converted).
     pub role: Option<iam::RoleBinding>,
     /// Old service discovery names (Cloud Map, Service Connect) → Kubernetes Service DNS names.
@@ -72,7 +72,7 @@ impl std::fmt::Display for Status {
 
 impl Workload {
     pub fn status(&self) -> Status {
-        match self.findings.iter().map(|f| f.severity).max() {
+        match self.findings.worst() {
             Some(Severity::Error) => Status::Failed,
             Some(Severity::Warning) => Status::Review,
             _ => Status::Converted,
@@ -90,9 +90,7 @@ impl Workload {
 
     /// Adds a finding made by a pass after translation, once.
     pub fn add_finding(&mut self, finding: Finding) {
-        if !self.findings.contains(&finding) {
-            self.findings.push(finding);
-        }
+        self.findings.add(&finding);
     }
 }
 

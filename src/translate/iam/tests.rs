@@ -311,12 +311,13 @@ fn risky_permissions_are_findings_with_their_path() {
         "",
     );
     let w = &c.conversion.workloads[0];
-    let risky: Vec<(&str, &str)> = w
+    let risky: Vec<(&str, String)> = w
         .findings
         .iter()
         .filter(|f| ["E2K453", "E2K454", "E2K455"].contains(&f.code.as_str()))
-        .map(|f| (f.code.as_str(), f.field.as_str()))
+        .map(|f| (f.code.as_str(), f.field))
         .collect();
+    let risky: Vec<(&str, &str)> = risky.iter().map(|(c, f)| (*c, f.as_str())).collect();
     assert_eq!(
         risky,
         [

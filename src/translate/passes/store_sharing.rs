@@ -192,8 +192,10 @@ mod tests {
                 region: region.into(),
                 inputs: vec![format!("{app}.json")],
                 findings: match failed {
-                    true => vec![Finding::new(Code::TaskDefinitionNotFound, "", "")],
-                    false => Vec::new(),
+                    true => [Finding::new(Code::TaskDefinitionNotFound, "", "")]
+                        .into_iter()
+                        .collect(),
+                    false => Default::default(),
                 },
                 ..Workload::default()
             },
@@ -233,6 +235,6 @@ mod tests {
             .map(|w| w.app.as_str())
             .collect();
         assert_eq!(conflicted, ["b", "d"]);
-        assert_eq!(workloads[1].findings[0].input, "b.json");
+        assert_eq!(workloads[1].findings.iter().next().unwrap().input, "b.json");
     }
 }
