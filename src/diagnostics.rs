@@ -311,6 +311,25 @@ impl FindingList {
         })
     }
 
+    /// The codes of the findings, in order, without decoding their texts.
+    pub fn codes(&self) -> impl Iterator<Item = Code> + '_ {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let bytes = &self.bytes;
+            if at >= bytes.len() {
+                return None;
+            }
+            let code = Code::ALL[usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]]))];
+            let same = bytes[at + 2] == 1;
+            at += 3;
+            let texts = if same { 2 } else { 3 };
+            for _ in 0..texts {
+                take_text(bytes, &mut at);
+            }
+            Some(code)
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.len as usize
     }

@@ -250,7 +250,7 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
     let used: BTreeSet<Code> = report
         .services
         .iter()
-        .flat_map(|s| s.findings.iter().map(|f| f.code))
+        .flat_map(|s| s.findings.codes())
         .collect();
     if !used.is_empty() {
         out.push_str("## Codes\n\n| code | what to do |\n|---|---|\n");
@@ -337,8 +337,8 @@ fn todo_section(report: &Report, conversion: &Conversion, out: &mut String) {
 fn findings_by_code(services: &[ServiceReport], severity: Severity) -> String {
     let mut rows: BTreeMap<Code, (usize, Vec<String>)> = BTreeMap::new();
     for s in services {
-        for f in s.findings.iter().filter(|f| f.severity == severity) {
-            let (count, names) = rows.entry(f.code).or_default();
+        for code in s.findings.codes().filter(|c| c.severity() == severity) {
+            let (count, names) = rows.entry(code).or_default();
             *count += 1;
             let name = format!("{} ({})", s.name, s.environment);
             if names.last() != Some(&name) {

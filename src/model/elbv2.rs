@@ -240,18 +240,17 @@ impl Action {
 
     /// `(target group ARN, weight)` of a forward action: the `ForwardConfig` list, or the single
     /// `TargetGroupArn` (weight 1).
-    pub fn target_groups(&self) -> Vec<(String, i64)> {
+    pub fn target_groups(&self) -> Vec<(&str, i64)> {
         if self.kind() != "forward" {
             return Vec::new();
         }
-        let listed: Vec<(String, i64)> = self
+        let listed: Vec<(&str, i64)> = self
             .forward_config
             .iter()
             .flat_map(|f| &f.target_groups)
             .filter_map(|t| {
-                t.target_group_arn
-                    .clone()
-                    .map(|a| (a, t.weight.unwrap_or(1)))
+                let arn = t.target_group_arn.as_deref()?;
+                Some((arn, t.weight.unwrap_or(1)))
             })
             .collect();
         if !listed.is_empty() {
@@ -259,7 +258,7 @@ impl Action {
         }
         self.target_group_arn
             .iter()
-            .map(|a| (a.clone(), 1))
+            .map(|a| (a.as_str(), 1))
             .collect()
     }
 }

@@ -115,11 +115,14 @@ pub fn render_named(what: &str, template: &str, ctx: &impl Serialize) -> Result<
     })
 }
 
-/// A template of text and plain `{{name}}` variables only, split into its pieces.
+/// A template of text, plain `{{name}}` variables and `{{#if name}}…{{/if}}` around those,
+/// split into its pieces.
 #[derive(Debug, PartialEq)]
 enum Piece {
     Text(String),
     Var(String),
+    /// `{{#if name}}` pieces `{{/if}}`: the pieces when the variable is a non-empty string.
+    If(String, Vec<Piece>),
 }
 
 thread_local! {
@@ -141,14 +144,24 @@ fn substitute(template: &str, ctx: &impl Serialize) -> Option<String> {
         let pieces = cache[template].as_ref()?;
         let values = serde_json::to_value(ctx).ok()?;
         let mut out = String::new();
-        for piece in pieces {
-            match piece {
-                Piece::Text(t) => out.push_str(t),
-                Piece::Var(name) => out.push_str(values.get(name)?.as_str()?),
-            }
-        }
+        put_pieces(pieces, &values, &mut out)?;
         Some(out)
     })
+}
+
+fn put_pieces(pieces: &[Piece], values: &serde_json::Value, out: &mut String) -> Option<()> {
+    for piece in pieces {
+        match piece {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Var(name) => out.push_str(values.get(name)?.as_str()?),
+            Piece::If(name, inner) => {
+                if !values.get(name)?.as_str()?.is_empty() {
+                    put_pieces(inner, values, out)?;
+                }
+            }
+        }
+    }
+    Some(())
 }
 
 /// `template` as text and `{{name}}` pieces, or None when it holds anything else Handlebars reads
@@ -162,15 +175,23 @@ fn plain(template: &str) -> Option<Vec<Piece>> {
                 let text = &rest[..start];
                 let end = start + 2 + rest[start + 2..].find("}}")?;
                 let name = &rest[start + 2..end];
-                let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic())
-                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    && !matches!(name, "this" | "else" | "true" | "false" | "null");
-                if !identifier {
+                pieces.push(Piece::Text(text.to_string()));
+                rest = &rest[end + 2..];
+                if let Some(var) = name.strip_prefix("#if ") {
+                    // One level, no `else`: the inner template ends at the first `{{/if}}`.
+                    let close = rest.find("{{/if}}")?;
+                    let inner = plain(&rest[..close])?;
+                    if !identifier(var) || inner.iter().any(|p| matches!(p, Piece::If(..))) {
+                        return None;
+                    }
+                    pieces.push(Piece::If(var.to_string(), inner));
+                    rest = &rest[close + "{{/if}}".len()..];
+                    continue;
+                }
+                if !identifier(name) {
                     return None;
                 }
-                pieces.push(Piece::Text(text.to_string()));
                 pieces.push(Piece::Var(name.to_string()));
-                rest = &rest[end + 2..];
             }
             None => {
                 pieces.push(Piece::Text(rest.to_string()));
@@ -180,6 +201,13 @@ fn plain(template: &str) -> Option<Vec<Piece>> {
     }
     let literal = |p: &Piece| matches!(p, Piece::Text(t) if t.contains(['{', '}', '\\']));
     (!pieces.iter().any(literal)).then_some(pieces)
+}
+
+/// A variable name Handlebars reads as a plain lookup.
+fn identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !matches!(name, "this" | "else" | "true" | "false" | "null")
 }
 
 #[cfg(test)]
@@ -222,6 +250,9 @@ mod tests {
             "",
             "{{accountName}}/{{region}}/x-{{family}}{{cluster}}",
             "a&b<{{service}}>",
+            "{{service}}{{#if cluster}}-{{cluster}}{{/if}}",
+            "{{#if service}}x{{/if}}",
+            "x{{#if family}}{{/if}}y",
         ] {
             assert!(plain(t).is_some(), "{t}");
             assert_eq!(render_text(t, &ctx), handlebars(t), "{t}");
@@ -229,7 +260,10 @@ mod tests {
         for t in [
             "{{ service }}",
             "{{{service}}}",
-            "{{#if service}}x{{/if}}",
+            "{{#if service}}x{{else}}y{{/if}}",
+            "{{#if service}}{{#if cluster}}x{{/if}}{{/if}}",
+            "{{#if a.b}}x{{/if}}",
+            "{{#if service}}x",
             "{{lower service}}",
             "{{this}}",
             "{{a.b}}",

@@ -329,7 +329,7 @@ struct RuleRoute<'r> {
     prio: &'r str,
     action: &'r Action,
     /// The target groups the action forwards to, with their weights.
-    weighted: Vec<(String, i64)>,
+    weighted: Vec<(&'r str, i64)>,
 }
 
 /// What an Ingress path sends to.
@@ -380,7 +380,7 @@ impl Alb<'_> {
                 action,
                 weighted: action.target_groups(),
             };
-            let ours = r.weighted.iter().any(|(a, _)| a == self.target.arn());
+            let ours = r.weighted.iter().any(|(a, _)| *a == self.target.arn());
             routed |= ours && action.kind() == "forward";
             let Some(backend) = self.backend(&r, ours) else {
                 continue;
@@ -454,8 +454,8 @@ impl Alb<'_> {
         let first_max = r
             .weighted
             .iter()
-            .max_by_key(|(a, w)| (*w, std::cmp::Reverse(a.clone())))
-            .map(|(a, _)| a.as_str());
+            .max_by_key(|(a, w)| (*w, std::cmp::Reverse(*a)))
+            .map(|(a, _)| *a);
         if first_max != Some(self.target.arn()) {
             return None;
         }
@@ -640,14 +640,14 @@ fn set_fields<const N: usize>(
 /// others by ARN.
 fn weighted_action(
     target: &Target<'_>,
-    weighted: &[(String, i64)],
+    weighted: &[(&str, i64)],
     stick: Option<&Stickiness>,
 ) -> Value {
     let tg_arn = target.arn();
     let groups: Vec<Value> = weighted
         .iter()
         .map(|(arn, w)| {
-            if arn == tg_arn {
+            if *arn == tg_arn {
                 json!({ "serviceName": target.svc, "servicePort": target.port.to_string(), "weight": w })
             } else {
                 json!({ "targetGroupARN": arn, "weight": w })

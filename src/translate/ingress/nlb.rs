@@ -59,7 +59,7 @@ fn forwarding_listeners<'a>(
             l.value
                 .default_actions
                 .iter()
-                .any(|a| a.target_groups().iter().any(|(arn, _)| arn == tg_arn))
+                .any(|a| a.target_groups().iter().any(|(arn, _)| *arn == tg_arn))
         })
         .collect()
 }
