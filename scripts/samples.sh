@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Converts each sample (samples/<name>/, with its own mappings.yaml when it has one) into
-# OUT/<name>/ with BIN, validates every repository (scripts/validate.py), and prints a summary:
+# Converts each sample (samples/<name>/, with its own mappings.yaml and inventory.yaml when it has
+# them, else samples/inventory.yaml) into OUT/<name>/ with BIN, validates every repository (scripts/validate.py), and prints a summary:
 # services by status, findings by severity, the top warning codes, the validation result.
 #   scripts/samples.sh OUT BIN
 set -uo pipefail
@@ -14,7 +14,9 @@ for dir in samples/*/; do
   name=$(basename "$dir")
   mappings=()
   [ -f "$dir/mappings.yaml" ] && mappings=(--mappings "$dir/mappings.yaml")
-  "$bin" convert "$dir" --inventory samples/inventory.yaml "${mappings[@]}" --out "$out/$name" -q 2>>"$out/convert.log" || convert_failed=1
+  inventory=samples/inventory.yaml
+  [ -f "$dir/inventory.yaml" ] && inventory="$dir/inventory.yaml"
+  "$bin" convert "$dir" --inventory "$inventory" "${mappings[@]}" --out "$out/$name" -q 2>>"$out/convert.log" || convert_failed=1
 done
 validation=0
 for repo in "$out"/*/; do

@@ -109,6 +109,7 @@ codes! {
     InitContainerProbe = "E2K161", Info, "Init containers that run to completion cannot have probes; the healthCheck was not carried.";
     DockerLabelConflict = "E2K162", Warning, "Containers set this Docker label to different values; the pod has one annotation per key, and the later container's value was kept.";
     InputChanged = "E2K163", Error, "The file changed or went away while ecs2eks ran (large inputs are read twice, once to plan and once to convert); run again when nothing writes to the inputs.";
+    CrossAccountImage = "E2K164", Warning, "The cluster's nodes pull this ECR image from another account: apply iam/<account>/ecr.tf there, after merging the repository's existing policy (aws ecr get-repository-policy), which it replaces.";
     // 2xx: volumes
     HostPath = "E2K200", Warning, "hostPath ties the pod to node files and is often forbidden by Pod Security; prefer a PersistentVolume or emptyDir.";
     DockerVolume = "E2K201", Warning, "Docker volumes became emptyDir, which lives as long as the pod; use a PersistentVolumeClaim for data that must persist.";
@@ -133,7 +134,7 @@ codes! {
     // 4xx: secrets (External Secrets Operator)
     SecretReference = "E2K400", Warning, "valueFrom must be a Secrets Manager ARN, an SSM parameter ARN or a parameter name; fix the reference, the variable was not created.";
     SecretOverridesEnv = "E2K401", Warning, "The name is both a plain variable and a secret; the secret was kept. Remove one of them.";
-    CrossAccountSecret = "E2K402", Warning, "The store of another account assumes a role there: create it, trust ESO's role, and attach iam/<account>/external-secrets.tf.";
+    CrossAccountSecret = "E2K402", Warning, "The store reads another account than the cluster's through a role there: iam/<account>/external-secrets.tf creates it, trusting ESO's role; apply that root before syncing the stores.";
     PlaintextSecret = "E2K403", Warning, "Move the value into Secrets Manager or SSM (SecureString) and reference it from `secrets`; it is in Git as plain text now.";
     PlaintextRedacted = "E2K404", Warning, "The value was left out of the manifest: create the named Secret (or an ExternalSecret) with this key before the pod starts.";
     SecretVersion = "E2K405", Info, "ESO takes one version per reference: the version id was used (it names the same version as the stage).";
@@ -152,10 +153,11 @@ codes! {
     RiskyPassRole = "E2K454", Warning, "iam:PassRole on every resource lets the pod hand any role to AWS services; name the roles it needs in Resource.";
     RiskyAdministratorAccess = "E2K455", Warning, "AdministratorAccess gives the pods full control of the account; attach a policy with the permissions they need.";
     RoleShared = "E2K456", Info, "One IAM role trusts the ServiceAccount of each workload; put {{service}} or {{environment}} in iam.roleName for separate roles.";
-    ClusterUnset = "E2K457", Info, "Set iam.cluster (or iam.clusters.<environment>) in the mappings, or pass the variable to terraform plan.";
+    ClusterUnset = "E2K457", Info, "Set the cluster in the mappings (iam.clusters.<environment>) or the inventory (environments.<environment>); until then the repository's Terraform asks for it as a variable.";
     TrustPolicyTooLarge = "E2K458", Warning, "Split the role (put {{service}} or {{environment}} in iam.roleName) or ask AWS to raise the trust policy length quota (up to 4,096).";
-    PodIdentityOtherAccount = "E2K459", Warning, "Create the role in the cluster's account, or use IRSA (new-role) for this app; Pod Identity can also chain to a target role in another account.";
+    PodIdentityOtherAccount = "E2K459", Warning, "Retired: Pod Identity with a role outside the cluster's account is error E2K461.";
     TaskRoleIsExecutionRole = "E2K460", Info, "Give the pods a role of their own without the execution permissions (ECR pull, CloudWatch Logs, secrets), which are the node's and ESO's on EKS.";
+    PodIdentityCrossAccount = "E2K461", Error, "Use IRSA (new-role or extend-task-role) for this app in iam.strategies, which works across accounts; or create the association by hand with a target role (aws eks create-pod-identity-association --target-role-arn; AWS provider 6.x: target_role_arn).";
     // 5xx: load balancing (ELBv2 → AWS Load Balancer Controller)
     TargetGroupMissing = "E2K500", Warning, "Add `aws elbv2 describe-target-groups`, `describe-load-balancers`, `describe-listeners` and `describe-rules` output to the inputs so the routing can be converted.";
     LoadBalancerMissing = "E2K501", Warning, "Add the `aws elbv2 describe-load-balancers` and `describe-listeners` output of this load balancer to the inputs.";
@@ -170,6 +172,8 @@ codes! {
     NlbSettings = "E2K510", Warning, "This NLB setting is not carried by the Service annotations; set it by hand after the cutover.";
     UnsupportedLoadBalancer = "E2K511", Warning, "Gateway Load Balancers and lambda/alb targets have no AWS Load Balancer Controller equivalent; keep them outside Kubernetes.";
     TargetGroupBindingCutover = "E2K512", Info, "The pods join the existing target group (TargetGroupBinding); follow the cutover steps in MIGRATION_REPORT.md.";
+    CrossAccountTargetGroup = "E2K513", Warning, "The target group is in another account than the cluster: apply the role iam/<account>/target-group-binding.tf creates, and make the pods' addresses reachable from its VPC (shared VPC, peering or Transit Gateway); only ip targets work across accounts.";
+    CrossAccountCertificate = "E2K514", Warning, "A load balancer uses certificates of its own account and region only: import the certificate into ACM in the cluster's account and region (or issue a new one there) and put its ARN in the annotation.";
     // 55x-59x: the rest of the ECS surface (autoscaling, schedules, EFS, placement, PDB, discovery)
     Autoscaled = "E2K550", Info, "The scalable target became a HorizontalPodAutoscaler; the Deployment leaves replicas to it.";
     AutoscalingMetric = "E2K551", Warning, "This metric is not a pod resource metric: scale on it with KEDA (aws-cloudwatch or prometheus scaler) or an external/custom metric through a metrics adapter.";
@@ -191,6 +195,7 @@ codes! {
     EfsPersistentVolume = "E2K570", Info, "The EFS volume became a static PersistentVolume and claim; install the EFS CSI driver (aws-efs-csi-driver add-on) on the cluster.";
     EfsIam = "E2K571", Info, "EFS IAM authorization now uses the EFS CSI node driver's role, not the task role: grant that role elasticfilesystem:ClientMount (and ClientWrite).";
     EfsIncomplete = "E2K572", Warning, "The EFS volume names no file system; it was not mounted.";
+    EfsCrossAccount = "E2K573", Warning, "The file system is in another account than the cluster: connect the cluster's VPC to its mount targets (VPC peering or Transit Gateway), allow NFS (TCP 2049) from the nodes in their security group, and grant the EFS CSI driver's role in its file system policy.";
     SpotCapacity = "E2K580", Info, "The capacity provider strategy became node affinity on the capacity-type label; the cluster needs spot and on-demand nodes carrying it.";
     CapacityBase = "E2K581", Warning, "Kubernetes cannot keep the first N pods on on-demand capacity; on-demand is only preferred. Split into two Deployments if the base matters.";
     PlacementNotExpressible = "E2K582", Warning, "This placement rule has no node affinity equivalent; express it with node labels and nodeAffinity by hand.";

@@ -11,11 +11,12 @@ use crate::inventory::Inventory;
 use crate::mappings::Mappings;
 use crate::model::ecs::{Service, TaskDefinition};
 use crate::model::read::Inputs;
+use crate::model::target::cluster::Clusters;
 use crate::model::target::iam::account_directory;
 use crate::model::target::{Conversion, Translated, Workload};
 use crate::translate::passes::apps::{Job, Plan};
 use crate::translate::passes::store_sharing::StorePool;
-use crate::translate::passes::{apps, iam_plan, secret_access};
+use crate::translate::passes::{apps, cross_account, iam_plan, secret_access};
 use crate::translate::{self, Context};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -41,6 +42,7 @@ pub fn convert(
         }
         None => mappings,
     };
+    let clusters = Clusters::new(mappings, inventory);
     let mut errors = input_errors(&read);
     let plan = apps::plan(&read, mappings, inventory.is_some());
     errors.extend(plan.errors.iter().cloned());
@@ -48,19 +50,11 @@ pub fn convert(
         inputs: &read,
         mappings,
         inventory,
+        clusters: &clusters,
         alb_owners: &plan.alb_owners,
         split_by_account: plan.split_by_account,
     };
-    // Where each app's first workload is in the conversion's order: every job makes one.
-    let firsts: Vec<usize> = plan
-        .apps
-        .iter()
-        .scan(0, |next, jobs| {
-            let first = *next;
-            *next += jobs.len();
-            Some(first)
-        })
-        .collect();
+    let firsts = first_positions(&plan);
     let shared = Shared::default();
     let (done, total) = (AtomicUsize::new(0), plan.apps.len());
     progress(0, total);
@@ -74,7 +68,7 @@ pub fn convert(
                 .iter()
                 .map(|job| convert_job(*job, &read, &plan, &ctx))
                 .collect();
-            shared.take(first, &mut app);
+            shared.take(first, &mut app, &ctx);
             apps.app(first, &mut app);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             app.into_iter().map(|t| t.workload).collect::<Vec<_>>()
@@ -85,19 +79,35 @@ pub fn convert(
     drop(plan);
     let read = read.iam_only();
     let mut access = shared.access.into_inner().expect("no conversion panics");
-    let secret_stores = shared.stores.share(&mut workloads, &mut access);
-    let iam_roles = iam_plan::plan(&mut workloads, &read);
+    let secret_stores = shared.stores.share(&mut workloads, &mut access, &clusters);
+    let directory = |account: &str| account_directory(account_name(inventory, account));
+    let iam_roles = iam_plan::plan(&mut workloads, &read, &clusters, &directory);
     let mut secret_access = access.finish(&mappings.external_secrets.kms_keys);
     for a in &mut secret_access {
-        a.directory = account_directory(account_name(inventory, &a.account));
+        a.directory = directory(&a.account);
     }
+    let cross_account = cross_account::plan(&workloads, &clusters, &directory);
     Conversion {
         workloads,
         errors,
         iam_roles,
         secret_stores,
         secret_access,
+        clusters,
+        cross_account,
     }
+}
+
+/// Where each app's first workload is in the conversion's order: every job makes one.
+fn first_positions(plan: &Plan) -> Vec<usize> {
+    plan.apps
+        .iter()
+        .scan(0, |next, jobs| {
+            let first = *next;
+            *next += jobs.len();
+            Some(first)
+        })
+        .collect()
 }
 
 /// The errors of the inputs: those that could not be read, and describe-services' failures.
@@ -139,16 +149,24 @@ struct Shared {
 impl Shared {
     /// Settles one app's translations (sorted, duplicates failed) and takes what the apps share
     /// out of them: the ClusterSecretStores, and what External Secrets Operator must read.
-    fn take(&self, first: usize, app: &mut [Translated]) {
+    fn take(&self, first: usize, app: &mut [Translated], ctx: &Context) {
         app.sort_by(|a, b| {
             let (a, b) = (&a.workload, &b.workload);
             (&a.app, &a.environment).cmp(&(&b.app, &b.environment))
         });
         translate::fail_duplicates(app);
-        self.stores.take(first, app);
+        self.stores.take(first, app, ctx.clusters);
         let mut access = self.access.lock().expect("no conversion panics");
         for t in app.iter().filter(|t| !t.workload.failed()) {
-            access.add(&t.secret_reads, &t.workload.reader());
+            let w = &t.workload;
+            let reader = secret_access::Reader {
+                name: w.reader(),
+                environment: &w.environment,
+                account: &w.account,
+                cluster: ctx.clusters.of(&w.environment),
+                direct: ctx.mappings.external_secrets.role.is_none(),
+            };
+            access.add(&t.secret_reads, &reader);
         }
     }
 }

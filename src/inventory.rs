@@ -1,4 +1,5 @@
-//! The inventory: which AWS account is which environment (and later, team and target cluster).
+//! The inventory: which AWS account is which environment, its team, and each environment's
+//! target cluster.
 
 use crate::error::Error;
 use serde::Deserialize;
@@ -29,6 +30,33 @@ pub struct Environment {
     /// The AWS account of the EKS cluster.
     #[serde(default)]
     pub cluster_account: Option<String>,
+    /// The region of the EKS cluster.
+    #[serde(default)]
+    pub cluster_region: Option<String>,
+    /// ARN of External Secrets Operator's IAM role in the cluster's account.
+    #[serde(default)]
+    pub external_secrets_role: Option<String>,
+    /// ARN of the AWS Load Balancer Controller's IAM role in the cluster's account.
+    #[serde(default)]
+    pub load_balancer_controller_role: Option<String>,
+    /// ARN of the nodes' IAM role in the cluster's account.
+    #[serde(default)]
+    pub node_role: Option<String>,
+}
+
+impl Environment {
+    /// The cluster facts of this environment, in the mappings' shape (`iam.clusters.<env>`).
+    pub fn cluster(&self) -> crate::mappings::Cluster {
+        crate::mappings::Cluster {
+            account: self.cluster_account.clone(),
+            region: self.cluster_region.clone(),
+            oidc_issuer: self.oidc_issuer.clone(),
+            name: self.cluster_name.clone(),
+            external_secrets_role: self.external_secrets_role.clone(),
+            load_balancer_controller_role: self.load_balancer_controller_role.clone(),
+            node_role: self.node_role.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -222,11 +222,7 @@ impl Iam {
     /// The cluster of an environment: its own keys, else the shared ones.
     pub fn cluster_of(&self, environment: &str) -> Cluster {
         let own = self.clusters.get(environment).cloned().unwrap_or_default();
-        Cluster {
-            account: own.account.or_else(|| self.cluster.account.clone()),
-            oidc_issuer: own.oidc_issuer.or_else(|| self.cluster.oidc_issuer.clone()),
-            name: own.name.or_else(|| self.cluster.name.clone()),
-        }
+        own.over(&self.cluster)
     }
 }
 
@@ -252,27 +248,67 @@ impl IamStrategy {
 }
 
 /// What ecs2eks needs to know about an EKS cluster; unset values become Terraform variables.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `model::target::cluster` answers what follows from it (whose account a resource is in).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Cluster {
-    /// The cluster's AWS account.
+    /// The cluster's AWS account. Unset: each workload's own account.
     pub account: Option<String>,
+    /// The cluster's region. Unset: each workload's own region.
+    pub region: Option<String>,
     /// The OIDC issuer URL (`https://` is optional).
     pub oidc_issuer: Option<String>,
     /// The EKS cluster name (for Pod Identity associations).
     pub name: Option<String>,
+    /// ARN of External Secrets Operator's IAM role (its controller's IRSA role).
+    pub external_secrets_role: Option<String>,
+    /// ARN of the AWS Load Balancer Controller's IAM role.
+    pub load_balancer_controller_role: Option<String>,
+    /// ARN of the nodes' IAM role (the one that pulls images).
+    pub node_role: Option<String>,
+}
+
+impl Cluster {
+    /// These values, each taken from `under` where this one leaves it unset.
+    pub fn over(self, under: &Cluster) -> Cluster {
+        let pick = |own: Option<String>, other: &Option<String>| own.or_else(|| other.clone());
+        Cluster {
+            account: pick(self.account, &under.account),
+            region: pick(self.region, &under.region),
+            oidc_issuer: pick(self.oidc_issuer, &under.oidc_issuer),
+            name: pick(self.name, &under.name),
+            external_secrets_role: pick(self.external_secrets_role, &under.external_secrets_role),
+            load_balancer_controller_role: pick(
+                self.load_balancer_controller_role,
+                &under.load_balancer_controller_role,
+            ),
+            node_role: pick(self.node_role, &under.node_role),
+        }
+    }
 }
 
 /// How services behind ELBv2 target groups reach their pods (docs/load-balancing.md).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct LoadBalancing {
     /// The mode of every service not listed in `services`.
-    #[serde(default)]
     pub mode: LoadBalancingMode,
     /// Per ECS service name: its mode.
-    #[serde(default)]
     pub services: BTreeMap<String, LoadBalancingMode>,
+    /// Role template a TargetGroupBinding assumes (`iamRoleArnToAssume`) when its target group
+    /// is in another account than the cluster's; sees account, region (the target group's) and
+    /// environment.
+    pub cross_account_role: String,
+}
+
+impl Default for LoadBalancing {
+    fn default() -> Self {
+        LoadBalancing {
+            mode: LoadBalancingMode::default(),
+            services: BTreeMap::new(),
+            cross_account_role: "arn:aws:iam::{{account}}:role/eks-target-group-binding".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

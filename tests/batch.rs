@@ -277,7 +277,7 @@ fn streamed_repository_is_the_one_made_in_memory() {
     for name in sample_dirs() {
         let sample = PathBuf::from("samples").join(&name);
         let mappings = mappings_for(&root().join(&sample));
-        let inventory = inventory();
+        let inventory = inventory_for(&name);
         std::env::set_current_dir(root()).unwrap();
         let (conversion, expected) =
             ecs2eks::generate_repo(std::slice::from_ref(&sample), &mappings, Some(&inventory))
@@ -374,7 +374,8 @@ fn inputs_read_twice_convert_as_inputs_kept_as_bytes() {
         }
         assert!(kept.task_definitions.iter().all(|t| t.kept.is_some()));
         let sink = ecs2eks::export::TreeSink::default();
-        ecs2eks::render_repo(kept, &mappings, Some(&inventory()), &sink, &|_, _| {});
+        let inventory = inventory_for(&name);
+        ecs2eks::render_repo(kept, &mappings, Some(&inventory), &sink, &|_, _| {});
         assert_eq!(sink.into_tree(), sample_repo(&name), "{name}");
     }
 }

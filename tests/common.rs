@@ -28,6 +28,21 @@ pub fn inventory() -> Inventory {
     Inventory::parse(path, &std::fs::read_to_string(root().join(path)).unwrap()).unwrap()
 }
 
+/// The inventory a sample is converted with: `samples/<name>/inventory.yaml` when it has one
+/// (its accounts and clusters are its own), else `samples/inventory.yaml`.
+pub fn inventory_path(name: &str) -> String {
+    let own = format!("samples/{name}/inventory.yaml");
+    match root().join(&own).is_file() {
+        true => own,
+        false => "samples/inventory.yaml".to_string(),
+    }
+}
+
+pub fn inventory_for(name: &str) -> Inventory {
+    let path = inventory_path(name);
+    Inventory::parse(&path, &std::fs::read_to_string(root().join(&path)).unwrap()).unwrap()
+}
+
 /// The sample's own mappings file, if it has one.
 pub fn mappings_for(dir: &Path) -> Mappings {
     let path = dir.join("mappings.yaml");
@@ -37,23 +52,24 @@ pub fn mappings_for(dir: &Path) -> Mappings {
     }
 }
 
-/// Converts `samples/<name>` as the CLI does with `--inventory samples/inventory.yaml`.
+/// Converts `samples/<name>` as the CLI does with its own mappings and inventory
+/// (`inventory_path`).
 pub fn convert_sample(name: &str) -> (Converted, Mappings, Inventory) {
     let dir = PathBuf::from("samples").join(name);
     let mappings = mappings_for(&root().join(&dir));
-    let inventory = inventory();
+    let inventory = inventory_for(name);
     std::env::set_current_dir(root()).unwrap();
     let conversion = ecs2eks::convert(&[dir], &mappings, Some(&inventory)).unwrap();
     (conversion, mappings, inventory)
 }
 
 /// The repository the CLI writes with `--out` for `samples/<name>` (with its own mappings and
-/// `--inventory samples/inventory.yaml`), in memory.
+/// inventory, `inventory_path`), in memory.
 pub fn sample_repo(name: &str) -> Tree {
     let dir = PathBuf::from("samples").join(name);
     let mappings = mappings_for(&root().join(&dir));
     std::env::set_current_dir(root()).unwrap();
-    ecs2eks::generate_repo(&[dir], &mappings, Some(&inventory()))
+    ecs2eks::generate_repo(&[dir], &mappings, Some(&inventory_for(name)))
         .unwrap()
         .1
 }

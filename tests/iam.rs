@@ -39,11 +39,11 @@ fn convert_dir(dir: &std::path::Path, mappings: &str) -> (Converted, Tree) {
     let errors = &c.conversion.errors;
     assert!(errors.is_empty(), "{errors:?}");
     let sink = ecs2eks::export::TreeSink::default();
-    terraform::render(&c.conversion.iam_roles, &sink);
+    terraform::render(&c.conversion, &sink);
     (c, sink.into_tree())
 }
 
-fn jsonencode(args: FuncArgs) -> Result<hcl::Value, String> {
+pub(crate) fn jsonencode(args: FuncArgs) -> Result<hcl::Value, String> {
     let v = args.into_values().remove(0);
     serde_json::to_string(&v)
         .map(hcl::Value::from)
@@ -51,31 +51,64 @@ fn jsonencode(args: FuncArgs) -> Result<hcl::Value, String> {
 }
 
 /// Evaluates a `jsonencode(…)` attribute into JSON, with every `var.*` set to a test value.
-fn evaluate(expr: &hcl::Expression, vars: &BTreeMap<String, String>) -> Value {
+pub(crate) fn evaluate(expr: &hcl::Expression, vars: &BTreeMap<String, String>) -> Value {
+    evaluate_with(expr, vars, &BTreeMap::new())
+}
+
+/// `evaluate`, where a reference to an attribute of one of `resources` evaluates to its own
+/// text: `aws_iam_openid_connect_provider.eks_dev.arn`.
+pub(crate) fn evaluate_with(
+    expr: &hcl::Expression,
+    vars: &BTreeMap<String, String>,
+    resources: &BTreeMap<(String, String), hcl::Body>,
+) -> Value {
     let mut ctx = Context::new();
     let var: hcl::Map<String, hcl::Value> = vars
         .iter()
         .map(|(k, v)| (k.clone(), hcl::Value::from(v.clone())))
         .collect();
     ctx.declare_var("var", hcl::Value::Object(var));
+    let mut by_type: BTreeMap<&str, hcl::Map<String, hcl::Value>> = BTreeMap::new();
+    for (kind, name) in resources.keys() {
+        let attrs: hcl::Map<String, hcl::Value> = ["arn", "name", "id"]
+            .iter()
+            .map(|a| {
+                (
+                    a.to_string(),
+                    hcl::Value::from(format!("{kind}.{name}.{a}")),
+                )
+            })
+            .collect();
+        let of_kind = by_type.entry(kind).or_default();
+        of_kind.insert(name.clone(), hcl::Value::Object(attrs));
+    }
+    for (kind, of_kind) in by_type {
+        ctx.declare_var(kind.to_string(), hcl::Value::Object(of_kind));
+    }
     ctx.declare_func(
         "jsonencode",
         FuncDef::builder().param(ParamType::Any).build(jsonencode),
     );
     let out = expr.evaluate(&ctx).unwrap_or_else(|e| panic!("{e}"));
-    serde_json::from_str(out.as_str().expect("jsonencode gives a string")).unwrap()
+    match out {
+        hcl::Value::String(s) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
+        other => serde_json::to_value(other).unwrap(),
+    }
 }
 
-struct Parsed {
+pub(crate) struct Parsed {
     /// resource type → name → attributes
-    resources: BTreeMap<(String, String), hcl::Body>,
-    vars: BTreeMap<String, String>,
+    pub resources: BTreeMap<(String, String), hcl::Body>,
+    pub vars: BTreeMap<String, String>,
+    /// `allowed_account_ids` of the root's providers.
+    pub allowed_accounts: BTreeSet<String>,
 }
 
 /// Parses every `.tf` of one folder; panics on any that does not parse.
-fn parse(tree: &Tree, dir: &str) -> Parsed {
+pub(crate) fn parse(tree: &Tree, dir: &str) -> Parsed {
     let mut resources = BTreeMap::new();
     let mut vars = BTreeMap::new();
+    let mut allowed_accounts = BTreeSet::new();
     for (path, text) in tree.iter().filter(|(p, _)| p.starts_with(dir)) {
         assert!(path.ends_with(".tf"), "{path}");
         let body: hcl::Body = hcl::parse(text).unwrap_or_else(|e| panic!("{path}: {e}\n{text}"));
@@ -95,22 +128,44 @@ fn parse(tree: &Tree, dir: &str) -> Parsed {
                         format!("oidc.example/id/{}", labels[0]),
                     );
                 }
+                "provider" => {
+                    let ids = block
+                        .body()
+                        .attributes()
+                        .find(|a| a.key() == "allowed_account_ids")
+                        .unwrap_or_else(|| {
+                            panic!("{path}: a provider without allowed_account_ids")
+                        });
+                    let hcl::Expression::Array(ids) = ids.expr() else {
+                        panic!("{path}: allowed_account_ids is not a list");
+                    };
+                    for id in ids {
+                        let hcl::Expression::String(id) = id else {
+                            panic!("{path}: an account id is not a string");
+                        };
+                        allowed_accounts.insert(id.clone());
+                    }
+                }
                 "import" | "terraform" => {}
                 other => panic!("{path}: unexpected block {other}"),
             }
         }
     }
-    Parsed { resources, vars }
+    Parsed {
+        resources,
+        vars,
+        allowed_accounts,
+    }
 }
 
-fn attr<'a>(body: &'a hcl::Body, name: &str) -> &'a hcl::Expression {
+pub(crate) fn attr<'a>(body: &'a hcl::Body, name: &str) -> &'a hcl::Expression {
     body.attributes()
         .find(|a| a.key() == name)
         .map(|a| a.expr())
         .unwrap_or_else(|| panic!("no attribute {name}"))
 }
 
-fn string(body: &hcl::Body, name: &str) -> String {
+pub(crate) fn string(body: &hcl::Body, name: &str) -> String {
     match attr(body, name) {
         hcl::Expression::String(s) => s.clone(),
         hcl::Expression::TemplateExpr(t) => t.to_string(),
@@ -118,7 +173,7 @@ fn string(body: &hcl::Body, name: &str) -> String {
     }
 }
 
-fn as_list(v: &Value) -> Vec<Value> {
+pub(crate) fn as_list(v: &Value) -> Vec<Value> {
     match v {
         Value::Array(a) => a.clone(),
         Value::Null => Vec::new(),
@@ -136,6 +191,7 @@ fn every_generated_file_parses_and_output_is_stable() {
             "iam/shop-dev/orders-app-eks.tf",
             "iam/shop-dev/variables.tf",
             "iam/shop-dev/versions.tf",
+            "iam/shop-prod/external-secrets.tf",
             "iam/shop-prod/payments-task-eks.tf",
             "iam/shop-prod/variables.tf",
             "iam/shop-prod/versions.tf",
@@ -336,6 +392,24 @@ fn pod_identity_association_parses() {
 /// has both, so a missing one fails the test rather than skipping it.
 #[test]
 fn terraform_validates() {
+    let ec2 = ec2_samples();
+    for (dir, mappings) in [
+        (None, ""),
+        (None, "iam:\n  strategy: extend-task-role\n"),
+        (Some(ec2.path()), "iam:\n  strategy: pod-identity\n"),
+    ] {
+        let (_, tree) = match dir {
+            Some(d) => convert_dir(d, mappings),
+            None => convert(mappings),
+        };
+        validate_roots(&tree, mappings);
+    }
+}
+
+/// `terraform fmt -check`, `init` (from the local provider mirror) and `validate` in every root
+/// of `tree`'s `iam/`; panics, naming `label`, on the first that fails, or when Terraform or the
+/// mirror is missing.
+pub(crate) fn validate_roots(tree: &Tree, label: &str) {
     use std::process::Command;
     let plugins = std::env::var("ECS2EKS_TF_PLUGIN_DIR").unwrap_or("/opt/tf-plugins".into());
     let has_terraform = Command::new("terraform")
@@ -347,48 +421,40 @@ fn terraform_validates() {
         std::path::Path::new(&plugins).is_dir(),
         "no AWS provider mirror in {plugins} (set ECS2EKS_TF_PLUGIN_DIR)"
     );
-    let ec2 = ec2_samples();
-    for (dir, mappings) in [
-        (None, ""),
-        (None, "iam:\n  strategy: extend-task-role\n"),
-        (Some(ec2.path()), "iam:\n  strategy: pod-identity\n"),
-    ] {
-        let (_, tree) = match dir {
-            Some(d) => convert_dir(d, mappings),
-            None => convert(mappings),
-        };
-        let dir = tempfile::tempdir().unwrap();
-        for (path, text) in &tree {
-            let file = dir.path().join(path);
-            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-            std::fs::write(file, text).unwrap();
-        }
-        for account in std::fs::read_dir(dir.path().join("iam")).unwrap() {
-            let account = account.unwrap().path();
-            let run = |args: &[&str]| {
-                let out = Command::new("terraform")
-                    .args(args)
-                    .current_dir(&account)
-                    .env("TF_IN_AUTOMATION", "1")
-                    .env("CHECKPOINT_DISABLE", "1")
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "terraform {args:?} in {} ({mappings:?}):\n{}{}",
-                    account.display(),
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            };
-            run(&["fmt", "-check", "-diff"]);
-            run(&[
-                "init",
-                "-backend=false",
-                "-input=false",
-                &format!("-plugin-dir={plugins}"),
-            ]);
-            run(&["validate", "-no-color"]);
-        }
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in tree.iter().filter(|(p, _)| p.starts_with("iam/")) {
+        let file = dir.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
     }
+    let mut roots = 0;
+    for account in std::fs::read_dir(dir.path().join("iam")).unwrap() {
+        let account = account.unwrap().path();
+        let run = |args: &[&str]| {
+            let out = Command::new("terraform")
+                .args(args)
+                .current_dir(&account)
+                .env("TF_IN_AUTOMATION", "1")
+                .env("CHECKPOINT_DISABLE", "1")
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "terraform {args:?} in {} ({label:?}):\n{}{}",
+                account.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(&["fmt", "-check", "-diff"]);
+        run(&[
+            "init",
+            "-backend=false",
+            "-input=false",
+            &format!("-plugin-dir={plugins}"),
+        ]);
+        run(&["validate", "-no-color"]);
+        roots += 1;
+    }
+    assert!(roots > 0, "{label}: no Terraform root");
 }

@@ -1,12 +1,14 @@
 //! The integration tests, in one binary: each module is one area (samples, CLI, batch, IAM,
-//! ingress, secrets, live import, corpus, README, library surface). One binary links the AWS SDK
-//! once instead of once per file, which keeps a fresh CI machine's disk and link time small.
+//! cross-account wiring, ingress, secrets, live import, corpus, README, library surface). One
+//! binary links the AWS SDK once instead of once per file, which keeps a fresh CI machine's disk
+//! and link time small.
 
 mod common;
 
 mod batch;
 mod cli;
 mod corpus;
+mod cross_account;
 mod iam;
 mod ingress;
 mod live_import;

@@ -15,7 +15,8 @@ fn every_sample_converts_to_the_snapshotted_repository() {
 fn every_sample_prints_the_snapshotted_findings_and_exit_code() {
     for name in sample_dirs() {
         let dir = format!("samples/{name}");
-        let run = ecs2eks(&["convert", &dir, "--inventory", "samples/inventory.yaml"]);
+        let inventory = inventory_path(&name);
+        let run = ecs2eks(&["convert", &dir, "--inventory", &inventory]);
         let shown = format!("exit code: {}\n--- stderr\n{}", run.code, run.stderr);
         settings().bind(|| insta::assert_snapshot!(format!("{name}.cli"), shown));
     }

@@ -177,7 +177,11 @@ fn check_file(conversion: &Converted, file: &Path) -> usize {
             .conversion
             .secret_stores
             .iter()
-            .filter(|s| s.environment == w.environment)
+            // The stores of the workload's cluster (environments on one cluster share them).
+            .filter(|s| {
+                let clusters = &conversion.conversion.clusters;
+                clusters.deployed_to(&s.environment) == clusters.deployed_to(&w.environment)
+            })
             .map(|s| s.object.to_json())
             .chain(objs.iter().cloned())
             .find(|s| s["kind"] == store_ref["kind"] && s["metadata"]["name"] == store_ref["name"])

@@ -7,13 +7,16 @@
 
 pub mod argocd;
 pub mod capacity;
+pub mod cross_account;
 pub mod eso_iam;
 pub mod files;
 pub mod kustomize;
 pub mod report;
+pub mod roots;
 pub mod secret_stores;
 pub mod stream;
 pub mod terraform;
+pub mod wiring;
 pub mod yaml;
 
 use crate::inventory::Inventory;
@@ -123,8 +126,7 @@ pub fn shared(
     inventory: Option<&Inventory>,
     sink: &dyn Sink,
 ) {
-    terraform::render(&conversion.iam_roles, sink);
-    eso_iam::render(conversion, sink);
+    terraform::render(conversion, sink);
     let mut tree = Tree::new();
     // Shared secret stores first: argocd lists their Application too.
     secret_stores::render(conversion, mappings, inventory, &mut tree);

@@ -233,6 +233,7 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
     let mut out = String::from("# Migration report\n\n");
     summary_section(report, &mut out);
     todo_section(report, conversion, &mut out);
+    super::wiring::section(conversion, &mut out);
     capacity_section(&report.capacity, &mut out);
     errors_section(&report.errors, &mut out);
     w.write_all(out.as_bytes())?;
@@ -243,8 +244,15 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
     // `build` makes one service entry per workload, in the same order.
     let sections: Vec<(&ServiceReport, &crate::model::target::Workload)> =
         report.services.iter().zip(&conversion.workloads).collect();
+    // The root that creates each role a TargetGroupBinding assumes, for the cutover steps.
+    let roles: BTreeMap<&str, &str> = conversion
+        .cross_account
+        .target_group_roles
+        .iter()
+        .map(|r| (r.arn.as_str(), r.directory.as_str()))
+        .collect();
     in_batches(&sections, w, |_, &(s, wl), out: &mut String| {
-        service_section(s, wl, out)
+        service_section(s, wl, &roles, out)
     })?;
     dns_section(&report.services, &mut out);
     let used: BTreeSet<Code> = report
@@ -386,7 +394,7 @@ fn going_live(conversion: &Conversion) -> Vec<String> {
     if !roots.is_empty() {
         let roots: Vec<String> = roots.iter().map(|r| format!("`iam/{r}`")).collect();
         steps.push(format!(
-            "**Create the AWS side**: `terraform init` and `terraform apply` in {}, each with the credentials of its account: the pods' IAM roles and External Secrets Operator's read policy (docs/iam.md).",
+            "**Create the AWS side**: `terraform init` and `terraform apply` in {}, each with the credentials of its account: the pods' IAM roles, External Secrets Operator's read policy, and what crosses accounts (see \"Cross-account wiring\"; docs/iam.md).",
             roots.join(", ")
         ));
     }
@@ -495,7 +503,12 @@ fn dns_section(services: &[ServiceReport], out: &mut String) {
 }
 
 /// One service's section: where it comes from, its cutover steps, its findings.
-fn service_section(s: &ServiceReport, wl: &crate::model::target::Workload, out: &mut String) {
+fn service_section(
+    s: &ServiceReport,
+    wl: &crate::model::target::Workload,
+    roles: &BTreeMap<&str, &str>,
+    out: &mut String,
+) {
     use std::fmt::Write as _;
     // Writing to a String does not fail.
     let _ = write!(
@@ -523,7 +536,7 @@ fn service_section(s: &ServiceReport, wl: &crate::model::target::Workload, out: 
         let _ = write!(out, "{}`{input}`", if i > 0 { ", " } else { "" });
     }
     out.push_str("\n\n");
-    out.push_str(&cutover(wl));
+    out.push_str(&cutover(wl, roles));
     if s.findings.is_empty() {
         out.push_str("No findings.\n\n");
         return;
@@ -564,8 +577,9 @@ fn push_cell(out: &mut String, s: &str) {
 }
 
 /// The cutover steps of a workload whose pods join existing target groups
-/// (TargetGroupBinding mode), or "" when it has none.
-fn cutover(w: &crate::model::target::Workload) -> String {
+/// (TargetGroupBinding mode), or "" when it has none; `roles` names the root that creates each
+/// role a binding assumes in another account.
+fn cutover(w: &crate::model::target::Workload, roles: &BTreeMap<&str, &str>) -> String {
     let bindings = &w.facts.target_group_bindings;
     if bindings.is_empty() {
         return String::new();
@@ -590,6 +604,7 @@ fn cutover(w: &crate::model::target::Workload) -> String {
             b.name, b.target_group_arn, b.service, b.port, b.target_type,
         ));
     }
+    out.push_str(&cross_account_cutover(bindings, roles));
     let tg = &bindings[0].target_group_arn;
     out.push_str(&format!(
         "\n1. Before syncing, make sure the load balancer can reach the pods: the TargetGroupBinding's `networking` lets the load balancer's security groups in on the container port (the controller edits the pods' or nodes' security group), and the pods get VPC addresses in the target group's VPC. The binding sets `multiClusterTargetGroup: true`, so the controller leaves the ECS tasks' targets alone instead of deregistering every target it did not register; keep it.\n\
@@ -602,6 +617,23 @@ fn cutover(w: &crate::model::target::Workload) -> String {
         w.app,
         w.app,
     ));
+    out
+}
+
+/// What the cutover needs first when target groups are in another account than the cluster's:
+/// the role each binding assumes, created by that account's root; "" when none is.
+fn cross_account_cutover(
+    bindings: &[crate::model::target::facts::TargetGroupBindingFacts],
+    roles: &BTreeMap<&str, &str>,
+) -> String {
+    let mut out = String::new();
+    for b in bindings.iter().filter(|b| !b.role.is_empty()) {
+        let root = roles.get(b.role.as_str()).copied().unwrap_or("?");
+        out.push_str(&format!(
+            "\nTarget group `{}` is in another account than the cluster: the controller assumes `{}` (`iamRoleArnToAssume`). Apply `iam/{root}`, which creates it with permission to register targets in this target group, before syncing; the pods' addresses must be reachable from the target group's VPC (a shared VPC, peering or Transit Gateway), and the binding's `networking` names security groups of that account.\n",
+            b.target_group_arn, b.role
+        ));
+    }
     out
 }
 

@@ -1,33 +1,47 @@
-//! Terraform (HCL) for the IAM side: `iam/<account>/<role>.tf`, one file per role, and per
-//! account folder a `versions.tf` and the `variables.tf` of the cluster values the mappings left
-//! unset. One folder per account, because a Terraform root plans against one account.
+//! Terraform (HCL) for the AWS side: one root per account, `iam/<account>/`, because a
+//! Terraform root plans against one account (`export::roots` says what each holds). Per root:
+//! a file per pod role, External Secrets Operator's policy (`export::eso_iam`), the cross-account
+//! wiring (`export::cross_account`), `versions.tf` (the provider pinned to the account with
+//! `allowed_account_ids`) and the `variables.tf` of the cluster values the mappings left unset.
 //!
 //! Policy documents are written with `jsonencode()` of HCL objects, in the source's key order, so
 //! that a diff against the task role's JSON reads line by line. Output is laid out as
 //! `terraform fmt` would (aligned `=`), so a `terraform fmt` leaves it unchanged.
 
-use super::Sink;
+use super::roots::{self, Root};
+use super::{Sink, cross_account, eso_iam};
+use crate::model::target::Conversion;
+use crate::model::target::cluster::{ClusterValue, Clusters};
 use crate::model::target::iam::{IamRole, Text, TrustStatement, ident};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Writes the roles into `sink` under `iam/`: one file per role, on every core, then per folder
-/// `versions.tf` and (when any of its roles needs one) `variables.tf`.
-pub fn render(roles: &[IamRole], sink: &dyn Sink) {
+/// The OIDC providers a root creates: issuer → (resource name, environments).
+type Providers<'a> = BTreeMap<Text, (String, BTreeSet<&'a str>)>;
+
+/// Writes every root into `sink` under `iam/`: the role files on every core, then per root its
+/// other files, `versions.tf` and (when it asks for any) `variables.tf`.
+pub fn render(conversion: &Conversion, sink: &dyn Sink) {
+    let roots = roots::roots(conversion);
+    let clusters = &conversion.clusters;
     use rayon::prelude::*;
-    roles.par_iter().for_each(|role| {
+    conversion.iam_roles.par_iter().for_each(|role| {
+        let providers = &roots[role.directory.as_str()].oidc_providers;
         sink.put(
             format!("iam/{}/{}.tf", role.directory, role.name),
-            role_file(role),
+            role_file(role, providers, clusters),
         )
     });
-    // Each folder's variables: the cluster values the mappings left unset that its roles use.
-    let mut folders: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
-    for role in roles {
-        collect_variables(role, folders.entry(&role.directory).or_default());
-    }
-    for (dir, variables) in folders {
-        sink.put(format!("iam/{dir}/versions.tf"), VERSIONS.to_string());
+    for (dir, root) in &roots {
+        if let Some(a) = root.secret_access {
+            let text = eso_iam::terraform_file(a, clusters);
+            sink.put(format!("iam/{dir}/external-secrets.tf"), text);
+        }
+        for (file, text) in cross_account::files(root, clusters) {
+            sink.put(format!("iam/{dir}/{file}"), text);
+        }
+        sink.put(format!("iam/{dir}/versions.tf"), versions(root));
+        let variables = root.variables(clusters);
         if variables.is_empty() {
             continue;
         }
@@ -60,6 +74,45 @@ terraform {
 }
 "#;
 
+/// `versions.tf` of a root: the Terraform and provider versions, and the provider pinned to the
+/// root's account, so that applying it with another account's credentials stops before any
+/// change; one more provider per region of its ECR repositories.
+fn versions(root: &Root<'_>) -> String {
+    let pin = |attrs: &mut Vec<(String, Hcl)>| {
+        if !root.account.is_empty() {
+            let id = Hcl::List(vec![Hcl::Str(escape(root.account))]);
+            attrs.push(("allowed_account_ids".into(), id));
+        }
+    };
+    let mut out = VERSIONS.to_string();
+    out.push_str(&format!(
+        "\n# This root manages account {} only: Terraform refuses credentials of another one.\n",
+        if root.account.is_empty() {
+            "(unknown)"
+        } else {
+            root.account
+        }
+    ));
+    let mut attrs = Vec::new();
+    pin(&mut attrs);
+    out.push_str(&block("provider \"aws\"", attrs));
+    for region in root.regions() {
+        let mut attrs = vec![
+            ("alias".into(), Hcl::Str(region_alias(region))),
+            ("region".into(), Hcl::Str(escape(region))),
+        ];
+        pin(&mut attrs);
+        out.push('\n');
+        out.push_str(&block("provider \"aws\"", attrs));
+    }
+    out
+}
+
+/// The provider alias of a region: `eu-west-1` → `eu_west_1`.
+pub(super) fn region_alias(region: &str) -> String {
+    ident(region)
+}
+
 /// An `aws_iam_policy` resource with `document` as its policy, for callers that make policies
 /// of their own (e.g. the read policy External Secrets Operator needs).
 pub fn iam_policy(resource: &str, name: &str, description: &str, document: &Value) -> String {
@@ -76,29 +129,13 @@ pub fn iam_policy(resource: &str, name: &str, description: &str, document: &Valu
     )
 }
 
-fn collect_variables(role: &IamRole, out: &mut BTreeMap<String, String>) {
-    let mut add = |t: &Text| {
-        if let Text::Var { name, description } = t {
-            out.insert(name.clone(), description.clone());
-        }
-    };
-    for st in &role.trust {
-        if let TrustStatement::Oidc { issuer, .. } = st {
-            add(issuer);
-        }
-    }
-    for a in &role.pod_identity {
-        add(&a.cluster_name);
-    }
-}
-
-fn role_file(role: &IamRole) -> String {
+fn role_file(role: &IamRole, providers: &Providers<'_>, clusters: &Clusters) -> String {
     let role_ref = format!("aws_iam_role.{}", role.resource);
     let mut blocks = Vec::new();
     if role.adopt {
         blocks.push(import(&role_ref, &role.name));
     }
-    blocks.push(role_block(role));
+    blocks.push(role_block(role, providers, clusters));
     if !role.permissions_known {
         blocks.push(format!(
             "# The permissions of {} were not in the inputs: add its policies here.\n",
@@ -106,14 +143,14 @@ fn role_file(role: &IamRole) -> String {
         ));
     }
     blocks.extend(policy_blocks(role, &role_ref));
-    blocks.extend(pod_identity_blocks(role, &role_ref));
+    blocks.extend(pod_identity_blocks(role, &role_ref, clusters));
     let mut out = header(role);
     out.push_str(&blocks.join("\n"));
     out
 }
 
 /// The `aws_iam_role` resource itself.
-fn role_block(role: &IamRole) -> String {
+fn role_block(role: &IamRole, providers: &Providers<'_>, clusters: &Clusters) -> String {
     let mut attrs = vec![
         ("name".to_string(), Hcl::Str(escape(&role.name))),
         ("path".to_string(), Hcl::Str(escape(&role.path))),
@@ -129,7 +166,7 @@ fn role_block(role: &IamRole) -> String {
     }
     attrs.push((
         "assume_role_policy".into(),
-        Hcl::call("jsonencode", trust_policy(role)),
+        Hcl::call("jsonencode", trust_policy(role, providers, clusters)),
     ));
     if !role.tags.is_empty() {
         let tags = role.tags.iter().map(|(k, v)| (key(k), Hcl::Str(escape(v))));
@@ -188,7 +225,7 @@ fn policy_blocks(role: &IamRole, role_ref: &str) -> Vec<String> {
 }
 
 /// One `aws_eks_pod_identity_association` per ServiceAccount that gets the role that way.
-fn pod_identity_blocks(role: &IamRole, role_ref: &str) -> Vec<String> {
+fn pod_identity_blocks(role: &IamRole, role_ref: &str, clusters: &Clusters) -> Vec<String> {
     role.pod_identity
         .iter()
         .map(|a| {
@@ -204,7 +241,10 @@ fn pod_identity_blocks(role: &IamRole, role_ref: &str) -> Vec<String> {
                     quote(&res)
                 ),
                 vec![
-                    ("cluster_name".into(), text(&a.cluster_name)),
+                    (
+                        "cluster_name".into(),
+                        text(&clusters.value(&a.environment, ClusterValue::Name)),
+                    ),
                     ("namespace".into(), Hcl::Str(escape(&a.namespace))),
                     (
                         "service_account".into(),
@@ -257,80 +297,106 @@ fn import(to: &str, id: &str) -> String {
     )
 }
 
-fn trust_policy(role: &IamRole) -> Hcl {
-    let mut statements = Vec::new();
-    for st in &role.trust {
-        statements.push(match st {
-            TrustStatement::Verbatim(v) => from_json(v),
-            TrustStatement::Oidc {
-                provider_account,
-                issuer,
-                subjects,
-            } => {
-                let issuer_t = template(issuer);
-                let sub = match subjects.as_slice() {
-                    [one] => Hcl::Str(escape(one)),
-                    many => Hcl::List(many.iter().map(|s| Hcl::Str(escape(s))).collect()),
-                };
+fn trust_policy(role: &IamRole, providers: &Providers<'_>, clusters: &Clusters) -> Hcl {
+    let statements = role.trust.iter().map(|st| match st {
+        TrustStatement::Verbatim(v) => from_json(v),
+        TrustStatement::Oidc {
+            environment,
+            created,
+            subjects,
+        } => {
+            let issuer = clusters.value(environment, ClusterValue::OidcIssuer);
+            let issuer_t = template(&issuer);
+            let federated = match providers.get(&issuer).filter(|_| *created) {
+                // Created in this root: trust what it creates.
+                Some((resource, _)) => {
+                    Hcl::Expr(format!("aws_iam_openid_connect_provider.{resource}.arn"))
+                }
+                // The cluster's account: the provider made with the cluster.
+                None => Hcl::Str(format!(
+                    "arn:aws:iam::{}:oidc-provider/{issuer_t}",
+                    escape(&role.account)
+                )),
+            };
+            oidc_statement(federated, &issuer_t, subjects)
+        }
+        TrustStatement::PodIdentity => Hcl::Object(vec![
+            ("Effect".into(), Hcl::Str("Allow".into())),
+            (
+                "Principal".into(),
+                Hcl::Object(vec![(
+                    "Service".into(),
+                    Hcl::Str("pods.eks.amazonaws.com".into()),
+                )]),
+            ),
+            (
+                "Action".into(),
+                Hcl::List(vec![
+                    Hcl::Str("sts:AssumeRole".into()),
+                    Hcl::Str("sts:TagSession".into()),
+                ]),
+            ),
+        ]),
+    });
+    policy_document(statements.collect())
+}
+
+/// An IRSA trust statement: `federated` (the provider's ARN) for exactly `subjects`.
+fn oidc_statement(federated: Hcl, issuer_t: &str, subjects: &[String]) -> Hcl {
+    let sub = match subjects {
+        [one] => Hcl::Str(escape(one)),
+        many => Hcl::List(many.iter().map(|s| Hcl::Str(escape(s))).collect()),
+    };
+    Hcl::Object(vec![
+        ("Effect".into(), Hcl::Str("Allow".into())),
+        (
+            "Principal".into(),
+            Hcl::Object(vec![("Federated".into(), federated)]),
+        ),
+        (
+            "Action".into(),
+            Hcl::Str("sts:AssumeRoleWithWebIdentity".into()),
+        ),
+        (
+            "Condition".into(),
+            Hcl::Object(vec![(
+                "StringEquals".into(),
                 Hcl::Object(vec![
-                    ("Effect".into(), Hcl::Str("Allow".into())),
                     (
-                        "Principal".into(),
-                        Hcl::Object(vec![(
-                            "Federated".into(),
-                            Hcl::Str(format!(
-                                "arn:aws:iam::{}:oidc-provider/{issuer_t}",
-                                escape(provider_account)
-                            )),
-                        )]),
+                        format!("\"{issuer_t}:aud\""),
+                        Hcl::Str("sts.amazonaws.com".into()),
                     ),
-                    (
-                        "Action".into(),
-                        Hcl::Str("sts:AssumeRoleWithWebIdentity".into()),
-                    ),
-                    (
-                        "Condition".into(),
-                        Hcl::Object(vec![(
-                            "StringEquals".into(),
-                            Hcl::Object(vec![
-                                (
-                                    format!("\"{issuer_t}:aud\""),
-                                    Hcl::Str("sts.amazonaws.com".into()),
-                                ),
-                                (format!("\"{issuer_t}:sub\""), sub),
-                            ]),
-                        )]),
-                    ),
-                ])
-            }
-            TrustStatement::PodIdentity => Hcl::Object(vec![
-                ("Effect".into(), Hcl::Str("Allow".into())),
-                (
-                    "Principal".into(),
-                    Hcl::Object(vec![(
-                        "Service".into(),
-                        Hcl::Str("pods.eks.amazonaws.com".into()),
-                    )]),
-                ),
-                (
-                    "Action".into(),
-                    Hcl::List(vec![
-                        Hcl::Str("sts:AssumeRole".into()),
-                        Hcl::Str("sts:TagSession".into()),
-                    ]),
-                ),
-            ]),
-        });
-    }
+                    (format!("\"{issuer_t}:sub\""), sub),
+                ]),
+            )]),
+        ),
+    ])
+}
+
+/// `{Version = "2012-10-17", Statement = [...]}`.
+fn policy_document(statements: Vec<Hcl>) -> Hcl {
     Hcl::Object(vec![
         ("Version".into(), Hcl::Str("2012-10-17".into())),
         ("Statement".into(), Hcl::List(statements)),
     ])
 }
 
+/// A trust policy letting the roles `principals` (ARNs, literal or variables) assume the role.
+pub(super) fn assumed_by(principals: &[Text]) -> Hcl {
+    let aws = match principals {
+        [one] => text(one),
+        many => Hcl::List(many.iter().map(text).collect()),
+    };
+    policy_document(vec![Hcl::Object(vec![
+        ("Effect".into(), Hcl::Str("Allow".into())),
+        ("Principal".into(), Hcl::Object(vec![("AWS".into(), aws)])),
+        ("Action".into(), Hcl::Str("sts:AssumeRole".into())),
+    ])])
+}
+
 /// An HCL expression, enough for attributes and `jsonencode()` arguments.
 #[derive(Debug, Clone)]
-enum Hcl {
+pub(super) enum Hcl {
     /// A quoted template; the content is already escaped.
     Str(String),
     /// A bare expression: `var.x`, `aws_iam_role.x.arn`, a number.
@@ -342,7 +408,7 @@ enum Hcl {
 }
 
 impl Hcl {
-    fn call(f: &'static str, arg: Hcl) -> Hcl {
+    pub(super) fn call(f: &'static str, arg: Hcl) -> Hcl {
         Hcl::Call(f, Box::new(arg))
     }
 
@@ -441,7 +507,7 @@ fn body(entries: &[(String, Hcl)], indent: usize, out: &mut String) {
     }
 }
 
-fn block(header: &str, attrs: Vec<(String, Hcl)>) -> String {
+pub(super) fn block(header: &str, attrs: Vec<(String, Hcl)>) -> String {
     let mut out = format!("{header} {{\n");
     body(&attrs, 1, &mut out);
     out.push_str("}\n");
@@ -449,7 +515,7 @@ fn block(header: &str, attrs: Vec<(String, Hcl)>) -> String {
 }
 
 /// A JSON value as HCL, every string escaped so that `${…}` policy variables stay literal.
-fn from_json(v: &Value) -> Hcl {
+pub(super) fn from_json(v: &Value) -> Hcl {
     match v {
         Value::String(s) => Hcl::Str(escape(s)),
         Value::Number(n) => Hcl::Expr(n.to_string()),
@@ -471,12 +537,12 @@ fn key(k: &str) -> String {
     if is_ident { k.to_string() } else { quote(k) }
 }
 
-fn quote(s: &str) -> String {
+pub(super) fn quote(s: &str) -> String {
     format!("\"{}\"", escape(s))
 }
 
 /// Escapes text for an HCL quoted template.
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -498,14 +564,14 @@ fn escape(s: &str) -> String {
 }
 
 /// A Terraform string as template content: escaped literal, or `${var.name}`.
-fn template(t: &Text) -> String {
+pub(super) fn template(t: &Text) -> String {
     match t {
         Text::Literal(s) => escape(s),
         Text::Var { name, .. } => format!("${{var.{name}}}"),
     }
 }
 
-fn text(t: &Text) -> Hcl {
+pub(super) fn text(t: &Text) -> Hcl {
     match t {
         Text::Literal(s) => Hcl::Str(escape(s)),
         Text::Var { name, .. } => Hcl::Expr(format!("var.{name}")),

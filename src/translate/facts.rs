@@ -32,6 +32,7 @@ pub fn of(objects: &[Object]) -> ObjectFacts {
                     service: service["name"].as_str().unwrap_or("").to_string(),
                     port: service["port"].to_string(),
                     target_type: spec("targetType"),
+                    role: spec("iamRoleArnToAssume"),
                 });
             }
             _ => {}
@@ -132,6 +133,7 @@ mod tests {
                 service: "web".into(),
                 port: "8080".into(),
                 target_type: "ip".into(),
+                role: String::new(),
             }]
         );
     }

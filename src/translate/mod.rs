@@ -14,6 +14,7 @@ mod disruption;
 mod facts;
 mod footprint;
 pub mod iam;
+mod images;
 mod ingress;
 mod logging;
 
@@ -36,6 +37,7 @@ use crate::model::ecs::{Place, Service, ServiceIdentity, TaskDefinition, TaskDef
 use crate::model::k8s::{Object, ObjectMeta};
 use crate::model::names;
 use crate::model::read::{Inputs, Located, Sourced};
+use crate::model::target::cluster::Clusters;
 use crate::model::target::{Translated, Workload};
 use passes::alb_ownership::AlbOwners;
 use passes::apps::{missing_app_name, service_name};
@@ -69,6 +71,8 @@ pub struct Context<'a> {
     pub inputs: &'a Inputs,
     pub mappings: &'a Mappings,
     pub inventory: Option<&'a Inventory>,
+    /// The cluster of each environment: whose account is the cluster's.
+    pub clusters: &'a Clusters,
     /// Which service owns each shared ALB (`passes::alb_ownership`).
     pub alb_owners: &'a AlbOwners,
     /// Several accounts and no inventory: each account's id is its environment.
@@ -90,15 +94,14 @@ pub(crate) fn app_name(service_name: &str, mappings: &Mappings) -> String {
     names::dns_label(renamed.unwrap_or(service_name), "app")
 }
 
-/// The inventory's per-environment cluster facts (OIDC issuer, name, account) fill what the
-/// mappings' `iam.clusters.<env>` leaves unset, so IAM reads one place.
+/// The inventory's per-environment cluster facts (account, region, OIDC issuer, name, roles)
+/// fill what the mappings' `iam.clusters.<env>` leaves unset, so the cluster is read in one
+/// place (`model::target::cluster`).
 pub fn with_inventory_clusters(mappings: &Mappings, inventory: &Inventory) -> Mappings {
     let mut m = mappings.clone();
     for (env, e) in &inventory.environments {
         let c = m.iam.clusters.entry(env.clone()).or_default();
-        c.oidc_issuer = c.oidc_issuer.take().or_else(|| e.oidc_issuer.clone());
-        c.name = c.name.take().or_else(|| e.cluster_name.clone());
-        c.account = c.account.take().or_else(|| e.cluster_account.clone());
+        *c = std::mem::take(c).over(&e.cluster());
     }
     m
 }
@@ -264,6 +267,10 @@ pub fn convert(
         Ok((namespace, built, role)) => {
             workload.role = role;
             objects = complete(&mut workload, namespace, built, service, ctx, &mut findings);
+            findings.input = td.input.clone();
+            let cluster = ctx.clusters.of(&environment);
+            workload.facts.foreign_images =
+                images::foreign(&td.value, &td.path, cluster, &id.account, &mut findings);
         }
         Err(message) => findings.push(Code::NameTemplate, "", message),
     }

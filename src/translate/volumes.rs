@@ -237,11 +237,14 @@ pub fn volume_handle(efs: &EfsVolumeConfiguration) -> Option<String> {
     })
 }
 
-/// Where the PV and claim of an EFS volume are named and placed.
+/// Where the PV and claim of an EFS volume are named and placed, and the cluster that mounts
+/// the file system (of the workload's account).
 pub struct EfsContext<'a> {
     pub app: &'a str,
     pub environment: &'a str,
     pub namespace: &'a str,
+    pub account: &'a str,
+    pub cluster: &'a crate::mappings::Cluster,
 }
 
 /// A static PersistentVolume (cluster-scoped, so named by app, environment and volume) and a
@@ -273,6 +276,7 @@ pub fn efs_objects(
             &at,
             format!("EFS volume {name} became PersistentVolume {pv} ({handle}) and claim {claim}"),
         );
+        cross_account(efs, ctx, &at, findings);
         let pv_spec = persistent_volume_spec(&handle, options, ctx.namespace, &claim);
         let pv_meta = ObjectMeta {
             namespace: None,
@@ -297,6 +301,29 @@ pub fn efs_objects(
         ));
     }
     out
+}
+
+/// E2K573 when the file system (in the workload's account: ECS names no other) is not in the
+/// cluster's account: the pods mount it over the network between the two accounts.
+fn cross_account(
+    efs: &EfsVolumeConfiguration,
+    ctx: &EfsContext<'_>,
+    at: &str,
+    findings: &mut Findings,
+) {
+    if ctx.cluster.holds(ctx.account, ctx.account) {
+        return;
+    }
+    findings.push(
+        Code::EfsCrossAccount,
+        join(at, "fileSystemId"),
+        format!(
+            "file system {} is in account {}, the cluster in account {}: its mount targets must be reachable from the cluster's VPC (VPC peering or Transit Gateway), and their DNS names resolve only in the file system's VPC",
+            file_system(efs).unwrap_or(""),
+            ctx.account,
+            ctx.cluster.account(ctx.account)
+        ),
+    );
 }
 
 /// The mount options of EFS volume `name` (at `at`): in-transit encryption and IAM
@@ -460,10 +487,13 @@ mod tests {
         assert_eq!(containers[0].volume_mounts[0].mount_path, "/data");
         assert!(containers[0].volume_mounts[0].read_only);
 
+        let cluster = crate::mappings::Cluster::default();
         let ctx = EfsContext {
             app: "web",
             environment: "prod",
             namespace: "web-prod",
+            account: "111111111111",
+            cluster: &cluster,
         };
         let meta = |n: &str| ObjectMeta {
             name: n.into(),
@@ -492,5 +522,19 @@ mod tests {
         assert_eq!(pvc["metadata"]["namespace"], "web-prod");
         let codes: Vec<_> = findings.list.iter().map(|f| f.code.as_str()).collect();
         assert_eq!(codes, vec!["E2K571", "E2K570"]);
+
+        // The cluster in another account: the file system of the workload's is reported.
+        let platform = crate::mappings::Cluster {
+            account: Some("444444444444".into()),
+            ..Default::default()
+        };
+        let ctx = EfsContext {
+            cluster: &platform,
+            ..ctx
+        };
+        let mut findings = Findings::default();
+        efs_objects(&td, "taskDefinition", &ctx, &meta, &mut findings);
+        let cross = findings.list.iter().find(|f| f.code == Code::EfsCrossAccount);
+        assert!(cross.is_some_and(|f| f.message.contains("fs-1")), "{findings:?}");
     }
 }

@@ -169,6 +169,8 @@ fn pod_spec(
         app: a.names.service,
         environment: a.names.environment,
         namespace: &a.namespace,
+        account: a.names.account,
+        cluster: a.others.clusters.of(a.names.environment),
     };
     let meta = |name: &str| a.meta(name);
     objects.extend(volumes::efs_objects(t, tp, &efs, &meta, findings));
@@ -236,6 +238,7 @@ fn pod_secrets(
         environment: a.names.environment,
         account: a.names.account,
         region: a.names.region,
+        cluster: a.others.clusters.of(a.names.environment),
         mappings: &a.others.mappings.external_secrets,
         meta: &meta,
     };
@@ -293,6 +296,8 @@ fn load_balancers(
         inputs: a.others.inputs,
         alb_owners: a.others.alb_owners,
         mappings: a.others.mappings,
+        names: a.names,
+        cluster: a.others.clusters.of(a.names.environment),
         app: a.names.service,
         container_names: &a.container_names,
         network_mode: a.network_mode(),
@@ -385,6 +390,7 @@ fn service_account(
         service: a.service,
         inputs: a.others.inputs,
         mappings: a.others.mappings,
+        clusters: a.others.clusters,
         names: a.names,
         namespace: &a.namespace,
         service_account: &a.service_account,

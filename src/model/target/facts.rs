@@ -11,6 +11,18 @@ pub struct ObjectFacts {
     pub stores: Vec<StoreUse>,
     /// Its TargetGroupBindings, in their order.
     pub target_group_bindings: Vec<TargetGroupBindingFacts>,
+    /// The ECR repositories of its images in another account than its cluster's, sorted, once
+    /// each (`translate::images`): that account's root grants the cluster pull.
+    pub foreign_images: Vec<EcrRepository>,
+}
+
+/// An ECR repository, as an image reference names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EcrRepository {
+    pub account: String,
+    pub region: String,
+    /// The repository's name, with its namespace (`shop/orders`).
+    pub name: String,
 }
 
 /// The store an ExternalSecret reads through.
@@ -31,4 +43,6 @@ pub struct TargetGroupBindingFacts {
     /// The Service port as JSON text (a number or a name).
     pub port: String,
     pub target_type: String,
+    /// The role the controller assumes in the target group's account (empty: none).
+    pub role: String,
 }

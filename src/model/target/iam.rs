@@ -13,24 +13,22 @@ pub enum Text {
     Var { name: String, description: String },
 }
 
-/// Which role the pods of one workload get, and how.
+/// Which role the pods of one workload get, and how. Kept per workload until the IAM plan:
+/// what the cluster says (issuer, name) is read from `cluster::Clusters` by environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleBinding {
     pub strategy: IamStrategy,
     /// The task role as the task definition names it, and the role read from the inputs.
     pub source_arn: String,
     pub source: Option<usize>,
-    /// The role on the EKS side: its account, account name (the Terraform folder), name, path.
+    /// The role on the EKS side: its account (its Terraform root), name, path.
     pub account: String,
-    pub account_name: String,
     pub name: String,
     pub path: String,
     pub app: String,
     pub environment: String,
     pub namespace: String,
     pub service_account: String,
-    pub oidc_issuer: Text,
-    pub cluster_name: Text,
     /// Where the task role is named (input file, JSON path), for findings.
     pub input: String,
     pub field: String,
@@ -79,10 +77,13 @@ pub struct IamRole {
 pub enum TrustStatement {
     /// A statement of the existing trust policy, kept as is.
     Verbatim(Value),
-    /// IRSA: the cluster's OIDC provider, for exactly these `system:serviceaccount:ns:sa`.
+    /// IRSA: the OIDC provider of the cluster of `environment` (and of every environment with
+    /// the same issuer), for exactly these `system:serviceaccount:ns:sa`. The provider is in
+    /// the role's account: the cluster's own (made with the cluster, referenced by ARN), or
+    /// another one, whose Terraform root creates it (`created`).
     Oidc {
-        provider_account: String,
-        issuer: Text,
+        environment: String,
+        created: bool,
         subjects: Vec<String>,
     },
     /// EKS Pod Identity.
@@ -91,7 +92,8 @@ pub enum TrustStatement {
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PodIdentityAssociation {
-    pub cluster_name: Text,
+    /// The cluster's environment (its name is read from `cluster::Clusters`).
+    pub environment: String,
     pub namespace: String,
     pub service_account: String,
 }

@@ -5,6 +5,8 @@
 //! converted and keeps the record, which is all the passes after every app (shared stores, IAM
 //! plan, Argo CD projects, reports) read. The whole run is a `Conversion`.
 
+pub mod cluster;
+pub mod cross_account;
 pub mod facts;
 pub mod footprint;
 pub mod iam;
@@ -115,6 +117,10 @@ pub struct Conversion {
     pub secret_stores: Vec<secrets::SharedStore>,
     /// What External Secrets Operator must be able to read, per AWS account (sorted).
     pub secret_access: Vec<secrets::SecretAccess>,
+    /// The cluster of each environment.
+    pub clusters: cluster::Clusters,
+    /// Target group roles and image pulls across accounts.
+    pub cross_account: cross_account::CrossAccount,
 }
 
 impl Conversion {

@@ -5,7 +5,7 @@
 //! `export::secret_stores` render them. They hold ARNs only, never a secret value.
 
 use crate::model::k8s::Object;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Everything ESO reads in one AWS account: the least-privilege policy of the role that reads
 /// there (ESO's IRSA role in the cluster's account, or the role a cross-account store assumes).
@@ -27,6 +27,13 @@ pub struct SecretAccess {
     pub assume_roles: BTreeSet<String>,
     /// `app (environment)` of the workloads that need it, for the comments.
     pub readers: BTreeSet<String>,
+    /// The environments whose cluster is in this account and whose External Secrets Operator
+    /// reads here with its own role, or assumes the stores' roles: the policy is attached to
+    /// ESO's role of each.
+    pub eso_environments: BTreeSet<String>,
+    /// The roles in this account that stores assume, each with the environments whose ESO role
+    /// it trusts: this root creates them, with the policy attached.
+    pub reader_roles: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// One reference a workload needs, before grouping by account.
@@ -40,7 +47,7 @@ pub enum SecretRead {
         account: String,
         arn: String,
     },
-    /// A store's `role`: ESO's role in `account` (the workload's) must be allowed to assume it.
+    /// A store's `role`: ESO's role in `account` (the cluster's) must be allowed to assume it.
     AssumeRole {
         account: String,
         arn: String,
@@ -57,8 +64,9 @@ impl SecretRead {
     }
 }
 
-/// A ClusterSecretStore shared by the apps of one environment (cluster), its `conditions`
-/// limited to the namespaces that use it: written once, apart from every app's overlay.
+/// A ClusterSecretStore shared by the apps of one cluster, its `conditions` limited to the
+/// namespaces that use it: written once, apart from every app's overlay, with the environment
+/// of its first user (whose `secret-stores-<env>` Application owns it).
 #[derive(Debug, Clone)]
 pub struct SharedStore {
     pub environment: String,

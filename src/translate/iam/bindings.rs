@@ -10,7 +10,7 @@ use crate::model::iam::split_role;
 use crate::model::k8s::{Object, ObjectMeta};
 use crate::model::names::NameContext;
 use crate::model::read::{Inputs, Sourced};
-use crate::model::target::iam::ident;
+use crate::model::target::cluster::{ClusterValue, Clusters};
 use crate::model::target::iam::{RoleBinding, Text};
 use serde_json::json;
 
@@ -22,6 +22,7 @@ pub struct IamContext<'a> {
     pub service: Option<&'a Sourced<Service>>,
     pub inputs: &'a Inputs,
     pub mappings: &'a Mappings,
+    pub clusters: &'a Clusters,
     pub names: &'a NameContext<'a>,
     pub namespace: &'a str,
     pub service_account: &'a str,
@@ -97,28 +98,23 @@ fn binding(c: &IamContext<'_>, findings: &mut Findings) -> Option<RoleBinding> {
     if strategy == IamStrategy::PodIdentity && on_fargate(c, findings) {
         return None;
     }
-    let cluster = c.mappings.iam.cluster_of(c.names.environment);
-    let role = task_role(c, reference, strategy, &cluster, findings)?;
-    check_role(c, &role, strategy, &cluster, &field, findings);
-    let (oidc_issuer, cluster_name) = cluster_texts(c, strategy, cluster, findings);
+    let cluster = c.clusters.of(c.names.environment);
+    let role = task_role(c, reference, strategy, cluster, findings)?;
+    if !check_role(c, &role, strategy, cluster, &field, findings) {
+        return None;
+    }
+    cluster_unset(c, strategy, findings);
     Some(RoleBinding {
         strategy,
         source_arn: role.source_arn(),
         source: role.source,
         account: role.account,
-        account_name: if c.names.account_name.is_empty() {
-            c.names.account.to_string()
-        } else {
-            c.names.account_name.to_string()
-        },
         name: role.name,
         path: role.path,
         app: app.to_string(),
         environment: c.names.environment.to_string(),
         namespace: c.namespace.to_string(),
         service_account: c.service_account.to_string(),
-        oidc_issuer,
-        cluster_name,
         input: c.td.input.clone(),
         field,
     })
@@ -187,7 +183,7 @@ fn task_role<'r>(
 }
 
 /// What the pods' role cannot carry: the execution role's permissions, Pod Identity across
-/// accounts, and permissions the inputs do not list.
+/// accounts (false: the workload gets no role), and permissions the inputs do not list.
 fn check_role(
     c: &IamContext<'_>,
     role: &TaskRole<'_>,
@@ -195,7 +191,7 @@ fn check_role(
     cluster: &Cluster,
     field: &str,
     findings: &mut Findings,
-) {
+) -> bool {
     let (source_name, account, name) = (&role.source_name, role.account.as_str(), &role.name);
     if c.td.value.execution_role_arn.as_deref() == Some(role.reference) {
         findings.push(
@@ -206,19 +202,17 @@ fn check_role(
             ),
         );
     }
-    if strategy == IamStrategy::PodIdentity
-        && let Some(cluster_account) = cluster.account.as_deref()
-        && !account.is_empty()
-        && cluster_account != account
-    {
+    if strategy == IamStrategy::PodIdentity && !cluster.holds(account, c.names.account) {
         findings.push(
-            Code::PodIdentityOtherAccount,
+            Code::PodIdentityCrossAccount,
             field,
             format!(
-                "role {name} is in account {account}, the cluster of environment {} in account {cluster_account}: Pod Identity associates roles of the cluster's account only",
-                c.names.environment
+                "role {name} is in account {account}, the cluster of environment {} in account {}: a Pod Identity association across accounts needs a target role (target_role_arn), which the AWS provider of the generated Terraform (5.x) cannot write; no role was written",
+                c.names.environment,
+                cluster.account(c.names.account)
             ),
         );
+        return false;
     }
     match role.source.map(|i| &c.inputs.roles[i]) {
         None => findings.push(
@@ -243,51 +237,31 @@ fn check_role(
         ),
         Some(_) => {}
     }
+    true
 }
 
-/// The cluster's OIDC issuer and name, each a Terraform variable when the mappings do not give
-/// it; a finding when the one `strategy` needs is a variable.
-fn cluster_texts(
-    c: &IamContext<'_>,
-    strategy: IamStrategy,
-    cluster: Cluster,
-    findings: &mut Findings,
-) -> (Text, Text) {
+/// E2K457 when the cluster value `strategy` needs (the OIDC issuer, or the name for Pod
+/// Identity) is not given: what to set, and what the repository's Terraform asks for instead.
+fn cluster_unset(c: &IamContext<'_>, strategy: IamStrategy, findings: &mut Findings) {
     let environment = c.names.environment;
-    let env_id = ident(environment);
-    let oidc_issuer = match cluster.oidc_issuer {
-        Some(i) => Text::Literal(issuer_host(&i)),
-        None => Text::Var {
-            name: format!("oidc_issuer_{env_id}"),
-            description: format!(
-                "OIDC issuer of the EKS cluster of environment {environment}, without https:// (aws eks describe-cluster --query cluster.identity.oidc.issuer)"
-            ),
-        },
+    let (value, what) = match strategy {
+        IamStrategy::PodIdentity => (ClusterValue::Name, "name"),
+        _ => (ClusterValue::OidcIssuer, "OIDC issuer"),
     };
-    let cluster_name = match cluster.name {
-        Some(n) => Text::Literal(n),
-        None => Text::Var {
-            name: format!("cluster_name_{env_id}"),
-            description: format!("Name of the EKS cluster of environment {environment}"),
-        },
-    };
-    let pod_identity = strategy == IamStrategy::PodIdentity;
-    let unset = if pod_identity {
-        &cluster_name
-    } else {
-        &oidc_issuer
-    };
-    if let Text::Var { name: var, .. } = unset {
+    if let Text::Var { name: var, .. } = c.clusters.value(environment, value) {
+        let key = value.mapping_key();
+        let inventory_key = match value {
+            ClusterValue::Name => "clusterName",
+            _ => key,
+        };
         findings.push(
             Code::ClusterUnset,
             "",
             format!(
-                "the {} of environment {environment}'s cluster is not in the mappings: Terraform asks for variable {var}",
-                if pod_identity { "name" } else { "OIDC issuer" },
+                "the {what} of environment {environment}'s cluster is not set: set iam.clusters.{environment}.{key} in the mappings (or {inventory_key} under environments.{environment} in the inventory); until then the repository's Terraform (--out) asks for variable {var}",
             ),
         );
     }
-    (oidc_issuer, cluster_name)
 }
 
 /// The role of `account` named `name` (IAM role names are case-insensitive), preferring an
@@ -385,13 +359,4 @@ fn render_role_name(template: &str, role: &str, names: &NameContext<'_>) -> Resu
         return Err(format!("iam.roleName template {template:?} renders empty"));
     }
     Ok(name)
-}
-
-/// `oidc.eks.eu-west-1.amazonaws.com/id/X` out of an issuer URL.
-fn issuer_host(issuer: &str) -> String {
-    issuer
-        .trim()
-        .trim_start_matches("https://")
-        .trim_end_matches('/')
-        .to_string()
 }

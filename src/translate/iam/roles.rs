@@ -8,7 +8,7 @@ use crate::mappings::IamStrategy;
 use crate::model::fields::join;
 use crate::model::iam::{PolicyDocument, Role, split_role};
 use crate::model::read::{Inputs, Sourced};
-use crate::model::target::iam::account_directory;
+use crate::model::target::cluster::{ClusterValue, Clusters};
 use crate::model::target::iam::{
     IamRole, PodIdentityAssociation, RoleBinding, Text, TrustStatement,
 };
@@ -23,7 +23,7 @@ pub const TRUST_POLICY_LIMIT: usize = 2048;
 
 /// The length of the role's trust policy as IAM counts it (no whitespace); a variable issuer
 /// counts as a typical one (`oidc.eks.<region>.amazonaws.com/id/<32 hex>`).
-pub fn trust_size(role: &IamRole) -> usize {
+pub fn trust_size(role: &IamRole, clusters: &Clusters) -> usize {
     let typical = "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF";
     let statements: Vec<Value> = role
         .trust
@@ -31,17 +31,17 @@ pub fn trust_size(role: &IamRole) -> usize {
         .map(|st| match st {
             TrustStatement::Verbatim(v) => v.clone(),
             TrustStatement::Oidc {
-                provider_account,
-                issuer,
+                environment,
                 subjects,
+                ..
             } => {
-                let issuer = match issuer {
-                    Text::Literal(s) => s.as_str(),
-                    Text::Var { .. } => typical,
+                let issuer = match clusters.value(environment, ClusterValue::OidcIssuer) {
+                    Text::Literal(s) => s,
+                    Text::Var { .. } => typical.to_string(),
                 };
                 json!({
                     "Effect": "Allow",
-                    "Principal": {"Federated": format!("arn:aws:iam::{provider_account}:oidc-provider/{issuer}")},
+                    "Principal": {"Federated": format!("arn:aws:iam::{}:oidc-provider/{issuer}", role.account)},
                     "Action": "sts:AssumeRoleWithWebIdentity",
                     "Condition": {"StringEquals": {
                         format!("{issuer}:aud"): "sts.amazonaws.com",
@@ -71,15 +71,24 @@ struct Settings {
     tags: BTreeMap<String, String>,
 }
 
-/// The role `name` of the workloads in `bindings` (all bound to the same role), written to
+/// A workload's binding, with the account of the workload's cluster.
+pub struct Bound<'a> {
+    pub binding: &'a RoleBinding,
+    pub cluster_account: &'a str,
+}
+
+/// The role `name` of the workloads in `bound` (all bound to the same role), written to
 /// `directory`; None when a kept role's trust policy is unknown.
 pub fn build_role(
     directory: &str,
     name: &str,
-    bindings: &[&RoleBinding],
+    bound: &[Bound<'_>],
     inputs: &Inputs,
+    clusters: &Clusters,
     findings: &mut Vec<Finding>,
 ) -> Option<IamRole> {
+    let bindings: Vec<&RoleBinding> = bound.iter().map(|b| b.binding).collect();
+    let bindings = bindings.as_slice();
     let first = bindings.first()?;
     let source = bindings
         .iter()
@@ -94,7 +103,7 @@ pub fn build_role(
     } else {
         Vec::new()
     };
-    let pod_identity = cluster_trust(bindings, &first.account, &mut trust);
+    let pod_identity = cluster_trust(bound, clusters, &mut trust);
     let (inline_policies, managed_policies, settings) = match source {
         Some(s) => (
             inline_policies(s, name, findings),
@@ -112,7 +121,7 @@ pub fn build_role(
         ))
     };
     Some(IamRole {
-        directory: account_directory(directory),
+        directory: directory.to_string(),
         account: first.account.clone(),
         name: name.to_string(),
         path: first.path.clone(),
@@ -147,38 +156,47 @@ fn kept_trust(source: &Sourced<Role>) -> Option<Vec<TrustStatement>> {
 }
 
 /// Adds to `trust` what the clusters need: one IRSA statement per OIDC issuer, for every
-/// ServiceAccount bound to the role (the provider in `provider_account`), then Pod Identity's
-/// when a binding uses it. Returns the Pod Identity associations.
+/// ServiceAccount bound to the role (the provider created in the role's root when the role is
+/// not in the cluster's account), then Pod Identity's when a binding uses it. Returns the Pod
+/// Identity associations.
 fn cluster_trust(
-    bindings: &[&RoleBinding],
-    provider_account: &str,
+    bound: &[Bound<'_>],
+    clusters: &Clusters,
     trust: &mut Vec<TrustStatement>,
 ) -> BTreeSet<PodIdentityAssociation> {
-    let mut oidc: BTreeMap<Text, BTreeSet<String>> = BTreeMap::new();
+    // By issuer: the first environment with it, whether the provider is created here, subjects.
+    let mut oidc: BTreeMap<Text, (&str, bool, BTreeSet<String>)> = BTreeMap::new();
     let mut pod_identity = BTreeSet::new();
-    for b in bindings {
+    for Bound {
+        binding: b,
+        cluster_account,
+    } in bound
+    {
         match b.strategy {
             IamStrategy::PodIdentity => {
                 pod_identity.insert(PodIdentityAssociation {
-                    cluster_name: b.cluster_name.clone(),
+                    environment: b.environment.clone(),
                     namespace: b.namespace.clone(),
                     service_account: b.service_account.clone(),
                 });
             }
             _ => {
-                oidc.entry(b.oidc_issuer.clone())
-                    .or_default()
-                    .insert(format!(
-                        "system:serviceaccount:{}:{}",
-                        b.namespace, b.service_account
-                    ));
+                let issuer = clusters.value(&b.environment, ClusterValue::OidcIssuer);
+                let (_, created, subjects) =
+                    oidc.entry(issuer)
+                        .or_insert((&b.environment, false, BTreeSet::new()));
+                *created |= b.account != *cluster_account;
+                subjects.insert(format!(
+                    "system:serviceaccount:{}:{}",
+                    b.namespace, b.service_account
+                ));
             }
         }
     }
-    for (issuer, subjects) in oidc {
+    for (environment, created, subjects) in oidc.into_values() {
         trust.push(TrustStatement::Oidc {
-            provider_account: provider_account.to_string(),
-            issuer,
+            environment: environment.to_string(),
+            created,
             subjects: subjects.into_iter().collect(),
         });
     }

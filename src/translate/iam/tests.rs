@@ -6,6 +6,7 @@ use crate::mappings::Mappings;
 use crate::model::iam::split_role;
 use crate::model::k8s::Object;
 use crate::model::read::Inputs;
+use crate::model::target::cluster::ClusterValue;
 use crate::model::target::iam::{PodIdentityAssociation, Text, TrustStatement, ident};
 use crate::translate::iam::bindings::ROLE_ARN_ANNOTATION;
 
@@ -103,10 +104,14 @@ fn new_role_annotates_the_service_account_and_trusts_exactly_it() {
     assert_eq!(
         role.trust,
         vec![TrustStatement::Oidc {
-            provider_account: "111111111111".into(),
-            issuer: Text::Literal("oidc.eks.eu-west-1.amazonaws.com/id/ABC".into()),
+            environment: "dev".into(),
+            created: false,
             subjects: vec!["system:serviceaccount:web-dev:web".into()],
         }]
+    );
+    assert_eq!(
+        c.conversion.clusters.value("dev", ClusterValue::OidcIssuer),
+        Text::Literal("oidc.eks.eu-west-1.amazonaws.com/id/ABC".into())
     );
     assert_eq!(role.inline_policies.len(), 1);
     assert_eq!(
@@ -154,8 +159,25 @@ fn a_missing_task_role_still_annotates_and_warns() {
     assert_eq!(role.path, "/team/");
     assert!(matches!(
         &role.trust[0],
-        TrustStatement::Oidc { issuer: Text::Var { name, .. }, .. } if name == "oidc_issuer_dev"
+        TrustStatement::Oidc { environment, created: false, .. } if environment == "dev"
     ));
+    assert!(matches!(
+        c.conversion.clusters.value("dev", ClusterValue::OidcIssuer),
+        Text::Var { name, .. } if name == "oidc_issuer_dev"
+    ));
+    // Stdout writes no Terraform: the finding first says what to set.
+    let unset = c.conversion.workloads[0]
+        .findings
+        .iter()
+        .find(|f| f.code == Code::ClusterUnset)
+        .unwrap();
+    assert!(
+        unset
+            .message
+            .starts_with("the OIDC issuer of environment dev's cluster is not set: set iam.clusters.dev.oidcIssuer in the mappings (or oidcIssuer under environments.dev in the inventory)"),
+        "{}",
+        unset.message
+    );
 }
 
 #[test]
@@ -212,7 +234,7 @@ fn pod_identity_binds_without_annotation() {
     assert_eq!(
         role.pod_identity,
         vec![PodIdentityAssociation {
-            cluster_name: Text::Literal("shop-dev".into()),
+            environment: "dev".into(),
             namespace: "web-dev".into(),
             service_account: "web".into(),
         }]
@@ -380,12 +402,56 @@ fn a_trust_policy_over_the_quota_is_a_warning() {
 }
 
 #[test]
-fn pod_identity_role_outside_the_cluster_account_is_a_warning() {
+fn pod_identity_role_outside_the_cluster_account_is_an_error_and_writes_no_role() {
     let c = run(
-        &[("td.json", task("web", "111111111111", Some("/app"), "EC2"))],
+        &[
+            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
+            ("iam.json", role_details(SAFE)),
+        ],
         "iam:\n  strategy: pod-identity\n  cluster: {account: \"999999999999\"}\n",
     );
-    assert!(codes(&c, "web").contains(&"E2K459"));
+    assert_eq!(codes(&c, "web"), vec!["E2K461"]);
+    assert!(c.conversion.workloads[0].failed());
+    assert!(c.conversion.iam_roles.is_empty());
+}
+
+/// IRSA across accounts: the role stays in the task role's account, whose root creates the
+/// cluster's OIDC provider; the role trusts it, for exactly its ServiceAccount.
+#[test]
+fn irsa_role_in_another_account_than_the_cluster_trusts_a_provider_its_root_creates() {
+    let c = run(
+        &[
+            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
+            ("iam.json", role_details(SAFE)),
+        ],
+        "iam:\n  cluster: {account: \"999999999999\", oidcIssuer: oidc.eks.eu-west-1.amazonaws.com/id/ABC}\n",
+    );
+    let role = &c.conversion.iam_roles[0];
+    assert_eq!(role.account, "111111111111");
+    assert_eq!(
+        role.trust,
+        vec![TrustStatement::Oidc {
+            environment: "dev".into(),
+            created: true,
+            subjects: vec!["system:serviceaccount:web-dev:web".into()],
+        }]
+    );
+    let sink = crate::export::TreeSink::default();
+    crate::export::terraform::render(&c.conversion, &sink);
+    let tree = sink.into_tree();
+    let provider = &tree["iam/shop-dev/oidc-providers.tf"];
+    assert!(
+        provider.contains("resource \"aws_iam_openid_connect_provider\" \"eks_dev\"")
+            && provider
+                .contains("url            = \"https://oidc.eks.eu-west-1.amazonaws.com/id/ABC\"")
+            && provider.contains("client_id_list = [\"sts.amazonaws.com\"]"),
+        "{provider}"
+    );
+    let role_file = &tree["iam/shop-dev/app-eks.tf"];
+    assert!(
+        role_file.contains("Federated = aws_iam_openid_connect_provider.eks_dev.arn"),
+        "{role_file}"
+    );
 }
 
 #[test]

@@ -13,18 +13,19 @@
 //! injection. This module walks the service's entries and names what they make.
 
 mod alb;
+mod certificates;
 mod nlb;
 mod readiness;
 mod target_group_binding;
 
 use super::passes::alb_ownership::AlbOwners;
 use crate::diagnostics::{Code, Finding, Findings};
-use crate::mappings::{LoadBalancingMode, Mappings};
+use crate::mappings::{Cluster, LoadBalancingMode, Mappings};
 use crate::model::ecs::{Service, ServiceLoadBalancer, TaskDefinition};
 use crate::model::elbv2::{LoadBalancer, TargetGroup};
 use crate::model::fields::join;
 use crate::model::k8s::{Container, Map, Object, ObjectMeta, PodSpec};
-use crate::model::names;
+use crate::model::names::{self, NameContext};
 use crate::model::read::{Inputs, Sourced};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,6 +40,10 @@ pub struct Context<'a> {
     pub inputs: &'a Inputs,
     pub alb_owners: &'a AlbOwners,
     pub mappings: &'a Mappings,
+    /// The workload's names (environment, account, region) and its cluster: a target group or
+    /// certificate of another account than the cluster's needs wiring or a finding.
+    pub names: &'a NameContext<'a>,
+    pub cluster: &'a Cluster,
     /// The app name: the Kubernetes Service (as a DNS-1035 label) is named after it.
     pub app: &'a str,
     /// Kubernetes names of the task definition's containers, in order.
@@ -78,7 +83,9 @@ pub fn apply(
         }
     }
     let readiness_gate = made.readiness_gate;
+    let before = objects.len();
     made.add_named(ctx, &entries.svc, objects);
+    certificates::check(ctx, &objects[before..], findings);
     readiness_gate
 }
 

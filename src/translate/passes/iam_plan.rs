@@ -6,20 +6,26 @@
 use crate::diagnostics::{Code, Finding, Severity};
 use crate::model::read::Inputs;
 use crate::model::target::Workload;
+use crate::model::target::cluster::Clusters;
 use crate::model::target::iam::ident;
 use crate::model::target::iam::{IamRole, RoleBinding};
-use crate::translate::iam::roles::{self, TRUST_POLICY_LIMIT, trust_size};
+use crate::translate::iam::roles::{self, Bound, TRUST_POLICY_LIMIT, trust_size};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The roles of `workloads` (failed ones have none), sorted by folder then name; their findings
-/// are added to the workloads.
-pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> Vec<IamRole> {
+/// are added to the workloads. A role goes to the folder `directory` names for its account.
+pub fn plan(
+    workloads: &mut [Workload],
+    inputs: &Inputs,
+    clusters: &Clusters,
+    directory: &(dyn Fn(&str) -> String + Sync),
+) -> Vec<IamRole> {
     // The users of each role, by folder and name, in the workloads' order.
     let mut by_role: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, w) in workloads.iter().enumerate().filter(|(_, w)| !w.failed()) {
         if let Some(b) = &w.role {
             by_role
-                .entry((b.account_name.clone(), b.name.clone()))
+                .entry((directory(&b.account), b.name.clone()))
                 .or_default()
                 .push(i);
         }
@@ -32,13 +38,18 @@ pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> Vec<IamRole> {
     let built: Vec<Built> = groups
         .into_par_iter()
         .map(|((directory, name), members)| {
-            let bindings: Vec<&RoleBinding> = members
-                .iter()
-                .filter_map(|&i| workloads_read[i].role.as_ref())
-                .collect();
+            let bound = bound(workloads_read, &members, clusters);
+            let bindings: Vec<&RoleBinding> = bound.iter().map(|b| b.binding).collect();
             let mut role_findings = Vec::new();
-            let role = roles::build_role(&directory, &name, &bindings, inputs, &mut role_findings);
-            let size = role.as_ref().map(trust_size);
+            let role = roles::build_role(
+                &directory,
+                &name,
+                &bound,
+                inputs,
+                clusters,
+                &mut role_findings,
+            );
+            let size = role.as_ref().map(|r| trust_size(r, clusters));
             let findings = role_findings_of(&name, &bindings, &role_findings, role.is_some(), size);
             let findings = members.iter().copied().zip(findings).collect();
             (directory, role, findings)
@@ -70,6 +81,24 @@ pub fn plan(workloads: &mut [Workload], inputs: &Inputs) -> Vec<IamRole> {
         }
     }
     out
+}
+
+/// The bindings of the workloads at `members`, each with its cluster's account.
+fn bound<'a>(
+    workloads: &'a [Workload],
+    members: &[usize],
+    clusters: &'a Clusters,
+) -> Vec<Bound<'a>> {
+    members
+        .iter()
+        .filter_map(|&i| {
+            let w = &workloads[i];
+            Some(Bound {
+                binding: w.role.as_ref()?,
+                cluster_account: clusters.of(&w.environment).account(&w.account),
+            })
+        })
+        .collect()
 }
 
 fn role_findings_of(

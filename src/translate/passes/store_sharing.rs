@@ -1,29 +1,32 @@
 //! Store sharing: ClusterSecretStores are cluster-scoped, so no two apps' overlays may hold the
 //! same one (Argo CD apps would fight over it). Each app's stores are taken out as the app is
 //! converted (`StorePool::take`) and shared once every app is (`StorePool::share`): one store per
-//! environment and name, limited to the namespaces that use it.
+//! cluster and name, limited to the namespaces that use it. Environments deployed to one cluster
+//! (one Argo CD destination) share its stores: the store is written once, in the folder of its
+//! first user's environment.
 //!
 //! Apps are converted in parallel, so their stores reach the pool in any order: the store kept is
 //! the first user's (by the conversion's order), every app whose store differs gets E2K408 in the
 //! workloads' order, and a failed workload's stores are dropped.
 
-use super::secret_access::Grouping;
+use super::secret_access::{Grouping, Reader};
 use crate::diagnostics::{Code, Finding};
 use crate::model::k8s::Object;
+use crate::model::target::cluster::Clusters;
 use crate::model::target::facts::StoreUse;
 use crate::model::target::secrets::{SecretRead, SharedStore};
 use crate::model::target::{Translated, Workload};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-/// The ClusterSecretStores of the apps converted so far, per (environment, store name).
+/// The ClusterSecretStores of the apps converted so far, per (cluster, store name).
 #[derive(Default)]
 pub struct StorePool {
     stores: Mutex<BTreeMap<(String, String), Pooled>>,
 }
 
-/// One store name of one environment: each different body, with who uses it, and the namespaces
-/// of all its users.
+/// One store name of one cluster: each different body, with who uses it, and the namespaces of
+/// all its users.
 struct Pooled {
     variants: Vec<Variant>,
     namespaces: BTreeSet<String>,
@@ -34,13 +37,15 @@ struct Variant {
     /// in labels and annotations.
     object: Object,
     first: usize,
+    /// The environment of the first user.
+    environment: String,
     users: Vec<usize>,
 }
 
 impl StorePool {
     /// Takes the ClusterSecretStores out of one app's translations, whose first workload is at
     /// `first` in the conversion's order.
-    pub fn take(&self, first: usize, app: &mut [Translated]) {
+    pub fn take(&self, first: usize, app: &mut [Translated], clusters: &Clusters) {
         for (i, t) in app.iter_mut().enumerate() {
             let (stores, rest): (Vec<Object>, Vec<Object>) = std::mem::take(&mut t.objects)
                 .into_iter()
@@ -53,7 +58,8 @@ impl StorePool {
             let user = first + i;
             let mut pool = self.stores.lock().expect("no conversion panics");
             for store in stores {
-                let key = (w.environment.clone(), store.metadata.name.clone());
+                let cluster = clusters.deployed_to(&w.environment).to_string();
+                let key = (cluster, store.metadata.name.clone());
                 let pooled = pool.entry(key).or_insert_with(|| Pooled {
                     variants: Vec::new(),
                     namespaces: BTreeSet::new(),
@@ -67,12 +73,14 @@ impl StorePool {
                     Some(v) => {
                         if user < v.first {
                             (v.object, v.first) = (store, user);
+                            v.environment = w.environment.clone();
                         }
                         v.users.push(user);
                     }
                     None => pooled.variants.push(Variant {
                         object: store,
                         first: user,
+                        environment: w.environment.clone(),
                         users: vec![user],
                     }),
                 }
@@ -80,13 +88,19 @@ impl StorePool {
         }
     }
 
-    /// One list of stores per environment (the cluster), each limited to the namespaces that use
-    /// it. The roles the stores assume go to `access`.
-    pub fn share(self, workloads: &mut [Workload], access: &mut Grouping) -> Vec<SharedStore> {
+    /// One list of stores per cluster, each limited to the namespaces that use it, sorted by
+    /// the environment that owns it. The roles the stores assume go to `access`: ESO's role in
+    /// the cluster's account may assume them, and each is created trusting it.
+    pub fn share(
+        self,
+        workloads: &mut [Workload],
+        access: &mut Grouping,
+        clusters: &Clusters,
+    ) -> Vec<SharedStore> {
         let pool = self.stores.into_inner().expect("no conversion panics");
         let mut conflicts: Vec<(usize, String)> = Vec::new();
         let mut stores: Vec<SharedStore> = Vec::new();
-        for ((environment, name), pooled) in pool {
+        for ((_, name), pooled) in pool {
             let Pooled {
                 mut variants,
                 namespaces,
@@ -97,7 +111,11 @@ impl StorePool {
             for (_, v) in variants.iter().enumerate().filter(|(k, _)| *k != kept) {
                 conflicts.extend(v.users.iter().map(|&i| (i, name.clone())));
             }
-            let mut object = variants.swap_remove(kept).object;
+            let Variant {
+                mut object,
+                environment,
+                ..
+            } = variants.swap_remove(kept);
             if let Some(spec) = object
                 .body_mut()
                 .get_mut("spec")
@@ -127,38 +145,61 @@ impl StorePool {
             };
             w.add_finding(finding);
         }
-        // ESO's role in each workload's account must be allowed to assume its stores' roles.
-        let roles_of: BTreeMap<(&str, &str), &str> = stores
-            .iter()
-            .filter_map(|s| {
-                let role = s.object.body()["spec"]["provider"]["aws"]["role"].as_str()?;
-                Some((
-                    (s.environment.as_str(), s.object.metadata.name.as_str()),
-                    role,
-                ))
-            })
-            .collect();
-        for w in workloads.iter().filter(|w| !w.failed()) {
-            let mut roles = BTreeSet::new();
-            for store in &w.facts.stores {
-                match store {
-                    StoreUse::Own(role) => roles.extend(role.clone()),
-                    StoreUse::Shared(name) => {
-                        let key = (w.environment.as_str(), name.as_str());
-                        roles.extend(roles_of.get(&key).map(|r| r.to_string()));
-                    }
+        stores.sort_by(|a, b| {
+            (&a.environment, &a.object.metadata.name)
+                .cmp(&(&b.environment, &b.object.metadata.name))
+        });
+        assume_roles(&stores, workloads, access, clusters);
+        stores
+    }
+}
+
+/// ESO's role in each workload's cluster account must be allowed to assume its stores' roles,
+/// and each role trusts the ESO role of the environments whose stores assume it.
+fn assume_roles(
+    stores: &[SharedStore],
+    workloads: &[Workload],
+    access: &mut Grouping,
+    clusters: &Clusters,
+) {
+    let roles_of: BTreeMap<(&str, &str), &str> = stores
+        .iter()
+        .filter_map(|s| {
+            let role = s.object.body()["spec"]["provider"]["aws"]["role"].as_str()?;
+            let cluster = clusters.deployed_to(&s.environment);
+            Some(((cluster, s.object.metadata.name.as_str()), role))
+        })
+        .collect();
+    for w in workloads.iter().filter(|w| !w.failed()) {
+        let mut roles = BTreeSet::new();
+        for store in &w.facts.stores {
+            match store {
+                StoreUse::Own(role) => roles.extend(role.clone()),
+                StoreUse::Shared(name) => {
+                    let key = (clusters.deployed_to(&w.environment), name.as_str());
+                    roles.extend(roles_of.get(&key).map(|r| r.to_string()));
                 }
             }
-            let reads: Vec<SecretRead> = roles
-                .into_iter()
-                .map(|arn| SecretRead::AssumeRole {
-                    account: w.account.clone(),
-                    arn,
-                })
-                .collect();
-            access.add(&reads, &w.reader());
         }
-        stores
+        let cluster = clusters.of(&w.environment);
+        for role in &roles {
+            access.reader_role(role, &w.environment);
+        }
+        let reads: Vec<SecretRead> = roles
+            .into_iter()
+            .map(|arn| SecretRead::AssumeRole {
+                account: cluster.account(&w.account).to_string(),
+                arn,
+            })
+            .collect();
+        let reader = Reader {
+            name: w.reader(),
+            environment: &w.environment,
+            account: &w.account,
+            cluster,
+            direct: false,
+        };
+        access.add(&reads, &reader);
     }
 }
 
@@ -214,13 +255,14 @@ mod tests {
         ];
         let firsts = [0, 1, 3, 4];
         let pool = StorePool::default();
+        let clusters = Clusters::default();
         for g in [3, 1, 2, 0] {
-            pool.take(firsts[g], &mut apps[g]);
+            pool.take(firsts[g], &mut apps[g], &clusters);
         }
         let translated: Vec<Translated> = apps.into_iter().flatten().collect();
         assert!(translated.iter().all(|t| t.objects.is_empty()));
         let mut workloads: Vec<Workload> = translated.into_iter().map(|t| t.workload).collect();
-        let shared = pool.share(&mut workloads, &mut Grouping::default());
+        let shared = pool.share(&mut workloads, &mut Grouping::default(), &clusters);
         assert_eq!(shared.len(), 1);
         let kept = shared[0].object.body();
         assert_eq!(kept["spec"]["provider"]["aws"]["region"], "eu-west-1");

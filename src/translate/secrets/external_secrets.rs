@@ -180,7 +180,7 @@ fn new_store(ctx: &SecretsContext<'_>, key: &StoreKey, at: &str, findings: &mut 
     let fallback = format!("aws-{}-{}-{}", key.provider.slug(), key.account, key.region);
     let name = render_name(&m.store_name, &names_ctx, &fallback, findings);
     let external_secret = external_secret_name(ctx, key, &name, &fallback, findings);
-    let cross = !ctx.account.is_empty() && key.account != ctx.account;
+    let cross = !ctx.cluster.holds(&key.account, ctx.account);
     let role = store_role(m, cross, &names_ctx, findings);
     if cross {
         findings.push(

@@ -27,7 +27,7 @@ pub use references::{Provider, Reference, parse_reference};
 
 use super::containers;
 use crate::diagnostics::{Code, Findings};
-use crate::mappings::ExternalSecrets;
+use crate::mappings::{Cluster, ExternalSecrets};
 use crate::model::ecs::{ContainerDefinition, Secret, TaskDefinition};
 use crate::model::fields::join;
 use crate::model::k8s::{
@@ -49,6 +49,8 @@ pub struct SecretsContext<'a> {
     pub environment: &'a str,
     pub account: &'a str,
     pub region: &'a str,
+    /// The cluster the workload goes to: a store of another account assumes a role there.
+    pub cluster: &'a Cluster,
     pub mappings: &'a ExternalSecrets,
     /// Metadata to start every object from (labels, namespace).
     pub meta: &'a dyn Fn(&str) -> ObjectMeta,
@@ -290,6 +292,7 @@ mod tests {
             environment: "prod",
             account: "111111111111",
             region: "eu-west-1",
+            cluster: &Cluster::default(),
             mappings: m,
             meta: &meta,
         };
