@@ -109,7 +109,7 @@ codes! {
     InitContainerProbe = "E2K161", Info, "Init containers that run to completion cannot have probes; the healthCheck was not carried.";
     DockerLabelConflict = "E2K162", Warning, "Containers set this Docker label to different values; the pod has one annotation per key, and the later container's value was kept.";
     InputChanged = "E2K163", Error, "The file changed or went away while ecs2eks ran (large inputs are read twice, once to plan and once to convert); run again when nothing writes to the inputs.";
-    CrossAccountImage = "E2K164", Warning, "The cluster's nodes pull this ECR image from another account: apply iam/<account>/ecr.tf there, after merging the repository's existing policy (aws ecr get-repository-policy), which it replaces.";
+    CrossAccountImage = "E2K176", Warning, "The cluster's nodes pull this ECR image from another account: apply iam/<account>/ecr.tf there, after merging the repository's existing policy (aws ecr get-repository-policy), which it replaces.";
     // 2xx: volumes
     HostPath = "E2K200", Warning, "hostPath ties the pod to node files and is often forbidden by Pod Security; prefer a PersistentVolume or emptyDir.";
     DockerVolume = "E2K201", Warning, "Docker volumes became emptyDir, which lives as long as the pod; use a PersistentVolumeClaim for data that must persist.";
@@ -155,9 +155,9 @@ codes! {
     RoleShared = "E2K456", Info, "One IAM role trusts the ServiceAccount of each workload; put {{service}} or {{environment}} in iam.roleName for separate roles.";
     ClusterUnset = "E2K457", Info, "Set the cluster in the mappings (iam.clusters.<environment>) or the inventory (environments.<environment>); until then the repository's Terraform asks for it as a variable.";
     TrustPolicyTooLarge = "E2K458", Warning, "Split the role (put {{service}} or {{environment}} in iam.roleName) or ask AWS to raise the trust policy length quota (up to 4,096).";
-    PodIdentityOtherAccount = "E2K459", Warning, "Retired: Pod Identity with a role outside the cluster's account is error E2K461.";
+    PodIdentityOtherAccount = "E2K459", Warning, "Retired: Pod Identity with a role outside the cluster's account is error E2K462.";
     TaskRoleIsExecutionRole = "E2K460", Info, "Give the pods a role of their own without the execution permissions (ECR pull, CloudWatch Logs, secrets), which are the node's and ESO's on EKS.";
-    PodIdentityCrossAccount = "E2K461", Error, "Use IRSA (new-role or extend-task-role) for this app in iam.strategies, which works across accounts; or create the association by hand with a target role (aws eks create-pod-identity-association --target-role-arn; AWS provider 6.x: target_role_arn).";
+    PodIdentityCrossAccount = "E2K462", Error, "Use IRSA (new-role or extend-task-role) for this app in iam.strategies, which works across accounts; or create the association by hand with a target role (aws eks create-pod-identity-association --target-role-arn; AWS provider 6.x: target_role_arn).";
     // 5xx: load balancing (ELBv2 → AWS Load Balancer Controller)
     TargetGroupMissing = "E2K500", Warning, "Add `aws elbv2 describe-target-groups`, `describe-load-balancers`, `describe-listeners` and `describe-rules` output to the inputs so the routing can be converted.";
     LoadBalancerMissing = "E2K501", Warning, "Add the `aws elbv2 describe-load-balancers` and `describe-listeners` output of this load balancer to the inputs.";
@@ -172,8 +172,8 @@ codes! {
     NlbSettings = "E2K510", Warning, "This NLB setting is not carried by the Service annotations; set it by hand after the cutover.";
     UnsupportedLoadBalancer = "E2K511", Warning, "Gateway Load Balancers and lambda/alb targets have no AWS Load Balancer Controller equivalent; keep them outside Kubernetes.";
     TargetGroupBindingCutover = "E2K512", Info, "The pods join the existing target group (TargetGroupBinding); follow the cutover steps in MIGRATION_REPORT.md.";
-    CrossAccountTargetGroup = "E2K513", Warning, "The target group is in another account than the cluster: apply the role iam/<account>/target-group-binding.tf creates, and make the pods' addresses reachable from its VPC (shared VPC, peering or Transit Gateway); only ip targets work across accounts.";
-    CrossAccountCertificate = "E2K514", Warning, "A load balancer uses certificates of its own account and region only: import the certificate into ACM in the cluster's account and region (or issue a new one there) and put its ARN in the annotation.";
+    CrossAccountTargetGroup = "E2K515", Warning, "The target group is in another account than the cluster: apply the role iam/<account>/target-group-binding.tf creates, and make the pods' addresses reachable from its VPC (shared VPC, peering or Transit Gateway); only ip targets work across accounts.";
+    CrossAccountCertificate = "E2K516", Warning, "A load balancer uses certificates of its own account and region only: import the certificate into ACM in the cluster's account and region (or issue a new one there) and put its ARN in the annotation.";
     // 55x-59x: the rest of the ECS surface (autoscaling, schedules, EFS, placement, PDB, discovery)
     Autoscaled = "E2K550", Info, "The scalable target became a HorizontalPodAutoscaler; the Deployment leaves replicas to it.";
     AutoscalingMetric = "E2K551", Warning, "This metric is not a pod resource metric: scale on it with KEDA (aws-cloudwatch or prometheus scaler) or an external/custom metric through a metrics adapter.";

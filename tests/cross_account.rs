@@ -284,7 +284,7 @@ fn cross_account_images_certificates_and_file_systems_have_a_policy_or_a_warning
                 };
                 let region = rest.split('.').next().unwrap();
                 let repository = rest.split_once('/').unwrap().1.split(':').next().unwrap();
-                assert!(has_finding(&w, "E2K164", image), "{}: {image}", w.app);
+                assert!(has_finding(&w, "E2K176", image), "{}: {image}", w.app);
                 let (dir, root) = root_of(&roots, account);
                 let policy = of_kind(root, "aws_ecr_repository_policy")
                     .into_iter()
@@ -308,7 +308,7 @@ fn cross_account_images_certificates_and_file_systems_have_a_policy_or_a_warning
                 .get("alb.ingress.kubernetes.io/certificate-arn");
             for arn in cert.into_iter().flat_map(|c| c.split(',')) {
                 assert!(!arn.contains(CLUSTER_ACCOUNT));
-                assert!(has_finding(&w, "E2K514", arn), "{}: {arn}", w.app);
+                assert!(has_finding(&w, "E2K516", arn), "{}: {arn}", w.app);
                 certificates += 1;
             }
             if o.kind == "PersistentVolume" && body["spec"]["csi"]["driver"] == "efs.csi.aws.com" {

@@ -160,7 +160,7 @@ fn terraform_step(dir: &str, root: &Root<'_>, clusters: &Clusters) -> String {
         item(
             &mut s,
             format!(
-                "the policy of ECR repository `{}` ({}), letting the cluster's nodes pull; it replaces the repository's policy, so merge the current one into `ecr.tf` first (E2K164)",
+                "the policy of ECR repository `{}` ({}), letting the cluster's nodes pull; it replaces the repository's policy, so merge the current one into `ecr.tf` first (E2K176)",
                 p.repository.name, p.repository.region
             ),
         );

@@ -35,7 +35,7 @@ pub fn ecr_repository(image: &str) -> Option<EcrRepository> {
 }
 
 /// The ECR repositories of the task's images that are in another account than the cluster's
-/// (a workload of `account` goes to `cluster`), sorted, once each; E2K164 for each container
+/// (a workload of `account` goes to `cluster`), sorted, once each; E2K176 for each container
 /// that pulls from one.
 pub fn foreign(
     td: &TaskDefinition,

@@ -410,7 +410,7 @@ fn pod_identity_role_outside_the_cluster_account_is_an_error_and_writes_no_role(
         ],
         "iam:\n  strategy: pod-identity\n  cluster: {account: \"999999999999\"}\n",
     );
-    assert_eq!(codes(&c, "web"), vec!["E2K461"]);
+    assert_eq!(codes(&c, "web"), vec!["E2K462"]);
     assert!(c.conversion.workloads[0].failed());
     assert!(c.conversion.iam_roles.is_empty());
 }

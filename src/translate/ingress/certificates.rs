@@ -17,7 +17,7 @@ const CERTIFICATE_ANNOTATIONS: [&str; 2] = [
     "service.beta.kubernetes.io/aws-load-balancer-ssl-cert",
 ];
 
-/// E2K514, once per certificate, for those of `made` that the cluster's load balancers cannot
+/// E2K516, once per certificate, for those of `made` that the cluster's load balancers cannot
 /// use; each finding points at the listener that names the certificate.
 pub(super) fn check(ctx: &Context<'_>, made: &[Object], findings: &mut Findings) {
     let named: BTreeSet<&str> = made

@@ -72,7 +72,7 @@ pub(super) fn binding(
 }
 
 /// The role the controller assumes to register the pods in a target group of another account
-/// than the cluster's (E2K513); None for a target group of the cluster's account, or when the
+/// than the cluster's (E2K515); None for a target group of the cluster's account, or when the
 /// role's template fails (E2K160).
 fn cross_account_role(
     ctx: &Context<'_>,
