@@ -67,7 +67,7 @@ codes! {
     // 12x-15x: containers and the task around them
     NonEssentialContainer = "E2K120", Info, "Kubernetes restarts a failed container instead of ignoring it; check that restarting this sidecar is right.";
     DependsOnComplete = "E2K121", Info, "COMPLETE allows a non-zero exit; an init container must succeed, so make sure it exits 0.";
-    HealthCheckCommand = "E2K122", Warning, "A healthCheck command must start with CMD or CMD-SHELL; check the generated probe.";
+    HealthCheckCommand = "E2K122", Warning, "ECS ignores a healthCheck whose command is empty or does not start with CMD or CMD-SHELL (Docker runs no check), so no probe was made; write a working one if the container needs it.";
     UserName = "E2K123", Warning, "runAsUser needs a numeric UID; set it by hand or in the image.";
     Ulimits = "E2K124", Warning, "Pods inherit ulimits from the container runtime on the node; set them in the node's containerd config or the image.";
     Links = "E2K125", Info, "Containers in a pod share localhost; replace the link alias with localhost.";
@@ -83,17 +83,17 @@ codes! {
     PortRange = "E2K135", Warning, "A Service cannot expose a port range; list the ports you need.";
     StartTimeout = "E2K136", Info, "Dependency start timeouts are not carried; startup probes bound how long a container may take.";
     RestartPolicy = "E2K137", Info, "Kubernetes restarts containers on its own (restartPolicy Always); the ECS restart policy is not carried.";
-    CredentialSpecs = "E2K138", Warning, "gMSA on EKS needs the Windows gMSA webhook and a GMSACredentialSpec object.";
-    FireLens = "E2K139", Warning, "FireLens routing is the cluster's now: configure Fluent Bit (aws-for-fluent-bit) as a DaemonSet.";
+    CredentialSpecs = "E2K138", Warning, "gMSA on EKS needs the Windows gMSA webhook and a GMSACredentialSpec object of the name the pod gives; create it from the credential spec the message names.";
+    FireLens = "E2K139", Warning, "FireLens routing is the cluster's now: install a node-level Fluent Bit once (aws-for-fluent-bit Helm chart or the CloudWatch Observability add-on) that @INCLUDEs the outputs ecs2eks wrote (platform/logging/).";
     AwsLogs = "E2K140", Info, "awslogs becomes the cluster's log agent (Fluent Bit or CloudWatch Observability add-on) reading container stdout.";
     LogDriver = "E2K141", Warning, "Pods write to stdout; ship logs with a cluster agent configured for this destination.";
-    TaskSizeSplit = "E2K142", Info, "The task-level size is not split among several containers; set requests per container.";
+    TaskSizeSplit = "E2K142", Info, "The task-level size went to the containers that set none, as the message says; check the split, or set cpu and memory per container.";
     InferenceAccelerator = "E2K143", Warning, "Elastic Inference is retired; use Inferentia (aws.amazon.com/neuron) or GPU nodes.";
     DnsServers = "E2K144", Info, "dnsConfig adds these to the cluster DNS; check that cluster names still resolve first.";
     TmpfsMountOptions = "E2K145", Info, "emptyDir with medium Memory takes no mount options; they were not carried.";
     DockerLabelKey = "E2K146", Warning, "This label is not a valid Kubernetes annotation key; rename it.";
     DuplicateEnv = "E2K147", Warning, "The variable is set twice; the last value was kept, as Docker does.";
-    ProxyConfiguration = "E2K148", Warning, "App Mesh is retired; use a service mesh's sidecar injection (e.g. Istio or Linkerd) or VPC Lattice.";
+    ProxyConfiguration = "E2K148", Warning, "App Mesh reached its end of support on 2026-09-30: its Envoy proxy is not carried; route through the replacement the mappings choose (appMesh.replacement).";
     NamespaceMode = "E2K149", Warning, "Host namespaces are a security risk on shared nodes; check that the workload really needs them.";
     NetworkMode = "E2K150", Info, "Every pod gets its own IP (like awsvpc); ports are reached through the Service.";
     ExecutionRole = "E2K151", Info, "The execution role is not given to pods: image pulls are the node's, secrets are ESO's, logs are the log agent's.";
@@ -109,6 +109,12 @@ codes! {
     InitContainerProbe = "E2K161", Info, "Init containers that run to completion cannot have probes; the healthCheck was not carried.";
     DockerLabelConflict = "E2K162", Warning, "Containers set this Docker label to different values; the pod has one annotation per key, and the later container's value was kept.";
     InputChanged = "E2K163", Error, "The file changed or went away while ecs2eks ran (large inputs are read twice, once to plan and once to convert); run again when nothing writes to the inputs.";
+    EcsAgent = "E2K164", Warning, "The ECS task metadata and credentials endpoints (169.254.170.2) do not exist on EKS: replace this agent with the one the message names (the vendor's Helm chart or DaemonSet, the ADOT or CloudWatch Observability add-on).";
+    EntryPointCleared = "E2K165", Warning, "entryPoint [\"\"] clears the image's ENTRYPOINT, and no command replaces it: set the container's command to the image's CMD, or the image's ENTRYPOINT runs.";
+    NonEssentialReadiness = "E2K166", Warning, "A crash-looping sidecar makes the pod NotReady, so the pod leaves its Service; fix what fails it, or move it out of the pod if the app must serve without it.";
+    PrivilegedContainer = "E2K167", Warning, "Pod Security admission (baseline, restricted) rejects this: label the namespace pod-security.kubernetes.io/enforce=privileged, an exception the platform team grants, or drop the setting.";
+    OneOffTask = "E2K168", Warning, "This looks like a one-off task: a Deployment restarts it after it exits, for ever; set standaloneTaskDefinitions: job in the mappings, or give its service.";
+    StandaloneJob = "E2K169", Info, "The task definition became a suspended Job (backoffLimit 0): set spec.suspend to false to run it once.";
     // 2xx: volumes
     HostPath = "E2K200", Warning, "hostPath ties the pod to node files and is often forbidden by Pod Security; prefer a PersistentVolume or emptyDir.";
     DockerVolume = "E2K201", Warning, "Docker volumes became emptyDir, which lives as long as the pod; use a PersistentVolumeClaim for data that must persist.";
@@ -116,6 +122,8 @@ codes! {
     ConfiguredAtLaunch = "E2K203", Warning, "EBS volumes configured at launch become a PersistentVolumeClaim with the EBS CSI driver; create a StorageClass and claim.";
     EfsVolume = "E2K204", Warning, "Retired: EFS volumes become a PersistentVolume and claim (docs/surface.md).";
     UnknownVolume = "E2K205", Warning, "The mount point names a volume that the task definition does not define; it was not mounted.";
+    DockerHostPath = "E2K206", Warning, "EKS nodes run containerd only, with no Docker socket or /var/lib/docker: mount /run/containerd/containerd.sock if the agent speaks CRI, or install the vendor's EKS Helm chart.";
+    HostPathFile = "E2K207", Warning, "A hostPath of one file must exist on every node (type File fails the pod otherwise): ship the file in a ConfigMap or the image instead.";
     // 3xx: service-level placement, discovery, load balancing
     LoadBalancers = "E2K300", Warning, "Retired: load balancers are converted (docs/load-balancing.md, E2K500-E2K512).";
     ServiceRegistries = "E2K301", Warning, "Retired: old service discovery names are listed in the report (docs/surface.md).";
@@ -130,6 +138,7 @@ codes! {
     Ephemeral = "E2K310", Info, "The ephemeral storage size became an ephemeral-storage request on the main container.";
     RuntimePlatform = "E2K311", Info, "The operating system and CPU architecture became node selectors; the cluster needs matching nodes.";
     PropagateTags = "E2K312", Info, "Tag propagation to tasks has no Kubernetes equivalent; labels on the pod template play that role.";
+    ArmOnFargate = "E2K313", Warning, "EKS Fargate runs x86_64 pods only: run this arm64 pod on Graviton nodes (a managed node group or Karpenter), or build its image for amd64.";
     // 4xx: secrets (External Secrets Operator)
     SecretReference = "E2K400", Warning, "valueFrom must be a Secrets Manager ARN, an SSM parameter ARN or a parameter name; fix the reference, the variable was not created.";
     SecretOverridesEnv = "E2K401", Warning, "The name is both a plain variable and a secret; the secret was kept. Remove one of them.";
@@ -156,6 +165,7 @@ codes! {
     TrustPolicyTooLarge = "E2K458", Warning, "Split the role (put {{service}} or {{environment}} in iam.roleName) or ask AWS to raise the trust policy length quota (up to 4,096).";
     PodIdentityOtherAccount = "E2K459", Warning, "Create the role in the cluster's account, or use IRSA (new-role) for this app; Pod Identity can also chain to a target role in another account.";
     TaskRoleIsExecutionRole = "E2K460", Info, "Give the pods a role of their own without the execution permissions (ECR pull, CloudWatch Logs, secrets), which are the node's and ESO's on EKS.";
+    TaskRolePlaceholder = "E2K461", Error, "The task role ARN is an unrendered template placeholder: render the template (ecspresso, Terraform…) or give the real ARN, then convert again.";
     // 5xx: load balancing (ELBv2 → AWS Load Balancer Controller)
     TargetGroupMissing = "E2K500", Warning, "Add `aws elbv2 describe-target-groups`, `describe-load-balancers`, `describe-listeners` and `describe-rules` output to the inputs so the routing can be converted.";
     LoadBalancerMissing = "E2K501", Warning, "Add the `aws elbv2 describe-load-balancers` and `describe-listeners` output of this load balancer to the inputs.";

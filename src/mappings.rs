@@ -32,6 +32,79 @@ pub struct Mappings {
     pub placement: Placement,
     #[serde(default)]
     pub discovery: Discovery,
+    /// What a task definition that no service or schedule runs becomes.
+    #[serde(default)]
+    pub standalone_task_definitions: Standalone,
+    #[serde(default)]
+    pub logging: Logging,
+    #[serde(default)]
+    pub app_mesh: AppMesh,
+}
+
+/// A task definition given without a service (and run by no schedule).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Standalone {
+    /// A Deployment of one replica, as a service would run it.
+    #[default]
+    Deployment,
+    /// A suspended `batch/v1` Job that runs once, for a person to start.
+    Job,
+}
+
+/// FireLens routing, carried to the cluster's node-level Fluent Bit (docs/surface.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Logging {
+    /// The namespace of the node-level Fluent Bit, where its outputs' ConfigMap goes.
+    pub namespace: String,
+    /// Template of the `Match` of an app container's `[OUTPUT]`: the tag Fluent Bit gives its
+    /// log file. Sees `namespace`, `app`, `container`.
+    #[serde(rename = "match")]
+    pub match_tag: String,
+}
+
+impl Default for Logging {
+    fn default() -> Self {
+        Logging {
+            namespace: "amazon-cloudwatch".into(),
+            match_tag: "kube.var.log.containers.*_{{namespace}}_{{container}}-*".into(),
+        }
+    }
+}
+
+/// App Mesh tasks: what replaces the retired mesh.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct AppMesh {
+    pub replacement: MeshReplacement,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MeshReplacement {
+    /// Amazon VPC Lattice, through the AWS Gateway API Controller.
+    #[default]
+    VpcLattice,
+    /// Istio in ambient mode (no sidecars).
+    IstioAmbient,
+    /// No mesh: plain Kubernetes Services.
+    None,
+}
+
+impl MeshReplacement {
+    /// What the findings say to route through instead.
+    pub fn describe(self) -> &'static str {
+        match self {
+            MeshReplacement::VpcLattice => {
+                "VPC Lattice (AWS Gateway API Controller: a Gateway and HTTPRoutes per service)"
+            }
+            MeshReplacement::IstioAmbient => {
+                "Istio ambient mode (label the namespace istio.io/dataplane-mode=ambient)"
+            }
+            MeshReplacement::None => "plain Kubernetes Services, with no mesh",
+        }
+    }
 }
 
 /// Scheduled tasks (EventBridge rules and Scheduler schedules): what runs them.
@@ -82,12 +155,15 @@ impl ConcurrencyPolicy {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Placement {
     pub capacity_type_label: CapacityTypeLabel,
+    /// GPU pods tolerate the `nvidia.com/gpu` taint GPU node groups commonly carry.
+    pub gpu_toleration: bool,
 }
 
 impl Default for Placement {
     fn default() -> Self {
         Placement {
             capacity_type_label: CapacityTypeLabel::Karpenter,
+            gpu_toleration: true,
         }
     }
 }
@@ -132,8 +208,9 @@ pub struct Services {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct ExternalSecrets {
     /// `ClusterSecretStore` (shared per environment, in platform/secret-stores) or `SecretStore`
-    /// (one per app namespace).
-    pub store_kind: StoreKind,
+    /// (one per app namespace). Unset: ClusterSecretStore in a repository, SecretStore on stdout
+    /// (`Mappings::for_stream`), where each run's apply would replace the last one's shared store.
+    pub store_kind: Option<StoreKind>,
     /// Name template of a store; sees provider, account, region, environment, app, namespace.
     pub store_name: String,
     /// Name template of an app's ExternalSecret (and its Secret); sees app, store, provider,
@@ -169,10 +246,17 @@ pub struct StoreServiceAccount {
     pub namespace: Option<String>,
 }
 
+impl ExternalSecrets {
+    /// The kind of the stores: unset is ClusterSecretStore (a repository's).
+    pub fn store_kind(&self) -> StoreKind {
+        self.store_kind.unwrap_or(StoreKind::ClusterSecretStore)
+    }
+}
+
 impl Default for ExternalSecrets {
     fn default() -> Self {
         ExternalSecrets {
-            store_kind: StoreKind::ClusterSecretStore,
+            store_kind: None,
             store_name: "aws-{{provider}}-{{account}}-{{region}}".into(),
             external_secret_name: "{{app}}-{{provider}}{{#if remote}}-{{remote}}{{/if}}".into(),
             service_account: None,
@@ -340,6 +424,16 @@ impl Mappings {
     pub fn defaults() -> Mappings {
         Self::from_layers(&[("mappings/default.yaml", DEFAULT_YAML)])
             .expect("the shipped defaults are valid")
+    }
+
+    /// These mappings for a YAML stream (`convert` without `--out`), applied once per service: stores
+    /// the mappings do not name a kind for are namespaced SecretStores, since a ClusterSecretStore
+    /// applied by one app's run would lose the namespaces of the runs before it.
+    pub fn for_stream(&self) -> Mappings {
+        let mut m = self.clone();
+        let kind = &mut m.external_secrets.store_kind;
+        *kind = Some(kind.unwrap_or(StoreKind::SecretStore));
+        m
     }
 
     /// The defaults with a user's file laid over them.

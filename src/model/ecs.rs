@@ -88,6 +88,30 @@ pub struct TaskDefinition {
     pub status: Option<String>,
     #[serde(deserialize_with = "nullable")]
     pub placement_constraints: Vec<PlacementConstraint>,
+    /// What describe output says the task can run on (a Windows marker with EC2).
+    #[serde(deserialize_with = "nullable")]
+    pub compatibilities: Vec<String>,
+    pub proxy_configuration: Option<ProxyConfiguration>,
+    /// Where each container is in the input, when some were left out of the pod
+    /// (`translate::pod`): findings name the input's positions. Empty: as listed.
+    #[serde(skip)]
+    pub container_positions: Vec<usize>,
+}
+
+impl TaskDefinition {
+    /// The position in the input of container `i` (of `container_definitions`).
+    pub fn container_position(&self, i: usize) -> usize {
+        self.container_positions.get(i).copied().unwrap_or(i)
+    }
+}
+
+/// App Mesh: the Envoy container that proxies the task's traffic.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ProxyConfiguration {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub container_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -219,6 +243,21 @@ pub struct ContainerDefinition {
     pub health_check: Option<HealthCheck>,
     #[serde(deserialize_with = "nullable")]
     pub resource_requirements: Vec<ResourceRequirement>,
+    pub firelens_configuration: Option<FirelensConfiguration>,
+    #[serde(deserialize_with = "nullable")]
+    pub credential_specs: Vec<String>,
+}
+
+/// A FireLens log router: the Fluent Bit (or Fluentd) container the task's `awsfirelens` logs
+/// go through.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct FirelensConfiguration {
+    /// `fluentbit` or `fluentd`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub options: BTreeMap<String, String>,
 }
 
 impl ContainerDefinition {

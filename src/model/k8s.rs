@@ -94,6 +94,7 @@ impl Object {
             "Service",
             "Deployment",
             "DaemonSet",
+            "Job",
             "CronJob",
             "CronWorkflow",
             "HorizontalPodAutoscaler",
@@ -376,6 +377,8 @@ pub struct SecurityContext {
     pub read_only_root_filesystem: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<CapabilitiesSpec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows_options: Option<WindowsOptions>,
 }
 
 impl SecurityContext {
@@ -385,7 +388,14 @@ impl SecurityContext {
             && self.privileged.is_none()
             && self.read_only_root_filesystem.is_none()
             && self.capabilities.is_none()
+            && self.windows_options.is_none()
     }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowsOptions {
+    pub gmsa_credential_spec_name: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -410,6 +420,9 @@ pub enum VolumeSource {
     EmptyDir(EmptyDir),
     HostPath {
         path: String,
+        /// `File`, `Socket`…: what must be there on the node, when ECS's use says so.
+        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+        kind: Option<&'static str>,
     },
     PersistentVolumeClaim {
         #[serde(rename = "claimName")]

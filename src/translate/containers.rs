@@ -6,13 +6,14 @@ use crate::model::ecs::{ContainerDefinition, TaskDefinition};
 use crate::model::fields::join;
 use crate::model::k8s::{
     CapabilitiesSpec, Container, ContainerPort, DnsConfig, EnvVar, HostAlias, Map, PodSpec,
-    SecurityContext,
+    SecurityContext, WindowsOptions,
 };
 use crate::model::names;
 
-/// JSON path of container `i` of a task definition at `td_path`.
-pub fn path(td_path: &str, i: usize) -> String {
-    join(td_path, &format!("containerDefinitions[{i}]"))
+/// JSON path of container `i` of task definition `td` at `td_path`: its position in the input.
+pub fn path(td: &TaskDefinition, td_path: &str, i: usize) -> String {
+    let at = td.container_position(i);
+    join(td_path, &format!("containerDefinitions[{at}]"))
 }
 
 /// Kubernetes names of the containers, in order: DNS labels, unique within the pod.
@@ -46,17 +47,61 @@ pub fn container(
             format!("container {original:?} is named {name:?}"),
         );
     }
+    let (command, args) = command_and_args(c, &c.command);
+    if entry_point_cleared(c) && c.command.is_empty() {
+        findings.push(
+            Code::EntryPointCleared,
+            join(at, "entryPoint"),
+            format!("container {name} clears the image's entrypoint and gives no command"),
+        );
+    }
     Container {
         name: name.to_string(),
         image: c.image.clone().unwrap_or_default(),
-        command: c.entry_point.clone(),
-        args: c.command.clone(),
+        command,
+        args,
         working_dir: c.working_directory.clone().filter(|w| !w.is_empty()),
         env: environment(c, at, findings),
         security_context: security_context(c, at, findings),
         stdin: c.interactive.unwrap_or(false),
         tty: c.pseudo_terminal.unwrap_or(false),
         ..Container::default()
+    }
+}
+
+/// True when `entryPoint` holds only empty strings: Docker's way (`--entrypoint ""`) to clear
+/// the image's ENTRYPOINT, so that the command runs on its own.
+fn entry_point_cleared(c: &ContainerDefinition) -> bool {
+    !c.entry_point.is_empty() && c.entry_point.iter().all(String::is_empty)
+}
+
+/// The container's `command` and `args` when ECS runs `ecs_command` (its `command`, or a run's
+/// override of it): `entryPoint` becomes `command` and the ECS command `args`, except that a
+/// cleared entrypoint makes the ECS command the whole `command` (with empty `args` Kubernetes
+/// would run the image's ENTRYPOINT, which `[""]` is there to clear). Escaped for the kubelet.
+pub fn command_and_args(
+    c: &ContainerDefinition,
+    ecs_command: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let literal = |list: &[String]| list.iter().map(|s| kubelet_literal(s)).collect::<Vec<_>>();
+    if entry_point_cleared(c) {
+        return (literal(ecs_command), Vec::new());
+    }
+    let entry: Vec<String> = c
+        .entry_point
+        .iter()
+        .skip_while(|s| s.is_empty())
+        .cloned()
+        .collect();
+    (literal(&entry), literal(ecs_command))
+}
+
+/// `s` as the kubelet will pass it on: it expands `$(NAME)` in commands, args and env values and
+/// turns `$$` into `$`, neither of which ECS does, so every `$` is doubled where either occurs.
+pub fn kubelet_literal(s: &str) -> String {
+    match s.contains("$(") || s.contains("$$") {
+        true => s.replace('$', "$$"),
+        false => s.to_string(),
     }
 }
 
@@ -79,7 +124,7 @@ fn environment(c: &ContainerDefinition, at: &str, findings: &mut Findings) -> Ve
     vars.into_iter()
         .map(|(name, value)| EnvVar {
             name,
-            value: Some(value),
+            value: Some(kubelet_literal(&value)),
             value_from: None,
         })
         .collect()
@@ -133,7 +178,80 @@ fn security_context(
             drop: caps.drop.clone(),
         });
     }
+    pod_security(c, at, findings);
+    sc.windows_options = gmsa(c, at, findings);
     (!sc.is_empty()).then_some(sc)
+}
+
+/// Capabilities Pod Security's baseline level allows a container to add (Kubernetes' Pod
+/// Security Standards).
+const BASELINE_CAPABILITIES: [&str; 13] = [
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+/// A privileged container, or one adding capabilities beyond the baseline (SYS_ADMIN, NET_ADMIN…),
+/// needs a Pod Security exception in a shared cluster.
+fn pod_security(c: &ContainerDefinition, at: &str, findings: &mut Findings) {
+    let name = c.name.as_deref().unwrap_or("");
+    if c.privileged == Some(true) {
+        findings.push(
+            Code::PrivilegedContainer,
+            join(at, "privileged"),
+            format!("container {name} runs privileged"),
+        );
+    }
+    let added = c
+        .linux_parameters
+        .as_ref()
+        .and_then(|l| l.capabilities.as_ref())
+        .map_or(&[][..], |caps| caps.add.as_slice());
+    let beyond: Vec<&str> = added
+        .iter()
+        .map(|cap| cap.trim_start_matches("CAP_"))
+        .filter(|cap| !BASELINE_CAPABILITIES.contains(&cap.to_ascii_uppercase().as_str()))
+        .collect();
+    if !beyond.is_empty() {
+        findings.push(
+            Code::PrivilegedContainer,
+            join(at, "linuxParameters.capabilities.add"),
+            format!(
+                "container {name} adds capabilities {} beyond Pod Security's baseline",
+                beyond.join(", ")
+            ),
+        );
+    }
+}
+
+/// The gMSA credential spec of a Windows container (`credentialSpecs`, one per container): the
+/// GMSACredentialSpec object the pod names, called after the spec's file or parameter.
+fn gmsa(c: &ContainerDefinition, at: &str, findings: &mut Findings) -> Option<WindowsOptions> {
+    let spec = c.credential_specs.iter().find(|s| !s.is_empty())?;
+    let location = spec.split_once(':').map_or(spec.as_str(), |(_, l)| l);
+    let file = location.rsplit(['/', ':']).next().unwrap_or(location);
+    let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
+    let name = names::dns_label(stem, "gmsa");
+    findings.push(
+        Code::CredentialSpecs,
+        join(at, "credentialSpecs"),
+        format!(
+            "credential spec {spec} became gmsaCredentialSpecName {name}: create GMSACredentialSpec {name} from it"
+        ),
+    );
+    Some(WindowsOptions {
+        gmsa_credential_spec_name: name,
+    })
 }
 
 /// `uid`, `uid:gid`, `user`, `user:group`; `root` is UID 0 everywhere.
@@ -184,7 +302,10 @@ pub fn ports(
         {
             continue;
         }
-        if let Some(host) = pm.host_port.filter(|h| *h != 0 && *h != port) {
+        // Under awsvpc ECS sets the host port to the container port; under host it is the
+        // container port. A bridge task's static host port is a choice: said, like any other.
+        let carried = |host: i64| matches!(network_mode, "awsvpc" | "host") && host == port;
+        if let Some(host) = pm.host_port.filter(|h| *h != 0 && !carried(*h)) {
             let why = if network_mode == "awsvpc" {
                 "ECS rejects a hostPort other than the containerPort under awsvpc"
             } else {
@@ -223,7 +344,7 @@ pub fn pod_level(
 ) {
     let mut dns = DnsConfig::default();
     for (i, c) in td.container_definitions.iter().enumerate() {
-        let at = path(td_path, i);
+        let at = path(td, td_path, i);
         for host in &c.extra_hosts {
             let (Some(ip), Some(name)) = (host.ip_address.as_deref(), host.hostname.as_deref())
             else {
@@ -370,6 +491,78 @@ mod tests {
         );
         assert!(findings.list[0].message.contains("\"tier\""));
         assert!(!findings.list[0].message.contains("secret-ish"));
+    }
+
+    /// `entryPoint: [""]` clears the image's entrypoint: the command is the container's whole
+    /// command; `$(` and `$$` reach the process as written.
+    #[test]
+    fn cleared_entrypoints_and_dollars() {
+        let c: ContainerDefinition = serde_json::from_value(serde_json::json!({
+            "name": "app", "image": "x", "entryPoint": [""],
+            "command": ["sh", "-c", "echo $(date) $$ $HOME"],
+            "environment": [{"name": "PRICE", "value": "$$5"}, {"name": "HOME_DIR", "value": "$HOME"}]
+        }))
+        .unwrap();
+        let mut findings = Findings::default();
+        let k = container(&c, "app", "c", &mut findings);
+        assert_eq!(k.command, ["sh", "-c", "echo $$(date) $$$$ $$HOME"]);
+        assert!(k.args.is_empty());
+        assert_eq!(k.env[0].value.as_deref(), Some("$HOME"));
+        assert_eq!(k.env[1].value.as_deref(), Some("$$$$5"));
+        assert!(findings.list.is_empty());
+        let bare: ContainerDefinition =
+            serde_json::from_value(serde_json::json!({"name": "a", "entryPoint": ["", ""]}))
+                .unwrap();
+        let k = container(&bare, "a", "c", &mut findings);
+        assert!(k.command.is_empty() && k.args.is_empty());
+        assert_eq!(
+            findings.code_fields(),
+            [(Code::EntryPointCleared, "c.entryPoint")]
+        );
+    }
+
+    /// Privileged containers and capabilities beyond the baseline need a Pod Security exception;
+    /// a gMSA credential spec names the GMSACredentialSpec.
+    #[test]
+    fn privileged_and_gmsa() {
+        let c: ContainerDefinition = serde_json::from_value(serde_json::json!({
+            "name": "app", "privileged": true,
+            "linuxParameters": {"capabilities": {"add": ["NET_BIND_SERVICE", "SYS_ADMIN", "CAP_NET_ADMIN"]}},
+            "credentialSpecs": ["credentialspec:arn:aws:s3:::bucket/specs/WebApp01.json"]
+        }))
+        .unwrap();
+        let mut findings = Findings::default();
+        let sc = security_context(&c, "c", &mut findings).unwrap();
+        assert_eq!(
+            sc.windows_options.unwrap().gmsa_credential_spec_name,
+            "web-app01"
+        );
+        assert_eq!(
+            findings.code_fields(),
+            [
+                (Code::PrivilegedContainer, "c.privileged"),
+                (
+                    Code::PrivilegedContainer,
+                    "c.linuxParameters.capabilities.add"
+                ),
+                (Code::CredentialSpecs, "c.credentialSpecs"),
+            ]
+        );
+        assert!(findings.list[1].message.contains("SYS_ADMIN, NET_ADMIN"));
+    }
+
+    /// A bridge task's static host port is reported even when it equals the container port.
+    #[test]
+    fn static_host_ports_of_bridge_tasks_are_reported() {
+        let c: ContainerDefinition = serde_json::from_value(serde_json::json!({
+            "name": "web", "portMappings": [{"containerPort": 80, "hostPort": 80}, {"containerPort": 81, "hostPort": 0}]
+        }))
+        .unwrap();
+        for (mode, reported) in [("bridge", 1), ("awsvpc", 0), ("host", 0)] {
+            let mut findings = Findings::default();
+            ports(&c, "c", mode, &mut Vec::new(), &mut findings);
+            assert_eq!(findings.list.len(), reported, "{mode}");
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub fn of(objects: &[Object]) -> Footprint {
         });
     for o in objects
         .iter()
-        .filter(|o| matches!(o.kind, "Deployment" | "DaemonSet" | "CronJob"))
+        .filter(|o| matches!(o.kind, "Deployment" | "DaemonSet" | "CronJob" | "Job"))
     {
         let body = o.body();
         let Some(pod) = pod_spec(o.kind, body) else {
@@ -52,6 +52,8 @@ pub fn of(objects: &[Object]) -> Footprint {
                     .unwrap_or(1);
                 (0, n)
             }
+            // Suspended: one pod once a person starts it.
+            "Job" => (0, 1),
             _ => (1, 1),
         };
         c.pods += pods;
@@ -79,7 +81,7 @@ fn surge_pods(surge: &str, replicas: i64) -> i64 {
 
 fn pod_spec<'a>(kind: &str, body: &'a Value) -> Option<&'a Value> {
     match kind {
-        "Deployment" | "DaemonSet" => body.pointer("/spec/template/spec"),
+        "Deployment" | "DaemonSet" | "Job" => body.pointer("/spec/template/spec"),
         "CronJob" => body.pointer("/spec/jobTemplate/spec/template/spec"),
         _ => None,
     }

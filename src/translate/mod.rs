@@ -5,6 +5,7 @@
 //! return the target model; they never read files, write or print. What needs every app at once
 //! is in `passes`; the driver (`crate::driver`) decides the order.
 
+mod agents;
 mod autoscaling;
 mod containers;
 pub mod cron;
@@ -20,6 +21,8 @@ mod logging;
 mod network;
 pub mod passes;
 mod placement;
+mod platform;
+mod pod;
 mod probes;
 mod resources;
 mod rollout;
@@ -258,11 +261,16 @@ pub fn convert(
         inputs: inputs_read(td, service, ctx.inputs),
         ..Workload::default()
     };
-    let secret_reads = secrets::reads(&td.value, &id.account, &id.region);
+    findings.input = td.input.clone();
+    let view = pod::view(td, ctx.mappings, &mut findings);
+    let secret_reads = secrets::reads(&view.td.value, &id.account, &id.region);
     let mut objects = Vec::new();
-    match workload::build(td, service, runs, ctx, &names, &mut findings) {
-        Ok((namespace, built, role)) => {
-            workload.role = role;
+    let pod = (view.td.as_ref(), view.log_router.as_ref());
+    match workload::build(pod, service, runs, ctx, &names, &mut findings) {
+        Ok(built) => {
+            workload.role = built.role;
+            workload.log_outputs = built.log_outputs;
+            let (namespace, built) = (built.namespace, built.objects);
             objects = complete(&mut workload, namespace, built, service, ctx, &mut findings);
         }
         Err(message) => findings.push(Code::NameTemplate, "", message),

@@ -40,6 +40,9 @@ pub struct Workload {
     pub footprint: footprint::Footprint,
     /// What later passes read of its objects.
     pub facts: facts::ObjectFacts,
+    /// Its FireLens routing as node-level Fluent Bit configuration (`[OUTPUT]` sections), which
+    /// the exporters put in a ConfigMap of the cluster's Fluent Bit.
+    pub log_outputs: Option<String>,
 }
 
 /// What the report says of a workload, from its worst finding.

@@ -10,7 +10,7 @@
 mod jobs;
 mod runs;
 
-pub use jobs::{JobContext, MAX_NAME, objects};
+pub use jobs::{JobContext, MAX_NAME, objects, suspended_job};
 pub use runs::{Run, runs};
 
 #[cfg(test)]

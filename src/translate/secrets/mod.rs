@@ -83,7 +83,7 @@ pub fn apply(
         let Some(k) = containers.get_mut(i) else {
             continue;
         };
-        let at = containers::path(ctx.td_path, i);
+        let at = containers::path(ctx.td, ctx.td_path, i);
         plaintext::check(ctx, c, &at, k, findings);
         environment_files(c, &at, findings);
         env_secrets(c, &at, k, &mut gathered, findings);
@@ -392,7 +392,7 @@ mod tests {
     #[test]
     fn secret_store_kind_and_service_account_auth() {
         let m = ExternalSecrets {
-            store_kind: StoreKind::SecretStore,
+            store_kind: Some(StoreKind::SecretStore),
             service_account: Some(crate::mappings::StoreServiceAccount {
                 name: "eso".into(),
                 namespace: Some("ignored".into()),
