@@ -339,9 +339,8 @@ fn convert(args: ConvertArgs) -> ExitCode {
             (conversion, Output::Written(dir, written))
         }
         None => {
-            let converted = ecs2eks::convert_read(read, m, inv, &apps);
-            let stream = export::stream::render(&converted.conversion, &converted.objects);
-            (converted.conversion, Output::Stream(stream))
+            let (conversion, stream) = ecs2eks::stream(read, m, inv, &apps);
+            (conversion, Output::Stream(stream))
         }
     };
     progress.finish();

@@ -10,6 +10,7 @@ pub mod capacity;
 pub mod eso_iam;
 pub mod files;
 pub mod kustomize;
+pub mod logging;
 pub mod report;
 pub mod secret_stores;
 pub mod stream;
@@ -115,7 +116,8 @@ impl Apps for AppFiles<'_> {
 }
 
 /// What the apps share, once every app is written: `iam/` (the pods' roles and External Secrets
-/// Operator's policy), the shared secret stores, `argocd/` and the reports, one after the other:
+/// Operator's policy), the shared secret stores and Fluent Bit outputs, `argocd/` and the
+/// reports, one after the other:
 /// each holds, for a moment, something the size of its output.
 pub fn shared(
     conversion: &Conversion,
@@ -126,8 +128,9 @@ pub fn shared(
     terraform::render(&conversion.iam_roles, sink);
     eso_iam::render(conversion, sink);
     let mut tree = Tree::new();
-    // Shared secret stores first: argocd lists their Application too.
+    // Shared secret stores and logging first: argocd lists their Applications too.
     secret_stores::render(conversion, mappings, inventory, &mut tree);
+    logging::render(conversion, mappings, inventory, &mut tree);
     argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
     sink.put_all(tree);
     report::render(conversion, sink);

@@ -10,7 +10,6 @@ use super::{Tree, argocd, yaml};
 use crate::inventory::Inventory;
 use crate::mappings::Mappings;
 use crate::model::target::Conversion;
-use serde_json::json;
 use std::collections::BTreeMap;
 
 pub fn render(
@@ -35,14 +34,8 @@ pub fn render(
             format!("{dir}/clustersecretstore.yaml"),
             yaml::documents(stores),
         );
-        let k = json!({
-            "apiVersion": "kustomize.config.k8s.io/v1beta1",
-            "kind": "Kustomization",
-            "resources": ["clustersecretstore.yaml"],
-        });
-        tree.insert(format!("{dir}/kustomization.yaml"), yaml::to_yaml(&k));
         let name = format!("secret-stores-{env}");
-        let app = argocd::platform_application(&name, &dir, namespace, env, mappings, inventory);
-        tree.insert(format!("argocd/{name}.yaml"), yaml::to_yaml(&app));
+        let files = (dir.as_str(), &["clustersecretstore.yaml"][..]);
+        argocd::platform_folder(tree, &name, files, (namespace, env), mappings, inventory);
     }
 }

@@ -2,6 +2,7 @@
 //! `kubectl apply -f -`.
 
 use super::{Apps, yaml};
+use crate::mappings::Mappings;
 use crate::model::k8s::Object;
 use crate::model::target::{Conversion, Translated};
 use std::sync::Mutex;
@@ -31,8 +32,10 @@ impl Objects {
     }
 }
 
-/// The shared ClusterSecretStores first (once each), then every workload's objects.
-pub fn render(conversion: &Conversion, objects: &[Vec<Object>]) -> String {
+/// The shared ClusterSecretStores first (once each), the apps' Fluent Bit outputs (one ConfigMap
+/// each), then every workload's objects.
+pub fn render(conversion: &Conversion, objects: &[Vec<Object>], mappings: &Mappings) -> String {
     let stores = conversion.secret_stores.iter().map(|s| &s.object);
-    yaml::documents(stores.chain(objects.iter().flatten()))
+    let outputs = super::logging::per_app(&conversion.workloads, mappings);
+    yaml::documents(stores.chain(&outputs).chain(objects.iter().flatten()))
 }
