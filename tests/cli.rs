@@ -131,23 +131,45 @@ fn stdout_is_a_yaml_stream_of_valid_documents_with_namespaces() {
         .map(|d| serde_norway::from_str(d).unwrap())
         .collect();
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
-    // The shared ClusterSecretStore (cluster-scoped) comes first, once.
+    // Run once per service, the stream holds nothing cluster-scoped but its Namespace: its secret
+    // store is the namespace's own (issue 20), not a ClusterSecretStore that the next service's
+    // apply would replace with one that lets only that service's namespace read.
     assert_eq!(
         kinds,
         [
-            "ClusterSecretStore",
             "Namespace",
             "ServiceAccount",
+            "SecretStore",
             "ExternalSecret",
             "Service",
             "Deployment",
             "PodDisruptionBudget"
         ]
     );
-    for d in &docs[2..] {
+    for d in &docs[1..] {
         assert_eq!(d["metadata"]["namespace"], "inventory-sync-worker-default");
     }
     assert!(!run.stdout.contains("hostPort"));
+    // The mappings can still ask for the shared store.
+    let mappings = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        mappings.path(),
+        "externalSecrets:\n  storeKind: ClusterSecretStore\n",
+    )
+    .unwrap();
+    let m = mappings.path().to_str().unwrap();
+    let shared = ecs2eks(&[
+        "convert",
+        "samples/ec2-worker-sidecars",
+        "-q",
+        "--mappings",
+        m,
+    ]);
+    assert!(
+        shared
+            .stdout
+            .starts_with("apiVersion: external-secrets.io/v1\nkind: ClusterSecretStore\n")
+    );
 }
 
 #[test]

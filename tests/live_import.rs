@@ -177,7 +177,7 @@ fn convert(dir: &Path, inventory: &str) -> (String, Vec<String>) {
     let c = ecs2eks::convert(&[PathBuf::from(dir)], &mappings, Some(&inventory)).unwrap();
     let errors = c.conversion.errors.iter().map(|e| e.to_string()).collect();
     (
-        ecs2eks::export::stream::render(&c.conversion, &c.objects),
+        ecs2eks::export::stream::render(&c.conversion, &c.objects, &mappings),
         errors,
     )
 }

@@ -1,5 +1,5 @@
 //! The integration tests, in one binary: each module is one area (samples, CLI, batch, IAM,
-//! ingress, secrets, live import, corpus, README, library surface). One binary links the AWS SDK
+//! ingress, secrets, live import, corpus, README, library surface, real-world task definitions). One binary links the AWS SDK
 //! once instead of once per file, which keeps a fresh CI machine's disk and link time small.
 
 mod common;
@@ -11,6 +11,7 @@ mod iam;
 mod ingress;
 mod live_import;
 mod readme;
+mod real_world;
 mod samples;
 mod secrets;
 mod surface;

@@ -2,7 +2,7 @@
 //! placement, disruption budgets and service discovery, from input files to objects, report and
 //! Kustomize repository.
 
-use crate::common::{Made, workloads};
+use crate::common::{Made, object, workloads};
 use ecs2eks::Converted;
 use ecs2eks::export::{Tree, report, stream};
 use ecs2eks::inventory::Inventory;
@@ -23,14 +23,6 @@ fn workload<'a>(c: &'a Converted, app: &str, env: &str) -> Made<'a> {
     workloads(c)
         .find(|w| w.app == app && w.environment == env)
         .unwrap_or_else(|| panic!("no workload {app} ({env})"))
-}
-
-fn object(w: Made<'_>, kind: &str) -> Value {
-    w.objects
-        .iter()
-        .find(|o| o.kind == kind)
-        .unwrap_or_else(|| panic!("{} has no {kind}", w.app))
-        .to_json()
 }
 
 fn kinds(w: Made<'_>) -> Vec<&'static str> {
@@ -155,8 +147,8 @@ fn autoscaling_schedules_sample() {
         &Mappings::defaults(),
     );
     assert_eq!(
-        stream::render(&c.conversion, &c.objects),
-        stream::render(&again.conversion, &again.objects)
+        stream::render(&c.conversion, &c.objects, &Mappings::defaults()),
+        stream::render(&again.conversion, &again.objects, &Mappings::defaults())
     );
 }
 
