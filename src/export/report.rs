@@ -390,21 +390,31 @@ fn going_live(conversion: &Conversion) -> Vec<String> {
             roots.join(", ")
         ));
     }
+    let logging: BTreeSet<&str> = conversion
+        .workloads
+        .iter()
+        .filter(|w| !w.failed() && w.log_outputs.is_some())
+        .map(|w| w.environment.as_str())
+        .collect();
+    if !logging.is_empty() {
+        steps.push(
+            "**Install the cluster's log agent**: a node-level Fluent Bit (the aws-for-fluent-bit Helm chart or the CloudWatch Observability add-on) in the namespace of mapping `logging.namespace`, that mounts ConfigMap `ecs2eks-fluent-bit-outputs` and `@INCLUDE`s its files: the apps' FireLens routing is there (docs/surface.md).".to_string(),
+        );
+    }
     if conversion.workloads.iter().any(|w| !w.failed()) {
         let stores: BTreeSet<&str> = conversion
             .secret_stores
             .iter()
             .map(|s| s.environment.as_str())
             .collect();
-        let first = match stores.is_empty() {
+        let platform: Vec<String> = stores
+            .iter()
+            .map(|e| format!("`secret-stores-{e}`"))
+            .chain(logging.iter().map(|e| format!("`logging-{e}`")))
+            .collect();
+        let first = match platform.is_empty() {
             true => String::new(),
-            false => {
-                let apps: Vec<String> = stores
-                    .iter()
-                    .map(|e| format!("`secret-stores-{e}`"))
-                    .collect();
-                format!(" the {} Application(s) first, then", apps.join(", "))
-            }
+            false => format!(" the {} Application(s) first, then", platform.join(", ")),
         };
         steps.push(format!(
             "**Install and sync the Argo CD objects**: `kubectl apply -k argocd`, then sync{first} the apps: their sync waves put Namespaces and ServiceAccounts before secrets and workloads."

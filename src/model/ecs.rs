@@ -246,6 +246,9 @@ pub struct ContainerDefinition {
     pub firelens_configuration: Option<FirelensConfiguration>,
     #[serde(deserialize_with = "nullable")]
     pub credential_specs: Vec<String>,
+    /// Reported (E2K127); read for the Windows marker of its `credentialspec:` entries.
+    #[serde(deserialize_with = "nullable")]
+    pub docker_security_options: Vec<String>,
 }
 
 /// A FireLens log router: the Fluent Bit (or Fluentd) container the task's `awsfirelens` logs

@@ -64,9 +64,16 @@ pub fn windows(td: &TaskDefinition) -> Option<Windows> {
 
 /// The first Windows marker of a container: (its field, what it holds).
 fn container_marker(c: &crate::model::ecs::ContainerDefinition) -> Option<(&'static str, String)> {
+    // A drive (`C:\`, `c:/`) that starts a word, not `grpc://`; or a named pipe.
     let windows_path = |s: &str| {
-        let lower = s.to_ascii_lowercase();
-        lower.contains("c:\\") || lower.contains("c:/") || s.contains("\\\\.\\pipe\\")
+        let b = s.as_bytes();
+        let drive = (0..b.len().saturating_sub(2)).any(|i| {
+            b[i].eq_ignore_ascii_case(&b'c')
+                && b[i + 1] == b':'
+                && matches!(b[i + 2], b'\\' | b'/')
+                && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+        });
+        drive || s.contains("\\\\.\\pipe\\")
     };
     let shell = |s: &str| {
         let exe = s
@@ -86,6 +93,13 @@ fn container_marker(c: &crate::model::ecs::ContainerDefinition) -> Option<(&'sta
     };
     if let Some(spec) = c.credential_specs.first() {
         return Some(("credentialSpecs", spec.clone()));
+    }
+    let older_gmsa = c
+        .docker_security_options
+        .iter()
+        .find(|o| o.starts_with("credentialspec:"));
+    if let Some(spec) = older_gmsa {
+        return Some(("dockerSecurityOptions", spec.clone()));
     }
     let image = c.image.as_deref().unwrap_or("");
     if image.starts_with("mcr.microsoft.com/windows") {
@@ -310,6 +324,18 @@ mod tests {
             (
                 serde_json::json!({"containerDefinitions": [{"name": "a", "command": ["sh", "-c", "ls"]}]}),
                 None,
+            ),
+            (
+                serde_json::json!({"containerDefinitions": [{"name": "a", "command": ["--upstream=grpc://api:9090"]}]}),
+                None,
+            ),
+            (
+                serde_json::json!({"containerDefinitions": [{"name": "a", "dockerSecurityOptions": ["credentialspec:file://x.json"]}]}),
+                Some("containerDefinitions[0].dockerSecurityOptions"),
+            ),
+            (
+                serde_json::json!({"containerDefinitions": [{"name": "a", "command": ["--data=c:/data"]}]}),
+                Some("containerDefinitions[0].command"),
             ),
         ];
         for (v, field) in cases {

@@ -195,8 +195,8 @@ fn carry_findings(a: &Assembly<'_>, findings: &mut Findings) {
 }
 
 /// What says a task definition given alone runs once and exits (a migration, a training run):
-/// no container has ports, and its main container runs a command of its own. The field of that
-/// command, and what the finding says.
+/// no container has ports, and its main container runs a command of its own that ends (see
+/// `finite`). The field of that command, and what the finding says.
 fn one_off(td: &TaskDefinition) -> Option<(String, String)> {
     let defs = &td.container_definitions;
     if defs.iter().any(|c| !c.port_mappings.is_empty()) {
@@ -216,17 +216,63 @@ fn one_off(td: &TaskDefinition) -> Option<(String, String)> {
         .chain(&main.command)
         .map(String::as_str)
         .collect();
+    let command = command.join(" ");
+    if !finite(&command) {
+        return None;
+    }
     let gpu = defs
         .iter()
         .flat_map(|c| &c.resource_requirements)
         .any(|r| r.kind.as_deref() == Some("GPU"));
     let at = format!("containerDefinitions[{}].{field}", td.container_position(i));
     let signal = format!(
-        "no service, no ports and a command of its own (`{}`){}",
-        command.join(" "),
+        "no service, no ports and a command that ends (`{command}`){}",
         if gpu { ", on a GPU" } else { "" }
     );
     Some((at, signal))
+}
+
+/// True for a command that ends by itself: it runs a one-shot tool (`echo`, `ls`, `exit`,
+/// `sleep 60`…) or names a one-off job (migrate, seed, backup, restore, train, dump…), and has
+/// no endless loop (`while true`, `sleep infinity`, `tail -f`). Servers and workers name none.
+fn finite(command: &str) -> bool {
+    const LOOPS: [&str; 7] = [
+        "while true",
+        "while :",
+        "while(1)",
+        "while (1)",
+        "sleep infinity",
+        "tail -f",
+        "tail -F",
+    ];
+    const TOOLS: [&str; 7] = [
+        "echo",
+        "ls",
+        "cat",
+        "true",
+        "exit",
+        "printenv",
+        "nvidia-smi",
+    ];
+    const JOBS: [&str; 9] = [
+        "migrat", "seed", "backup", "restore", "train", "dump", "vacuum", "reindex", "cleanup",
+    ];
+    if LOOPS.iter().any(|l| command.contains(l)) {
+        return false;
+    }
+    let words: Vec<String> = command
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    words.iter().enumerate().any(|(i, w)| {
+        TOOLS.contains(&w.as_str())
+            || JOBS.iter().any(|j| w.starts_with(j))
+            || (w == "sleep"
+                && words
+                    .get(i + 1)
+                    .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+    })
 }
 
 /// A workload's pod and what comes with it.
@@ -526,4 +572,35 @@ fn namespace(a: &Assembly<'_>, readiness_gate: bool) -> Object {
             .insert(ingress::READINESS_GATE_LABEL.into(), "enabled".into());
     }
     Object::new("v1", "Namespace", meta, json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::finite;
+
+    #[test]
+    fn commands_that_end() {
+        for c in [
+            "python manage.py migrate --noinput",
+            "bundle exec rake db:migrate",
+            "sh -c echo hello world",
+            "sh -c nvidia-smi -L | wc -l && exit 42 || exit 1",
+            "python train.py --epochs 3",
+            "sh -c sleep 60",
+            "ls -l",
+        ] {
+            assert!(finite(c), "{c}");
+        }
+        for c in [
+            "celery -A shop worker",
+            "sh -c while true; do sleep 1; done",
+            "/usr/local/bin/docker-entrypoint.sh agent -client=0.0.0.0",
+            "sh -c export PORT=80 && exec server",
+            "tail -F /logs/app.log",
+            "sleep infinity",
+            "{{command}}",
+        ] {
+            assert!(!finite(c), "{c}");
+        }
+    }
 }
