@@ -9,6 +9,7 @@
 mod again;
 mod autoscaling;
 pub mod aws;
+mod cloud_map;
 mod elbv2;
 mod iam;
 mod schedules;
@@ -132,6 +133,16 @@ const SHAPES: &[Shape] = &[
         name: "aws elbv2 describe-target-groups",
         recognise: elbv2::is_target_groups,
         read: elbv2::read_target_groups,
+    },
+    Shape {
+        name: "aws servicediscovery list-namespaces",
+        recognise: cloud_map::is_list_namespaces,
+        read: cloud_map::read_list_namespaces,
+    },
+    Shape {
+        name: "aws servicediscovery list-services",
+        recognise: cloud_map::is_list_services,
+        read: cloud_map::read_list_services,
     },
     Shape {
         name: "ecs2eks import report (skipped)",

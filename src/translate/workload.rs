@@ -3,8 +3,8 @@
 
 use super::{Context, Runs};
 use super::{
-    autoscaling, containers, dependencies, disruption, iam, ingress, logging, network, placement,
-    probes, resources, rollout, schedules, secrets, volumes,
+    autoscaling, calls, containers, dependencies, disruption, iam, ingress, logging, network,
+    placement, probes, resources, rollout, schedules, secrets, volumes,
 };
 use crate::diagnostics::Findings;
 use crate::model::ecs::{ContainerDefinition, Service, TaskDefinition};
@@ -12,6 +12,7 @@ use crate::model::fields::join;
 use crate::model::k8s::{Container, Map, Object, ObjectMeta, PodSpec, PodTemplate, TemplateMeta};
 use crate::model::names::{self, NameContext};
 use crate::model::read::Sourced;
+use crate::model::target::DnsCall;
 use crate::model::target::iam::RoleBinding;
 use serde_json::json;
 
@@ -88,7 +89,16 @@ impl<'a> Assembly<'a> {
     }
 }
 
-/// `(namespace, objects, the IAM role its pods get)` of one workload, or the message of a name template that failed.
+/// What one workload is built into: its namespace, objects, the IAM role its pods get and the
+/// discovery names its containers call.
+pub struct Built {
+    pub namespace: String,
+    pub objects: Vec<Object>,
+    pub role: Option<RoleBinding>,
+    pub calls: Vec<DnsCall>,
+}
+
+/// One workload, or the message of a name template that failed.
 pub fn build(
     td: &Sourced<TaskDefinition>,
     service: Option<&Sourced<Service>>,
@@ -98,11 +108,12 @@ pub fn build(
     others: &Context<'_>,
     ctx: &NameContext<'_>,
     findings: &mut Findings,
-) -> Result<(String, Vec<Object>, Option<RoleBinding>), String> {
+) -> Result<Built, String> {
     let a = Assembly::new(td, service, runs, others, ctx)?;
     carry_findings(&a, findings);
     let mut objects = Vec::new();
-    let (mut pod, annotations, app_protocols) = pod_spec(&a, &mut objects, findings);
+    let mut calls = Vec::new();
+    let (mut pod, annotations, app_protocols) = pod_spec(&a, &mut objects, &mut calls, findings);
     if !a.job_only {
         objects.extend(cluster_ip_service(&a, &pod, &app_protocols));
     }
@@ -122,7 +133,12 @@ pub fn build(
     findings.input = td.input.clone();
     let role = service_account(&a, &mut objects, findings);
     objects.push(namespace(&a, readiness_gate));
-    Ok((a.namespace, objects, role))
+    Ok(Built {
+        namespace: a.namespace,
+        objects,
+        role,
+        calls,
+    })
 }
 
 /// Nothing dropped silently: the findings of the importer, which checked every field against
@@ -151,11 +167,20 @@ fn carry_findings(a: &Assembly<'_>, findings: &mut Findings) {
 fn pod_spec(
     a: &Assembly<'_>,
     objects: &mut Vec<Object>,
+    calls: &mut Vec<DnsCall>,
     findings: &mut Findings,
 ) -> (PodSpec, Map, Vec<AppProtocol>) {
     let (t, tp) = (&a.td.value, a.td.path.as_str());
     let windows = placement::is_windows(t);
     let (mut built, app_protocols) = pod_containers(a, windows, findings);
+    let scan = calls::Scan {
+        td: t,
+        td_path: tp,
+        directory: a.others.directory,
+        environment: a.names.environment,
+        rewrite: a.others.mappings.discovery.rewrite_consumers,
+    };
+    *calls = calls::apply(&scan, &mut built, findings);
     resources::apply(t, tp, &mut built, findings);
     if let Some(main) = built.first_mut() {
         resources::ephemeral_storage(t, tp, main, findings);
@@ -176,7 +201,8 @@ fn pod_spec(
     pod_secrets(a, &mut built, &mut pod, objects, findings);
     pod_placement(a, &mut pod, findings);
     let mut annotations = Map::new();
-    containers::pod_level(t, tp, &mut pod, &mut annotations, findings);
+    let dns_replace = a.others.mappings.dns.replace;
+    containers::pod_level(t, tp, dns_replace, &mut pod, &mut annotations, findings);
     dependencies::arrange(t, tp, windows, built, &mut pod, findings);
     (pod, annotations, app_protocols)
 }
@@ -350,6 +376,7 @@ fn deployment(
     if !a.job_only {
         objects.push(rollout::workload(
             svc,
+            &a.td.path,
             a.meta(app),
             &a.selector,
             template,
