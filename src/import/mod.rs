@@ -90,6 +90,11 @@ const SHAPES: &[Shape] = &[
         read: task_definitions::read_register_input,
     },
     Shape {
+        name: "an array of container definitions (Terraform container_definitions), or of task definitions",
+        recognise: task_definitions::is_array,
+        read: task_definitions::read_array,
+    },
+    Shape {
         name: "aws ecs describe-services",
         recognise: services::is_describe_output,
         read: services::read_describe_output,

@@ -88,6 +88,10 @@ pub struct TaskDefinition {
     pub status: Option<String>,
     #[serde(deserialize_with = "nullable")]
     pub placement_constraints: Vec<PlacementConstraint>,
+    /// Read from a bare array of container definitions (Terraform's `container_definitions`):
+    /// the file held no task-level field, and the family is the file's name.
+    #[serde(skip)]
+    pub containers_only: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

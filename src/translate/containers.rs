@@ -60,6 +60,49 @@ pub fn container(
     }
 }
 
+/// An image CI fills in: empty, or a whole placeholder (`<IMAGE>`, `${IMAGE}`, `{{ .Image }}`,
+/// `%IMAGE%`, `$$$IMAGE$$$`). A partial one (`repo:${TAG}`) stays, reported as E2K117.
+fn is_ci_image(image: &str) -> bool {
+    let i = image.trim();
+    let wrapped = |open: &str, close: &str| i.starts_with(open) && i.ends_with(close);
+    i.is_empty()
+        || (wrapped("<", ">") && !i[1..].contains('<'))
+        || (wrapped("${", "}") && i.matches("${").count() == 1)
+        || (wrapped("{{", "}}") && i.matches("{{").count() == 1)
+        || (wrapped("%", "%")
+            && i.len() > 2
+            && i[1..i.len() - 1]
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c == '_'))
+        || (wrapped("$$$", "$$$") && i.len() > 6)
+}
+
+/// The image of a container whose image CI fills in (`is_ci_image`): a name Kustomize `images`
+/// sets in the overlay (`placeholder.invalid`: a pull never reaches a registry), with a warning
+/// that replaces the generic placeholder finding of the field. None: the image is real.
+pub fn image_placeholder(
+    c: &ContainerDefinition,
+    (app, container): (&str, &str),
+    at: &str,
+    findings: &mut Findings,
+) -> Option<String> {
+    let image = c.image.as_deref().unwrap_or("");
+    if !is_ci_image(image) {
+        return None;
+    }
+    let field = join(at, "image");
+    findings
+        .list
+        .retain(|f| !(f.code == Code::Placeholder && f.field == field));
+    let placeholder = format!("placeholder.invalid/{app}/{container}");
+    findings.push(
+        Code::ImagePlaceholder,
+        field,
+        format!("container {container} has no image yet ({image:?}): it is {placeholder} until the overlay's `images:` sets it"),
+    );
+    Some(placeholder)
+}
+
 /// `environment` sorted by name; a name given twice keeps its last value, as Docker does.
 fn environment(c: &ContainerDefinition, at: &str, findings: &mut Findings) -> Vec<EnvVar> {
     let mut vars: std::collections::BTreeMap<String, String> = Default::default();
@@ -546,6 +589,45 @@ mod tests {
             )
         );
         assert_eq!(findings.list[0].code, Code::DnsReplaced);
+    }
+
+    /// Images CI fills in become a placeholder Kustomize sets; real and partly templated images
+    /// stay.
+    #[test]
+    fn images_filled_in_by_ci_become_placeholders() {
+        for image in [
+            "",
+            "<IMAGE>",
+            "${IMAGE_URI}",
+            "{{ .Image }}",
+            "%IMAGE%",
+            "$$$IMAGE$$$",
+        ] {
+            assert!(is_ci_image(image), "{image}");
+        }
+        for image in [
+            "nginx:1.25",
+            "repo:${TAG}",
+            "<a>/<b>",
+            "111.dkr.ecr.eu-west-1.amazonaws.com/web:1",
+        ] {
+            assert!(!is_ci_image(image), "{image}");
+        }
+        let c: ContainerDefinition =
+            serde_json::from_value(serde_json::json!({"name": "app", "image": "${IMAGE}"}))
+                .unwrap();
+        let mut f = Findings::default();
+        f.push(
+            Code::Placeholder,
+            "containerDefinitions[0].image",
+            "placeholder",
+        );
+        let image = image_placeholder(&c, ("web", "app"), "containerDefinitions[0]", &mut f);
+        assert_eq!(image.as_deref(), Some("placeholder.invalid/web/app"));
+        assert_eq!(
+            f.code_fields(),
+            [(Code::ImagePlaceholder, "containerDefinitions[0].image")]
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod resources;
 mod rollout;
 pub mod schedules;
 pub mod secrets;
+mod task_defaults;
 mod volumes;
 mod workload;
 
@@ -288,7 +289,10 @@ pub fn convert(
     ctx: &Context<'_>,
 ) -> Translated {
     let mut findings = Findings::default();
+    // Identified as planned (`passes`), translated with the mappings' task-level fields.
     let td_id = td.value.identity();
+    let filled = task_defaults::fill(td, ctx.mappings, &mut findings);
+    let td = filled.as_ref();
     let service_id = service.map(|s| s.value.identity());
     let id = Identity::of(&td_id.place, service_id.as_ref());
     let account = ctx.inventory.and_then(|inv| inv.account(&id.account));

@@ -219,7 +219,12 @@ fn pod_containers(
     let mut built = Vec::new();
     for (i, c) in a.td.value.container_definitions.iter().enumerate() {
         let at = containers::path(&a.td.path, i);
-        let mut k = containers::container(c, &a.container_names[i], &at, findings);
+        let name = &a.container_names[i];
+        let mut k = containers::container(c, name, &at, findings);
+        let names = (a.names.service, name.as_str());
+        if let Some(image) = containers::image_placeholder(c, names, &at, findings) {
+            k.image = image;
+        }
         k.ports = containers::ports(c, &at, a.network_mode(), &mut used_port_names, findings);
         app_protocols.extend(port_app_protocols(c));
         if let Some(hc) = c.health_check.as_ref()
