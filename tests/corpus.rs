@@ -115,8 +115,9 @@ fn every_field_in_the_corpus_is_mapped_or_named_in_a_finding() {
         }
     }
     // The corpus is full of fields Kubernetes cannot express; each of them was checked above.
+    // (`links` are carried as hostAliases now, so fewer are reported than the 40 of before.)
     assert!(
-        reported_fields >= 40,
+        reported_fields >= 30,
         "only {reported_fields} reported fields seen"
     );
 }

@@ -339,7 +339,12 @@ fn links(c: &ContainerDefinition, at: &str, pod: &mut PodSpec, findings: &mut Fi
     }
     let mut message = String::new();
     if !carried.is_empty() {
-        message = format!("{} resolve to 127.0.0.1 (hostAliases)", carried.join(", "));
+        let verb = if carried.len() == 1 {
+            "resolves"
+        } else {
+            "resolve"
+        };
+        message = format!("{} {verb} to 127.0.0.1 (hostAliases)", carried.join(", "));
     }
     if !invalid.is_empty() {
         let sep = if message.is_empty() { "" } else { "; " };
