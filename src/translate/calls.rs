@@ -76,6 +76,30 @@ struct Slot<'a> {
     own: usize,
 }
 
+impl Slot<'_> {
+    /// How a finding names it: the variable, or the argument (`command[2]`).
+    fn what(&self) -> &str {
+        match self.var {
+            "" => self.field.rsplit('.').next().unwrap_or(""),
+            var => var,
+        }
+    }
+}
+
+/// The port the Service takes a call on: the old port's new one, else the port as called; a call
+/// without a port gets one only when the scheme's default port (`wanted`) was the alias's and
+/// the Service's differs.
+fn new_port(called: Option<i64>, wanted: Option<i64>, entry: &Entry) -> Option<i64> {
+    match (called, entry.new_port) {
+        (Some(p), Some(n)) if entry.old_port == Some(p) => Some(n),
+        (Some(p), _) => Some(p),
+        (None, Some(n)) if wanted.is_some() && entry.old_port == wanted && wanted != Some(n) => {
+            Some(n)
+        }
+        (None, _) => None,
+    }
+}
+
 /// Rewrites the calls of `containers` (in the task definition's container order) and returns the
 /// discovery names they call.
 pub fn apply(
@@ -239,10 +263,7 @@ impl Scan<'_> {
             Some((p, _)) => format!("{host}:{p}"),
             None => host.to_string(),
         };
-        let what = match slot.var {
-            "" => slot.field.rsplit('.').next().unwrap_or("").to_string(),
-            var => var.to_string(),
-        };
+        let what = slot.what();
         let Some(target) = entry.target.as_ref() else {
             findings.push(
                 Code::ConsumerOldName,
@@ -259,17 +280,7 @@ impl Scan<'_> {
             });
             return None;
         };
-        // The port the Service takes the call on: the old port's new one, else as called.
-        let new_port = match (port, entry.new_port) {
-            (Some((p, _)), Some(n)) if entry.old_port == Some(p) => Some(n),
-            (Some((p, _)), _) => Some(p),
-            (None, Some(n))
-                if wanted.is_some() && entry.old_port == wanted && wanted != Some(n) =>
-            {
-                Some(n)
-            }
-            (None, _) => None,
-        };
+        let new_port = new_port(port.map(|(p, _)| p), wanted, entry);
         let new = match new_port {
             Some(p) => format!("{}:{p}", target.host),
             None => target.host.clone(),
@@ -317,10 +328,7 @@ impl Scan<'_> {
         findings: &mut Findings,
     ) -> Option<(usize, usize, String)> {
         let address = &value[start..end];
-        let what = match slot.var {
-            "" => slot.field.rsplit('.').next().unwrap_or(""),
-            var => var,
-        };
+        let what = slot.what();
         let agent = (address == DOCKER_BRIDGE)
             .then(|| self.agent_of(slot, port_after(value, end).map(|(p, _)| p)))
             .flatten();
