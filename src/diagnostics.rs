@@ -109,12 +109,12 @@ codes! {
     InitContainerProbe = "E2K161", Info, "Init containers that run to completion cannot have probes; the healthCheck was not carried.";
     DockerLabelConflict = "E2K162", Warning, "Containers set this Docker label to different values; the pod has one annotation per key: the essential container's value was kept (of equals, the earlier container's). Check it is the one the annotation's reader needs.";
     InputChanged = "E2K163", Error, "The file changed or went away while ecs2eks ran (large inputs are read twice, once to plan and once to convert); run again when nothing writes to the inputs.";
-    GpuRollout = "E2K164", Info, "A single pod holding a GPU is replaced without surge (maxSurge 0), so a rollout needs no second GPU; expect a short gap in service, or add GPU capacity and raise maxSurge.";
-    DnsReplaced = "E2K165", Warning, "The pod asks only these servers (dnsPolicy None, mapping dns.replace): cluster Service names resolve only if they forward cluster.local to CoreDNS.";
-    DockerBridgeAddress = "E2K166", Warning, "172.17.0.1 (docker0) and 169.254.170.2 (the ECS metadata and credentials endpoint) do not exist on EKS: point the variable at the agent's Service, or at the node (status.hostIP through the downward API) for a DaemonSet agent.";
-    BridgeToLocalhost = "E2K167", Info, "The address named the Docker bridge, and the agent is a container of the same pod: it became localhost.";
-    ContainerDefinitionsOnly = "E2K168", Warning, "The file holds container definitions only (Terraform's container_definitions): give the task-level fields it lacks per family in mapping taskDefinitions.<family>.";
-    ImagePlaceholder = "E2K169", Warning, "The image is filled in by CI: set it in the overlay's kustomization.yaml `images:` (kustomize edit set image PLACEHOLDER=IMAGE:TAG).";
+    GpuRollout = "E2K170", Info, "A single pod holding a GPU is replaced without surge (maxSurge 0), so a rollout needs no second GPU; expect a short gap in service, or add GPU capacity and raise maxSurge.";
+    DnsReplaced = "E2K171", Warning, "The pod asks only these servers (dnsPolicy None, mapping dns.replace): cluster Service names resolve only if they forward cluster.local to CoreDNS.";
+    DockerBridgeAddress = "E2K172", Warning, "172.17.0.1 (docker0) and 169.254.170.2 (the ECS metadata and credentials endpoint) do not exist on EKS: point the variable at the agent's Service, or at the node (status.hostIP through the downward API) for a DaemonSet agent.";
+    BridgeToLocalhost = "E2K173", Info, "The address named the Docker bridge, and the agent is a container of the same pod: it became localhost.";
+    ContainerDefinitionsOnly = "E2K174", Warning, "The file holds container definitions only (Terraform's container_definitions): give the task-level fields it lacks per family in mapping taskDefinitions.<family>.";
+    ImagePlaceholder = "E2K175", Warning, "The image is filled in by CI: set it in the overlay's kustomization.yaml `images:` (kustomize edit set image PLACEHOLDER=IMAGE:TAG).";
     // 2xx: volumes
     HostPath = "E2K200", Warning, "hostPath ties the pod to node files and is often forbidden by Pod Security; prefer a PersistentVolume or emptyDir.";
     DockerVolume = "E2K201", Warning, "Docker volumes became emptyDir, which lives as long as the pod; use a PersistentVolumeClaim for data that must persist.";
@@ -136,7 +136,7 @@ codes! {
     Ephemeral = "E2K310", Info, "Fargate's task storage includes the image layers (20 GiB by default): only what exceeds 20 GiB became an ephemeral-storage request on the main container.";
     RuntimePlatform = "E2K311", Info, "The operating system and CPU architecture became node selectors; the cluster needs matching nodes.";
     PropagateTags = "E2K312", Info, "Tag propagation to tasks has no Kubernetes equivalent; labels on the pod template play that role.";
-    EphemeralNodeVolume = "E2K313", Warning, "The pod requests more ephemeral storage than a default 20 GiB node root volume holds: give its nodes the root volume named (node group diskSize, or the Karpenter EC2NodeClass blockDeviceMappings).";
+    EphemeralNodeVolume = "E2K314", Warning, "The pod requests more ephemeral storage than a default 20 GiB node root volume holds: give its nodes the root volume named (node group diskSize, or the Karpenter EC2NodeClass blockDeviceMappings).";
     // 4xx: secrets (External Secrets Operator)
     SecretReference = "E2K400", Warning, "valueFrom must be a Secrets Manager ARN, an SSM parameter ARN or a parameter name; fix the reference, the variable was not created.";
     SecretOverridesEnv = "E2K401", Warning, "The name is both a plain variable and a secret; the secret was kept. Remove one of them.";

@@ -344,10 +344,10 @@ fn container_definition_arrays_and_ci_filled_images_become_workloads() {
         "placeholder.invalid/worker/worker"
     );
     for expected in [
-        "warning[E2K168] web (default): the file holds container definitions only: cpu, memory, networkMode, taskRoleArn",
-        "containerDefinitions[0].image: warning[E2K169] web (default): container app has no image yet",
+        "warning[E2K174] web (default): the file holds container definitions only: cpu, memory, networkMode, taskRoleArn",
+        "containerDefinitions[0].image: warning[E2K175] web (default): container app has no image yet",
         "containerDefinitions[0].environment[0].value: warning[E2K117]",
-        "containerDefinitions[0].image: warning[E2K169] worker (default)",
+        "containerDefinitions[0].image: warning[E2K175] worker (default)",
     ] {
         assert!(
             run.stderr.contains(expected),

@@ -101,7 +101,7 @@ pub const TASK_DEFINITION: &[Field] = &[
     f(
         "ephemeralStorage",
         Mapped(
-            "`resources.requests.ephemeral-storage` of the main container: sizeInGiB − 20 (Fargate's size includes the image layers), nothing when 20 or less; E2K310, and E2K313 naming the node volume needed",
+            "`resources.requests.ephemeral-storage` of the main container: sizeInGiB − 20 (Fargate's size includes the image layers), nothing when 20 or less; E2K310, and E2K314 naming the node volume needed",
         ),
     ),
     f(
@@ -190,7 +190,7 @@ pub const CONTAINER_DEFINITION: &[Field] = &[
     f(
         "dnsServers",
         Mapped(
-            "pod `dnsConfig.nameservers` after the cluster DNS (E2K144); mapping `dns.replace`: `dnsPolicy: None` with only them (E2K165)",
+            "pod `dnsConfig.nameservers` after the cluster DNS (E2K144); mapping `dns.replace`: `dnsPolicy: None` with only them (E2K171)",
         ),
     ),
     f("dnsSearchDomains", Mapped("pod `dnsConfig.searches`")),
