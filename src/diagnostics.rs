@@ -44,14 +44,14 @@ macro_rules! codes {
 
 codes! {
     // 1xx: the workload as a whole
-    TaskDefinitionAlone = "E2K100", Info, "No service referenced this task definition: it became a Deployment with 1 replica; give the service's JSON to carry replicas and rollout settings.";
+    TaskDefinitionAlone = "E2K100", Info, "No service referenced this task definition: it became a Deployment with 1 replica and ECS's default rollout (maxSurge 100 %, maxUnavailable 0 %); give the service's JSON to carry replicas and rollout settings.";
     UnknownField = "E2K101", Warning, "This field is not in the ECS API field list ecs2eks knows; check the spelling, or report it so it can be mapped.";
     TaskDefinitionNotFound = "E2K102", Error, "Add the task definition's JSON (aws ecs describe-task-definition) to the inputs.";
     UnknownAccount = "E2K103", Warning, "Add the account to the inventory (--inventory) so it gets the right environment.";
     NameChanged = "E2K104", Info, "Kubernetes names are DNS-1123 labels; rename in ECS or use the new name in your tooling.";
     LaunchType = "E2K105", Info, "Capacity is the cluster's now: Fargate profiles or node groups decide where pods run.";
     DeploymentController = "E2K106", Warning, "Blue/green and external deployments have no Deployment equivalent; use Argo Rollouts or keep the rolling update.";
-    CircuitBreaker = "E2K107", Info, "A Deployment stops at progressDeadlineSeconds but does not roll back; Argo CD or Argo Rollouts can.";
+    CircuitBreaker = "E2K107", Info, "A Deployment stops at progressDeadlineSeconds but does not roll back, and Argo CD does not roll back on its own either: use Argo Rollouts for automatic rollback, or alert on the ProgressDeadlineExceeded condition and roll back by hand.";
     DeploymentAlarms = "E2K108", Warning, "CloudWatch alarm rollback has no Kubernetes equivalent; use Argo Rollouts analysis with CloudWatch metrics.";
     ExecuteCommand = "E2K109", Info, "ECS Exec becomes kubectl exec, governed by RBAC on pods/exec.";
     AwsTags = "E2K110", Info, "AWS resource tags are not Kubernetes objects; cost allocation on EKS uses labels or split cost allocation data.";
@@ -70,7 +70,7 @@ codes! {
     HealthCheckCommand = "E2K122", Warning, "ECS ignores a healthCheck whose command is empty or does not start with CMD or CMD-SHELL (Docker runs no check), so no probe was made; write a working one if the container needs it.";
     UserName = "E2K123", Warning, "runAsUser needs a numeric UID; set it by hand or in the image.";
     Ulimits = "E2K124", Warning, "Pods inherit ulimits from the container runtime on the node; set them in the node's containerd config or the image.";
-    Links = "E2K125", Info, "Containers in a pod share localhost; replace the link alias with localhost.";
+    Links = "E2K125", Info, "Containers in a pod share one network namespace: each link name and alias became a hostAliases entry for 127.0.0.1, so the old names still resolve.";
     VolumesFrom = "E2K126", Warning, "Kubernetes has no volumesFrom; mount the same named volumes in both containers.";
     DockerSecurityOptions = "E2K127", Warning, "Use securityContext.seLinuxOptions, seccompProfile or appArmorProfile instead.";
     SystemControls = "E2K128", Warning, "Use pod securityContext.sysctls; unsafe sysctls must be allowed on the kubelet.";
@@ -89,7 +89,7 @@ codes! {
     LogDriver = "E2K141", Warning, "Pods write to stdout; ship logs with a cluster agent configured for this destination.";
     TaskSizeSplit = "E2K142", Info, "The task-level size went to the containers that set none, as the message says; check the split, or set cpu and memory per container.";
     InferenceAccelerator = "E2K143", Warning, "Elastic Inference is retired; use Inferentia (aws.amazon.com/neuron) or GPU nodes.";
-    DnsServers = "E2K144", Info, "dnsConfig adds these to the cluster DNS; check that cluster names still resolve first.";
+    DnsServers = "E2K144", Warning, "These servers come after cluster DNS, and glibc never asks the next server after an NXDOMAIN: forward the zones only they answer with a CoreDNS `forward` block, or set mapping dns.replace.";
     TmpfsMountOptions = "E2K145", Info, "emptyDir with medium Memory takes no mount options; they were not carried.";
     DockerLabelKey = "E2K146", Warning, "This label is not a valid Kubernetes annotation key; rename it.";
     DuplicateEnv = "E2K147", Warning, "The variable is set twice; the last value was kept, as Docker does.";
@@ -107,7 +107,7 @@ codes! {
     InvalidUser = "E2K159", Warning, "The user field could not be read as uid, uid:gid, user or user:group.";
     NameTemplate = "E2K160", Error, "Fix the name template in the mappings file; it must render with the documented variables.";
     InitContainerProbe = "E2K161", Info, "Init containers that run to completion cannot have probes; the healthCheck was not carried.";
-    DockerLabelConflict = "E2K162", Warning, "Containers set this Docker label to different values; the pod has one annotation per key, and the later container's value was kept.";
+    DockerLabelConflict = "E2K162", Warning, "Containers set this Docker label to different values; the pod has one annotation per key: the essential container's value was kept (of equals, the earlier container's). Check it is the one the annotation's reader needs.";
     InputChanged = "E2K163", Error, "The file changed or went away while ecs2eks ran (large inputs are read twice, once to plan and once to convert); run again when nothing writes to the inputs.";
     EcsAgent = "E2K164", Warning, "The ECS task metadata and credentials endpoints (169.254.170.2) do not exist on EKS: replace this agent with the one the message names (the vendor's Helm chart or DaemonSet, the ADOT or CloudWatch Observability add-on).";
     EntryPointCleared = "E2K165", Warning, "entryPoint [\"\"] clears the image's ENTRYPOINT, and no command replaces it: set the container's command to the image's CMD, or the image's ENTRYPOINT runs.";
@@ -115,6 +115,12 @@ codes! {
     PrivilegedContainer = "E2K167", Warning, "Pod Security admission (baseline, restricted) rejects this: label the namespace pod-security.kubernetes.io/enforce=privileged, an exception the platform team grants, or drop the setting.";
     OneOffTask = "E2K168", Warning, "This looks like a one-off task: a Deployment restarts it after it exits, for ever; set standaloneTaskDefinitions: job in the mappings, or give its service.";
     StandaloneJob = "E2K169", Info, "The task definition became a suspended Job (backoffLimit 0): set spec.suspend to false to run it once.";
+    GpuRollout = "E2K170", Info, "A single pod holding a GPU is replaced without surge (maxSurge 0), so a rollout needs no second GPU; expect a short gap in service, or add GPU capacity and raise maxSurge.";
+    DnsReplaced = "E2K171", Warning, "The pod asks only these servers (dnsPolicy None, mapping dns.replace): cluster Service names resolve only if they forward cluster.local to CoreDNS.";
+    DockerBridgeAddress = "E2K172", Warning, "172.17.0.1 (docker0) and 169.254.170.2 (the ECS metadata and credentials endpoint) do not exist on EKS: point the variable at the agent's Service, or at the node (status.hostIP through the downward API) for a DaemonSet agent.";
+    BridgeToLocalhost = "E2K173", Info, "The address named the Docker bridge, and the agent is a container of the same pod: it became localhost.";
+    ContainerDefinitionsOnly = "E2K174", Warning, "The file holds container definitions only (Terraform's container_definitions): give the task-level fields it lacks per family in mapping taskDefinitions.<family>.";
+    ImagePlaceholder = "E2K175", Warning, "The image is filled in by CI: set it in the overlay's kustomization.yaml `images:` (kustomize edit set image PLACEHOLDER=IMAGE:TAG).";
     // 2xx: volumes
     HostPath = "E2K200", Warning, "hostPath ties the pod to node files and is often forbidden by Pod Security; prefer a PersistentVolume or emptyDir.";
     DockerVolume = "E2K201", Warning, "Docker volumes became emptyDir, which lives as long as the pod; use a PersistentVolumeClaim for data that must persist.";
@@ -135,10 +141,11 @@ codes! {
     VpcLattice = "E2K307", Warning, "VPC Lattice on EKS goes through the AWS Gateway API Controller; create the Gateway and routes by hand.";
     AzRebalancing = "E2K308", Info, "Kubernetes does not move running pods between zones; use the descheduler if you need rebalancing.";
     ClassicLoadBalancer = "E2K309", Warning, "Classic Load Balancers are not supported by the AWS Load Balancer Controller; move to an ALB or NLB.";
-    Ephemeral = "E2K310", Info, "The ephemeral storage size became an ephemeral-storage request on the main container.";
+    Ephemeral = "E2K310", Info, "Fargate's task storage includes the image layers (20 GiB by default): only what exceeds 20 GiB became an ephemeral-storage request on the main container.";
     RuntimePlatform = "E2K311", Info, "The operating system and CPU architecture became node selectors; the cluster needs matching nodes.";
     PropagateTags = "E2K312", Info, "Tag propagation to tasks has no Kubernetes equivalent; labels on the pod template play that role.";
     ArmOnFargate = "E2K313", Warning, "EKS Fargate runs x86_64 pods only: run this arm64 pod on Graviton nodes (a managed node group or Karpenter), or build its image for amd64.";
+    EphemeralNodeVolume = "E2K314", Warning, "The pod requests more ephemeral storage than a default 20 GiB node root volume holds: give its nodes the root volume named (node group diskSize, or the Karpenter EC2NodeClass blockDeviceMappings).";
     // 4xx: secrets (External Secrets Operator)
     SecretReference = "E2K400", Warning, "valueFrom must be a Secrets Manager ARN, an SSM parameter ARN or a parameter name; fix the reference, the variable was not created.";
     SecretOverridesEnv = "E2K401", Warning, "The name is both a plain variable and a secret; the secret was kept. Remove one of them.";
@@ -209,6 +216,8 @@ codes! {
     PlacementAffinity = "E2K585", Info, "The memberOf constraint became required node affinity; the cluster needs nodes carrying that label.";
     DisruptionBudget = "E2K590", Info, "A PodDisruptionBudget keeps pods available during node drains; check it does not block upgrades.";
     DnsRenamed = "E2K595", Warning, "Clients must use the Kubernetes Service DNS name; the report lists old name -> new name.";
+    ConsumerRewritten = "E2K596", Info, "The value called a service of the run by its ECS discovery name; it now calls its Kubernetes Service (mapping discovery.rewriteConsumers).";
+    ConsumerOldName = "E2K597", Warning, "The value calls an ECS discovery name that stops resolving when ECS is torn down: point it at the service's new name (the report's DNS tables), or keep the Cloud Map namespace until it moves.";
 }
 
 impl fmt::Display for Code {

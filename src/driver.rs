@@ -15,8 +15,8 @@ use crate::model::target::iam::account_directory;
 use crate::model::target::{Conversion, Translated, Workload};
 use crate::translate::passes::apps::{Job, Plan};
 use crate::translate::passes::store_sharing::StorePool;
-use crate::translate::passes::{apps, iam_plan, secret_access};
-use crate::translate::{self, Context};
+use crate::translate::passes::{apps, dns_directory, iam_plan, secret_access};
+use crate::translate::{self, Context, Naming};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -44,12 +44,19 @@ pub fn convert(
     let mut errors = input_errors(&read);
     let plan = apps::plan(&read, mappings, inventory.is_some());
     errors.extend(plan.errors.iter().cloned());
+    let naming = Naming {
+        mappings,
+        inventory,
+        split_by_account: plan.split_by_account,
+    };
+    let directory = dns_directory::build(&read, &plan, naming);
     let ctx = Context {
         inputs: &read,
         mappings,
         inventory,
         alb_owners: &plan.alb_owners,
         split_by_account: plan.split_by_account,
+        directory: &directory,
     };
     // Where each app's first workload is in the conversion's order: every job makes one.
     let firsts: Vec<usize> = plan

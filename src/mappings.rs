@@ -39,6 +39,12 @@ pub struct Mappings {
     pub logging: Logging,
     #[serde(default)]
     pub app_mesh: AppMesh,
+    #[serde(default)]
+    pub dns: Dns,
+    /// Task-level fields per task definition family, for task definitions that lack them
+    /// (Terraform `container_definitions` files hold none).
+    #[serde(default)]
+    pub task_definitions: BTreeMap<String, TaskDefaults>,
 }
 
 /// A task definition given without a service (and run by no schedule).
@@ -105,6 +111,29 @@ impl MeshReplacement {
             MeshReplacement::None => "plain Kubernetes Services, with no mesh",
         }
     }
+}
+
+/// A pod's DNS when the task definition names `dnsServers`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Dns {
+    /// The pod asks only those servers (`dnsPolicy: None`), as Docker's `--dns` did; otherwise
+    /// they come after the cluster DNS.
+    pub replace: bool,
+}
+
+/// The task-level fields a task definition of one family takes when it does not set them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TaskDefaults {
+    /// CPU units or `"1 vCPU"`, as in a task definition.
+    pub cpu: Option<String>,
+    /// MiB or `"2 GB"`, as in a task definition.
+    pub memory: Option<String>,
+    pub network_mode: Option<String>,
+    pub task_role_arn: Option<String>,
+    pub execution_role_arn: Option<String>,
+    pub requires_compatibilities: Option<Vec<String>>,
 }
 
 /// Scheduled tasks (EventBridge rules and Scheduler schedules): what runs them.
@@ -188,11 +217,23 @@ impl CapacityTypeLabel {
 }
 
 /// Service discovery: Cloud Map and Service Connect names.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Discovery {
     /// Also emit an `ExternalName` Service under each old Service Connect name.
     pub external_name: bool,
+    /// Rewrite env values, commands and arguments that call a service of the run by its old
+    /// discovery name to its Kubernetes Service name and port.
+    pub rewrite_consumers: bool,
+}
+
+impl Default for Discovery {
+    fn default() -> Self {
+        Discovery {
+            external_name: false,
+            rewrite_consumers: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -536,6 +577,9 @@ mod tests {
             CapacityTypeLabel::Karpenter
         );
         assert!(!m.discovery.external_name);
+        assert!(m.discovery.rewrite_consumers);
+        assert!(!m.dns.replace);
+        assert!(m.task_definitions.is_empty());
         let m = Mappings::load(Some((
             "m.yaml",
             "schedules:\n  kind: CronWorkflow\nplacement:\n  capacityTypeLabel: eks\ndiscovery:\n  externalName: true\n",
@@ -545,7 +589,23 @@ mod tests {
         assert_eq!(m.schedules.concurrency_policy, ConcurrencyPolicy::Forbid);
         assert_eq!(m.placement.capacity_type_label, CapacityTypeLabel::Eks);
         assert!(m.discovery.external_name);
+        assert!(m.discovery.rewrite_consumers);
         assert!(Mappings::load(Some(("m.yaml", "schedules:\n  kind: Job\n"))).is_err());
+        let m = Mappings::load(Some((
+            "m.yaml",
+            "discovery:\n  rewriteConsumers: false\ndns:\n  replace: true\ntaskDefinitions:\n  web:\n    cpu: \"512\"\n    networkMode: awsvpc\n    taskRoleArn: arn:aws:iam::111111111111:role/web\n",
+        )))
+        .unwrap();
+        assert!(!m.discovery.rewrite_consumers);
+        assert!(m.dns.replace);
+        let web = &m.task_definitions["web"];
+        assert_eq!(
+            (web.cpu.as_deref(), web.network_mode.as_deref()),
+            (Some("512"), Some("awsvpc"))
+        );
+        assert!(
+            Mappings::load(Some(("m.yaml", "taskDefinitions:\n  web:\n    image: x\n"))).is_err()
+        );
     }
 
     #[test]

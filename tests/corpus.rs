@@ -125,9 +125,10 @@ fn every_field_in_the_corpus_is_mapped_or_named_in_a_finding() {
         }
     }
     // The corpus is full of fields Kubernetes cannot express; each of them was checked above.
-    // (FireLens routers, App Mesh proxies and gMSA specs are mapped since issue 20.)
+    // (FireLens routers, App Mesh proxies and gMSA specs are mapped since issue 20, `links`
+    // since issue 22: 22 are reported today.)
     assert!(
-        reported_fields >= 25,
+        reported_fields >= 20,
         "only {reported_fields} reported fields seen"
     );
 }

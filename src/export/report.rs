@@ -4,8 +4,8 @@
 use super::Sink;
 use super::capacity::{self, Capacity};
 use crate::diagnostics::{Code, Finding, FindingList, Severity};
-use crate::model::target::DnsRename;
 use crate::model::target::{Conversion, Status};
+use crate::model::target::{DnsCall, DnsRename};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -63,6 +63,9 @@ pub struct ServiceReport<'a> {
     /// Old service discovery names → Kubernetes Service DNS names.
     #[serde(skip_serializing_if = "<[DnsRename]>::is_empty")]
     pub dns_names: &'a [DnsRename],
+    /// Discovery names of other services its containers call, and what they call now.
+    #[serde(skip_serializing_if = "<[DnsCall]>::is_empty")]
+    pub dns_calls: &'a [DnsCall],
 }
 
 #[derive(Serialize)]
@@ -105,6 +108,7 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
                 inputs: &w.inputs,
                 findings: &w.findings,
                 dns_names: &w.dns_names,
+                dns_calls: &w.dns_calls,
             })
             .collect(),
         errors: conversion
@@ -247,6 +251,7 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
         service_section(s, wl, out)
     })?;
     dns_section(&report.services, &mut out);
+    calls_section(&report.services, &mut out);
     let used: BTreeSet<Code> = report
         .services
         .iter()
@@ -504,6 +509,33 @@ fn dns_section(services: &[ServiceReport], out: &mut String) {
     out.push('\n');
 }
 
+/// The discovery names the services call, and what each calls now.
+fn calls_section(services: &[ServiceReport], out: &mut String) {
+    let calls: Vec<(&ServiceReport, &DnsCall)> = services
+        .iter()
+        .flat_map(|s| s.dns_calls.iter().map(move |c| (s, c)))
+        .collect();
+    if calls.is_empty() {
+        return;
+    }
+    out.push_str("## DNS names the services call\n\nRewritten where the called service is part of the run (E2K596); the others still call ECS-era names (E2K597).\n\n");
+    out.push_str("| service | environment | where | called | calls now |\n|---|---|---|---|---|\n");
+    for (s, c) in calls {
+        let now = match &c.new {
+            Some(new) => format!("`{}`", cell(new)),
+            None => "unchanged: see E2K597".to_string(),
+        };
+        out.push_str(&format!(
+            "| {} | {} | `{}` | `{}` | {now} |\n",
+            cell(s.name),
+            cell(s.environment),
+            cell(&c.field),
+            cell(&c.old)
+        ));
+    }
+    out.push('\n');
+}
+
 /// One service's section: where it comes from, its cutover steps, its findings.
 fn service_section(s: &ServiceReport, wl: &crate::model::target::Workload, out: &mut String) {
     use std::fmt::Write as _;
@@ -678,6 +710,7 @@ mod tests {
                 &findings
             },
             dns_names: &[],
+            dns_calls: &[],
         };
         for n in [0, 1, 63, 64, 65, 2048, 5000] {
             let report = Report {

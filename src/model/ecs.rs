@@ -96,6 +96,10 @@ pub struct TaskDefinition {
     /// (`translate::pod`): findings name the input's positions. Empty: as listed.
     #[serde(skip)]
     pub container_positions: Vec<usize>,
+    /// Read from a bare array of container definitions (Terraform's `container_definitions`):
+    /// the file held no task-level field, and the family is the file's name.
+    #[serde(skip)]
+    pub containers_only: bool,
 }
 
 impl TaskDefinition {
@@ -235,6 +239,9 @@ pub struct ContainerDefinition {
     pub dns_search_domains: Vec<String>,
     #[serde(deserialize_with = "nullable")]
     pub extra_hosts: Vec<HostEntry>,
+    /// Docker links, `name` or `name:alias`.
+    #[serde(deserialize_with = "nullable")]
+    pub links: Vec<String>,
     pub interactive: Option<bool>,
     pub pseudo_terminal: Option<bool>,
     #[serde(deserialize_with = "nullable")]
@@ -475,6 +482,9 @@ pub struct TaskDefinitionIdentity {
     /// Its revision, or the one its ARN names.
     pub revision: Option<i64>,
     pub place: Place,
+    /// Its container ports, each with its ECS port name ("" when none): the new Service names
+    /// and ports its service's discovery names move to.
+    pub ports: Box<[(Box<str>, i64)]>,
 }
 
 impl TaskDefinition {
@@ -496,8 +506,46 @@ impl TaskDefinition {
                 .revision
                 .or_else(|| arn.and_then(|a| task_definition_ref(a).1)),
             place: self.place(),
+            ports: self.ports().collect(),
         }
     }
+
+    /// The container ports a Service can expose, with their ECS port names ("" when none).
+    pub fn ports(&self) -> impl Iterator<Item = (Box<str>, i64)> + '_ {
+        self.container_definitions
+            .iter()
+            .flat_map(|c| &c.port_mappings)
+            .filter_map(|pm| {
+                let port = pm.container_port.filter(|p| (1..=65535).contains(p))?;
+                Some((pm.name.as_deref().unwrap_or("").into(), port))
+            })
+    }
+}
+
+/// A name a service gives its clients on ECS, as its configuration says it; namespaces and
+/// Cloud Map ids are resolved against the Cloud Map inputs by `translate::discovery`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Advertised {
+    /// A Service Connect name of `serviceConnectConfiguration.services[at]`: a client alias's
+    /// `dnsName` (`qualified`), else the discovery name (or port name) in `namespace`.
+    ServiceConnect {
+        at: usize,
+        name: Box<str>,
+        qualified: bool,
+        /// The namespace as the configuration gives it: a name, an id or an ARN.
+        namespace: Box<str>,
+        /// The client alias's port.
+        port: Option<i64>,
+        port_name: Box<str>,
+    },
+    /// The Cloud Map service of `serviceRegistries[at]`.
+    CloudMap {
+        at: usize,
+        registry_arn: Box<str>,
+        /// The SRV record's port, else the container port.
+        port: Option<i64>,
+        container_port: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -538,6 +586,8 @@ pub struct ServiceIdentity {
     pub place: Place,
     pub cluster: Box<str>,
     pub target_group_arns: Box<[Box<str>]>,
+    /// The names it gives its clients (Service Connect, Cloud Map), for the consumers of others.
+    pub advertised: Box<[Advertised]>,
 }
 
 impl Service {
@@ -577,7 +627,48 @@ impl Service {
                 .iter()
                 .filter_map(|lb| lb.target_group_arn.as_deref().map(Box::from))
                 .collect(),
+            advertised: self.advertised().into(),
         }
+    }
+
+    /// The names it gives its clients: its Cloud Map registries, then its Service Connect names
+    /// (each client alias, or the discovery name when a port has none).
+    pub fn advertised(&self) -> Vec<Advertised> {
+        let mut out: Vec<Advertised> = (self.service_registries.iter().enumerate())
+            .map(|(at, r)| Advertised::CloudMap {
+                at,
+                registry_arn: r.registry_arn.as_deref().unwrap_or("").into(),
+                port: r.port.or(r.container_port),
+                container_port: r.container_port,
+            })
+            .collect();
+        let Some(sc) =
+            (self.service_connect_configuration.as_ref()).filter(|c| c.enabled != Some(false))
+        else {
+            return out;
+        };
+        let namespace: Box<str> = sc.namespace.as_deref().unwrap_or("").into();
+        for (at, s) in sc.services.iter().enumerate() {
+            let port_name = s.port_name.as_deref().unwrap_or("");
+            let discovery = s.discovery_name.as_deref().unwrap_or(port_name);
+            let name = |dns: Option<&str>, port| Advertised::ServiceConnect {
+                at,
+                name: dns.unwrap_or(discovery).into(),
+                qualified: dns.is_some(),
+                namespace: namespace.clone(),
+                port,
+                port_name: port_name.into(),
+            };
+            out.extend(
+                s.client_aliases
+                    .iter()
+                    .map(|a| name(a.dns_name.as_deref(), a.port)),
+            );
+            if s.client_aliases.is_empty() {
+                out.push(name(None, None));
+            }
+        }
+        out
     }
 }
 

@@ -107,7 +107,9 @@ pub const TASK_DEFINITION: &[Field] = &[
     ),
     f(
         "ephemeralStorage",
-        Mapped("`resources.requests.ephemeral-storage` of the main container; E2K310"),
+        Mapped(
+            "`resources.requests.ephemeral-storage` of the main container: sizeInGiB − 20 (Fargate's size includes the image layers), nothing when 20 or less; E2K310, and E2K314 naming the node volume needed",
+        ),
     ),
     f(
         "runtimePlatform",
@@ -140,7 +142,10 @@ pub const CONTAINER_DEFINITION: &[Field] = &[
         Mapped("`resources.limits.memory` (and the request when there is no reservation)"),
     ),
     f("memoryReservation", Mapped("`resources.requests.memory`")),
-    f("links", Reported(Code::Links)),
+    f(
+        "links",
+        Mapped("pod `hostAliases`: each name and alias resolves to 127.0.0.1; E2K125"),
+    ),
     f(
         "portMappings",
         Nested("`ports` and the ClusterIP Service", PORT_MAPPING),
@@ -202,7 +207,12 @@ pub const CONTAINER_DEFINITION: &[Field] = &[
         "readonlyRootFilesystem",
         Mapped("`securityContext.readOnlyRootFilesystem`"),
     ),
-    f("dnsServers", Mapped("pod `dnsConfig.nameservers`; E2K144")),
+    f(
+        "dnsServers",
+        Mapped(
+            "pod `dnsConfig.nameservers` after the cluster DNS (E2K144); mapping `dns.replace`: `dnsPolicy: None` with only them (E2K171)",
+        ),
+    ),
     f("dnsSearchDomains", Mapped("pod `dnsConfig.searches`")),
     f("extraHosts", Mapped("pod `hostAliases`")),
     f(
@@ -211,7 +221,10 @@ pub const CONTAINER_DEFINITION: &[Field] = &[
     ),
     f("interactive", Mapped("`stdin`")),
     f("pseudoTerminal", Mapped("`tty`")),
-    f("dockerLabels", Mapped("pod template annotations")),
+    f(
+        "dockerLabels",
+        Mapped("pod template annotations; a clash keeps the essential container's value (E2K162)"),
+    ),
     f("ulimits", Reported(Code::Ulimits)),
     f(
         "logConfiguration",

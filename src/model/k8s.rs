@@ -224,6 +224,9 @@ pub struct PodSpec {
     pub image_pull_secrets: Vec<NameRef>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub host_aliases: Vec<HostAlias>,
+    /// `None` when the pod asks only the servers of its `dnsConfig` (mapping `dns.replace`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_policy: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_config: Option<DnsConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -239,31 +239,55 @@ fn carry(td: &TaskDefinition, t: usize, task: TaskSize, r: &mut Resources) -> Ve
     carried
 }
 
-/// The task's ephemeral storage goes to the first container (the main one).
+/// What Fargate gives every task without asking, image layers included, and the root volume of
+/// EKS managed node groups and of Karpenter's default EC2NodeClass.
+const DEFAULT_DISK_GIB: i64 = 20;
+
+/// The task's ephemeral storage goes to the first container (the main one). Fargate's size is the
+/// task's whole disk, image layers included, so only what exceeds the 20 GiB default is asked of
+/// the node; the warning names the root volume a node needs for it.
 pub fn ephemeral_storage(
     td: &TaskDefinition,
     td_path: &str,
     main: &mut Container,
     findings: &mut Findings,
 ) {
-    if let Some(gib) = td
+    let Some(gib) = td
         .ephemeral_storage
         .as_ref()
         .and_then(|e| e.size_in_gi_b)
         .filter(|g| *g > 0)
-    {
-        main.resources
-            .requests
-            .insert("ephemeral-storage".into(), format!("{gib}Gi"));
+    else {
+        return;
+    };
+    let at = join(td_path, "ephemeralStorage");
+    let extra = gib - DEFAULT_DISK_GIB;
+    if extra <= 0 {
         findings.push(
             Code::Ephemeral,
-            join(td_path, "ephemeralStorage"),
-            format!(
-                "{gib} GiB of ephemeral storage became a request on container {}",
-                main.name
-            ),
+            at,
+            format!("{gib} GiB of task storage fits a default {DEFAULT_DISK_GIB} GiB node volume: no ephemeral-storage request was set"),
         );
+        return;
     }
+    main.resources
+        .requests
+        .insert("ephemeral-storage".into(), format!("{extra}Gi"));
+    findings.push(
+        Code::Ephemeral,
+        at.clone(),
+        format!(
+            "{gib} GiB of task storage (image layers included) became a {extra}Gi ephemeral-storage request on container {}",
+            main.name
+        ),
+    );
+    findings.push(
+        Code::EphemeralNodeVolume,
+        at,
+        format!(
+            "the pod's nodes need a root volume of at least {gib} GiB ({DEFAULT_DISK_GIB} GiB for the system and images, {extra} GiB for this pod), more where several such pods share a node"
+        ),
+    );
 }
 
 #[cfg(test)]
@@ -365,5 +389,36 @@ mod tests {
         assert_eq!(parse_task_memory("0.5GB"), Some(512));
         assert_eq!(parse_task_memory("1024"), Some(1024));
         assert_eq!(parse_task_memory("{{ memory }}"), None);
+    }
+
+    /// Fargate's storage size holds the image layers: only what exceeds the 20 GiB default is
+    /// requested, with the node volume it needs; 20 GiB or less asks nothing of the node.
+    #[test]
+    fn ephemeral_storage_beyond_fargates_default_is_requested() {
+        let run = |gib: i64| {
+            let td: TaskDefinition = serde_json::from_value(serde_json::json!({
+                "family": "web", "ephemeralStorage": {"sizeInGiB": gib},
+                "containerDefinitions": [{"name": "app", "image": "nginx"}]
+            }))
+            .unwrap();
+            let mut main = Container::default();
+            let mut f = Findings::default();
+            ephemeral_storage(&td, "taskDefinition", &mut main, &mut f);
+            let request = main.resources.requests.get("ephemeral-storage").cloned();
+            (request, f)
+        };
+        let (request, f) = run(40);
+        assert_eq!(request.as_deref(), Some("20Gi"));
+        let codes: Vec<Code> = f.list.iter().map(|f| f.code).collect();
+        assert_eq!(codes, [Code::Ephemeral, Code::EphemeralNodeVolume]);
+        assert!(
+            f.list[1].message.contains("at least 40 GiB"),
+            "{}",
+            f.list[1].message
+        );
+        let (request, f) = run(20);
+        assert_eq!(request, None);
+        assert_eq!(f.list.len(), 1);
+        assert_eq!(f.list[0].code, Code::Ephemeral);
     }
 }

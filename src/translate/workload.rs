@@ -4,8 +4,8 @@
 use super::pod::LogRouter;
 use super::{Context, Runs};
 use super::{
-    agents, autoscaling, containers, dependencies, disruption, iam, ingress, logging, network,
-    placement, platform, probes, resources, rollout, schedules, secrets, volumes,
+    agents, autoscaling, calls, containers, dependencies, disruption, iam, ingress, logging,
+    network, placement, platform, probes, resources, rollout, schedules, secrets, volumes,
 };
 use crate::diagnostics::{Code, Findings};
 use crate::mappings::Standalone;
@@ -14,6 +14,7 @@ use crate::model::fields::join;
 use crate::model::k8s::{Container, Map, Object, ObjectMeta, PodSpec, PodTemplate, TemplateMeta};
 use crate::model::names::{self, NameContext};
 use crate::model::read::Sourced;
+use crate::model::target::DnsCall;
 use crate::model::target::iam::RoleBinding;
 use serde_json::json;
 
@@ -107,6 +108,8 @@ pub struct Built {
     pub role: Option<RoleBinding>,
     /// The node-level Fluent Bit configuration of its FireLens routing.
     pub log_outputs: Option<String>,
+    /// The discovery names its containers call.
+    pub calls: Vec<DnsCall>,
 }
 
 /// One workload's objects, or the message of a name template that failed. `td` is the pod's view
@@ -124,12 +127,13 @@ pub fn build(
     let a = Assembly::new(td, service, runs, others, ctx, log_router)?;
     carry_findings(&a, findings);
     let mut objects = Vec::new();
+    let mut calls = Vec::new();
     let Pod {
         spec: mut pod,
         annotations,
         app_protocols,
         log_outputs,
-    } = pod_spec(&a, &mut objects, findings);
+    } = pod_spec(&a, &mut objects, &mut calls, findings);
     if !a.job_only {
         objects.extend(cluster_ip_service(&a, &pod, &app_protocols));
     }
@@ -154,6 +158,7 @@ pub fn build(
         objects,
         role,
         log_outputs,
+        calls,
     })
 }
 
@@ -286,11 +291,25 @@ struct Pod {
 }
 
 /// The pod: its containers with ports, probes, resources, volumes, secrets and start order, and
-/// the pod-level settings; EFS and secrets objects go to `objects`.
-fn pod_spec(a: &Assembly<'_>, objects: &mut Vec<Object>, findings: &mut Findings) -> Pod {
+/// the pod-level settings; EFS and secrets objects go to `objects`, the discovery names the
+/// containers call to `calls`.
+fn pod_spec(
+    a: &Assembly<'_>,
+    objects: &mut Vec<Object>,
+    calls: &mut Vec<DnsCall>,
+    findings: &mut Findings,
+) -> Pod {
     let (t, tp) = (&a.td.value, a.td.path.as_str());
     let windows = platform::is_windows(t);
     let (mut built, app_protocols) = pod_containers(a, windows, findings);
+    let scan = calls::Scan {
+        td: t,
+        td_path: tp,
+        directory: a.others.directory,
+        environment: a.names.environment,
+        rewrite: a.others.mappings.discovery.rewrite_consumers,
+    };
+    *calls = calls::apply(&scan, &mut built, findings);
     resources::apply(t, tp, &mut built, findings);
     if let Some(main) = built.first_mut() {
         resources::ephemeral_storage(t, tp, main, findings);
@@ -313,7 +332,8 @@ fn pod_spec(a: &Assembly<'_>, objects: &mut Vec<Object>, findings: &mut Findings
     pod_secrets(a, &mut built, &mut pod, objects, findings);
     pod_placement(a, &mut pod, findings);
     let mut annotations = Map::new();
-    containers::pod_level(t, tp, &mut pod, &mut annotations, findings);
+    let dns_replace = a.others.mappings.dns.replace;
+    containers::pod_level(t, tp, dns_replace, &mut pod, &mut annotations, findings);
     dependencies::arrange(t, tp, windows, built, &mut pod, findings);
     Pod {
         spec: pod,
@@ -347,7 +367,12 @@ fn pod_containers(
     let mut built = Vec::new();
     for (i, c) in a.td.value.container_definitions.iter().enumerate() {
         let at = containers::path(&a.td.value, &a.td.path, i);
-        let mut k = containers::container(c, &a.container_names[i], &at, findings);
+        let name = &a.container_names[i];
+        let mut k = containers::container(c, name, &at, findings);
+        let names = (a.names.service, name.as_str());
+        if let Some(image) = containers::image_placeholder(c, names, &at, findings) {
+            k.image = image;
+        }
         k.ports = containers::ports(c, &at, a.network_mode(), &mut used_port_names, findings);
         app_protocols.extend(port_app_protocols(c));
         if let Some(hc) = c.health_check.as_ref()
@@ -517,6 +542,7 @@ fn deployment(
     if !a.job_only {
         objects.push(rollout::workload(
             svc,
+            &a.td.path,
             a.meta(app),
             &a.selector,
             template,

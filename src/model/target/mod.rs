@@ -36,6 +36,8 @@ pub struct Workload {
     pub role: Option<iam::RoleBinding>,
     /// Old service discovery names (Cloud Map, Service Connect) → Kubernetes Service DNS names.
     pub dns_names: Vec<DnsRename>,
+    /// The discovery names of other services its containers call, and what they call now.
+    pub dns_calls: Vec<DnsCall>,
     /// What its pods ask of the cluster, for the capacity summary.
     pub footprint: footprint::Footprint,
     /// What later passes read of its objects.
@@ -166,4 +168,17 @@ pub struct DnsRename {
     pub new: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_port: Option<i64>,
+}
+
+/// A discovery name a workload's container calls (in an env value, its command or arguments).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DnsCall {
+    /// JSON path of the env var or argument in the task definition.
+    pub field: String,
+    /// The name (and port) called.
+    pub old: String,
+    /// The Service name (and port) called now; None: left as it was (E2K597).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<String>,
 }

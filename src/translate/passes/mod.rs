@@ -2,8 +2,8 @@
 //! runs them:
 //!
 //! 1. before any app is converted: the apps and their jobs (`apps`), which service owns each
-//!    shared ALB (`alb_ownership`) and which task definition each scheduled run uses
-//!    (`schedule_assignment`);
+//!    shared ALB (`alb_ownership`), which task definition each scheduled run uses
+//!    (`schedule_assignment`) and where each discovery name's traffic goes (`dns_directory`);
 //! 2. as each app is converted: its ClusterSecretStores go to the pool (`store_sharing`) and
 //!    what External Secrets Operator reads for it is grouped by account (`secret_access`);
 //! 3. once every app is: the stores are shared (`store_sharing`) and the IAM roles planned
@@ -11,6 +11,7 @@
 
 pub mod alb_ownership;
 pub mod apps;
+pub mod dns_directory;
 pub mod iam_plan;
 pub mod schedule_assignment;
 pub mod secret_access;
