@@ -94,6 +94,149 @@ fn each_overlay_builds_to_exactly_that_environments_objects() {
     }
 }
 
+/// Where a team adds to the base once ECS is gone: a variable in front of every container's env,
+/// or a key in front of every ExternalSecret's data.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Addition {
+    EnvVar,
+    SecretKey,
+}
+
+impl Addition {
+    /// (file, pointer to the list's owners, list, key of its elements)
+    fn place(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Addition::EnvVar => (
+                "deployment.yaml",
+                "/spec/template/spec/containers",
+                "env",
+                "name",
+            ),
+            Addition::SecretKey => ("externalsecret.yaml", "/spec", "data", "secretKey"),
+        }
+    }
+
+    fn insert_at_the_front(self, base: &Path) {
+        let (file, owners_at, list, key) = self.place();
+        let Ok(text) = std::fs::read_to_string(base.join(file)) else {
+            return;
+        };
+        let added = match self {
+            Addition::EnvVar => serde_json::json!({"name": "AAA_ADDED", "value": "added"}),
+            Addition::SecretKey => {
+                serde_json::json!({"secretKey": "AAA_ADDED", "remoteRef": {"key": "added"}})
+            }
+        };
+        let docs: Vec<String> = text
+            .split("---\n")
+            .map(|d| {
+                let mut v: Value = serde_norway::from_str(d).unwrap();
+                let owners: Vec<&mut Value> = match v.pointer_mut(owners_at) {
+                    Some(Value::Array(containers)) => containers.iter_mut().collect(),
+                    Some(spec) => vec![spec],
+                    None => Vec::new(),
+                };
+                for owner in owners {
+                    if let Some(Value::Array(items)) = owner.get_mut(list) {
+                        assert_ne!(items[0][key], "AAA_ADDED");
+                        items.insert(0, added.clone());
+                    }
+                }
+                ecs2eks::export::yaml::to_yaml(&v)
+            })
+            .collect();
+        std::fs::write(base.join(file), docs.join("---\n")).unwrap();
+    }
+
+    /// `v` without what was added.
+    fn taken_out(self, mut v: Value) -> Value {
+        let (_, owners_at, list, key) = self.place();
+        let owners: Vec<&mut Value> = match v.pointer_mut(owners_at) {
+            Some(Value::Array(containers)) => containers.iter_mut().collect(),
+            Some(spec) => vec![spec],
+            None => Vec::new(),
+        };
+        for owner in owners {
+            if let Some(Value::Array(items)) = owner.get_mut(list) {
+                items.retain(|e| e[key] != "AAA_ADDED");
+            }
+        }
+        v
+    }
+}
+
+/// Issue 18: overlays patch by name. Every multi-environment sample's base is edited as a team
+/// would (a variable, or a secret key, inserted at the front); each overlay then builds to its
+/// own environment's values (the addition aside), or fails to build. Env vars are merged by
+/// name, so that edit always builds. Index-only patches gave prod dev's values here.
+#[test]
+fn an_edited_base_never_lends_an_overlay_another_environments_values() {
+    let mut checked = 0;
+    for sample in sample_dirs() {
+        let (converted, _, _) = convert_sample(&sample);
+        let mut envs: BTreeMap<&str, usize> = BTreeMap::new();
+        for w in converted
+            .conversion
+            .workloads
+            .iter()
+            .filter(|w| !w.failed())
+        {
+            *envs.entry(&w.app).or_default() += 1;
+        }
+        if envs.values().all(|n| *n < 2) {
+            continue;
+        }
+        let repo = sample_repo(&sample);
+        for addition in [Addition::EnvVar, Addition::SecretKey] {
+            let out = tempfile::tempdir().unwrap();
+            ecs2eks::export::files::write(out.path(), &repo).unwrap();
+            let apps = out.path().join("apps");
+            for (app, _) in envs.iter().filter(|(_, n)| **n > 1) {
+                addition.insert_at_the_front(&apps.join(app).join("base"));
+            }
+            for (w, objects) in converted.workloads() {
+                if envs[w.app.as_str()] < 2 || w.failed() {
+                    continue;
+                }
+                let overlay = apps.join(&w.app).join("overlays").join(&w.environment);
+                let built = std::process::Command::new("kubectl")
+                    .arg("kustomize")
+                    .arg(&overlay)
+                    .output()
+                    .expect("kubectl is installed");
+                checked += 1;
+                let context = format!(
+                    "{sample}: {addition:?} in the base, overlay {}",
+                    overlay.display()
+                );
+                if !built.status.success() {
+                    assert_eq!(
+                        addition,
+                        Addition::SecretKey,
+                        "{context}: {}",
+                        String::from_utf8_lossy(&built.stderr)
+                    );
+                    continue; // loud: the build fails on the edited base
+                }
+                let built: Vec<Value> = String::from_utf8(built.stdout)
+                    .unwrap()
+                    .split("\n---\n")
+                    .map(|d| addition.taken_out(serde_norway::from_str(d).unwrap()))
+                    .collect();
+                assert_eq!(
+                    objects_by_key(built),
+                    objects_by_key(objects.iter().map(|o| o.to_json())),
+                    "{context}"
+                );
+            }
+        }
+    }
+    assert!(
+        checked >= 6,
+        "only {checked} overlays of multi-environment apps"
+    );
+}
+
 #[test]
 fn overlays_are_thin() {
     let tree = sample_repo("batch");

@@ -10,6 +10,7 @@ pub mod capacity;
 pub mod eso_iam;
 pub mod files;
 pub mod kustomize;
+pub mod overlay_patch;
 pub mod report;
 pub mod secret_stores;
 pub mod stream;
