@@ -134,8 +134,8 @@ codes! {
     SecretReference = "E2K400", Warning, "valueFrom must be a Secrets Manager ARN, an SSM parameter ARN or a parameter name; fix the reference, the variable was not created.";
     SecretOverridesEnv = "E2K401", Warning, "The name is both a plain variable and a secret; the secret was kept. Remove one of them.";
     CrossAccountSecret = "E2K402", Warning, "The store of another account assumes a role there: create it, trust ESO's role, and attach iam/<account>/external-secrets.tf.";
-    PlaintextSecret = "E2K403", Warning, "Move the value into Secrets Manager or SSM (SecureString) and reference it from `secrets`; it is in Git as plain text now.";
-    PlaintextRedacted = "E2K404", Warning, "The value was left out of the manifest: create the named Secret (or an ExternalSecret) with this key before the pod starts.";
+    PlaintextSecret = "E2K403", Warning, "redactPlaintext is off, so the value is in Git as plain text: move it into Secrets Manager or SSM (SecureString) and reference it from `secrets`, or turn redactPlaintext back on.";
+    PlaintextRedacted = "E2K404", Warning, "Retired: plaintext secrets move to a Secrets Manager secret that an ExternalSecret reads (E2K413).";
     SecretVersion = "E2K405", Info, "ESO takes one version per reference: the version id was used (it names the same version as the stage).";
     SsmParameterName = "E2K406", Info, "A one-level parameter ARN does not say whether the name starts with `/`; the name without it was used. Check it.";
     SecretKeyRenamed = "E2K407", Info, "Secret keys allow only alphanumerics, `-`, `_` and `.`, once per Secret; the env var name is kept, its key differs.";
@@ -144,6 +144,8 @@ codes! {
     ExternalSecrets = "E2K410", Info, "Secrets are synced by External Secrets Operator: install it, and give its role the policy in iam/<account>/external-secrets.tf.";
     PullSecret = "E2K411", Info, "The registry credentials are synced into a dockerconfigjson Secret; the secret must hold `username` and `password` keys.";
     StoreRegionUnknown = "E2K412", Warning, "No ARN of the task or service names its region, and a bare parameter name is read in the task's region: set the store's `region` by hand.";
+    PlaintextMoved = "E2K413", Info, "The value is kept out of Git: create the Secrets Manager secret with the command in MIGRATION_REPORT.md (it reads the value from the old task definition) before the pods start.";
+    PlaintextOverride = "E2K414", Warning, "A schedule's RunTask override sets this variable in plain text; it was left out of the job. Move the value into Secrets Manager and reference it from the task definition's `secrets`.";
     // 45x: IAM (task roles, IRSA, Pod Identity)
     TaskRoleNotInInputs = "E2K450", Warning, "Add `aws iam get-account-authorization-details` output to the inputs so the role's permissions are written into iam/.";
     TaskRolePermissionsUnknown = "E2K451", Warning, "get-role output has the trust policy only; add get-account-authorization-details output to carry the inline and managed policies.";

@@ -148,8 +148,12 @@ pub struct ExternalSecrets {
     /// not set.
     pub cross_account_role: String,
     pub refresh_interval: String,
-    /// Replace plaintext secrets found in `environment` by a reference to a Secret to create.
+    /// Move plaintext secrets found in `environment` out of Git: each env var reads a key of a
+    /// Secrets Manager secret (`plaintext_secret_name`) through the app's ExternalSecret. Off:
+    /// the values stay in the manifests, each a warning.
     pub redact_plaintext: bool,
+    /// Name template of that Secrets Manager secret; sees app, environment, account, region.
+    pub plaintext_secret_name: String,
     /// KMS key ARNs that encrypt the referenced secrets: ESO's policy gets kms:Decrypt on them.
     pub kms_keys: Vec<String>,
 }
@@ -179,7 +183,8 @@ impl Default for ExternalSecrets {
             role: None,
             cross_account_role: "arn:aws:iam::{{account}}:role/external-secrets-reader".into(),
             refresh_interval: "1h".into(),
-            redact_plaintext: false,
+            redact_plaintext: true,
+            plaintext_secret_name: "ecs2eks/{{environment}}/{{app}}".into(),
             kms_keys: Vec::new(),
         }
     }

@@ -5,6 +5,7 @@ use super::Sink;
 use super::capacity::{self, Capacity};
 use crate::diagnostics::{Code, Finding, FindingList, Severity};
 use crate::model::target::DnsRename;
+use crate::model::target::secrets::MovedSecret;
 use crate::model::target::{Conversion, Status};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -63,6 +64,72 @@ pub struct ServiceReport<'a> {
     /// Old service discovery names → Kubernetes Service DNS names.
     #[serde(skip_serializing_if = "<[DnsRename]>::is_empty")]
     pub dns_names: &'a [DnsRename],
+    /// The Secrets Manager secret its plaintext secrets moved to, and how to create it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plaintext_secret: Option<SecretToCreate<'a>>,
+}
+
+/// A moved secret with the command that creates it.
+#[derive(Serialize)]
+pub struct SecretToCreate<'a> {
+    #[serde(flatten)]
+    pub secret: &'a MovedSecret,
+    pub command: String,
+}
+
+impl<'a> SecretToCreate<'a> {
+    pub fn of(secret: &'a MovedSecret) -> Self {
+        SecretToCreate {
+            secret,
+            command: create_secret_command(secret),
+        }
+    }
+}
+
+/// The shell command that creates `m` from the old task definition: `aws ecs
+/// describe-task-definition` picks each moved variable's value into a JSON object (a JMESPath
+/// multiselect hash, one key per variable) and pipes it into `aws secretsmanager create-secret`.
+/// The values pass from one command to the other and are never printed, nor known to ecs2eks.
+pub fn create_secret_command(m: &MovedSecret) -> String {
+    let region = match m.region.as_str() {
+        "" => String::new(),
+        r => format!(" --region {r}"),
+    };
+    // JMESPath literals are JSON in backticks (a backtick inside is escaped).
+    let literal = |s: &str| {
+        let json = serde_json::Value::from(s).to_string().replace('`', "\\`");
+        format!("`{json}`")
+    };
+    let picks: Vec<String> = m
+        .keys
+        .iter()
+        .map(|k| {
+            format!(
+                "{}: taskDefinition.containerDefinitions[?name=={}] | [0].environment[?name=={}] | [0].value",
+                serde_json::Value::from(k.property.as_str()),
+                literal(&k.container),
+                literal(&k.variable)
+            )
+        })
+        .collect();
+    let query = format!("{{{}}}", picks.join(", "));
+    format!(
+        "aws ecs describe-task-definition{region} --task-definition {} \\\n  --query {} --output json \\\n| aws secretsmanager create-secret{region} --name {} --secret-string file:///dev/stdin",
+        shell_word(&m.task_definition),
+        shell_word(&query),
+        shell_word(&m.name)
+    )
+}
+
+/// `s` as one shell word: as it is when it is plain, else single-quoted.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@+,".contains(&b));
+    match plain {
+        true => s.to_string(),
+        false => format!("'{}'", s.replace('\'', "'\\''")),
+    }
 }
 
 #[derive(Serialize)]
@@ -105,6 +172,7 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
                 inputs: &w.inputs,
                 findings: &w.findings,
                 dns_names: &w.dns_names,
+                plaintext_secret: w.moved_secret.as_ref().map(SecretToCreate::of),
             })
             .collect(),
         errors: conversion
@@ -390,6 +458,18 @@ fn going_live(conversion: &Conversion) -> Vec<String> {
             roots.join(", ")
         ));
     }
+    let moved: Vec<String> = conversion
+        .workloads
+        .iter()
+        .filter(|w| !w.failed())
+        .filter_map(|w| Some(format!("`{}`", w.moved_secret.as_ref()?.name)))
+        .collect();
+    if !moved.is_empty() {
+        steps.push(format!(
+            "**Create the Secrets Manager secrets that plaintext variables moved to**, so that no secret value is in Git: {}. Each service's section has the `aws secretsmanager create-secret` command, which reads the values from the old task definition.",
+            moved.join(", ")
+        ));
+    }
     if conversion.workloads.iter().any(|w| !w.failed()) {
         let stores: BTreeSet<&str> = conversion
             .secret_stores
@@ -524,6 +604,9 @@ fn service_section(s: &ServiceReport, wl: &crate::model::target::Workload, out: 
     }
     out.push_str("\n\n");
     out.push_str(&cutover(wl));
+    if let Some(p) = &s.plaintext_secret {
+        secret_to_create(p, out);
+    }
     if s.findings.is_empty() {
         out.push_str("No findings.\n\n");
         return;
@@ -545,6 +628,36 @@ fn service_section(s: &ServiceReport, wl: &crate::model::target::Workload, out: 
         out.push_str(" |\n");
     }
     out.push('\n');
+}
+
+/// How to create the secret a service's plaintext secrets moved to.
+fn secret_to_create(p: &SecretToCreate, out: &mut String) {
+    use std::fmt::Write as _;
+    let m = p.secret;
+    // Writing to a String does not fail.
+    let _ = write!(
+        out,
+        "#### Secret to create\n\nThe plain `environment` values that look like secrets are not in Git: the pods read them from Secrets Manager secret `{}`",
+        m.name
+    );
+    for (i, place) in [&m.account, &m.region]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .enumerate()
+    {
+        let _ = write!(out, "{}`{place}`", if i == 0 { " in " } else { " / " });
+    }
+    out.push_str(", through the app's ExternalSecret. Create it before the pods start, with the credentials of that account; the command reads the values from the old task definition and hands them to Secrets Manager without printing them:\n\n| key | container | variable |\n|---|---|---|\n");
+    for k in &m.keys {
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | `{}` |",
+            cell(&k.property),
+            cell(&k.container),
+            cell(&k.variable)
+        );
+    }
+    let _ = write!(out, "\n```sh\n{}\n```\n\n", p.command);
 }
 
 /// `cell(s)`, appended to `out` without a String of its own.
@@ -668,6 +781,7 @@ mod tests {
                 &findings
             },
             dns_names: &[],
+            plaintext_secret: None,
         };
         for n in [0, 1, 63, 64, 65, 2048, 5000] {
             let report = Report {

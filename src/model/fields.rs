@@ -143,7 +143,12 @@ pub const CONTAINER_DEFINITION: &[Field] = &[
     f("restartPolicy", Reported(Code::RestartPolicy)),
     f("entryPoint", Mapped("`command`")),
     f("command", Mapped("`args`")),
-    f("environment", Mapped("`env` (sorted by name)")),
+    f(
+        "environment",
+        Mapped(
+            "`env` (sorted by name); values that look like secrets read Secrets Manager (E2K413)",
+        ),
+    ),
     f(
         "environmentFiles",
         Mapped("nothing: the tool never reads S3; E2K158 names each file to move"),

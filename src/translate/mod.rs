@@ -258,7 +258,20 @@ pub fn convert(
         inputs: inputs_read(td, service, ctx.inputs),
         ..Workload::default()
     };
-    let secret_reads = secrets::reads(&td.value, &id.account, &id.region);
+    let mut secret_reads = secrets::reads(&td.value, &id.account, &id.region);
+    // The name template's failure is the translation's finding (secrets::apply).
+    let moved = secrets::moved_secret(
+        &td.value,
+        &ctx.mappings.external_secrets,
+        &app,
+        &environment,
+        &id.account,
+        &id.region,
+    );
+    if let Ok(Some(m)) = moved {
+        secret_reads.push(secrets::moved_read(&m));
+        workload.moved_secret = Some(m);
+    }
     let mut objects = Vec::new();
     match workload::build(td, service, runs, ctx, &names, &mut findings) {
         Ok((namespace, built, role)) => {

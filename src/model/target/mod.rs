@@ -40,6 +40,8 @@ pub struct Workload {
     pub footprint: footprint::Footprint,
     /// What later passes read of its objects.
     pub facts: facts::ObjectFacts,
+    /// Where its plaintext secrets moved (`redactPlaintext`): the report says how to create it.
+    pub moved_secret: Option<secrets::MovedSecret>,
 }
 
 /// What the report says of a workload, from its worst finding.
