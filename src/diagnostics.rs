@@ -172,6 +172,7 @@ codes! {
     NlbSettings = "E2K510", Warning, "This NLB setting is not carried by the Service annotations; set it by hand after the cutover.";
     UnsupportedLoadBalancer = "E2K511", Warning, "Gateway Load Balancers and lambda/alb targets have no AWS Load Balancer Controller equivalent; keep them outside Kubernetes.";
     TargetGroupBindingCutover = "E2K512", Info, "The pods join the existing target group (TargetGroupBinding); follow the cutover steps in MIGRATION_REPORT.md.";
+    IngressGroupConflict = "E2K513", Warning, "Two load balancers of one environment have the same name, so their Ingresses would share one IngressGroup and its fence: rename one, or map their accounts to different environments.";
     // 55x-59x: the rest of the ECS surface (autoscaling, schedules, EFS, placement, PDB, discovery)
     Autoscaled = "E2K550", Info, "The scalable target became a HorizontalPodAutoscaler; the Deployment leaves replicas to it.";
     AutoscalingMetric = "E2K551", Warning, "This metric is not a pod resource metric: scale on it with KEDA (aws-cloudwatch or prometheus scaler) or an external/custom metric through a metrics adapter.";

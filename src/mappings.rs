@@ -278,6 +278,11 @@ pub struct LoadBalancing {
     /// Per ECS service name: its mode.
     #[serde(default)]
     pub services: BTreeMap<String, LoadBalancingMode>,
+    /// None: one fenced IngressClass (and IngressClassParams) per IngressGroup, admitting only
+    /// the namespaces of the apps with rules on that ALB. A name: every Ingress uses that existing
+    /// class and names its group by annotation (no fence: anyone may join the group).
+    #[serde(default)]
+    pub ingress_class: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -611,7 +611,8 @@ fn applicationsets_match_every_overlay_exactly_once() {
     assert!(
         resources.iter().all(|r| r.starts_with("project-")
             || r.starts_with("applicationset-")
-            || r.starts_with("secret-stores-")),
+            || r.starts_with("secret-stores-")
+            || r.starts_with("ingress-classes-")),
         "{resources:?}"
     );
     let tmp = tempfile::tempdir().unwrap();

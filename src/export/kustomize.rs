@@ -90,7 +90,7 @@ pub fn render_app(app: &mut [Translated], env_order: &[&str], waves: bool, sink:
 }
 
 /// The objects as they go in a base: no namespace (the overlay sets it), no ClusterSecretStore
-/// (shared: `secret_stores` writes it). Namespace objects are per environment, taken out before.
+/// (shared: `platform` writes it). Namespace objects are per environment, taken out before.
 fn namespaced_objects(objects: Vec<Object>, waves: bool) -> Vec<(&'static str, String, Value)> {
     objects
         .into_iter()

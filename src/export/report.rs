@@ -471,18 +471,21 @@ fn going_live(conversion: &Conversion) -> Vec<String> {
         ));
     }
     if conversion.workloads.iter().any(|w| !w.failed()) {
-        let stores: BTreeSet<&str> = conversion
+        let platform: BTreeSet<String> = conversion
             .secret_stores
             .iter()
-            .map(|s| s.environment.as_str())
+            .map(|s| format!("`{}-{}`", super::platform::SECRET_STORES, s.environment))
+            .chain(
+                conversion
+                    .ingress_classes
+                    .iter()
+                    .map(|s| format!("`{}-{}`", super::platform::INGRESS_CLASSES, s.environment)),
+            )
             .collect();
-        let first = match stores.is_empty() {
+        let first = match platform.is_empty() {
             true => String::new(),
             false => {
-                let apps: Vec<String> = stores
-                    .iter()
-                    .map(|e| format!("`secret-stores-{e}`"))
-                    .collect();
+                let apps: Vec<String> = platform.into_iter().collect();
                 format!(" the {} Application(s) first, then", apps.join(", "))
             }
         };

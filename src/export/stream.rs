@@ -31,8 +31,13 @@ impl Objects {
     }
 }
 
-/// The shared ClusterSecretStores first (once each), then every workload's objects.
+/// The shared ClusterSecretStores and IngressGroups' classes first (once each), then every
+/// workload's objects.
 pub fn render(conversion: &Conversion, objects: &[Vec<Object>]) -> String {
-    let stores = conversion.secret_stores.iter().map(|s| &s.object);
-    yaml::documents(stores.chain(objects.iter().flatten()))
+    let shared = conversion
+        .secret_stores
+        .iter()
+        .chain(&conversion.ingress_classes)
+        .map(|s| &s.object);
+    yaml::documents(shared.chain(objects.iter().flatten()))
 }

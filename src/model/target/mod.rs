@@ -114,7 +114,10 @@ pub struct Conversion {
     /// The IAM roles the pods get, sorted by folder then name, for `export::terraform`.
     pub iam_roles: Vec<iam::IamRole>,
     /// ClusterSecretStores shared by the apps of an environment. Sorted by environment, then name.
-    pub secret_stores: Vec<secrets::SharedStore>,
+    pub secret_stores: Vec<SharedObject>,
+    /// The fenced IngressClasses and IngressClassParams of the IngressGroups, shared by the apps
+    /// of an environment. Sorted by environment, kind, then name.
+    pub ingress_classes: Vec<SharedObject>,
     /// What External Secrets Operator must be able to read, per AWS account (sorted).
     pub secret_access: Vec<secrets::SecretAccess>,
 }
@@ -129,6 +132,14 @@ impl Conversion {
             .iter()
             .any(|w| w.status() != Status::Converted)
     }
+}
+
+/// A cluster-scoped object the apps of one environment (cluster) share: written once, apart from
+/// every app's overlay, with one owning Argo CD Application.
+#[derive(Debug, Clone)]
+pub struct SharedObject {
+    pub environment: String,
+    pub object: Object,
 }
 
 /// Where clients found a service on ECS.

@@ -1,10 +1,9 @@
 //! The AWS side of secrets on EKS: what External Secrets Operator must be allowed to read, and
-//! the ClusterSecretStores the apps of an environment share.
+//! the Secrets Manager secrets that plaintext variables move to.
 //!
 //! The translator fills these from the ECS secret references it resolved; `export::eso_iam` and
-//! `export::secret_stores` render them. They hold ARNs and names only, never a secret value.
+//! `export::report` render them. They hold ARNs and names only, never a secret value.
 
-use crate::model::k8s::Object;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -98,12 +97,4 @@ impl MovedSecret {
             .find(|k| k.container_index == index && k.variable == name)
             .map(|k| k.property.as_str())
     }
-}
-
-/// A ClusterSecretStore shared by the apps of one environment (cluster), its `conditions`
-/// limited to the namespaces that use it: written once, apart from every app's overlay.
-#[derive(Debug, Clone)]
-pub struct SharedStore {
-    pub environment: String,
-    pub object: Object,
 }
