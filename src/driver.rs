@@ -16,7 +16,7 @@ use crate::model::target::iam::account_directory;
 use crate::model::target::{Conversion, Translated, Workload};
 use crate::translate::passes::apps::{Job, Plan};
 use crate::translate::passes::store_sharing::{self, SharedPool, share_stores};
-use crate::translate::passes::{apps, iam_plan, secret_access};
+use crate::translate::passes::{apps, iam_plan, secret_access, tenancy};
 use crate::translate::{self, Context};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -94,7 +94,9 @@ pub fn convert(
     for a in &mut secret_access {
         a.directory = account_directory(account_name(inventory, &a.account));
     }
+    let notes = tenancy::notes(&workloads, mappings);
     Conversion {
+        notes,
         workloads,
         errors,
         iam_roles,

@@ -102,6 +102,15 @@ enum Addition {
     SecretKey,
 }
 
+/// The values at `at` in `v` that hold the list: each element of an array there, or the value.
+fn owners<'v>(v: &'v mut Value, at: &str) -> Vec<&'v mut Value> {
+    match v.pointer_mut(at) {
+        Some(Value::Array(containers)) => containers.iter_mut().collect(),
+        Some(spec) => vec![spec],
+        None => Vec::new(),
+    }
+}
+
 impl Addition {
     /// (file, pointer to the list's owners, list, key of its elements)
     fn place(self) -> (&'static str, &'static str, &'static str, &'static str) {
@@ -131,12 +140,7 @@ impl Addition {
             .split("---\n")
             .map(|d| {
                 let mut v: Value = serde_norway::from_str(d).unwrap();
-                let owners: Vec<&mut Value> = match v.pointer_mut(owners_at) {
-                    Some(Value::Array(containers)) => containers.iter_mut().collect(),
-                    Some(spec) => vec![spec],
-                    None => Vec::new(),
-                };
-                for owner in owners {
+                for owner in owners(&mut v, owners_at) {
                     if let Some(Value::Array(items)) = owner.get_mut(list) {
                         assert_ne!(items[0][key], "AAA_ADDED");
                         items.insert(0, added.clone());
@@ -151,12 +155,7 @@ impl Addition {
     /// `v` without what was added.
     fn taken_out(self, mut v: Value) -> Value {
         let (_, owners_at, list, key) = self.place();
-        let owners: Vec<&mut Value> = match v.pointer_mut(owners_at) {
-            Some(Value::Array(containers)) => containers.iter_mut().collect(),
-            Some(spec) => vec![spec],
-            None => Vec::new(),
-        };
-        for owner in owners {
+        for owner in owners(&mut v, owners_at) {
             if let Some(Value::Array(items)) = owner.get_mut(list) {
                 items.retain(|e| e[key] != "AAA_ADDED");
             }

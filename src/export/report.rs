@@ -18,6 +18,8 @@ pub struct Report<'a> {
     pub services: Vec<ServiceReport<'a>>,
     pub errors: Vec<ErrorReport>,
     pub capacity: Vec<Capacity>,
+    /// What the run says once, not per service (E2K6xx).
+    pub notes: &'a [Finding],
 }
 
 /// Counts of services by status, overall and per environment and team.
@@ -156,6 +158,7 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
     }
     Report {
         summary,
+        notes: &conversion.notes,
         capacity: capacity::summary(&conversion.workloads),
         services: conversion
             .workloads
@@ -230,6 +233,8 @@ fn json_to(report: &Report, w: &mut dyn Write) -> std::io::Result<()> {
     pretty_at(&report.errors, 2, &mut tail);
     tail.extend_from_slice(b",\n  \"capacity\": ");
     pretty_at(&report.capacity, 2, &mut tail);
+    tail.extend_from_slice(b",\n  \"notes\": ");
+    pretty_at(&report.notes, 2, &mut tail);
     tail.extend_from_slice(b"\n}\n");
     w.write_all(&tail)
 }
@@ -319,6 +324,7 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
         .services
         .iter()
         .flat_map(|s| s.findings.codes())
+        .chain(report.notes.iter().map(|n| n.code))
         .collect();
     if !used.is_empty() {
         out.push_str("## Codes\n\n| code | what to do |\n|---|---|\n");
@@ -393,6 +399,12 @@ fn todo_section(report: &Report, conversion: &Conversion, out: &mut String) {
                 "**Fix the {} input(s) that could not be read** (listed below), and run again.",
                 report.errors.len()
             ),
+        );
+    }
+    for note in report.notes {
+        next(
+            out,
+            format!("**Note ({})**: {}. {}", note.code, note.message, note.help),
         );
     }
     for text in going_live(conversion) {
@@ -766,6 +778,7 @@ mod tests {
         let mut finding = Finding::new(Code::AwsTags, "tags", "2 \"tags\"\nnot converted");
         finding.input = "in/td.json".into();
         let findings: FindingList = [finding.clone(), finding].into_iter().collect();
+        let note = Finding::new(Code::DefaultProject, "argocd.project", "one note");
         let none = FindingList::default();
         let inputs = vec!["in/td.json".to_string()];
         let service = |i: usize| ServiceReport {
@@ -795,6 +808,7 @@ mod tests {
                     message: "syntax".into(),
                 }],
                 capacity: Vec::new(),
+                notes: std::slice::from_ref(&note),
             };
             let mut expected = serde_json::to_vec_pretty(&report).unwrap();
             expected.push(b'\n');

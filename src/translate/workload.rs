@@ -104,7 +104,7 @@ pub fn build(
     let mut objects = Vec::new();
     let (mut pod, annotations, app_protocols) = pod_spec(&a, &mut objects, findings);
     if !a.job_only {
-        objects.extend(cluster_ip_service(&a, &pod, &app_protocols));
+        objects.extend(cluster_ip_service(&a, &pod, &app_protocols, findings));
     }
     let needs = load_balancers(&a, &mut pod, &mut objects, findings);
     let template = PodTemplate {
@@ -260,18 +260,26 @@ fn pod_placement(a: &Assembly<'_>, pod: &mut PodSpec, findings: &mut Findings) {
     placement::launch_type(td, service, findings);
 }
 
-/// The ClusterIP Service over the pod's container ports, when it has any.
+/// The ClusterIP Service over the pod's container ports, when it has any; an info finding for
+/// each port that no load balancer, Service Connect or Cloud Map entry of the service names.
 fn cluster_ip_service(
     a: &Assembly<'_>,
     pod: &PodSpec,
     app_protocols: &[AppProtocol],
+    findings: &mut Findings,
 ) -> Option<Object> {
     let all: Vec<_> = pod
         .init_containers
         .iter()
         .chain(pod.containers.iter())
         .collect();
-    network::cluster_ip_service(a.meta(a.names.service), &a.selector, &all, app_protocols)
+    let object =
+        network::cluster_ip_service(a.meta(a.names.service), &a.selector, &all, app_protocols)?;
+    // Without the service's JSON nothing is known of what reached the ports (E2K100 says so).
+    if let Some(s) = a.service {
+        network::unreferenced_ports(&a.td.value, &a.td.path, &s.value, &object, findings);
+    }
+    Some(object)
 }
 
 /// Load balancers: Service type and ports, Ingresses/TargetGroupBindings, readiness probes;

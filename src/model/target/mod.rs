@@ -120,6 +120,8 @@ pub struct Conversion {
     pub ingress_classes: Vec<SharedObject>,
     /// What External Secrets Operator must be able to read, per AWS account (sorted).
     pub secret_access: Vec<secrets::SecretAccess>,
+    /// What the report says once about the run as a whole (`passes::tenancy`).
+    pub notes: Vec<Finding>,
 }
 
 impl Conversion {

@@ -146,16 +146,29 @@ fn env_secrets(
             gathered.first_secret_at = here.clone();
         }
         gathered.secret_count += 1;
-        let (external_secret, key) = gathered.stores.add(&r, name, &here, findings);
-        set_env(
-            &mut k.env,
-            EnvVar {
-                name: name.to_string(),
-                value: None,
-                value_from: secret_ref(&external_secret, &key),
-            },
-        );
+        env_from(&mut gathered.stores, &r, (name, &here), k, findings);
     }
+}
+
+/// Points env var `name` of `k` at reference `r` (read at `at`) through its store's
+/// ExternalSecret; returns the ExternalSecret's name and the key.
+fn env_from(
+    stores: &mut Stores<'_, '_>,
+    r: &Reference,
+    (name, at): (&str, &str),
+    k: &mut Container,
+    findings: &mut Findings,
+) -> (String, String) {
+    let (external_secret, key) = stores.add(r, name, at, findings);
+    set_env(
+        &mut k.env,
+        EnvVar {
+            name: name.to_string(),
+            value: None,
+            value_from: secret_ref(&external_secret, &key),
+        },
+    );
+    (external_secret, key)
 }
 
 /// The name and reference of secret `s` (at `here`), or None when it has no name or its

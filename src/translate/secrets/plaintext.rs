@@ -4,14 +4,14 @@
 //! app's ExternalSecret syncs and the report tells how to create from the old task definition.
 //! With the opt-out the value stays in the manifest, each one a warning.
 
+use super::env_from;
 use super::external_secrets::Stores;
 use super::references::{Provider, parse_reference, placeholder};
-use super::{secret_ref, set_env};
 use crate::diagnostics::{Code, Findings};
 use crate::mappings::ExternalSecrets;
 use crate::model::ecs::{ContainerDefinition, TaskDefinition};
 use crate::model::fields::join;
-use crate::model::k8s::{Container, EnvVar};
+use crate::model::k8s::Container;
 use crate::model::names;
 use crate::model::target::secrets::{MovedKey, MovedSecret};
 use serde::Serialize;
@@ -221,15 +221,7 @@ pub(super) fn check(
         let mut r =
             parse_reference(&secret.name, Provider::SecretsManager).expect("a name is a reference");
         r.property = Some(property.to_string());
-        let (external_secret, key) = stores.add(&r, name, &here, findings);
-        set_env(
-            &mut k.env,
-            EnvVar {
-                name: name.to_string(),
-                value: None,
-                value_from: secret_ref(&external_secret, &key),
-            },
-        );
+        let (external_secret, _) = env_from(stores, &r, (name, &here), k, findings);
         findings.push(
             Code::PlaintextMoved,
             &here,
