@@ -628,3 +628,84 @@ fn applicationsets_match_every_overlay_exactly_once() {
     on_disk.remove(ecs2eks::export::files::MANIFEST);
     assert_eq!(on_disk, tree);
 }
+
+/// The merge keys the overlay patches use are Kustomize's own: for every list of the table,
+/// elements changed, added, removed and reordered between base and overlay build to exactly the
+/// overlay's object.
+#[test]
+fn overlay_patches_by_merge_key_build_to_the_overlay_exactly() {
+    let deployment = |v: &str, extra: bool| {
+        let mut env = vec![
+            serde_json::json!({"name": "A", "value": "1"}),
+            serde_json::json!({"name": "B", "value": v}),
+            serde_json::json!({"name": "C", "value": "3"}),
+        ];
+        let mut ports = vec![
+            serde_json::json!({"containerPort": 80, "name": format!("http-{v}"), "protocol": "TCP"}),
+        ];
+        if extra {
+            env.remove(0);
+            env.push(serde_json::json!({"name": "D", "valueFrom": {"secretKeyRef": {"name": "s", "key": "d"}}}));
+            ports.insert(
+                0,
+                serde_json::json!({"containerPort": 9901, "name": "admin"}),
+            );
+        }
+        serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "app"},
+            "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {
+                    "containers": [
+                        {"name": "app", "image": "x", "args": ["run", v], "env": env, "ports": ports,
+                         "volumeMounts": [{"name": "data", "mountPath": "/data"}, {"name": "tmp", "mountPath": format!("/tmp/{v}")}]},
+                        {"name": "side", "image": format!("y:{v}")}],
+                    "volumes": [{"name": "data", "emptyDir": {}}, {"name": "tmp", "emptyDir": {"medium": if extra { "Memory" } else { "" }}}],
+                    "imagePullSecrets": [{"name": format!("pull-{v}")}],
+                    "hostAliases": [{"ip": "10.0.0.1", "hostnames": [format!("{v}.local")]}],
+                    "topologySpreadConstraints": [{"topologyKey": "zone", "maxSkew": if extra { 2 } else { 1 },
+                        "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": {"a": "b"}}}]
+                }}}
+        })
+    };
+    let service = |extra: bool| {
+        let mut ports = vec![
+            serde_json::json!({"name": "a", "port": 80, "targetPort": 80, "protocol": "TCP"}),
+            serde_json::json!({"name": "b", "port": 81, "targetPort": 81, "protocol": "TCP"}),
+            serde_json::json!({"name": "c", "port": 82, "targetPort": 82, "protocol": "TCP"}),
+            serde_json::json!({"name": "d", "port": 82, "targetPort": 82, "protocol": "UDP"}),
+        ];
+        if extra {
+            ports[1]["name"] = "bb".into();
+            ports.remove(2);
+            ports.swap(0, 1);
+        }
+        serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "app"},
+            "spec": {"selector": {"a": "b"}, "ports": ports}})
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (base, overlay) = (dir.path().join("base"), dir.path().join("overlay"));
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::create_dir_all(&overlay).unwrap();
+    let (b, m) = (
+        [deployment("dev", false), service(false)],
+        [deployment("prod", true), service(true)],
+    );
+    std::fs::write(base.join("all.yaml"), ecs2eks::export::yaml::documents(&b)).unwrap();
+    std::fs::write(base.join("kustomization.yaml"), "resources: [all.yaml]\n").unwrap();
+    let patches: Vec<Value> = b
+        .iter()
+        .zip(&m)
+        .flat_map(|(b, m)| {
+            ecs2eks::export::overlay_patch::patches(m["kind"].as_str().unwrap(), "app", b, m)
+        })
+        .collect();
+    let k = serde_json::json!({"resources": ["../base"], "patches": patches});
+    std::fs::write(
+        overlay.join("kustomization.yaml"),
+        ecs2eks::export::yaml::to_yaml(&k),
+    )
+    .unwrap();
+    let built = kustomize(&overlay);
+    assert_eq!(objects_by_key(built), objects_by_key(m.iter().cloned()));
+}

@@ -2,10 +2,10 @@
 //! the base once ECS is gone (an env var added at the front, a secret key inserted): every
 //! overlay must then keep its own values, or fail to build, never deploy a neighbour's value.
 //!
-//! - Maps, and lists whose elements have a merge key Kustomize knows (the Kubernetes API's
-//!   `patchMergeKey`s: containers, env vars and volumes by `name`, container ports by
-//!   `containerPort`, Service ports by `port`, volume mounts by `mountPath`…), go into one
-//!   strategic-merge patch.
+//! - Maps, and lists whose elements have merge keys Kustomize knows (the Kubernetes API's:
+//!   containers, env vars and volumes by `name`, container ports by `containerPort` and
+//!   `protocol`, Service ports by `port` and `protocol`, volume mounts by `mountPath`…), go into
+//!   one strategic-merge patch.
 //! - What only a JSON 6902 patch can say (lists without a merge key, and every list of a custom
 //!   resource, whose schema Kustomize does not know, such as an ExternalSecret's `data`) goes into
 //!   a JSON 6902 patch applied first. Each list index on an operation's path is guarded by an
@@ -19,21 +19,27 @@ use super::yaml;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 
-/// The Kubernetes API's strategic-merge keys of the lists ecs2eks writes, by field name (Service
-/// `spec.ports` merge by `port` instead: `Walk::merge_key`).
-const MERGE_KEYS: &[(&str, &str)] = &[
-    ("containers", "name"),
-    ("initContainers", "name"),
-    ("ephemeralContainers", "name"),
-    ("env", "name"),
-    ("volumes", "name"),
-    ("imagePullSecrets", "name"),
-    ("ports", "containerPort"),
-    ("volumeMounts", "mountPath"),
-    ("volumeDevices", "devicePath"),
-    ("hostAliases", "ip"),
-    ("topologySpreadConstraints", "topologyKey"),
+/// The keys Kustomize matches the elements of a list by, per field name: the Kubernetes API's
+/// strategic-merge key, then the other `x-kubernetes-list-map-keys` (Kustomize silently skips a
+/// patch element that lacks one of them). Service `spec.ports` merge by `port` and `protocol`
+/// instead: `Walk::merge_keys`.
+const MERGE_KEYS: &[(&str, &[&str])] = &[
+    ("containers", &["name"]),
+    ("initContainers", &["name"]),
+    ("ephemeralContainers", &["name"]),
+    ("env", &["name"]),
+    ("volumes", &["name"]),
+    ("imagePullSecrets", &["name"]),
+    ("ports", &["containerPort", "protocol"]),
+    ("volumeMounts", &["mountPath"]),
+    ("volumeDevices", &["devicePath"]),
+    ("hostAliases", &["ip"]),
+    (
+        "topologySpreadConstraints",
+        &["topologyKey", "whenUnsatisfiable"],
+    ),
 ];
+const SERVICE_PORT_KEYS: &[&str] = &["port", "protocol"];
 
 /// What tells a list element from its neighbours in a JSON 6902 `test`, most specific first.
 const IDENTITY_KEYS: &[&str] = &[
@@ -96,13 +102,29 @@ fn schema_known(api_version: &str) -> bool {
     }
 }
 
-/// Every element of `list` is an object with a scalar `key`, each value once.
-fn keyed(list: &[Value], key: &str) -> bool {
+/// The values of `keys` in element `e` (null where it has none): what Kustomize matches it by.
+fn id(e: &Value, keys: &[&str]) -> Vec<Value> {
+    keys.iter()
+        .map(|k| e.get(*k).cloned().unwrap_or_default())
+        .collect()
+}
+
+/// Every element of `list` is an object with a scalar first key, each set of key values once.
+fn keyed(list: &[Value], keys: &[&str]) -> bool {
     let mut seen = BTreeSet::new();
-    list.iter().all(|e| match e.get(key) {
-        Some(v) if !v.is_object() && !v.is_array() && !v.is_null() => seen.insert(v.to_string()),
+    list.iter().all(|e| match e.get(keys[0]) {
+        Some(v) if !v.is_object() && !v.is_array() && !v.is_null() => {
+            seen.insert(Value::Array(id(e, keys)).to_string())
+        }
         _ => false,
     })
+}
+
+/// The keys of `e` among `keys`, in order: how a patch element names its target.
+fn key_values(e: &Value, keys: &[&str]) -> Map<String, Value> {
+    keys.iter()
+        .filter_map(|k| Some((k.to_string(), e.get(*k)?.clone())))
+        .collect()
 }
 
 /// The `test` that tells element `i` of `list` (at `path`) is the one meant: its first identity
@@ -141,9 +163,11 @@ impl Walk<'_> {
         match (base, mine) {
             (Value::Object(b), Value::Object(m)) => self.merge_map(b, m),
             (Value::Array(b), Value::Array(m)) if b != m => {
-                let key = self.merge_key(field).filter(|k| keyed(b, k) && keyed(m, k));
-                match key {
-                    Some(key) => self.merge_list(key, b, m),
+                let keys = self
+                    .merge_keys(field)
+                    .filter(|k| keyed(b, k) && keyed(m, k));
+                match keys {
+                    Some(keys) => self.merge_list(keys, b, m),
                     None => {
                         self.list_ops(b, m);
                         None
@@ -155,13 +179,13 @@ impl Walk<'_> {
         }
     }
 
-    /// The merge key of the list in `field` at `path`, when Kustomize merges it by one.
-    fn merge_key(&self, field: &str) -> Option<&'static str> {
+    /// The keys of the list in `field` at `path`, when Kustomize merges it by key.
+    fn merge_keys(&self, field: &str) -> Option<&'static [&'static str]> {
         if !self.schema {
             return None;
         }
         if self.kind == "Service" && self.path == "/spec/ports" {
-            return Some("port");
+            return Some(SERVICE_PORT_KEYS);
         }
         MERGE_KEYS
             .iter()
@@ -195,43 +219,64 @@ impl Walk<'_> {
         (!patch.is_empty()).then_some(Value::Object(patch))
     }
 
-    /// A list merged by `key`: its changed and new elements, the unchanged ones before them by
-    /// key alone, then the deletions. Kustomize puts a patch's elements first, in the patch's
-    /// order, then the base's others in theirs: naming the overlay's elements up to the last one
-    /// that changed (or further, until the rest is in the base's order) keeps its order exact.
-    fn merge_list(&mut self, key: &str, b: &[Value], m: &[Value]) -> Option<Value> {
-        // Per overlay element: its base index, and its patch (changed or new).
-        let mut entries: Vec<(Option<usize>, Option<Value>)> = Vec::with_capacity(m.len());
-        for me in m {
-            let entry = match b.iter().position(|be| be[key] == me[key]) {
-                Some(i) => {
-                    let at = self.enter(b, i);
-                    let patch = self
-                        .merge("", &b[i], me)
-                        .map(|p| key_first(key, &me[key], p));
-                    self.leave(at);
-                    (Some(i), patch)
-                }
-                None => (None, Some(me.clone())),
-            };
-            entries.push(entry);
-        }
-        let changed = entries
+    /// A list merged by `keys`: its changed and new elements, then the deletions, in the order
+    /// that makes Kustomize build the overlay's order exactly. Kustomize orders a list merged by
+    /// one key with the patch's elements first, in the patch's order, then the base's others in
+    /// theirs: the overlay names its elements up to the last one that changed (or further, until
+    /// the rest is in the base's order), the unchanged ones by their keys alone. A list merged by
+    /// several keys (ports by number and protocol) keeps the base's order, the new elements
+    /// first: an overlay in another order is said in JSON 6902 instead.
+    fn merge_list(&mut self, keys: &[&str], b: &[Value], m: &[Value]) -> Option<Value> {
+        let matched: Vec<Option<usize>> = m
             .iter()
-            .rposition(|(_, p)| p.is_some())
-            .map_or(0, |j| j + 1);
-        let in_base_order =
-            |rest: &[(Option<usize>, Option<Value>)]| rest.windows(2).all(|w| w[0].0 < w[1].0);
-        let named = (changed..entries.len())
-            .find(|&k| in_base_order(&entries[k..]))
-            .unwrap_or(entries.len());
-        let mut list: Vec<Value> = entries[..named]
+            .map(|me| b.iter().position(|be| id(be, keys) == id(me, keys)))
+            .collect();
+        let in_base_order = |rest: &[Option<usize>]| rest.windows(2).all(|w| w[0] < w[1]);
+        let several = keys.len() > 1;
+        if several && !in_base_order(&matched) {
+            self.list_ops(b, m);
+            return None;
+        }
+        // Per overlay element: its patch (changed or new).
+        let patches: Vec<Option<Value>> = matched
             .iter()
             .zip(m)
-            .map(|((_, p), me)| p.clone().unwrap_or_else(|| json!({ key: me[key] })))
+            .map(|(i, me)| match *i {
+                Some(i) => {
+                    let at = self.enter(b, i);
+                    let patch = self.merge("", &b[i], me).map(|p| keys_first(keys, me, p));
+                    self.leave(at);
+                    patch
+                }
+                None => Some(me.clone()),
+            })
             .collect();
-        for be in b.iter().filter(|be| !m.iter().any(|me| me[key] == be[key])) {
-            list.push(json!({ key: be[key], "$patch": "delete" }));
+        let mut list: Vec<Value> = if several {
+            patches.into_iter().flatten().collect()
+        } else {
+            let changed = patches
+                .iter()
+                .rposition(Option::is_some)
+                .map_or(0, |j| j + 1);
+            let named = (changed..m.len())
+                .find(|&k| in_base_order(&matched[k..]))
+                .unwrap_or(m.len());
+            patches[..named]
+                .iter()
+                .zip(m)
+                .map(|(p, me)| {
+                    p.clone()
+                        .unwrap_or_else(|| Value::Object(key_values(me, keys)))
+                })
+                .collect()
+        };
+        for be in b
+            .iter()
+            .filter(|be| !m.iter().any(|me| id(me, keys) == id(be, keys)))
+        {
+            let mut delete = key_values(be, keys);
+            delete.insert("$patch".into(), json!("delete"));
+            list.push(Value::Object(delete));
         }
         (!list.is_empty()).then_some(Value::Array(list))
     }
@@ -311,12 +356,11 @@ impl Walk<'_> {
     }
 }
 
-/// `patch` of a list element, its merge key first (a strategic-merge element needs it).
-fn key_first(key: &str, value: &Value, patch: Value) -> Value {
-    let mut out = Map::new();
-    out.insert(key.to_string(), value.clone());
+/// `patch` of list element `e`, its keys first (a strategic-merge element needs them all).
+fn keys_first(keys: &[&str], e: &Value, patch: Value) -> Value {
+    let mut out = key_values(e, keys);
     if let Value::Object(p) = patch {
-        out.extend(p.into_iter().filter(|(k, _)| k != key));
+        out.extend(p.into_iter().filter(|(k, _)| !keys.contains(&k.as_str())));
     }
     Value::Object(out)
 }
@@ -409,25 +453,51 @@ mod tests {
 
     #[test]
     fn the_overlays_order_is_kept_by_naming_the_elements_before_a_change() {
-        let ports = |list: Value| json!({"apiVersion": "v1", "spec": {"ports": list}});
-        let p = |port: i64, name: &str| json!({"port": port, "name": name});
-        // 81 changes: 80 is named before it; 82 follows in the base's order.
+        let env = |list: Value| json!({"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"name": "c", "env": list}]}});
+        let e = |name: &str, value: &str| json!({"name": name, "value": value});
+        let env_patch = |docs: &[Value]| docs[0]["spec"]["containers"][0]["env"].clone();
+        // B changes: A is named before it; C follows in the base's order.
         let docs = patch_docs(
-            "Service",
-            ports(json!([p(80, "a"), p(81, "b"), p(82, "c")])),
-            ports(json!([p(80, "a"), p(81, "bb"), p(82, "c")])),
+            "Pod",
+            env(json!([e("A", "1"), e("B", "2"), e("C", "3")])),
+            env(json!([e("A", "1"), e("B", "22"), e("C", "3")])),
         );
         assert_eq!(
-            docs[0]["spec"]["ports"],
-            json!([{"port": 80}, {"port": 81, "name": "bb"}])
+            env_patch(&docs),
+            json!([{"name": "A"}, {"name": "B", "value": "22"}])
         );
         // Nothing changes but the order: every element up to where the base's order holds.
         let docs = patch_docs(
+            "Pod",
+            env(json!([e("A", "1"), e("B", "2"), e("C", "3")])),
+            env(json!([e("B", "2"), e("A", "1"), e("C", "3")])),
+        );
+        assert_eq!(env_patch(&docs), json!([{"name": "B"}]));
+    }
+
+    /// Ports merge by number and protocol, and Kustomize keeps the base's order there (the new
+    /// ones first): changes need no naming of the others, another order is JSON 6902.
+    #[test]
+    fn service_ports_merge_by_port_and_protocol_in_the_bases_order() {
+        let ports = |list: Value| json!({"apiVersion": "v1", "spec": {"ports": list}});
+        let p = |port: i64, name: &str| json!({"port": port, "protocol": "TCP", "name": name});
+        let docs = patch_docs(
             "Service",
             ports(json!([p(80, "a"), p(81, "b"), p(82, "c")])),
-            ports(json!([p(81, "b"), p(80, "a"), p(82, "c")])),
+            ports(json!([p(79, "new"), p(80, "a"), p(81, "bb")])),
         );
-        assert_eq!(docs[0]["spec"]["ports"], json!([{"port": 81}]));
+        assert_eq!(
+            docs[0]["spec"]["ports"],
+            json!([p(79, "new"), {"port": 81, "protocol": "TCP", "name": "bb"},
+                {"port": 82, "protocol": "TCP", "$patch": "delete"}])
+        );
+        let docs = patch_docs(
+            "Service",
+            ports(json!([p(80, "a"), p(81, "b")])),
+            ports(json!([p(81, "b"), p(80, "a")])),
+        );
+        assert_eq!(docs[0][0]["op"], "test", "{docs:?}");
+        assert_eq!(docs.len(), 1);
     }
 
     #[test]
