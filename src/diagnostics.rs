@@ -130,7 +130,7 @@ codes! {
     Ephemeral = "E2K310", Info, "The ephemeral storage size became an ephemeral-storage request on the main container.";
     RuntimePlatform = "E2K311", Info, "The operating system and CPU architecture became node selectors; the cluster needs matching nodes.";
     PropagateTags = "E2K312", Info, "Tag propagation to tasks has no Kubernetes equivalent; labels on the pod template play that role.";
-    UnreferencedPort = "E2K313", Info, "Nothing outside the pod reached this port in ECS, yet it is a port of the app's Service, which every pod of the cluster may call: drop it from the Service if no other app needs it (a sidecar's admin or forward port).";
+    UnreferencedPort = "E2K315", Info, "Nothing outside the pod reached this port in ECS, yet it is a port of the app's Service, which every pod of the cluster may call: drop it from the Service if no other app needs it (a sidecar's admin or forward port).";
     // 4xx: secrets (External Secrets Operator)
     SecretReference = "E2K400", Warning, "valueFrom must be a Secrets Manager ARN, an SSM parameter ARN or a parameter name; fix the reference, the variable was not created.";
     SecretOverridesEnv = "E2K401", Warning, "The name is both a plain variable and a secret; the secret was kept. Remove one of them.";

@@ -283,7 +283,7 @@ fn ports_nothing_named_in_ecs_are_named_for_review() {
     let unreferenced: Vec<(String, String)> = w
         .findings
         .iter()
-        .filter(|f| f.code.as_str() == "E2K313")
+        .filter(|f| f.code.as_str() == "E2K315")
         .map(|f| (f.field, f.message))
         .collect();
     assert_eq!(unreferenced.len(), 1, "{unreferenced:?}");
@@ -318,7 +318,7 @@ fn ports_nothing_named_in_ecs_are_named_for_review() {
     let fields: Vec<String> = workload(&c, "orders", "prod")
         .findings
         .iter()
-        .filter(|f| f.code.as_str() == "E2K313")
+        .filter(|f| f.code.as_str() == "E2K315")
         .map(|f| f.field)
         .collect();
     assert_eq!(
@@ -331,7 +331,7 @@ fn ports_nothing_named_in_ecs_are_named_for_review() {
         &Mappings::defaults(),
     );
     for w in workloads(&c) {
-        assert!(!codes(w).contains(&"E2K313"), "{}: {:?}", w.app, codes(w));
+        assert!(!codes(w).contains(&"E2K315"), "{}: {:?}", w.app, codes(w));
     }
 }
 
