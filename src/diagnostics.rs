@@ -146,12 +146,13 @@ codes! {
     PropagateTags = "E2K312", Info, "Tag propagation to tasks has no Kubernetes equivalent; labels on the pod template play that role.";
     ArmOnFargate = "E2K313", Warning, "EKS Fargate runs x86_64 pods only: run this arm64 pod on Graviton nodes (a managed node group or Karpenter), or build its image for amd64.";
     EphemeralNodeVolume = "E2K314", Warning, "The pod requests more ephemeral storage than a default 20 GiB node root volume holds: give its nodes the root volume named (node group diskSize, or the Karpenter EC2NodeClass blockDeviceMappings).";
+    UnreferencedPort = "E2K315", Info, "Nothing outside the pod reached this port in ECS, yet it is a port of the app's Service, which every pod of the cluster may call: drop it from the Service if no other app needs it (a sidecar's admin or forward port).";
     // 4xx: secrets (External Secrets Operator)
     SecretReference = "E2K400", Warning, "valueFrom must be a Secrets Manager ARN, an SSM parameter ARN or a parameter name; fix the reference, the variable was not created.";
     SecretOverridesEnv = "E2K401", Warning, "The name is both a plain variable and a secret; the secret was kept. Remove one of them.";
     CrossAccountSecret = "E2K402", Warning, "The store of another account assumes a role there: create it, trust ESO's role, and attach iam/<account>/external-secrets.tf.";
-    PlaintextSecret = "E2K403", Warning, "Move the value into Secrets Manager or SSM (SecureString) and reference it from `secrets`; it is in Git as plain text now.";
-    PlaintextRedacted = "E2K404", Warning, "The value was left out of the manifest: create the named Secret (or an ExternalSecret) with this key before the pod starts.";
+    PlaintextSecret = "E2K403", Warning, "redactPlaintext is off, so the value is in Git as plain text: move it into Secrets Manager or SSM (SecureString) and reference it from `secrets`, or turn redactPlaintext back on.";
+    PlaintextRedacted = "E2K404", Warning, "Retired: plaintext secrets move to a Secrets Manager secret that an ExternalSecret reads (E2K413).";
     SecretVersion = "E2K405", Info, "ESO takes one version per reference: the version id was used (it names the same version as the stage).";
     SsmParameterName = "E2K406", Info, "A one-level parameter ARN does not say whether the name starts with `/`; the name without it was used. Check it.";
     SecretKeyRenamed = "E2K407", Info, "Secret keys allow only alphanumerics, `-`, `_` and `.`, once per Secret; the env var name is kept, its key differs.";
@@ -160,6 +161,8 @@ codes! {
     ExternalSecrets = "E2K410", Info, "Secrets are synced by External Secrets Operator: install it, and give its role the policy in iam/<account>/external-secrets.tf.";
     PullSecret = "E2K411", Info, "The registry credentials are synced into a dockerconfigjson Secret; the secret must hold `username` and `password` keys.";
     StoreRegionUnknown = "E2K412", Warning, "No ARN of the task or service names its region, and a bare parameter name is read in the task's region: set the store's `region` by hand.";
+    PlaintextMoved = "E2K413", Info, "The value is kept out of Git: create the Secrets Manager secret with the command in MIGRATION_REPORT.md (it reads the value from the old task definition) before the pods start.";
+    PlaintextOverride = "E2K414", Warning, "A schedule's RunTask override sets this variable in plain text; it was left out of the job. Move the value into Secrets Manager and reference it from the task definition's `secrets`.";
     // 45x: IAM (task roles, IRSA, Pod Identity)
     TaskRoleNotInInputs = "E2K450", Warning, "Add `aws iam get-account-authorization-details` output to the inputs so the role's permissions are written into iam/.";
     TaskRolePermissionsUnknown = "E2K451", Warning, "get-role output has the trust policy only; add get-account-authorization-details output to carry the inline and managed policies.";
@@ -187,6 +190,7 @@ codes! {
     NlbSettings = "E2K510", Warning, "This NLB setting is not carried by the Service annotations; set it by hand after the cutover.";
     UnsupportedLoadBalancer = "E2K511", Warning, "Gateway Load Balancers and lambda/alb targets have no AWS Load Balancer Controller equivalent; keep them outside Kubernetes.";
     TargetGroupBindingCutover = "E2K512", Info, "The pods join the existing target group (TargetGroupBinding); follow the cutover steps in MIGRATION_REPORT.md.";
+    IngressGroupConflict = "E2K513", Warning, "Two load balancers of one environment have the same name, so their Ingresses would share one IngressGroup and its fence: rename one, or map their accounts to different environments.";
     // 55x-59x: the rest of the ECS surface (autoscaling, schedules, EFS, placement, PDB, discovery)
     Autoscaled = "E2K550", Info, "The scalable target became a HorizontalPodAutoscaler; the Deployment leaves replicas to it.";
     AutoscalingMetric = "E2K551", Warning, "This metric is not a pod resource metric: scale on it with KEDA (aws-cloudwatch or prometheus scaler) or an external/custom metric through a metrics adapter.";
@@ -218,6 +222,8 @@ codes! {
     DnsRenamed = "E2K595", Warning, "Clients must use the Kubernetes Service DNS name; the report lists old name -> new name.";
     ConsumerRewritten = "E2K596", Info, "The value called a service of the run by its ECS discovery name; it now calls its Kubernetes Service (mapping discovery.rewriteConsumers).";
     ConsumerOldName = "E2K597", Warning, "The value calls an ECS discovery name that stops resolving when ECS is torn down: point it at the service's new name (the report's DNS tables), or keep the Cloud Map namespace until it moves.";
+    // 6xx: the run as a whole (said once in the report, not per service)
+    DefaultProject = "E2K600", Info, "Argo CD's `default` project lets its Applications deploy any repository's objects to any namespace, cluster-scoped ones included: name each account's team in the inventory (one AppProject per team), or set argocd.project to a project of yours.";
 }
 
 impl fmt::Display for Code {

@@ -4,6 +4,7 @@
 //! holds every input or the repository), then the passes that need every app. No stage calls
 //! another; they meet here.
 
+use crate::diagnostics::Code;
 use crate::error::InputError;
 use crate::export::Apps;
 use crate::import;
@@ -14,8 +15,8 @@ use crate::model::read::Inputs;
 use crate::model::target::iam::account_directory;
 use crate::model::target::{Conversion, Translated, Workload};
 use crate::translate::passes::apps::{Job, Plan};
-use crate::translate::passes::store_sharing::StorePool;
-use crate::translate::passes::{apps, dns_directory, iam_plan, secret_access};
+use crate::translate::passes::store_sharing::{self, SharedPool, share_stores};
+use crate::translate::passes::{apps, dns_directory, iam_plan, secret_access, tenancy};
 use crate::translate::{self, Context, Naming};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -92,17 +93,22 @@ pub fn convert(
     drop(plan);
     let read = read.iam_only();
     let mut access = shared.access.into_inner().expect("no conversion panics");
-    let secret_stores = shared.stores.share(&mut workloads, &mut access);
+    let secret_stores = share_stores(shared.stores, &mut workloads, &mut access);
+    let ingress_classes = shared.ingress_classes.share(&mut workloads);
+    let ingress_classes = ingress_classes.into_iter().map(|(o, _)| o).collect();
     let iam_roles = iam_plan::plan(&mut workloads, &read);
     let mut secret_access = access.finish(&mappings.external_secrets.kms_keys);
     for a in &mut secret_access {
         a.directory = account_directory(account_name(inventory, &a.account));
     }
+    let notes = tenancy::notes(&workloads, mappings);
     Conversion {
+        notes,
         workloads,
         errors,
         iam_roles,
         secret_stores,
+        ingress_classes,
         secret_access,
     }
 }
@@ -137,15 +143,29 @@ fn account_name<'a>(inventory: Option<&'a Inventory>, account: &'a str) -> &'a s
 }
 
 /// What the apps share, gathered as each is converted (from any thread).
-#[derive(Default)]
 struct Shared {
-    stores: StorePool,
+    stores: SharedPool,
+    ingress_classes: SharedPool,
     access: Mutex<secret_access::Grouping>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            stores: SharedPool::new(store_sharing::STORES, Code::StoreConflict),
+            ingress_classes: SharedPool::new(
+                store_sharing::INGRESS_CLASSES,
+                Code::IngressGroupConflict,
+            ),
+            access: Mutex::default(),
+        }
+    }
 }
 
 impl Shared {
     /// Settles one app's translations (sorted, duplicates failed) and takes what the apps share
-    /// out of them: the ClusterSecretStores, and what External Secrets Operator must read.
+    /// out of them: the ClusterSecretStores, the IngressGroups' classes, and what External
+    /// Secrets Operator must read.
     fn take(&self, first: usize, app: &mut [Translated]) {
         app.sort_by(|a, b| {
             let (a, b) = (&a.workload, &b.workload);
@@ -153,6 +173,7 @@ impl Shared {
         });
         translate::fail_duplicates(app);
         self.stores.take(first, app);
+        self.ingress_classes.take(first, app);
         let mut access = self.access.lock().expect("no conversion panics");
         for t in app.iter().filter(|t| !t.workload.failed()) {
             access.add(&t.secret_reads, &t.workload.reader());

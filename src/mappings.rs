@@ -266,8 +266,12 @@ pub struct ExternalSecrets {
     /// not set.
     pub cross_account_role: String,
     pub refresh_interval: String,
-    /// Replace plaintext secrets found in `environment` by a reference to a Secret to create.
+    /// Move plaintext secrets found in `environment` out of Git: each env var reads a key of a
+    /// Secrets Manager secret (`plaintext_secret_name`) through the app's ExternalSecret. Off:
+    /// the values stay in the manifests, each a warning.
     pub redact_plaintext: bool,
+    /// Name template of that Secrets Manager secret; sees app, environment, account, region.
+    pub plaintext_secret_name: String,
     /// KMS key ARNs that encrypt the referenced secrets: ESO's policy gets kms:Decrypt on them.
     pub kms_keys: Vec<String>,
 }
@@ -304,7 +308,8 @@ impl Default for ExternalSecrets {
             role: None,
             cross_account_role: "arn:aws:iam::{{account}}:role/external-secrets-reader".into(),
             refresh_interval: "1h".into(),
-            redact_plaintext: false,
+            redact_plaintext: true,
+            plaintext_secret_name: "ecs2eks/{{environment}}/{{app}}".into(),
             kms_keys: Vec::new(),
         }
     }
@@ -398,6 +403,11 @@ pub struct LoadBalancing {
     /// Per ECS service name: its mode.
     #[serde(default)]
     pub services: BTreeMap<String, LoadBalancingMode>,
+    /// None: one fenced IngressClass (and IngressClassParams) per IngressGroup, admitting only
+    /// the namespaces of the apps with rules on that ALB. A name: every Ingress uses that existing
+    /// class and names its group by annotation (no fence: anyone may join the group).
+    #[serde(default)]
+    pub ingress_class: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

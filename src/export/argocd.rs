@@ -186,30 +186,7 @@ fn application(
     })
 }
 
-/// An Application of a platform kustomization at `path` (shared, cluster-scoped objects of
-/// environment `env`), in the mappings' project, deployed into `namespace` of the environment's
-/// cluster.
-/// A platform folder of one environment made an Argo CD app: the kustomization of `dir` over
-/// `resources`, and the Application `name` that syncs it into `namespace`.
-pub fn platform_folder(
-    tree: &mut Tree,
-    name: &str,
-    (dir, resources): (&str, &[&str]),
-    (namespace, env): (&str, &str),
-    mappings: &Mappings,
-    inventory: Option<&Inventory>,
-) {
-    let k = json!({
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "resources": resources,
-    });
-    tree.insert(format!("{dir}/kustomization.yaml"), yaml::to_yaml(&k));
-    let app = platform_application(name, dir, namespace, env, mappings, inventory);
-    tree.insert(format!("argocd/{name}.yaml"), yaml::to_yaml(&app));
-}
-
-fn platform_application(
+pub fn platform_application(
     name: &str,
     path: &str,
     namespace: &str,

@@ -7,12 +7,13 @@
 //! one per app instead: it is applied once per service, and one shared ConfigMap would hold only
 //! the last service's outputs.
 
-use super::{Tree, argocd, yaml};
+use super::Tree;
+use super::platform::Platform;
 use crate::inventory::Inventory;
 use crate::mappings::Mappings;
 use crate::model::k8s::{Object, ObjectMeta};
 use crate::model::names;
-use crate::model::target::{Conversion, Workload};
+use crate::model::target::{Conversion, SharedObject, Workload};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -60,13 +61,16 @@ pub fn render(
         let data = by_env.entry(&w.environment).or_default();
         data.insert(format!("{}.conf", w.namespace), outputs);
     }
-    let namespace = &mappings.logging.namespace;
-    for (env, data) in by_env {
-        let dir = format!("platform/logging/{env}");
-        let map = config_map(CONFIG_MAP, data, mappings);
-        tree.insert(format!("{dir}/configmap.yaml"), yaml::documents([&map]));
-        let name = format!("logging-{env}");
-        let files = (dir.as_str(), &["configmap.yaml"][..]);
-        argocd::platform_folder(tree, &name, files, (namespace, env), mappings, inventory);
-    }
+    let maps: Vec<SharedObject> = by_env
+        .into_iter()
+        .map(|(env, data)| SharedObject {
+            environment: env.to_string(),
+            object: config_map(CONFIG_MAP, data, mappings),
+        })
+        .collect();
+    let platform = Platform {
+        mappings,
+        inventory,
+    };
+    platform.folder("logging", &maps, &mappings.logging.namespace, tree);
 }

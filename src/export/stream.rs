@@ -32,10 +32,14 @@ impl Objects {
     }
 }
 
-/// The shared ClusterSecretStores first (once each), the apps' Fluent Bit outputs (one ConfigMap
-/// each), then every workload's objects.
+/// The shared ClusterSecretStores and IngressGroups' classes first (once each), the apps' Fluent
+/// Bit outputs (one ConfigMap each), then every workload's objects.
 pub fn render(conversion: &Conversion, objects: &[Vec<Object>], mappings: &Mappings) -> String {
-    let stores = conversion.secret_stores.iter().map(|s| &s.object);
+    let shared = conversion
+        .secret_stores
+        .iter()
+        .chain(&conversion.ingress_classes)
+        .map(|s| &s.object);
     let outputs = super::logging::per_app(&conversion.workloads, mappings);
-    yaml::documents(stores.chain(&outputs).chain(objects.iter().flatten()))
+    yaml::documents(shared.chain(&outputs).chain(objects.iter().flatten()))
 }

@@ -167,7 +167,9 @@ pub const CONTAINER_DEFINITION: &[Field] = &[
     ),
     f(
         "environment",
-        Mapped("`env` (sorted by name; `$(` and `$$` escaped for the kubelet)"),
+        Mapped(
+            "`env` (sorted by name; `$(` and `$$` escaped for the kubelet); values that look like secrets read Secrets Manager (E2K413)",
+        ),
     ),
     f(
         "environmentFiles",

@@ -86,6 +86,8 @@ impl Object {
             "Namespace",
             "ServiceAccount",
             "ClusterSecretStore",
+            "IngressClassParams",
+            "IngressClass",
             "SecretStore",
             "ExternalSecret",
             "ConfigMap",
@@ -112,7 +114,11 @@ impl Object {
     pub fn is_cluster_scoped(&self) -> bool {
         matches!(
             self.kind,
-            "Namespace" | "ClusterSecretStore" | "PersistentVolume"
+            "Namespace"
+                | "ClusterSecretStore"
+                | "PersistentVolume"
+                | "IngressClass"
+                | "IngressClassParams"
         )
     }
 

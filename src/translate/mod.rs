@@ -316,7 +316,20 @@ pub fn convert(
     };
     findings.input = td.input.clone();
     let view = pod::view(td, ctx.mappings, &mut findings);
-    let secret_reads = secrets::reads(&view.td.value, &id.account, &id.region);
+    let mut secret_reads = secrets::reads(&view.td.value, &id.account, &id.region);
+    // The name template's failure is the translation's finding (secrets::apply).
+    let moved = secrets::moved_secret(
+        &view.td.value,
+        &ctx.mappings.external_secrets,
+        &app,
+        &environment,
+        &id.account,
+        &id.region,
+    );
+    if let Ok(Some(m)) = moved {
+        secret_reads.push(secrets::moved_read(&m));
+        workload.moved_secret = Some(m);
+    }
     let mut objects = Vec::new();
     let pod = (view.td.as_ref(), view.log_router.as_ref());
     match workload::build(pod, service, runs, ctx, &names, &mut findings) {

@@ -135,9 +135,9 @@ pub fn build(
         log_outputs,
     } = pod_spec(&a, &mut objects, &mut calls, findings);
     if !a.job_only {
-        objects.extend(cluster_ip_service(&a, &pod, &app_protocols));
+        objects.extend(cluster_ip_service(&a, &pod, &app_protocols, findings));
     }
-    let readiness_gate = load_balancers(&a, &mut pod, &mut objects, findings);
+    let needs = load_balancers(&a, &mut pod, &mut objects, findings);
     let template = PodTemplate {
         metadata: TemplateMeta {
             labels: a.labels.clone(),
@@ -152,7 +152,7 @@ pub fn build(
     deployment(&a, template, hpa, &mut objects, findings);
     findings.input = td.input.clone();
     let role = service_account(&a, &mut objects, findings);
-    objects.push(namespace(&a, readiness_gate));
+    objects.push(namespace(&a, &needs));
     Ok(Built {
         namespace: a.namespace,
         objects,
@@ -443,30 +443,38 @@ fn pod_placement(a: &Assembly<'_>, pod: &mut PodSpec, findings: &mut Findings) {
     placement::launch_type(td, service, findings);
 }
 
-/// The ClusterIP Service over the pod's container ports, when it has any.
+/// The ClusterIP Service over the pod's container ports, when it has any; an info finding for
+/// each port that no load balancer, Service Connect or Cloud Map entry of the service names.
 fn cluster_ip_service(
     a: &Assembly<'_>,
     pod: &PodSpec,
     app_protocols: &[AppProtocol],
+    findings: &mut Findings,
 ) -> Option<Object> {
     let all: Vec<_> = pod
         .init_containers
         .iter()
         .chain(pod.containers.iter())
         .collect();
-    network::cluster_ip_service(a.meta(a.names.service), &a.selector, &all, app_protocols)
+    let object =
+        network::cluster_ip_service(a.meta(a.names.service), &a.selector, &all, app_protocols)?;
+    // Without the service's JSON nothing is known of what reached the ports (E2K100 says so).
+    if let Some(s) = a.service {
+        network::unreferenced_ports(&a.td.value, &a.td.path, &s.value, &object, findings);
+    }
+    Some(object)
 }
 
-/// Load balancers: Service type and ports, Ingresses/TargetGroupBindings, readiness probes.
-/// True when the namespace needs the readiness-gate label.
+/// Load balancers: Service type and ports, Ingresses/TargetGroupBindings, readiness probes;
+/// what the namespace must say for them.
 fn load_balancers(
     a: &Assembly<'_>,
     pod: &mut PodSpec,
     objects: &mut Vec<Object>,
     findings: &mut Findings,
-) -> bool {
+) -> ingress::NamespaceNeeds {
     let Some(s) = a.service.filter(|s| !s.value.load_balancers.is_empty()) else {
-        return false;
+        return ingress::NamespaceNeeds::default();
     };
     findings.input = s.input.clone();
     let meta = |name: &str| a.meta(name);
@@ -482,9 +490,9 @@ fn load_balancers(
         meta: &meta,
         selector: &a.selector,
     };
-    let readiness_gate = ingress::apply(&lb_ctx, pod, objects, findings);
+    let needs = ingress::apply(&lb_ctx, pod, objects, findings);
     findings.input = a.td.input.clone();
-    readiness_gate
+    needs
 }
 
 /// The HPA of a service that is not a daemon, when its scalable target has a policy an HPA
@@ -587,16 +595,14 @@ fn service_account(
     role
 }
 
-/// The Namespace, labelled for readiness gates when a target group needs them.
-fn namespace(a: &Assembly<'_>, readiness_gate: bool) -> Object {
+/// The Namespace, labelled for readiness gates when a target group needs them, and as a member
+/// of the fenced IngressGroups its Ingresses join.
+fn namespace(a: &Assembly<'_>, needs: &ingress::NamespaceNeeds) -> Object {
     let mut meta = ObjectMeta {
         namespace: None,
         ..a.meta(&a.namespace)
     };
-    if readiness_gate {
-        meta.labels
-            .insert(ingress::READINESS_GATE_LABEL.into(), "enabled".into());
-    }
+    needs.label(&mut meta.labels);
     Object::new("v1", "Namespace", meta, json!({}))
 }
 

@@ -45,6 +45,8 @@ pub struct Workload {
     /// Its FireLens routing as node-level Fluent Bit configuration (`[OUTPUT]` sections), which
     /// the exporters put in a ConfigMap of the cluster's Fluent Bit.
     pub log_outputs: Option<String>,
+    /// Where its plaintext secrets moved (`redactPlaintext`): the report says how to create it.
+    pub moved_secret: Option<secrets::MovedSecret>,
 }
 
 /// What the report says of a workload, from its worst finding.
@@ -117,9 +119,14 @@ pub struct Conversion {
     /// The IAM roles the pods get, sorted by folder then name, for `export::terraform`.
     pub iam_roles: Vec<iam::IamRole>,
     /// ClusterSecretStores shared by the apps of an environment. Sorted by environment, then name.
-    pub secret_stores: Vec<secrets::SharedStore>,
+    pub secret_stores: Vec<SharedObject>,
+    /// The fenced IngressClasses and IngressClassParams of the IngressGroups, shared by the apps
+    /// of an environment. Sorted by environment, kind, then name.
+    pub ingress_classes: Vec<SharedObject>,
     /// What External Secrets Operator must be able to read, per AWS account (sorted).
     pub secret_access: Vec<secrets::SecretAccess>,
+    /// What the report says once about the run as a whole (`passes::tenancy`).
+    pub notes: Vec<Finding>,
 }
 
 impl Conversion {
@@ -132,6 +139,14 @@ impl Conversion {
             .iter()
             .any(|w| w.status() != Status::Converted)
     }
+}
+
+/// A cluster-scoped object the apps of one environment (cluster) share: written once, apart from
+/// every app's overlay, with one owning Argo CD Application.
+#[derive(Debug, Clone)]
+pub struct SharedObject {
+    pub environment: String,
+    pub object: Object,
 }
 
 /// Where clients found a service on ECS.

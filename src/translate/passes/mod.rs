@@ -6,8 +6,8 @@
 //!    (`schedule_assignment`) and where each discovery name's traffic goes (`dns_directory`);
 //! 2. as each app is converted: its ClusterSecretStores go to the pool (`store_sharing`) and
 //!    what External Secrets Operator reads for it is grouped by account (`secret_access`);
-//! 3. once every app is: the stores are shared (`store_sharing`) and the IAM roles planned
-//!    (`iam_plan`).
+//! 3. once every app is: the stores are shared (`store_sharing`), the IAM roles planned
+//!    (`iam_plan`), and what the run says once about tenancy noted (`tenancy`).
 
 pub mod alb_ownership;
 pub mod apps;
@@ -16,3 +16,4 @@ pub mod iam_plan;
 pub mod schedule_assignment;
 pub mod secret_access;
 pub mod store_sharing;
+pub mod tenancy;

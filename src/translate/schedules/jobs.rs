@@ -327,7 +327,8 @@ fn overrides(run: &Run<'_>, ctx: &JobContext<'_>, pod: &mut PodTemplate, finding
                 );
                 continue;
             };
-            container_override((def, container), o, ecs_name, &here, findings);
+            let redact = ctx.mappings.external_secrets.redact_plaintext;
+            container_override((def, container), o, (ecs_name, redact), &here, findings);
         }
     }
 }
@@ -354,11 +355,11 @@ fn overridden<'p, 't>(
 }
 
 /// Lays one container override `o` (of ECS container `ecs_name`, defined by `def`) over
-/// `container`.
+/// `container`; `redact`: plain values that look like secrets are left out (`redactPlaintext`).
 fn container_override(
     (def, container): (&ContainerDefinition, &mut Container),
     o: &Value,
-    ecs_name: &str,
+    (ecs_name, redact): (&str, bool),
     here: &Overrides<'_>,
     findings: &mut Findings,
 ) {
@@ -374,7 +375,7 @@ fn container_override(
                     .collect();
                 (container.command, container.args) = command_and_args(def, &command);
             }
-            "environment" => merge_env(container, v),
+            "environment" => merge_env(container, v, redact, here, findings),
             _ if crate::model::fields::is_unset(v) => {}
             other => here.report(
                 findings,
@@ -387,12 +388,41 @@ fn container_override(
     }
 }
 
-fn merge_env(container: &mut Container, v: &Value) {
+/// Merges an override's `environment` into the container's env. A value that looks like a
+/// secret stays out of Git (E2K414) unless `redact` is off (E2K403): the override's value has no
+/// place in the moved secret, which holds the task definition's.
+fn merge_env(
+    container: &mut Container,
+    v: &Value,
+    redact: bool,
+    here: &Overrides<'_>,
+    findings: &mut Findings,
+) {
     for e in v.as_array().into_iter().flatten() {
         let Some(name) = e.get("name").and_then(Value::as_str) else {
             continue;
         };
-        let value = kubelet_literal(e.get("value").and_then(Value::as_str).unwrap_or(""));
+        let value = e.get("value").and_then(Value::as_str).unwrap_or("");
+        if let Some(why) = crate::translate::secrets::plaintext_reason(name, value) {
+            let (code, what) = match redact {
+                true => (Code::PlaintextOverride, "it was left out of the job"),
+                false => (Code::PlaintextSecret, "its value is in the manifest"),
+            };
+            push_at(
+                findings,
+                here.run.target_input,
+                code,
+                &here.at,
+                format!(
+                    "{} {} overrides {name}, which looks like a secret in plain text ({why}); {what}",
+                    here.run.what, here.run.name
+                ),
+            );
+            if redact {
+                continue;
+            }
+        }
+        let value = kubelet_literal(value);
         container.env.retain(|x| x.name != name);
         container.env.push(EnvVar {
             name: name.to_string(),
