@@ -44,14 +44,14 @@ macro_rules! codes {
 
 codes! {
     // 1xx: the workload as a whole
-    TaskDefinitionAlone = "E2K100", Info, "No service referenced this task definition: it became a Deployment with 1 replica; give the service's JSON to carry replicas and rollout settings.";
+    TaskDefinitionAlone = "E2K100", Info, "No service referenced this task definition: it became a Deployment with 1 replica and ECS's default rollout (maxSurge 100 %, maxUnavailable 0 %); give the service's JSON to carry replicas and rollout settings.";
     UnknownField = "E2K101", Warning, "This field is not in the ECS API field list ecs2eks knows; check the spelling, or report it so it can be mapped.";
     TaskDefinitionNotFound = "E2K102", Error, "Add the task definition's JSON (aws ecs describe-task-definition) to the inputs.";
     UnknownAccount = "E2K103", Warning, "Add the account to the inventory (--inventory) so it gets the right environment.";
     NameChanged = "E2K104", Info, "Kubernetes names are DNS-1123 labels; rename in ECS or use the new name in your tooling.";
     LaunchType = "E2K105", Info, "Capacity is the cluster's now: Fargate profiles or node groups decide where pods run.";
     DeploymentController = "E2K106", Warning, "Blue/green and external deployments have no Deployment equivalent; use Argo Rollouts or keep the rolling update.";
-    CircuitBreaker = "E2K107", Info, "A Deployment stops at progressDeadlineSeconds but does not roll back; Argo CD or Argo Rollouts can.";
+    CircuitBreaker = "E2K107", Info, "A Deployment stops at progressDeadlineSeconds but does not roll back, and Argo CD does not roll back on its own either: use Argo Rollouts for automatic rollback, or alert on the ProgressDeadlineExceeded condition and roll back by hand.";
     DeploymentAlarms = "E2K108", Warning, "CloudWatch alarm rollback has no Kubernetes equivalent; use Argo Rollouts analysis with CloudWatch metrics.";
     ExecuteCommand = "E2K109", Info, "ECS Exec becomes kubectl exec, governed by RBAC on pods/exec.";
     AwsTags = "E2K110", Info, "AWS resource tags are not Kubernetes objects; cost allocation on EKS uses labels or split cost allocation data.";
@@ -67,10 +67,10 @@ codes! {
     // 12x-15x: containers and the task around them
     NonEssentialContainer = "E2K120", Info, "Kubernetes restarts a failed container instead of ignoring it; check that restarting this sidecar is right.";
     DependsOnComplete = "E2K121", Info, "COMPLETE allows a non-zero exit; an init container must succeed, so make sure it exits 0.";
-    HealthCheckCommand = "E2K122", Warning, "A healthCheck command must start with CMD or CMD-SHELL; check the generated probe.";
+    HealthCheckCommand = "E2K122", Warning, "ECS ignores a healthCheck whose command is empty or does not start with CMD or CMD-SHELL (Docker runs no check), so no probe was made; write a working one if the container needs it.";
     UserName = "E2K123", Warning, "runAsUser needs a numeric UID; set it by hand or in the image.";
     Ulimits = "E2K124", Warning, "Pods inherit ulimits from the container runtime on the node; set them in the node's containerd config or the image.";
-    Links = "E2K125", Info, "Containers in a pod share localhost; replace the link alias with localhost.";
+    Links = "E2K125", Info, "Containers in a pod share one network namespace: each link name and alias became a hostAliases entry for 127.0.0.1, so the old names still resolve.";
     VolumesFrom = "E2K126", Warning, "Kubernetes has no volumesFrom; mount the same named volumes in both containers.";
     DockerSecurityOptions = "E2K127", Warning, "Use securityContext.seLinuxOptions, seccompProfile or appArmorProfile instead.";
     SystemControls = "E2K128", Warning, "Use pod securityContext.sysctls; unsafe sysctls must be allowed on the kubelet.";
@@ -83,17 +83,17 @@ codes! {
     PortRange = "E2K135", Warning, "A Service cannot expose a port range; list the ports you need.";
     StartTimeout = "E2K136", Info, "Dependency start timeouts are not carried; startup probes bound how long a container may take.";
     RestartPolicy = "E2K137", Info, "Kubernetes restarts containers on its own (restartPolicy Always); the ECS restart policy is not carried.";
-    CredentialSpecs = "E2K138", Warning, "gMSA on EKS needs the Windows gMSA webhook and a GMSACredentialSpec object.";
-    FireLens = "E2K139", Warning, "FireLens routing is the cluster's now: configure Fluent Bit (aws-for-fluent-bit) as a DaemonSet.";
+    CredentialSpecs = "E2K138", Warning, "gMSA on EKS needs the Windows gMSA webhook and a GMSACredentialSpec object of the name the pod gives; create it from the credential spec the message names.";
+    FireLens = "E2K139", Warning, "FireLens routing is the cluster's now: install a node-level Fluent Bit once (aws-for-fluent-bit Helm chart or the CloudWatch Observability add-on) that @INCLUDEs the outputs ecs2eks wrote (platform/logging/).";
     AwsLogs = "E2K140", Info, "awslogs becomes the cluster's log agent (Fluent Bit or CloudWatch Observability add-on) reading container stdout.";
     LogDriver = "E2K141", Warning, "Pods write to stdout; ship logs with a cluster agent configured for this destination.";
-    TaskSizeSplit = "E2K142", Info, "The task-level size is not split among several containers; set requests per container.";
+    TaskSizeSplit = "E2K142", Info, "The task-level size went to the containers that set none, as the message says; check the split, or set cpu and memory per container.";
     InferenceAccelerator = "E2K143", Warning, "Elastic Inference is retired; use Inferentia (aws.amazon.com/neuron) or GPU nodes.";
-    DnsServers = "E2K144", Info, "dnsConfig adds these to the cluster DNS; check that cluster names still resolve first.";
+    DnsServers = "E2K144", Warning, "These servers come after cluster DNS, and glibc never asks the next server after an NXDOMAIN: forward the zones only they answer with a CoreDNS `forward` block, or set mapping dns.replace.";
     TmpfsMountOptions = "E2K145", Info, "emptyDir with medium Memory takes no mount options; they were not carried.";
     DockerLabelKey = "E2K146", Warning, "This label is not a valid Kubernetes annotation key; rename it.";
     DuplicateEnv = "E2K147", Warning, "The variable is set twice; the last value was kept, as Docker does.";
-    ProxyConfiguration = "E2K148", Warning, "App Mesh is retired; use a service mesh's sidecar injection (e.g. Istio or Linkerd) or VPC Lattice.";
+    ProxyConfiguration = "E2K148", Warning, "App Mesh reached its end of support on 2026-09-30: its Envoy proxy is not carried; route through the replacement the mappings choose (appMesh.replacement).";
     NamespaceMode = "E2K149", Warning, "Host namespaces are a security risk on shared nodes; check that the workload really needs them.";
     NetworkMode = "E2K150", Info, "Every pod gets its own IP (like awsvpc); ports are reached through the Service.";
     ExecutionRole = "E2K151", Info, "The execution role is not given to pods: image pulls are the node's, secrets are ESO's, logs are the log agent's.";
@@ -107,8 +107,20 @@ codes! {
     InvalidUser = "E2K159", Warning, "The user field could not be read as uid, uid:gid, user or user:group.";
     NameTemplate = "E2K160", Error, "Fix the name template in the mappings file; it must render with the documented variables.";
     InitContainerProbe = "E2K161", Info, "Init containers that run to completion cannot have probes; the healthCheck was not carried.";
-    DockerLabelConflict = "E2K162", Warning, "Containers set this Docker label to different values; the pod has one annotation per key, and the later container's value was kept.";
+    DockerLabelConflict = "E2K162", Warning, "Containers set this Docker label to different values; the pod has one annotation per key: the essential container's value was kept (of equals, the earlier container's). Check it is the one the annotation's reader needs.";
     InputChanged = "E2K163", Error, "The file changed or went away while ecs2eks ran (large inputs are read twice, once to plan and once to convert); run again when nothing writes to the inputs.";
+    EcsAgent = "E2K164", Warning, "The ECS task metadata and credentials endpoints (169.254.170.2) do not exist on EKS: replace this agent with the one the message names (the vendor's Helm chart or DaemonSet, the ADOT or CloudWatch Observability add-on).";
+    EntryPointCleared = "E2K165", Warning, "entryPoint [\"\"] clears the image's ENTRYPOINT, and no command replaces it: set the container's command to the image's CMD, or the image's ENTRYPOINT runs.";
+    NonEssentialReadiness = "E2K166", Warning, "A crash-looping sidecar makes the pod NotReady, so the pod leaves its Service; fix what fails it, or move it out of the pod if the app must serve without it.";
+    PrivilegedContainer = "E2K167", Warning, "Pod Security admission (baseline, restricted) rejects this: label the namespace pod-security.kubernetes.io/enforce=privileged, an exception the platform team grants, or drop the setting.";
+    OneOffTask = "E2K168", Warning, "This looks like a one-off task: a Deployment restarts it after it exits, for ever; set standaloneTaskDefinitions: job in the mappings, or give its service.";
+    StandaloneJob = "E2K169", Info, "The task definition became a suspended Job (backoffLimit 0): set spec.suspend to false to run it once.";
+    GpuRollout = "E2K170", Info, "A single pod holding a GPU is replaced without surge (maxSurge 0), so a rollout needs no second GPU; expect a short gap in service, or add GPU capacity and raise maxSurge.";
+    DnsReplaced = "E2K171", Warning, "The pod asks only these servers (dnsPolicy None, mapping dns.replace): cluster Service names resolve only if they forward cluster.local to CoreDNS.";
+    DockerBridgeAddress = "E2K172", Warning, "172.17.0.1 (docker0) and 169.254.170.2 (the ECS metadata and credentials endpoint) do not exist on EKS: point the variable at the agent's Service, or at the node (status.hostIP through the downward API) for a DaemonSet agent.";
+    BridgeToLocalhost = "E2K173", Info, "The address named the Docker bridge, and the agent is a container of the same pod: it became localhost.";
+    ContainerDefinitionsOnly = "E2K174", Warning, "The file holds container definitions only (Terraform's container_definitions): give the task-level fields it lacks per family in mapping taskDefinitions.<family>.";
+    ImagePlaceholder = "E2K175", Warning, "The image is filled in by CI: set it in the overlay's kustomization.yaml `images:` (kustomize edit set image PLACEHOLDER=IMAGE:TAG).";
     CrossAccountImage = "E2K176", Warning, "The cluster's nodes pull this ECR image from another account: apply iam/<account>/ecr.tf there, after merging the repository's existing policy (aws ecr get-repository-policy), which it replaces.";
     // 2xx: volumes
     HostPath = "E2K200", Warning, "hostPath ties the pod to node files and is often forbidden by Pod Security; prefer a PersistentVolume or emptyDir.";
@@ -117,6 +129,8 @@ codes! {
     ConfiguredAtLaunch = "E2K203", Warning, "EBS volumes configured at launch become a PersistentVolumeClaim with the EBS CSI driver; create a StorageClass and claim.";
     EfsVolume = "E2K204", Warning, "Retired: EFS volumes become a PersistentVolume and claim (docs/surface.md).";
     UnknownVolume = "E2K205", Warning, "The mount point names a volume that the task definition does not define; it was not mounted.";
+    DockerHostPath = "E2K206", Warning, "EKS nodes run containerd only, with no Docker socket or /var/lib/docker: mount /run/containerd/containerd.sock if the agent speaks CRI, or install the vendor's EKS Helm chart.";
+    HostPathFile = "E2K207", Warning, "A hostPath of one file must exist on every node (type File fails the pod otherwise): ship the file in a ConfigMap or the image instead.";
     // 3xx: service-level placement, discovery, load balancing
     LoadBalancers = "E2K300", Warning, "Retired: load balancers are converted (docs/load-balancing.md, E2K500-E2K512).";
     ServiceRegistries = "E2K301", Warning, "Retired: old service discovery names are listed in the report (docs/surface.md).";
@@ -128,15 +142,18 @@ codes! {
     VpcLattice = "E2K307", Warning, "VPC Lattice on EKS goes through the AWS Gateway API Controller; create the Gateway and routes by hand.";
     AzRebalancing = "E2K308", Info, "Kubernetes does not move running pods between zones; use the descheduler if you need rebalancing.";
     ClassicLoadBalancer = "E2K309", Warning, "Classic Load Balancers are not supported by the AWS Load Balancer Controller; move to an ALB or NLB.";
-    Ephemeral = "E2K310", Info, "The ephemeral storage size became an ephemeral-storage request on the main container.";
+    Ephemeral = "E2K310", Info, "Fargate's task storage includes the image layers (20 GiB by default): only what exceeds 20 GiB became an ephemeral-storage request on the main container.";
     RuntimePlatform = "E2K311", Info, "The operating system and CPU architecture became node selectors; the cluster needs matching nodes.";
     PropagateTags = "E2K312", Info, "Tag propagation to tasks has no Kubernetes equivalent; labels on the pod template play that role.";
+    ArmOnFargate = "E2K313", Warning, "EKS Fargate runs x86_64 pods only: run this arm64 pod on Graviton nodes (a managed node group or Karpenter), or build its image for amd64.";
+    EphemeralNodeVolume = "E2K314", Warning, "The pod requests more ephemeral storage than a default 20 GiB node root volume holds: give its nodes the root volume named (node group diskSize, or the Karpenter EC2NodeClass blockDeviceMappings).";
+    UnreferencedPort = "E2K315", Info, "Nothing outside the pod reached this port in ECS, yet it is a port of the app's Service, which every pod of the cluster may call: drop it from the Service if no other app needs it (a sidecar's admin or forward port).";
     // 4xx: secrets (External Secrets Operator)
     SecretReference = "E2K400", Warning, "valueFrom must be a Secrets Manager ARN, an SSM parameter ARN or a parameter name; fix the reference, the variable was not created.";
     SecretOverridesEnv = "E2K401", Warning, "The name is both a plain variable and a secret; the secret was kept. Remove one of them.";
     CrossAccountSecret = "E2K402", Warning, "The store reads another account than the cluster's through a role there: iam/<account>/external-secrets.tf creates it, trusting ESO's role; apply that root before syncing the stores.";
-    PlaintextSecret = "E2K403", Warning, "Move the value into Secrets Manager or SSM (SecureString) and reference it from `secrets`; it is in Git as plain text now.";
-    PlaintextRedacted = "E2K404", Warning, "The value was left out of the manifest: create the named Secret (or an ExternalSecret) with this key before the pod starts.";
+    PlaintextSecret = "E2K403", Warning, "redactPlaintext is off, so the value is in Git as plain text: move it into Secrets Manager or SSM (SecureString) and reference it from `secrets`, or turn redactPlaintext back on.";
+    PlaintextRedacted = "E2K404", Warning, "Retired: plaintext secrets move to a Secrets Manager secret that an ExternalSecret reads (E2K413).";
     SecretVersion = "E2K405", Info, "ESO takes one version per reference: the version id was used (it names the same version as the stage).";
     SsmParameterName = "E2K406", Info, "A one-level parameter ARN does not say whether the name starts with `/`; the name without it was used. Check it.";
     SecretKeyRenamed = "E2K407", Info, "Secret keys allow only alphanumerics, `-`, `_` and `.`, once per Secret; the env var name is kept, its key differs.";
@@ -145,6 +162,8 @@ codes! {
     ExternalSecrets = "E2K410", Info, "Secrets are synced by External Secrets Operator: install it, and give its role the policy in iam/<account>/external-secrets.tf.";
     PullSecret = "E2K411", Info, "The registry credentials are synced into a dockerconfigjson Secret; the secret must hold `username` and `password` keys.";
     StoreRegionUnknown = "E2K412", Warning, "No ARN of the task or service names its region, and a bare parameter name is read in the task's region: set the store's `region` by hand.";
+    PlaintextMoved = "E2K413", Info, "The value is kept out of Git: create the Secrets Manager secret with the command in MIGRATION_REPORT.md (it reads the value from the old task definition) before the pods start.";
+    PlaintextOverride = "E2K414", Warning, "A schedule's RunTask override sets this variable in plain text; it was left out of the job. Move the value into Secrets Manager and reference it from the task definition's `secrets`.";
     // 45x: IAM (task roles, IRSA, Pod Identity)
     TaskRoleNotInInputs = "E2K450", Warning, "Add `aws iam get-account-authorization-details` output to the inputs so the role's permissions are written into iam/.";
     TaskRolePermissionsUnknown = "E2K451", Warning, "get-role output has the trust policy only; add get-account-authorization-details output to carry the inline and managed policies.";
@@ -157,6 +176,7 @@ codes! {
     TrustPolicyTooLarge = "E2K458", Warning, "Split the role (put {{service}} or {{environment}} in iam.roleName) or ask AWS to raise the trust policy length quota (up to 4,096).";
     PodIdentityOtherAccount = "E2K459", Warning, "Retired: Pod Identity with a role outside the cluster's account is error E2K462.";
     TaskRoleIsExecutionRole = "E2K460", Info, "Give the pods a role of their own without the execution permissions (ECR pull, CloudWatch Logs, secrets), which are the node's and ESO's on EKS.";
+    TaskRolePlaceholder = "E2K461", Error, "The task role ARN is an unrendered template placeholder: render the template (ecspresso, Terraform…) or give the real ARN, then convert again.";
     PodIdentityCrossAccount = "E2K462", Error, "Use IRSA (new-role or extend-task-role) for this app in iam.strategies, which works across accounts; or create the association by hand with a target role (aws eks create-pod-identity-association --target-role-arn; AWS provider 6.x: target_role_arn).";
     // 5xx: load balancing (ELBv2 → AWS Load Balancer Controller)
     TargetGroupMissing = "E2K500", Warning, "Add `aws elbv2 describe-target-groups`, `describe-load-balancers`, `describe-listeners` and `describe-rules` output to the inputs so the routing can be converted.";
@@ -172,6 +192,7 @@ codes! {
     NlbSettings = "E2K510", Warning, "This NLB setting is not carried by the Service annotations; set it by hand after the cutover.";
     UnsupportedLoadBalancer = "E2K511", Warning, "Gateway Load Balancers and lambda/alb targets have no AWS Load Balancer Controller equivalent; keep them outside Kubernetes.";
     TargetGroupBindingCutover = "E2K512", Info, "The pods join the existing target group (TargetGroupBinding); follow the cutover steps in MIGRATION_REPORT.md.";
+    IngressGroupConflict = "E2K513", Warning, "Two load balancers of one environment have the same name, so their Ingresses would share one IngressGroup and its fence: rename one, or map their accounts to different environments.";
     CrossAccountTargetGroup = "E2K515", Warning, "The target group is in another account than the cluster: apply the role iam/<account>/target-group-binding.tf creates, and make the pods' addresses reachable from its VPC (shared VPC, peering or Transit Gateway); only ip targets work across accounts.";
     CrossAccountCertificate = "E2K516", Warning, "A load balancer uses certificates of its own account and region only: import the certificate into ACM in the cluster's account and region (or issue a new one there) and put its ARN in the annotation.";
     // 55x-59x: the rest of the ECS surface (autoscaling, schedules, EFS, placement, PDB, discovery)
@@ -204,6 +225,10 @@ codes! {
     PlacementAffinity = "E2K585", Info, "The memberOf constraint became required node affinity; the cluster needs nodes carrying that label.";
     DisruptionBudget = "E2K590", Info, "A PodDisruptionBudget keeps pods available during node drains; check it does not block upgrades.";
     DnsRenamed = "E2K595", Warning, "Clients must use the Kubernetes Service DNS name; the report lists old name -> new name.";
+    ConsumerRewritten = "E2K596", Info, "The value called a service of the run by its ECS discovery name; it now calls its Kubernetes Service (mapping discovery.rewriteConsumers).";
+    ConsumerOldName = "E2K597", Warning, "The value calls an ECS discovery name that stops resolving when ECS is torn down: point it at the service's new name (the report's DNS tables), or keep the Cloud Map namespace until it moves.";
+    // 6xx: the run as a whole (said once in the report, not per service)
+    DefaultProject = "E2K600", Info, "Argo CD's `default` project lets its Applications deploy any repository's objects to any namespace, cluster-scoped ones included: name each account's team in the inventory (one AppProject per team), or set argocd.project to a project of yours.";
 }
 
 impl fmt::Display for Code {

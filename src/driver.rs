@@ -4,6 +4,7 @@
 //! holds every input or the repository), then the passes that need every app. No stage calls
 //! another; they meet here.
 
+use crate::diagnostics::Code;
 use crate::error::InputError;
 use crate::export::Apps;
 use crate::import;
@@ -15,9 +16,11 @@ use crate::model::target::cluster::Clusters;
 use crate::model::target::iam::account_directory;
 use crate::model::target::{Conversion, Translated, Workload};
 use crate::translate::passes::apps::{Job, Plan};
-use crate::translate::passes::store_sharing::StorePool;
-use crate::translate::passes::{apps, cross_account, iam_plan, secret_access};
-use crate::translate::{self, Context};
+use crate::translate::passes::store_sharing::{self, SharedPool, share_stores};
+use crate::translate::passes::{
+    apps, cross_account, dns_directory, iam_plan, secret_access, tenancy,
+};
+use crate::translate::{self, Context, Naming};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -46,6 +49,12 @@ pub fn convert(
     let mut errors = input_errors(&read);
     let plan = apps::plan(&read, mappings, inventory.is_some());
     errors.extend(plan.errors.iter().cloned());
+    let naming = Naming {
+        mappings,
+        inventory,
+        split_by_account: plan.split_by_account,
+    };
+    let directory = dns_directory::build(&read, &plan, naming);
     let ctx = Context {
         inputs: &read,
         mappings,
@@ -53,6 +62,7 @@ pub fn convert(
         clusters: &clusters,
         alb_owners: &plan.alb_owners,
         split_by_account: plan.split_by_account,
+        directory: &directory,
     };
     let firsts = first_positions(&plan);
     let shared = Shared::default();
@@ -79,19 +89,24 @@ pub fn convert(
     drop(plan);
     let read = read.iam_only();
     let mut access = shared.access.into_inner().expect("no conversion panics");
-    let secret_stores = shared.stores.share(&mut workloads, &mut access, &clusters);
-    let directory = |account: &str| account_directory(account_name(inventory, account));
-    let iam_roles = iam_plan::plan(&mut workloads, &read, &clusters, &directory);
+    let secret_stores = share_stores(shared.stores, &mut workloads, &mut access, &clusters);
+    let ingress_classes = shared.ingress_classes.share(&mut workloads);
+    let ingress_classes = ingress_classes.into_iter().map(|(o, _)| o).collect();
+    let iam_directory = |account: &str| account_directory(account_name(inventory, account));
+    let iam_roles = iam_plan::plan(&mut workloads, &read, &clusters, &iam_directory);
     let mut secret_access = access.finish(&mappings.external_secrets.kms_keys);
     for a in &mut secret_access {
-        a.directory = directory(&a.account);
+        a.directory = iam_directory(&a.account);
     }
-    let cross_account = cross_account::plan(&workloads, &clusters, &directory);
+    let cross_account = cross_account::plan(&workloads, &clusters, &iam_directory);
+    let notes = tenancy::notes(&workloads, mappings);
     Conversion {
+        notes,
         workloads,
         errors,
         iam_roles,
         secret_stores,
+        ingress_classes,
         secret_access,
         clusters,
         cross_account,
@@ -140,15 +155,29 @@ fn account_name<'a>(inventory: Option<&'a Inventory>, account: &'a str) -> &'a s
 }
 
 /// What the apps share, gathered as each is converted (from any thread).
-#[derive(Default)]
 struct Shared {
-    stores: StorePool,
+    stores: SharedPool,
+    ingress_classes: SharedPool,
     access: Mutex<secret_access::Grouping>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            stores: SharedPool::new(store_sharing::STORES, Code::StoreConflict),
+            ingress_classes: SharedPool::new(
+                store_sharing::INGRESS_CLASSES,
+                Code::IngressGroupConflict,
+            ),
+            access: Mutex::default(),
+        }
+    }
 }
 
 impl Shared {
     /// Settles one app's translations (sorted, duplicates failed) and takes what the apps share
-    /// out of them: the ClusterSecretStores, and what External Secrets Operator must read.
+    /// out of them: the ClusterSecretStores, the IngressGroups' classes, and what External
+    /// Secrets Operator must read.
     fn take(&self, first: usize, app: &mut [Translated], ctx: &Context) {
         app.sort_by(|a, b| {
             let (a, b) = (&a.workload, &b.workload);
@@ -156,6 +185,7 @@ impl Shared {
         });
         translate::fail_duplicates(app);
         self.stores.take(first, app, ctx.clusters);
+        self.ingress_classes.take(first, app, ctx.clusters);
         let mut access = self.access.lock().expect("no conversion panics");
         for t in app.iter().filter(|t| !t.workload.failed()) {
             let w = &t.workload;

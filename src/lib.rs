@@ -74,6 +74,22 @@ pub fn convert_read(
     }
 }
 
+/// `convert` without `--out`: what was read as one YAML stream, for `kubectl apply -f -`, run once
+/// per service. Stores whose kind the mappings leave unset are namespaced SecretStores there
+/// (`Mappings::for_stream`): a shared ClusterSecretStore would lose the namespaces of the runs
+/// before it at each apply.
+pub fn stream(
+    read: Inputs,
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+    progress: Progress,
+) -> (Conversion, String) {
+    let mappings = mappings.for_stream();
+    let converted = convert_read(read, &mappings, inventory, progress);
+    let text = export::stream::render(&converted.conversion, &converted.objects, &mappings);
+    (converted.conversion, text)
+}
+
 /// Converts what was read into the repository `convert --out` writes, rendered into `sink`:
 /// each app's files as soon as it is converted, then what the apps share.
 pub fn render_repo(

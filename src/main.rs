@@ -339,9 +339,8 @@ fn convert(args: ConvertArgs) -> ExitCode {
             (conversion, Output::Written(dir, written))
         }
         None => {
-            let converted = ecs2eks::convert_read(read, m, inv, &apps);
-            let stream = export::stream::render(&converted.conversion, &converted.objects);
-            (converted.conversion, Output::Stream(stream))
+            let (conversion, stream) = ecs2eks::stream(read, m, inv, &apps);
+            (conversion, Output::Stream(stream))
         }
     };
     progress.finish();
@@ -569,7 +568,7 @@ fn print_import_report(report: &ecs2eks::import::aws::Report) {
     );
 }
 
-/// One line per finding: `input: field: severity[code] app (env): message`.
+/// One line per finding: `input: field: severity[code] app (env): message`, then the run's notes.
 fn print_findings(conversion: &Conversion) -> std::io::Result<()> {
     use std::io::Write;
     // One buffered writer: a large run prints hundreds of thousands of lines.
@@ -590,6 +589,14 @@ fn print_findings(conversion: &Conversion) -> std::io::Result<()> {
                 f.severity, f.code, w.app, w.environment, f.message
             )?;
         }
+    }
+    // What the run says once: `mappings: field: severity[code]: message`.
+    for f in &conversion.notes {
+        writeln!(
+            err,
+            "mappings: {}: {}[{}]: {}",
+            f.field, f.severity, f.code, f.message
+        )?;
     }
     err.flush()
 }

@@ -32,6 +32,108 @@ pub struct Mappings {
     pub placement: Placement,
     #[serde(default)]
     pub discovery: Discovery,
+    /// What a task definition that no service or schedule runs becomes.
+    #[serde(default)]
+    pub standalone_task_definitions: Standalone,
+    #[serde(default)]
+    pub logging: Logging,
+    #[serde(default)]
+    pub app_mesh: AppMesh,
+    #[serde(default)]
+    pub dns: Dns,
+    /// Task-level fields per task definition family, for task definitions that lack them
+    /// (Terraform `container_definitions` files hold none).
+    #[serde(default)]
+    pub task_definitions: BTreeMap<String, TaskDefaults>,
+}
+
+/// A task definition given without a service (and run by no schedule).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Standalone {
+    /// A Deployment of one replica, as a service would run it.
+    #[default]
+    Deployment,
+    /// A suspended `batch/v1` Job that runs once, for a person to start.
+    Job,
+}
+
+/// FireLens routing, carried to the cluster's node-level Fluent Bit (docs/surface.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Logging {
+    /// The namespace of the node-level Fluent Bit, where its outputs' ConfigMap goes.
+    pub namespace: String,
+    /// Template of the `Match` of an app container's `[OUTPUT]`: the tag Fluent Bit gives its
+    /// log file. Sees `namespace`, `app`, `container`.
+    #[serde(rename = "match")]
+    pub match_tag: String,
+}
+
+impl Default for Logging {
+    fn default() -> Self {
+        Logging {
+            namespace: "amazon-cloudwatch".into(),
+            match_tag: "kube.var.log.containers.*_{{namespace}}_{{container}}-*".into(),
+        }
+    }
+}
+
+/// App Mesh tasks: what replaces the retired mesh.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct AppMesh {
+    pub replacement: MeshReplacement,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MeshReplacement {
+    /// Amazon VPC Lattice, through the AWS Gateway API Controller.
+    #[default]
+    VpcLattice,
+    /// Istio in ambient mode (no sidecars).
+    IstioAmbient,
+    /// No mesh: plain Kubernetes Services.
+    None,
+}
+
+impl MeshReplacement {
+    /// What the findings say to route through instead.
+    pub fn describe(self) -> &'static str {
+        match self {
+            MeshReplacement::VpcLattice => {
+                "VPC Lattice (AWS Gateway API Controller: a Gateway and HTTPRoutes per service)"
+            }
+            MeshReplacement::IstioAmbient => {
+                "Istio ambient mode (label the namespace istio.io/dataplane-mode=ambient)"
+            }
+            MeshReplacement::None => "plain Kubernetes Services, with no mesh",
+        }
+    }
+}
+
+/// A pod's DNS when the task definition names `dnsServers`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Dns {
+    /// The pod asks only those servers (`dnsPolicy: None`), as Docker's `--dns` did; otherwise
+    /// they come after the cluster DNS.
+    pub replace: bool,
+}
+
+/// The task-level fields a task definition of one family takes when it does not set them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TaskDefaults {
+    /// CPU units or `"1 vCPU"`, as in a task definition.
+    pub cpu: Option<String>,
+    /// MiB or `"2 GB"`, as in a task definition.
+    pub memory: Option<String>,
+    pub network_mode: Option<String>,
+    pub task_role_arn: Option<String>,
+    pub execution_role_arn: Option<String>,
+    pub requires_compatibilities: Option<Vec<String>>,
 }
 
 /// Scheduled tasks (EventBridge rules and Scheduler schedules): what runs them.
@@ -82,12 +184,15 @@ impl ConcurrencyPolicy {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Placement {
     pub capacity_type_label: CapacityTypeLabel,
+    /// GPU pods tolerate the `nvidia.com/gpu` taint GPU node groups commonly carry.
+    pub gpu_toleration: bool,
 }
 
 impl Default for Placement {
     fn default() -> Self {
         Placement {
             capacity_type_label: CapacityTypeLabel::Karpenter,
+            gpu_toleration: true,
         }
     }
 }
@@ -112,11 +217,23 @@ impl CapacityTypeLabel {
 }
 
 /// Service discovery: Cloud Map and Service Connect names.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Discovery {
     /// Also emit an `ExternalName` Service under each old Service Connect name.
     pub external_name: bool,
+    /// Rewrite env values, commands and arguments that call a service of the run by its old
+    /// discovery name to its Kubernetes Service name and port.
+    pub rewrite_consumers: bool,
+}
+
+impl Default for Discovery {
+    fn default() -> Self {
+        Discovery {
+            external_name: false,
+            rewrite_consumers: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -132,8 +249,9 @@ pub struct Services {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct ExternalSecrets {
     /// `ClusterSecretStore` (shared per environment, in platform/secret-stores) or `SecretStore`
-    /// (one per app namespace).
-    pub store_kind: StoreKind,
+    /// (one per app namespace). Unset: ClusterSecretStore in a repository, SecretStore on stdout
+    /// (`Mappings::for_stream`), where each run's apply would replace the last one's shared store.
+    pub store_kind: Option<StoreKind>,
     /// Name template of a store; sees provider, account, region, environment, app, namespace.
     pub store_name: String,
     /// Name template of an app's ExternalSecret (and its Secret); sees app, store, provider,
@@ -148,8 +266,12 @@ pub struct ExternalSecrets {
     /// not set.
     pub cross_account_role: String,
     pub refresh_interval: String,
-    /// Replace plaintext secrets found in `environment` by a reference to a Secret to create.
+    /// Move plaintext secrets found in `environment` out of Git: each env var reads a key of a
+    /// Secrets Manager secret (`plaintext_secret_name`) through the app's ExternalSecret. Off:
+    /// the values stay in the manifests, each a warning.
     pub redact_plaintext: bool,
+    /// Name template of that Secrets Manager secret; sees app, environment, account, region.
+    pub plaintext_secret_name: String,
     /// KMS key ARNs that encrypt the referenced secrets: ESO's policy gets kms:Decrypt on them.
     pub kms_keys: Vec<String>,
 }
@@ -169,17 +291,25 @@ pub struct StoreServiceAccount {
     pub namespace: Option<String>,
 }
 
+impl ExternalSecrets {
+    /// The kind of the stores: unset is ClusterSecretStore (a repository's).
+    pub fn store_kind(&self) -> StoreKind {
+        self.store_kind.unwrap_or(StoreKind::ClusterSecretStore)
+    }
+}
+
 impl Default for ExternalSecrets {
     fn default() -> Self {
         ExternalSecrets {
-            store_kind: StoreKind::ClusterSecretStore,
+            store_kind: None,
             store_name: "aws-{{provider}}-{{account}}-{{region}}".into(),
             external_secret_name: "{{app}}-{{provider}}{{#if remote}}-{{remote}}{{/if}}".into(),
             service_account: None,
             role: None,
             cross_account_role: "arn:aws:iam::{{account}}:role/external-secrets-reader".into(),
             refresh_interval: "1h".into(),
-            redact_plaintext: false,
+            redact_plaintext: true,
+            plaintext_secret_name: "ecs2eks/{{environment}}/{{app}}".into(),
             kms_keys: Vec::new(),
         }
     }
@@ -295,6 +425,10 @@ pub struct LoadBalancing {
     pub mode: LoadBalancingMode,
     /// Per ECS service name: its mode.
     pub services: BTreeMap<String, LoadBalancingMode>,
+    /// None: one fenced IngressClass (and IngressClassParams) per IngressGroup, admitting only
+    /// the namespaces of the apps with rules on that ALB. A name: every Ingress uses that existing
+    /// class and names its group by annotation (no fence: anyone may join the group).
+    pub ingress_class: Option<String>,
     /// Role template a TargetGroupBinding assumes (`iamRoleArnToAssume`) when its target group
     /// is in another account than the cluster's; sees account, region (the target group's) and
     /// environment.
@@ -306,6 +440,7 @@ impl Default for LoadBalancing {
         LoadBalancing {
             mode: LoadBalancingMode::default(),
             services: BTreeMap::new(),
+            ingress_class: None,
             cross_account_role: "arn:aws:iam::{{account}}:role/eks-target-group-binding".into(),
         }
     }
@@ -376,6 +511,16 @@ impl Mappings {
     pub fn defaults() -> Mappings {
         Self::from_layers(&[("mappings/default.yaml", DEFAULT_YAML)])
             .expect("the shipped defaults are valid")
+    }
+
+    /// These mappings for a YAML stream (`convert` without `--out`), applied once per service: stores
+    /// the mappings do not name a kind for are namespaced SecretStores, since a ClusterSecretStore
+    /// applied by one app's run would lose the namespaces of the runs before it.
+    pub fn for_stream(&self) -> Mappings {
+        let mut m = self.clone();
+        let kind = &mut m.external_secrets.store_kind;
+        *kind = Some(kind.unwrap_or(StoreKind::SecretStore));
+        m
     }
 
     /// The defaults with a user's file laid over them.
@@ -478,6 +623,9 @@ mod tests {
             CapacityTypeLabel::Karpenter
         );
         assert!(!m.discovery.external_name);
+        assert!(m.discovery.rewrite_consumers);
+        assert!(!m.dns.replace);
+        assert!(m.task_definitions.is_empty());
         let m = Mappings::load(Some((
             "m.yaml",
             "schedules:\n  kind: CronWorkflow\nplacement:\n  capacityTypeLabel: eks\ndiscovery:\n  externalName: true\n",
@@ -487,7 +635,23 @@ mod tests {
         assert_eq!(m.schedules.concurrency_policy, ConcurrencyPolicy::Forbid);
         assert_eq!(m.placement.capacity_type_label, CapacityTypeLabel::Eks);
         assert!(m.discovery.external_name);
+        assert!(m.discovery.rewrite_consumers);
         assert!(Mappings::load(Some(("m.yaml", "schedules:\n  kind: Job\n"))).is_err());
+        let m = Mappings::load(Some((
+            "m.yaml",
+            "discovery:\n  rewriteConsumers: false\ndns:\n  replace: true\ntaskDefinitions:\n  web:\n    cpu: \"512\"\n    networkMode: awsvpc\n    taskRoleArn: arn:aws:iam::111111111111:role/web\n",
+        )))
+        .unwrap();
+        assert!(!m.discovery.rewrite_consumers);
+        assert!(m.dns.replace);
+        let web = &m.task_definitions["web"];
+        assert_eq!(
+            (web.cpu.as_deref(), web.network_mode.as_deref()),
+            (Some("512"), Some("awsvpc"))
+        );
+        assert!(
+            Mappings::load(Some(("m.yaml", "taskDefinitions:\n  web:\n    image: x\n"))).is_err()
+        );
     }
 
     #[test]

@@ -94,6 +94,148 @@ fn each_overlay_builds_to_exactly_that_environments_objects() {
     }
 }
 
+/// Where a team adds to the base once ECS is gone: a variable in front of every container's env,
+/// or a key in front of every ExternalSecret's data.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Addition {
+    EnvVar,
+    SecretKey,
+}
+
+/// The values at `at` in `v` that hold the list: each element of an array there, or the value.
+fn owners<'v>(v: &'v mut Value, at: &str) -> Vec<&'v mut Value> {
+    match v.pointer_mut(at) {
+        Some(Value::Array(containers)) => containers.iter_mut().collect(),
+        Some(spec) => vec![spec],
+        None => Vec::new(),
+    }
+}
+
+impl Addition {
+    /// (file, pointer to the list's owners, list, key of its elements)
+    fn place(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Addition::EnvVar => (
+                "deployment.yaml",
+                "/spec/template/spec/containers",
+                "env",
+                "name",
+            ),
+            Addition::SecretKey => ("externalsecret.yaml", "/spec", "data", "secretKey"),
+        }
+    }
+
+    fn insert_at_the_front(self, base: &Path) {
+        let (file, owners_at, list, key) = self.place();
+        let Ok(text) = std::fs::read_to_string(base.join(file)) else {
+            return;
+        };
+        let added = match self {
+            Addition::EnvVar => serde_json::json!({"name": "AAA_ADDED", "value": "added"}),
+            Addition::SecretKey => {
+                serde_json::json!({"secretKey": "AAA_ADDED", "remoteRef": {"key": "added"}})
+            }
+        };
+        let docs: Vec<String> = text
+            .split("---\n")
+            .map(|d| {
+                let mut v: Value = serde_norway::from_str(d).unwrap();
+                for owner in owners(&mut v, owners_at) {
+                    if let Some(Value::Array(items)) = owner.get_mut(list) {
+                        assert_ne!(items[0][key], "AAA_ADDED");
+                        items.insert(0, added.clone());
+                    }
+                }
+                ecs2eks::export::yaml::to_yaml(&v)
+            })
+            .collect();
+        std::fs::write(base.join(file), docs.join("---\n")).unwrap();
+    }
+
+    /// `v` without what was added.
+    fn taken_out(self, mut v: Value) -> Value {
+        let (_, owners_at, list, key) = self.place();
+        for owner in owners(&mut v, owners_at) {
+            if let Some(Value::Array(items)) = owner.get_mut(list) {
+                items.retain(|e| e[key] != "AAA_ADDED");
+            }
+        }
+        v
+    }
+}
+
+/// Issue 18: overlays patch by name. Every multi-environment sample's base is edited as a team
+/// would (a variable, or a secret key, inserted at the front); each overlay then builds to its
+/// own environment's values (the addition aside), or fails to build. Env vars are merged by
+/// name, so that edit always builds. Index-only patches gave prod dev's values here.
+#[test]
+fn an_edited_base_never_lends_an_overlay_another_environments_values() {
+    let mut checked = 0;
+    for sample in sample_dirs() {
+        let (converted, _, _) = convert_sample(&sample);
+        let mut envs: BTreeMap<&str, usize> = BTreeMap::new();
+        for w in converted
+            .conversion
+            .workloads
+            .iter()
+            .filter(|w| !w.failed())
+        {
+            *envs.entry(&w.app).or_default() += 1;
+        }
+        if envs.values().all(|n| *n < 2) {
+            continue;
+        }
+        let repo = sample_repo(&sample);
+        for addition in [Addition::EnvVar, Addition::SecretKey] {
+            let out = tempfile::tempdir().unwrap();
+            ecs2eks::export::files::write(out.path(), &repo).unwrap();
+            let apps = out.path().join("apps");
+            for (app, _) in envs.iter().filter(|(_, n)| **n > 1) {
+                addition.insert_at_the_front(&apps.join(app).join("base"));
+            }
+            for (w, objects) in converted.workloads() {
+                if envs[w.app.as_str()] < 2 || w.failed() {
+                    continue;
+                }
+                let overlay = apps.join(&w.app).join("overlays").join(&w.environment);
+                let built = std::process::Command::new("kubectl")
+                    .arg("kustomize")
+                    .arg(&overlay)
+                    .output()
+                    .expect("kubectl is installed");
+                checked += 1;
+                let context = format!(
+                    "{sample}: {addition:?} in the base, overlay {}",
+                    overlay.display()
+                );
+                if !built.status.success() {
+                    assert_eq!(
+                        addition,
+                        Addition::SecretKey,
+                        "{context}: {}",
+                        String::from_utf8_lossy(&built.stderr)
+                    );
+                    continue; // loud: the build fails on the edited base
+                }
+                let built: Vec<Value> = String::from_utf8(built.stdout)
+                    .unwrap()
+                    .split("\n---\n")
+                    .map(|d| addition.taken_out(serde_norway::from_str(d).unwrap()))
+                    .collect();
+                assert_eq!(
+                    objects_by_key(built),
+                    objects_by_key(objects.iter().map(|o| o.to_json())),
+                    "{context}"
+                );
+            }
+        }
+    }
+    assert!(
+        checked >= 6,
+        "only {checked} overlays of multi-environment apps"
+    );
+}
+
 #[test]
 fn overlays_are_thin() {
     let tree = sample_repo("batch");
@@ -469,7 +611,8 @@ fn applicationsets_match_every_overlay_exactly_once() {
     assert!(
         resources.iter().all(|r| r.starts_with("project-")
             || r.starts_with("applicationset-")
-            || r.starts_with("secret-stores-")),
+            || r.starts_with("secret-stores-")
+            || r.starts_with("ingress-classes-")),
         "{resources:?}"
     );
     let tmp = tempfile::tempdir().unwrap();
@@ -485,4 +628,85 @@ fn applicationsets_match_every_overlay_exactly_once() {
     collect(tmp.path(), tmp.path(), &mut on_disk);
     on_disk.remove(ecs2eks::export::files::MANIFEST);
     assert_eq!(on_disk, tree);
+}
+
+/// The merge keys the overlay patches use are Kustomize's own: for every list of the table,
+/// elements changed, added, removed and reordered between base and overlay build to exactly the
+/// overlay's object.
+#[test]
+fn overlay_patches_by_merge_key_build_to_the_overlay_exactly() {
+    let deployment = |v: &str, extra: bool| {
+        let mut env = vec![
+            serde_json::json!({"name": "A", "value": "1"}),
+            serde_json::json!({"name": "B", "value": v}),
+            serde_json::json!({"name": "C", "value": "3"}),
+        ];
+        let mut ports = vec![
+            serde_json::json!({"containerPort": 80, "name": format!("http-{v}"), "protocol": "TCP"}),
+        ];
+        if extra {
+            env.remove(0);
+            env.push(serde_json::json!({"name": "D", "valueFrom": {"secretKeyRef": {"name": "s", "key": "d"}}}));
+            ports.insert(
+                0,
+                serde_json::json!({"containerPort": 9901, "name": "admin"}),
+            );
+        }
+        serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "app"},
+            "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {
+                    "containers": [
+                        {"name": "app", "image": "x", "args": ["run", v], "env": env, "ports": ports,
+                         "volumeMounts": [{"name": "data", "mountPath": "/data"}, {"name": "tmp", "mountPath": format!("/tmp/{v}")}]},
+                        {"name": "side", "image": format!("y:{v}")}],
+                    "volumes": [{"name": "data", "emptyDir": {}}, {"name": "tmp", "emptyDir": {"medium": if extra { "Memory" } else { "" }}}],
+                    "imagePullSecrets": [{"name": format!("pull-{v}")}],
+                    "hostAliases": [{"ip": "10.0.0.1", "hostnames": [format!("{v}.local")]}],
+                    "topologySpreadConstraints": [{"topologyKey": "zone", "maxSkew": if extra { 2 } else { 1 },
+                        "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": {"a": "b"}}}]
+                }}}
+        })
+    };
+    let service = |extra: bool| {
+        let mut ports = vec![
+            serde_json::json!({"name": "a", "port": 80, "targetPort": 80, "protocol": "TCP"}),
+            serde_json::json!({"name": "b", "port": 81, "targetPort": 81, "protocol": "TCP"}),
+            serde_json::json!({"name": "c", "port": 82, "targetPort": 82, "protocol": "TCP"}),
+            serde_json::json!({"name": "d", "port": 82, "targetPort": 82, "protocol": "UDP"}),
+        ];
+        if extra {
+            ports[1]["name"] = "bb".into();
+            ports.remove(2);
+            ports.swap(0, 1);
+        }
+        serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "app"},
+            "spec": {"selector": {"a": "b"}, "ports": ports}})
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (base, overlay) = (dir.path().join("base"), dir.path().join("overlay"));
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::create_dir_all(&overlay).unwrap();
+    let (b, m) = (
+        [deployment("dev", false), service(false)],
+        [deployment("prod", true), service(true)],
+    );
+    std::fs::write(base.join("all.yaml"), ecs2eks::export::yaml::documents(&b)).unwrap();
+    std::fs::write(base.join("kustomization.yaml"), "resources: [all.yaml]\n").unwrap();
+    let patches: Vec<Value> = b
+        .iter()
+        .zip(&m)
+        .flat_map(|(b, m)| {
+            ecs2eks::export::overlay_patch::patches(m["kind"].as_str().unwrap(), "app", b, m)
+        })
+        .collect();
+    let k = serde_json::json!({"resources": ["../base"], "patches": patches});
+    std::fs::write(
+        overlay.join("kustomization.yaml"),
+        ecs2eks::export::yaml::to_yaml(&k),
+    )
+    .unwrap();
+    let built = kustomize(&overlay);
+    assert_eq!(objects_by_key(built), objects_by_key(m.iter().cloned()));
 }

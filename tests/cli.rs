@@ -2,6 +2,7 @@
 //! existing checkout.
 
 use crate::common::*;
+use serde::Deserialize;
 
 #[test]
 fn bad_inputs_are_named_with_their_json_path_and_the_rest_converts() {
@@ -131,23 +132,45 @@ fn stdout_is_a_yaml_stream_of_valid_documents_with_namespaces() {
         .map(|d| serde_norway::from_str(d).unwrap())
         .collect();
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
-    // The shared ClusterSecretStore (cluster-scoped) comes first, once.
+    // Run once per service, the stream holds nothing cluster-scoped but its Namespace: its secret
+    // store is the namespace's own (issue 20), not a ClusterSecretStore that the next service's
+    // apply would replace with one that lets only that service's namespace read.
     assert_eq!(
         kinds,
         [
-            "ClusterSecretStore",
             "Namespace",
             "ServiceAccount",
+            "SecretStore",
             "ExternalSecret",
             "Service",
             "Deployment",
             "PodDisruptionBudget"
         ]
     );
-    for d in &docs[2..] {
+    for d in &docs[1..] {
         assert_eq!(d["metadata"]["namespace"], "inventory-sync-worker-default");
     }
     assert!(!run.stdout.contains("hostPort"));
+    // The mappings can still ask for the shared store.
+    let mappings = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        mappings.path(),
+        "externalSecrets:\n  storeKind: ClusterSecretStore\n",
+    )
+    .unwrap();
+    let m = mappings.path().to_str().unwrap();
+    let shared = ecs2eks(&[
+        "convert",
+        "samples/ec2-worker-sidecars",
+        "-q",
+        "--mappings",
+        m,
+    ]);
+    assert!(
+        shared
+            .stdout
+            .starts_with("apiVersion: external-secrets.io/v1\nkind: ClusterSecretStore\n")
+    );
 }
 
 #[test]
@@ -313,4 +336,45 @@ fn a_missing_input_among_good_ones_is_an_input_error_and_the_rest_converts() {
         run.stderr
     );
     assert!(run.stdout.contains("kind: Deployment"));
+}
+
+/// What repositories hold (issue 22): a Terraform `container_definitions` file (a bare array,
+/// `${...}` placeholders) and a task definition whose image CI fills in both become workloads.
+#[test]
+fn container_definition_arrays_and_ci_filled_images_become_workloads() {
+    let run = ecs2eks(&["convert", "tests/fixtures/terraform-container-definitions"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let docs: Vec<serde_norway::Value> = serde_norway::Deserializer::from_str(&run.stdout)
+        .map(|d| serde_norway::Value::deserialize(d).unwrap())
+        .collect();
+    let deployments: Vec<&serde_norway::Value> =
+        docs.iter().filter(|d| d["kind"] == "Deployment").collect();
+    let names: Vec<&str> = deployments
+        .iter()
+        .map(|d| d["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["web", "worker"]);
+    let pod = |i: usize| &deployments[i]["spec"]["template"]["spec"];
+    // The links resolve in the pod; the CI-filled images are placeholders the overlay sets.
+    assert_eq!(pod(0)["hostAliases"][0]["ip"], "127.0.0.1");
+    assert_eq!(
+        pod(0)["containers"][0]["image"],
+        "placeholder.invalid/web/app"
+    );
+    assert_eq!(
+        pod(1)["containers"][0]["image"],
+        "placeholder.invalid/worker/worker"
+    );
+    for expected in [
+        "warning[E2K174] web (default): the file holds container definitions only: cpu, memory, networkMode, taskRoleArn",
+        "containerDefinitions[0].image: warning[E2K175] web (default): container app has no image yet",
+        "containerDefinitions[0].environment[0].value: warning[E2K117]",
+        "containerDefinitions[0].image: warning[E2K175] worker (default)",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing {expected:?} in:\n{}",
+            run.stderr
+        );
+    }
 }

@@ -125,8 +125,28 @@ impl std::ops::Deref for Made<'_> {
     }
 }
 
+/// The workload's (first) object of `kind`, as JSON.
+pub fn object(w: Made<'_>, kind: &str) -> serde_json::Value {
+    w.objects
+        .iter()
+        .find(|o| o.kind == kind)
+        .unwrap_or_else(|| panic!("{} has no {kind}", w.app))
+        .to_json()
+}
+
 /// Each workload of a conversion with its objects, in its order.
 pub fn workloads(c: &Converted) -> impl Iterator<Item = Made<'_>> {
     c.workloads()
         .map(|(workload, objects)| Made { workload, objects })
+}
+
+/// A workload refused by design: its task role is an unrendered template (E2K461), an error
+/// naming the file and field, given once the whole translation ran (its findings are complete).
+pub fn refused_for_placeholder_role(w: &ecs2eks::model::target::Workload) -> bool {
+    let mut errors = w
+        .findings
+        .iter()
+        .filter(|f| f.severity == ecs2eks::diagnostics::Severity::Error)
+        .peekable();
+    errors.peek().is_some() && errors.all(|f| f.code.as_str() == "E2K461")
 }

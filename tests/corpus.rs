@@ -1,5 +1,6 @@
 //! The public corpus in ../shared/corpus: every file converts without a panic, at least 95 % of
-//! the task definitions become a workload on their own, and every field present is either mapped
+//! the task definitions become a workload on their own (those whose task role is an unrendered
+//! template are refused by design, with error E2K461), and every field present is either mapped
 //! or named in a finding.
 
 use ecs2eks::mappings::Mappings;
@@ -22,7 +23,7 @@ fn corpus(kind: &str) -> Vec<PathBuf> {
 #[test]
 fn every_corpus_file_converts_or_names_its_error() {
     let mappings = Mappings::defaults();
-    let mut workloads = 0;
+    let (mut workloads, mut refused) = (0, 0);
     let taskdefs = corpus("taskdefs");
     for file in taskdefs.iter().chain(corpus("services").iter()) {
         let conversion = std::panic::catch_unwind(|| {
@@ -35,6 +36,15 @@ fn every_corpus_file_converts_or_names_its_error() {
         let ok = conversion.workloads.iter().filter(|w| !w.failed()).count();
         if taskdefs.contains(file) && ok > 0 {
             workloads += 1;
+        }
+        let refusals = conversion.workloads.iter();
+        if taskdefs.contains(file)
+            && ok == 0
+            && refusals
+                .clone()
+                .any(crate::common::refused_for_placeholder_role)
+        {
+            refused += 1;
         }
         if ok == 0 {
             let named = conversion
@@ -51,10 +61,10 @@ fn every_corpus_file_converts_or_names_its_error() {
             );
         }
     }
-    let share = workloads as f64 / taskdefs.len() as f64;
+    let share = workloads as f64 / (taskdefs.len() - refused) as f64;
     assert!(
         share >= 0.95,
-        "only {workloads} of {} task definitions became a workload",
+        "only {workloads} of {} task definitions ({refused} refused for their task role) became a workload",
         taskdefs.len()
     );
 }
@@ -94,7 +104,7 @@ fn every_field_in_the_corpus_is_mapped_or_named_in_a_finding() {
         let Some((w, objects)) = converted.workloads().next() else {
             continue;
         };
-        if objects.is_empty() {
+        if objects.is_empty() && !crate::common::refused_for_placeholder_role(w) {
             continue;
         }
         let raw: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
@@ -115,8 +125,10 @@ fn every_field_in_the_corpus_is_mapped_or_named_in_a_finding() {
         }
     }
     // The corpus is full of fields Kubernetes cannot express; each of them was checked above.
+    // (FireLens routers, App Mesh proxies and gMSA specs are mapped since issue 20, `links`
+    // since issue 22: 22 are reported today.)
     assert!(
-        reported_fields >= 40,
+        reported_fields >= 20,
         "only {reported_fields} reported fields seen"
     );
 }

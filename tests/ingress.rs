@@ -69,6 +69,63 @@ fn annotation<'a>(o: &'a Value, key: &str) -> Option<&'a str> {
     o["metadata"]["annotations"][format!("alb.ingress.kubernetes.io/{key}")].as_str()
 }
 
+/// The shared object of `kind` named `name` in environment `env`.
+fn shared(c: &Converted, env: &str, kind: &str, name: &str) -> Option<Value> {
+    c.conversion
+        .ingress_classes
+        .iter()
+        .find(|s| s.environment == env && s.object.kind == kind && s.object.metadata.name == name)
+        .map(|s| s.object.to_json())
+}
+
+/// The spec of the IngressClassParams the class of Ingress `ing` (of a workload in `env`)
+/// points to.
+fn params_of(c: &Converted, env: &str, ing: &Value) -> Value {
+    let class = ing["spec"]["ingressClassName"].as_str().unwrap();
+    let class = shared(c, env, "IngressClass", class)
+        .unwrap_or_else(|| panic!("no IngressClass {class} in {env}"));
+    let parameters = &class["spec"]["parameters"];
+    assert_eq!(
+        (&parameters["apiGroup"], &parameters["kind"]),
+        (&json!("elbv2.k8s.aws"), &json!("IngressClassParams"))
+    );
+    let name = parameters["name"].as_str().unwrap();
+    shared(c, env, "IngressClassParams", name)
+        .unwrap_or_else(|| panic!("no IngressClassParams {name} in {env}"))["spec"]
+        .clone()
+}
+
+/// A label selector (`matchLabels`, `matchExpressions`) against a set of labels.
+fn selects(selector: &Value, labels: &Value) -> bool {
+    let label = |k: &str| labels.get(k).and_then(Value::as_str);
+    let by_value = selector["matchLabels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| label(k) == v.as_str());
+    let by_expression = selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|e| {
+            let value = label(e["key"].as_str().unwrap());
+            let values: Vec<&str> = e["values"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            match e["operator"].as_str().unwrap() {
+                "In" => value.is_some_and(|v| values.contains(&v)),
+                "NotIn" => value.is_none_or(|v| !values.contains(&v)),
+                "Exists" => value.is_some(),
+                "DoesNotExist" => value.is_none(),
+                other => panic!("operator {other}"),
+            }
+        });
+    by_value && by_expression
+}
+
 fn str_of(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -241,11 +298,8 @@ fn assert_reaches_pods(
         "{}",
         w.app
     );
-    assert_eq!(
-        probe["successThreshold"], tg["HealthyThresholdCount"],
-        "{}",
-        w.app
-    );
+    // The readiness gate waits for the healthy threshold; the probe needs one success.
+    assert_eq!(probe["successThreshold"], 1, "{}", w.app);
     assert_eq!(
         probe["failureThreshold"], tg["UnhealthyThresholdCount"],
         "{}",
@@ -500,11 +554,10 @@ fn assert_rules_reproduced(dir: &str, mappings: &Mappings) -> usize {
                             annotation(ing, "healthcheck-interval-seconds"),
                             Some(str_of(&tg["HealthCheckIntervalSeconds"]).as_str())
                         );
-                        assert_eq!(
-                            annotation(ing, "group.name"),
-                            lb["LoadBalancerName"].as_str()
-                        );
-                        assert_eq!(annotation(ing, "scheme"), lb["Scheme"].as_str());
+                        let params = params_of(&conversion, &w.environment, ing);
+                        assert_eq!(params["group"]["name"], lb["LoadBalancerName"]);
+                        assert_eq!(params["scheme"], lb["Scheme"]);
+                        assert_eq!(annotation(ing, "group.name"), None);
                         checked += 1;
                     }
                 }
@@ -554,14 +607,17 @@ fn every_forwarding_rule_of_the_edge_cases_is_reproduced() {
 #[test]
 fn shared_alb_is_one_ingress_group_across_namespaces() {
     let conversion = convert(SAMPLE, &Mappings::defaults());
+    let group = |w: Made<'_>, i: &Value| {
+        params_of(&conversion, &w.environment, i)["group"]["name"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
     let groups: BTreeSet<(String, String)> = workloads(&conversion)
         .flat_map(|w| {
-            objects(w, "Ingress").into_iter().map(move |i| {
-                (
-                    w.namespace.clone(),
-                    annotation(&i, "group.name").unwrap().to_string(),
-                )
-            })
+            objects(w, "Ingress")
+                .into_iter()
+                .map(move |i| (w.namespace.clone(), group(w, &i)))
         })
         .collect();
     assert!(groups.contains(&("storefront-default".into(), "shop-public-alb".into())));
@@ -570,11 +626,82 @@ fn shared_alb_is_one_ingress_group_across_namespaces() {
     let defaults: usize = workloads(&conversion)
         .flat_map(|w| objects(w, "Ingress"))
         .filter(|i| {
-            annotation(i, "group.name") == Some("shop-public-alb")
+            i["spec"]["ingressClassName"] == "shop-public-alb"
                 && i["spec"]["defaultBackend"].is_object()
         })
         .count();
     assert_eq!(defaults, 1);
+}
+
+/// Issue 18: every IngressGroup of the samples is fenced. Each Ingress's class points at
+/// IngressClassParams that name its group, and whose `namespaceSelector` selects its Namespace
+/// and no Namespace of an app without rules on that ALB, in any environment of the cluster. The
+/// ALB's own settings are stated there once, not on the Ingresses.
+#[test]
+fn every_ingress_group_of_the_samples_is_fenced_to_its_apps_namespaces() {
+    let mut fenced = 0;
+    for sample in crate::common::sample_dirs() {
+        let (c, _, _) = crate::common::convert_sample(&sample);
+        let namespaces: Vec<(String, Value)> = workloads(&c)
+            .flat_map(|w| objects(w, "Namespace"))
+            .map(|n| {
+                (
+                    str_of(&n["metadata"]["name"]),
+                    n["metadata"]["labels"].clone(),
+                )
+            })
+            .collect();
+        // Per class (environment, name): the namespaces whose Ingresses use it.
+        let mut members: std::collections::BTreeMap<(String, String), BTreeSet<String>> =
+            Default::default();
+        for w in workloads(&c) {
+            for ing in objects(w, "Ingress") {
+                let class = str_of(&ing["spec"]["ingressClassName"]);
+                assert_ne!(class, "alb", "{sample}: {} joins the open class", w.app);
+                for key in [
+                    "group.name",
+                    "scheme",
+                    "ip-address-type",
+                    "load-balancer-attributes",
+                ] {
+                    assert_eq!(annotation(&ing, key), None, "{sample}: {key} on an Ingress");
+                }
+                let params = params_of(&c, &w.environment, &ing);
+                assert!(
+                    params["group"]["name"].is_string(),
+                    "{sample}: {class} names no group"
+                );
+                members
+                    .entry((w.environment.clone(), class))
+                    .or_default()
+                    .insert(w.namespace.clone());
+            }
+        }
+        for ((env, class), users) in &members {
+            let class_object = shared(&c, env, "IngressClass", class).unwrap();
+            let params = shared(
+                &c,
+                env,
+                "IngressClassParams",
+                class_object["spec"]["parameters"]["name"].as_str().unwrap(),
+            )
+            .unwrap();
+            let selector = &params["spec"]["namespaceSelector"];
+            assert!(
+                selector.as_object().is_some_and(|s| !s.is_empty()),
+                "{sample}: {class} admits every namespace"
+            );
+            let selected: BTreeSet<String> = namespaces
+                .iter()
+                .filter(|(_, labels)| selects(selector, labels))
+                .map(|(n, _)| n.clone())
+                .collect();
+            assert_eq!(&selected, users, "{sample}: who may join {class} ({env})");
+            fenced += 1;
+        }
+    }
+    // load-balancers: shop-public-alb; batch: one group per environment.
+    assert!(fenced >= 4, "only {fenced} IngressGroups");
 }
 
 #[test]
@@ -697,4 +824,36 @@ fn missing_elb_data_is_a_finding_not_a_crash() {
         let d = &objects(w, "Deployment")[0];
         assert!(d["spec"]["template"]["spec"]["containers"][0]["readinessProbe"].is_object());
     }
+}
+
+/// `loadBalancing.ingressClass` names an existing class: the opt-out of the fence. Every Ingress
+/// uses it and names its group and the ALB's settings by annotation; no class is written.
+#[test]
+fn a_shared_ingress_class_is_the_opt_out_of_the_fence() {
+    let m = Mappings::load(Some(("m.yaml", "loadBalancing:\n  ingressClass: alb\n"))).unwrap();
+    let conversion = convert(SAMPLE, &m);
+    assert!(conversion.conversion.ingress_classes.is_empty());
+    let w = workloads(&conversion)
+        .find(|w| w.app == "storefront")
+        .unwrap();
+    let ing = &objects(w, "Ingress")[0];
+    assert_eq!(ing["spec"]["ingressClassName"], "alb");
+    assert_eq!(annotation(ing, "group.name"), Some("shop-public-alb"));
+    assert_eq!(annotation(ing, "scheme"), Some("internet-facing"));
+    assert_eq!(
+        annotation(ing, "load-balancer-attributes"),
+        Some("deletion_protection.enabled=true,idle_timeout.timeout_seconds=120")
+    );
+    assert_eq!(
+        annotation(ing, "tags"),
+        Some("cost-center=web-storefront,team=shop")
+    );
+    let ns = &objects(w, "Namespace")[0];
+    assert!(
+        !ns["metadata"]["labels"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.starts_with("ingress-group.ecs2eks.io/"))
+    );
 }

@@ -129,6 +129,9 @@ fn normalise(v: Value) -> Value {
         "CreatedTime",
         "CreateDate",
         "UpdateDate",
+        // Cloud Map counts
+        "ServiceCount",
+        "InstanceCount",
     ];
     fn drop(v: Value) -> Value {
         match v {
@@ -177,7 +180,7 @@ fn convert(dir: &Path, inventory: &str) -> (String, Vec<String>) {
     let c = ecs2eks::convert(&[PathBuf::from(dir)], &mappings, Some(&inventory)).unwrap();
     let errors = c.conversion.errors.iter().map(|e| e.to_string()).collect();
     (
-        ecs2eks::export::stream::render(&c.conversion, &c.objects),
+        ecs2eks::export::stream::render(&c.conversion, &c.objects, &mappings),
         errors,
     )
 }
@@ -235,8 +238,21 @@ fn import_matches_the_cli_and_converts_the_same() {
                 }
             }
         }
+        // The import names each Cloud Map service's namespace (as get-service does), which
+        // list-services prints only in DnsConfig.
+        for s in (have.get_mut("Services").and_then(Value::as_array_mut))
+            .into_iter()
+            .flatten()
+        {
+            let named = s.as_object_mut().unwrap().shift_remove("NamespaceId");
+            assert_eq!(named.as_ref(), s.pointer("/DnsConfig/NamespaceId"), "{rel}");
+        }
         assert_eq!(have, want, "{rel} differs from the AWS CLI's output");
     }
+    // Cloud Map: the namespace and the service api-00 registers in, read where a service uses it.
+    let sd = "123456789012/eu-west-1/servicediscovery";
+    assert!(snapshot.files[&format!("{sd}/list-namespaces.json")].contains("\"shop.internal\""));
+    assert!(snapshot.files[&format!("{sd}/list-services.json")].contains("\"NamespaceId\": \"ns-"));
 
     // What the files hold: secrets, health checks, tags (sorted), no volatile state.
     let web = &snapshot.files["123456789012/eu-west-1/ecs/task-definitions/web-2.json"];
@@ -280,6 +296,9 @@ fn import_matches_the_cli_and_converts_the_same() {
         ["edge-task", "worker-task"]
     );
     assert_eq!(n("scheduler:ListSchedules"), 3);
+    // Only the unit whose service registers in Cloud Map: one namespace, listed once.
+    assert_eq!(n("servicediscovery:ListNamespaces"), 1);
+    assert_eq!(n("servicediscovery:ListServices"), 1);
     assert_eq!(n("scheduler:GetSchedule"), 1);
     assert_eq!(n("sts:AssumeRole"), 1);
     // Only for the ambient credentials: an assumed role's ARN names its account.
@@ -353,6 +372,11 @@ fn import_matches_the_cli_and_converts_the_same() {
     }
     assert!(from_import.contains("kind: Deployment"));
     assert_eq!(from_import, from_cli);
+    // web calls api by its Cloud Map name: it calls api-00's Service now.
+    assert!(
+        from_import.contains("value: http://api-00.api-00-dev.svc.cluster.local:8080/v1"),
+        "{from_import}"
+    );
 
     // --cluster: only that cluster (by name) is described.
     let only_batch = import(

@@ -2,7 +2,7 @@
 //! placement, disruption budgets and service discovery, from input files to objects, report and
 //! Kustomize repository.
 
-use crate::common::{Made, workloads};
+use crate::common::{Made, object, workloads};
 use ecs2eks::Converted;
 use ecs2eks::export::{Tree, report, stream};
 use ecs2eks::inventory::Inventory;
@@ -23,14 +23,6 @@ fn workload<'a>(c: &'a Converted, app: &str, env: &str) -> Made<'a> {
     workloads(c)
         .find(|w| w.app == app && w.environment == env)
         .unwrap_or_else(|| panic!("no workload {app} ({env})"))
-}
-
-fn object(w: Made<'_>, kind: &str) -> Value {
-    w.objects
-        .iter()
-        .find(|o| o.kind == kind)
-        .unwrap_or_else(|| panic!("{} has no {kind}", w.app))
-        .to_json()
 }
 
 fn kinds(w: Made<'_>) -> Vec<&'static str> {
@@ -155,8 +147,8 @@ fn autoscaling_schedules_sample() {
         &Mappings::defaults(),
     );
     assert_eq!(
-        stream::render(&c.conversion, &c.objects),
-        stream::render(&again.conversion, &again.objects)
+        stream::render(&c.conversion, &c.objects, &Mappings::defaults()),
+        stream::render(&again.conversion, &again.objects, &Mappings::defaults())
     );
 }
 
@@ -268,6 +260,123 @@ fn service_connect_names_go_to_the_report_and_external_name_services() {
         object(w, "PodDisruptionBudget")["spec"]["maxUnavailable"],
         1
     );
+}
+
+/// Issue 18: a Service port that nothing outside the pod named in ECS (no load balancer, Service
+/// Connect service or Cloud Map registry of the service) gets an info finding naming it, so a
+/// reviewer can drop it; a named one gets none.
+#[test]
+fn ports_nothing_named_in_ecs_are_named_for_review() {
+    let c = convert(
+        &[PathBuf::from("samples/ec2-worker-sidecars")],
+        &Mappings::defaults(),
+    );
+    let w = workload(&c, "inventory-sync-worker", "dev");
+    let unreferenced: Vec<(String, String)> = w
+        .findings
+        .iter()
+        .filter(|f| f.code.as_str() == "E2K315")
+        .map(|f| (f.field, f.message))
+        .collect();
+    assert_eq!(unreferenced.len(), 1, "{unreferenced:?}");
+    assert_eq!(unreferenced[0].0, "containerDefinitions[2].portMappings[0]");
+    assert!(
+        unreferenced[0]
+            .1
+            .starts_with("port 9901/tcp of container envoy"),
+        "{}",
+        unreferenced[0].1
+    );
+    assert!(
+        object(w, "Service")["spec"]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["port"] == 9901),
+        "the port is still there, for the reviewer to drop"
+    );
+    // The Service Connect port of `orders` is named: no finding.
+    let td = json!({"taskDefinition": {"family": "orders",
+        "taskDefinitionArn": "arn:aws:ecs:eu-west-1:333333333333:task-definition/orders:4",
+        "containerDefinitions": [{"name": "orders", "image": "orders:1",
+            "portMappings": [{"name": "http", "containerPort": 8080}, {"name": "admin", "containerPort": 9901}]}]}});
+    let svc = json!({"services": [{"serviceName": "orders",
+        "serviceArn": "arn:aws:ecs:eu-west-1:333333333333:service/shop-prod/orders",
+        "taskDefinition": "orders:4",
+        "serviceConnectConfiguration": {"enabled": true, "namespace": "shop.local",
+            "services": [{"portName": "http", "discoveryName": "orders-api"}]}}]});
+    let dir = folder(&[("td.json", td.to_string()), ("svc.json", svc.to_string())]);
+    let c = convert(&[dir.path().to_path_buf()], &Mappings::defaults());
+    let fields: Vec<String> = workload(&c, "orders", "prod")
+        .findings
+        .iter()
+        .filter(|f| f.code.as_str() == "E2K315")
+        .map(|f| f.field)
+        .collect();
+    assert_eq!(
+        fields,
+        ["taskDefinition.containerDefinitions[0].portMappings[1]"]
+    );
+    // Behind load balancers, every port of the load-balancers sample is named.
+    let c = convert(
+        &[PathBuf::from("samples/load-balancers")],
+        &Mappings::defaults(),
+    );
+    for w in workloads(&c) {
+        assert!(!codes(w).contains(&"E2K315"), "{}: {:?}", w.app, codes(w));
+    }
+}
+
+/// Issue 18: apps of accounts without a team go to `argocd.project`; when that is `default`, the
+/// report says once (not per service) that nothing fences the tenants, and the stderr line too.
+#[test]
+fn the_default_project_is_said_once_to_put_no_fence_between_tenants() {
+    let c = convert(&[PathBuf::from("samples/batch")], &Mappings::defaults());
+    assert_eq!(c.conversion.notes.len(), 1);
+    let md = report::markdown(&c.conversion);
+    assert_eq!(
+        md.matches("E2K600").count(),
+        2,
+        "a to-do step and the code's help:\n{md}"
+    );
+    assert!(
+        md.contains(
+            "**Note (E2K600)**: 2 app(s) of accounts without a team go to Argo CD project `default`"
+        ),
+        "{md}"
+    );
+    let json: Value = serde_json::from_str(&report::json(&c.conversion)).unwrap();
+    assert_eq!(json["notes"][0]["code"], "E2K600");
+    for s in json["services"].as_array().unwrap() {
+        assert!(!s["findings"].to_string().contains("E2K600"));
+    }
+    let run = crate::common::ecs2eks(&[
+        "convert",
+        "samples/batch",
+        "--inventory",
+        "samples/inventory.yaml",
+    ]);
+    assert_eq!(run.stderr.matches("[E2K600]").count(), 1, "{}", run.stderr);
+    // A project of one's own, or a team for every account: nothing to say.
+    let own = Mappings::load(Some(("m.yaml", "argocd:\n  project: migrated\n"))).unwrap();
+    assert!(
+        convert(&[PathBuf::from("samples/batch")], &own)
+            .conversion
+            .notes
+            .is_empty()
+    );
+    let teams = Inventory::parse(
+        "inv.yaml",
+        "accounts:\n  - {id: \"111111111111\", environment: dev, team: shop}\n  - {id: \"222222222222\", environment: stg, team: shop}\n  - {id: \"333333333333\", environment: prod, team: shop}\n",
+    )
+    .unwrap();
+    let c = ecs2eks::convert(
+        &[PathBuf::from("samples/batch")],
+        &Mappings::defaults(),
+        Some(&teams),
+    )
+    .unwrap();
+    assert!(c.conversion.notes.is_empty());
 }
 
 /// A task definition used by several services and by a schedule: the schedule becomes one

@@ -186,9 +186,6 @@ fn application(
     })
 }
 
-/// An Application of a platform kustomization at `path` (shared, cluster-scoped objects of
-/// environment `env`), in the mappings' project, deployed into `namespace` of the environment's
-/// cluster.
 pub fn platform_application(
     name: &str,
     path: &str,

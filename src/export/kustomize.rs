@@ -2,10 +2,11 @@
 //! `apps/<app>/overlays/<env>` with the namespace and what differs.
 //!
 //! The base holds the objects of the app's first environment (inventory order); every overlay
-//! says only how its environment differs from that, as `images`, `replicas` and JSON patches, so
-//! `kubectl kustomize` of an overlay gives exactly that environment's objects.
+//! says only how its environment differs from that, as `images`, `replicas` and patches that find
+//! what they change by name (`overlay_patch`), so `kubectl kustomize` of an overlay gives exactly
+//! that environment's objects, and a base edited later never lends an overlay the wrong value.
 
-use super::{Sink, Tree, yaml};
+use super::{Sink, Tree, overlay_patch, yaml};
 use crate::model::k8s::Object;
 use crate::model::target::{Translated, Workload};
 use serde_json::{Map, Value, json};
@@ -89,7 +90,7 @@ pub fn render_app(app: &mut [Translated], env_order: &[&str], waves: bool, sink:
 }
 
 /// The objects as they go in a base: no namespace (the overlay sets it), no ClusterSecretStore
-/// (shared: `secret_stores` writes it). Namespace objects are per environment, taken out before.
+/// (shared: `platform` writes it). Namespace objects are per environment, taken out before.
 fn namespaced_objects(objects: Vec<Object>, waves: bool) -> Vec<(&'static str, String, Value)> {
     objects
         .into_iter()
@@ -184,7 +185,7 @@ fn overlay(
     );
 }
 
-/// What an overlay must say so that the base becomes `mine`: images, replicas, JSON patches,
+/// What an overlay must say so that the base becomes `mine`: images, replicas, patches,
 /// the objects only this environment has, and deletions of those it lacks.
 fn differences(
     base: &[(&'static str, String, Value)],
@@ -205,14 +206,7 @@ fn differences(
             d.replicas.push(json!({ "name": name, "count": rv }));
             set_replicas(&mut v, rb);
         }
-        let mut ops = Vec::new();
-        diff(b, &v, &mut String::new(), &mut ops);
-        if !ops.is_empty() {
-            d.patches.push(json!({
-                "target": { "kind": kind, "name": name },
-                "patch": yaml::to_yaml(&ops),
-            }));
-        }
+        d.patches.extend(overlay_patch::patches(kind, &name, b, &v));
     }
     for (kind, name, b) in base {
         if !mine_keys.iter().any(|(k, n)| k == kind && n == name) {
@@ -328,53 +322,6 @@ fn split_image(image: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// RFC 6902 operations that turn `a` into `b`. Objects are compared key by key, lists of equal
-/// length item by item; anything else is replaced whole. (Each value is visited once: equal
-/// subtrees give no operations without being compared up front.)
-pub fn diff(a: &Value, b: &Value, path: &mut String, ops: &mut Vec<Value>) {
-    match (a, b) {
-        (Value::Object(ao), Value::Object(bo)) => {
-            for (k, av) in ao {
-                let len = path.len();
-                push_key(path, k);
-                match bo.get(k) {
-                    Some(bv) => diff(av, bv, path, ops),
-                    None => ops.push(json!({ "op": "remove", "path": path.clone() })),
-                }
-                path.truncate(len);
-            }
-            for (k, bv) in bo {
-                if !ao.contains_key(k) {
-                    let len = path.len();
-                    push_key(path, k);
-                    ops.push(json!({ "op": "add", "path": path.clone(), "value": bv }));
-                    path.truncate(len);
-                }
-            }
-        }
-        (Value::Array(aa), Value::Array(ba)) if aa.len() == ba.len() => {
-            for (i, (av, bv)) in aa.iter().zip(ba).enumerate() {
-                let len = path.len();
-                let _ = std::fmt::Write::write_fmt(path, format_args!("/{i}"));
-                diff(av, bv, path, ops);
-                path.truncate(len);
-            }
-        }
-        _ if a == b => {}
-        _ => ops.push(json!({ "op": "replace", "path": path.clone(), "value": b })),
-    }
-}
-
-/// `/key`, escaped as a JSON pointer token (`~` → `~0`, `/` → `~1`).
-fn push_key(path: &mut String, key: &str) {
-    path.push('/');
-    if key.bytes().any(|b| b == b'~' || b == b'/') {
-        path.push_str(&key.replace('~', "~0").replace('/', "~1"));
-    } else {
-        path.push_str(key);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,23 +338,5 @@ mod tests {
             ("1.dkr.ecr.eu-west-1.amazonaws.com/a", Some("v2"))
         );
         assert_eq!(split_image("a@sha256:abc"), ("a", Some("sha256:abc")));
-    }
-
-    #[test]
-    fn json_patch_diff() {
-        let a = json!({"x": 1, "l": [1, 2], "gone": true, "a/b": 1});
-        let b = json!({"x": 2, "l": [1, 3], "new": "y", "a/b": 2});
-        let mut ops = Vec::new();
-        diff(&a, &b, &mut String::new(), &mut ops);
-        assert_eq!(
-            ops,
-            vec![
-                json!({"op": "replace", "path": "/x", "value": 2}),
-                json!({"op": "replace", "path": "/l/1", "value": 3}),
-                json!({"op": "remove", "path": "/gone"}),
-                json!({"op": "replace", "path": "/a~1b", "value": 2}),
-                json!({"op": "add", "path": "/new", "value": "y"}),
-            ]
-        );
     }
 }

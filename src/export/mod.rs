@@ -11,9 +11,11 @@ pub mod cross_account;
 pub mod eso_iam;
 pub mod files;
 pub mod kustomize;
+pub mod logging;
+pub mod overlay_patch;
+pub mod platform;
 pub mod report;
 pub mod roots;
-pub mod secret_stores;
 pub mod stream;
 pub mod terraform;
 pub mod wiring;
@@ -118,8 +120,9 @@ impl Apps for AppFiles<'_> {
 }
 
 /// What the apps share, once every app is written: `iam/` (the pods' roles and External Secrets
-/// Operator's policy), the shared secret stores, `argocd/` and the reports, one after the other:
-/// each holds, for a moment, something the size of its output.
+/// Operator's policy), the platform objects (shared secret stores, IngressGroups' classes,
+/// Fluent Bit outputs), `argocd/` and the reports, one after the other: each holds, for a
+/// moment, something the size of its output.
 pub fn shared(
     conversion: &Conversion,
     mappings: &Mappings,
@@ -128,8 +131,9 @@ pub fn shared(
 ) {
     terraform::render(conversion, sink);
     let mut tree = Tree::new();
-    // Shared secret stores first: argocd lists their Application too.
-    secret_stores::render(conversion, mappings, inventory, &mut tree);
+    // Platform objects first: argocd lists their Applications too.
+    platform::render(conversion, mappings, inventory, &mut tree);
+    logging::render(conversion, mappings, inventory, &mut tree);
     argocd::render(&conversion.workloads, mappings, inventory, &mut tree);
     sink.put_all(tree);
     report::render(conversion, sink);

@@ -4,8 +4,9 @@
 use super::Sink;
 use super::capacity::{self, Capacity};
 use crate::diagnostics::{Code, Finding, FindingList, Severity};
-use crate::model::target::DnsRename;
+use crate::model::target::secrets::MovedSecret;
 use crate::model::target::{Conversion, Status};
+use crate::model::target::{DnsCall, DnsRename};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -17,6 +18,8 @@ pub struct Report<'a> {
     pub services: Vec<ServiceReport<'a>>,
     pub errors: Vec<ErrorReport>,
     pub capacity: Vec<Capacity>,
+    /// What the run says once, not per service (E2K6xx).
+    pub notes: &'a [Finding],
 }
 
 /// Counts of services by status, overall and per environment and team.
@@ -63,6 +66,75 @@ pub struct ServiceReport<'a> {
     /// Old service discovery names → Kubernetes Service DNS names.
     #[serde(skip_serializing_if = "<[DnsRename]>::is_empty")]
     pub dns_names: &'a [DnsRename],
+    /// Discovery names of other services its containers call, and what they call now.
+    #[serde(skip_serializing_if = "<[DnsCall]>::is_empty")]
+    pub dns_calls: &'a [DnsCall],
+    /// The Secrets Manager secret its plaintext secrets moved to, and how to create it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plaintext_secret: Option<SecretToCreate<'a>>,
+}
+
+/// A moved secret with the command that creates it.
+#[derive(Serialize)]
+pub struct SecretToCreate<'a> {
+    #[serde(flatten)]
+    pub secret: &'a MovedSecret,
+    pub command: String,
+}
+
+impl<'a> SecretToCreate<'a> {
+    pub fn of(secret: &'a MovedSecret) -> Self {
+        SecretToCreate {
+            secret,
+            command: create_secret_command(secret),
+        }
+    }
+}
+
+/// The shell command that creates `m` from the old task definition: `aws ecs
+/// describe-task-definition` picks each moved variable's value into a JSON object (a JMESPath
+/// multiselect hash, one key per variable) and pipes it into `aws secretsmanager create-secret`.
+/// The values pass from one command to the other and are never printed, nor known to ecs2eks.
+pub fn create_secret_command(m: &MovedSecret) -> String {
+    let region = match m.region.as_str() {
+        "" => String::new(),
+        r => format!(" --region {r}"),
+    };
+    // JMESPath literals are JSON in backticks (a backtick inside is escaped).
+    let literal = |s: &str| {
+        let json = serde_json::Value::from(s).to_string().replace('`', "\\`");
+        format!("`{json}`")
+    };
+    let picks: Vec<String> = m
+        .keys
+        .iter()
+        .map(|k| {
+            format!(
+                "{}: taskDefinition.containerDefinitions[?name=={}] | [0].environment[?name=={}] | [0].value",
+                serde_json::Value::from(k.property.as_str()),
+                literal(&k.container),
+                literal(&k.variable)
+            )
+        })
+        .collect();
+    let query = format!("{{{}}}", picks.join(", "));
+    format!(
+        "aws ecs describe-task-definition{region} --task-definition {} \\\n  --query {} --output json \\\n| aws secretsmanager create-secret{region} --name {} --secret-string file:///dev/stdin",
+        shell_word(&m.task_definition),
+        shell_word(&query),
+        shell_word(&m.name)
+    )
+}
+
+/// `s` as one shell word: as it is when it is plain, else single-quoted.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@+,".contains(&b));
+    match plain {
+        true => s.to_string(),
+        false => format!("'{}'", s.replace('\'', "'\\''")),
+    }
 }
 
 #[derive(Serialize)]
@@ -89,6 +161,7 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
     }
     Report {
         summary,
+        notes: &conversion.notes,
         capacity: capacity::summary(&conversion.workloads),
         services: conversion
             .workloads
@@ -105,6 +178,8 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
                 inputs: &w.inputs,
                 findings: &w.findings,
                 dns_names: &w.dns_names,
+                dns_calls: &w.dns_calls,
+                plaintext_secret: w.moved_secret.as_ref().map(SecretToCreate::of),
             })
             .collect(),
         errors: conversion
@@ -162,6 +237,8 @@ fn json_to(report: &Report, w: &mut dyn Write) -> std::io::Result<()> {
     pretty_at(&report.errors, 2, &mut tail);
     tail.extend_from_slice(b",\n  \"capacity\": ");
     pretty_at(&report.capacity, 2, &mut tail);
+    tail.extend_from_slice(b",\n  \"notes\": ");
+    pretty_at(&report.notes, 2, &mut tail);
     tail.extend_from_slice(b"\n}\n");
     w.write_all(&tail)
 }
@@ -255,10 +332,12 @@ fn markdown_to(report: &Report, conversion: &Conversion, w: &mut dyn Write) -> s
         service_section(s, wl, &roles, out)
     })?;
     dns_section(&report.services, &mut out);
+    calls_section(&report.services, &mut out);
     let used: BTreeSet<Code> = report
         .services
         .iter()
         .flat_map(|s| s.findings.codes())
+        .chain(report.notes.iter().map(|n| n.code))
         .collect();
     if !used.is_empty() {
         out.push_str("## Codes\n\n| code | what to do |\n|---|---|\n");
@@ -335,6 +414,12 @@ fn todo_section(report: &Report, conversion: &Conversion, out: &mut String) {
             ),
         );
     }
+    for note in report.notes {
+        next(
+            out,
+            format!("**Note ({})**: {}. {}", note.code, note.message, note.help),
+        );
+    }
     for text in going_live(conversion) {
         next(out, text);
     }
@@ -398,21 +483,48 @@ fn going_live(conversion: &Conversion) -> Vec<String> {
             roots.join(", ")
         ));
     }
+    let logging: BTreeSet<&str> = conversion
+        .workloads
+        .iter()
+        .filter(|w| !w.failed() && w.log_outputs.is_some())
+        .map(|w| w.environment.as_str())
+        .collect();
+    if !logging.is_empty() {
+        steps.push(
+            "**Install the cluster's log agent**: a node-level Fluent Bit (the aws-for-fluent-bit Helm chart or the CloudWatch Observability add-on) in the namespace of mapping `logging.namespace`, that mounts ConfigMap `ecs2eks-fluent-bit-outputs` and `@INCLUDE`s its files: the apps' FireLens routing is there (docs/surface.md).".to_string(),
+        );
+    }
+    let moved: Vec<String> = conversion
+        .workloads
+        .iter()
+        .filter(|w| !w.failed())
+        .filter_map(|w| Some(format!("`{}`", w.moved_secret.as_ref()?.name)))
+        .collect();
+    if !moved.is_empty() {
+        steps.push(format!(
+            "**Create the Secrets Manager secrets that plaintext variables moved to**, so that no secret value is in Git: {}. Each service's section has the `aws secretsmanager create-secret` command, which reads the values from the old task definition.",
+            moved.join(", ")
+        ));
+    }
     if conversion.workloads.iter().any(|w| !w.failed()) {
-        let stores: BTreeSet<&str> = conversion
+        let platform: BTreeSet<String> = conversion
             .secret_stores
             .iter()
-            .map(|s| s.environment.as_str())
-            .collect();
-        let first = match stores.is_empty() {
-            true => String::new(),
-            false => {
-                let apps: Vec<String> = stores
+            .map(|s| format!("`{}-{}`", super::platform::SECRET_STORES, s.environment))
+            .chain(
+                conversion
+                    .ingress_classes
                     .iter()
-                    .map(|e| format!("`secret-stores-{e}`"))
-                    .collect();
-                format!(" the {} Application(s) first, then", apps.join(", "))
-            }
+                    .map(|s| format!("`{}-{}`", super::platform::INGRESS_CLASSES, s.environment)),
+            )
+            .collect();
+        let platform: Vec<String> = platform
+            .into_iter()
+            .chain(logging.iter().map(|e| format!("`logging-{e}`")))
+            .collect();
+        let first = match platform.is_empty() {
+            true => String::new(),
+            false => format!(" the {} Application(s) first, then", platform.join(", ")),
         };
         steps.push(format!(
             "**Install and sync the Argo CD objects**: `kubectl apply -k argocd`, then sync{first} the apps: their sync waves put Namespaces and ServiceAccounts before secrets and workloads."
@@ -502,6 +614,33 @@ fn dns_section(services: &[ServiceReport], out: &mut String) {
     out.push('\n');
 }
 
+/// The discovery names the services call, and what each calls now.
+fn calls_section(services: &[ServiceReport], out: &mut String) {
+    let calls: Vec<(&ServiceReport, &DnsCall)> = services
+        .iter()
+        .flat_map(|s| s.dns_calls.iter().map(move |c| (s, c)))
+        .collect();
+    if calls.is_empty() {
+        return;
+    }
+    out.push_str("## DNS names the services call\n\nRewritten where the called service is part of the run (E2K596); the others still call ECS-era names (E2K597).\n\n");
+    out.push_str("| service | environment | where | called | calls now |\n|---|---|---|---|---|\n");
+    for (s, c) in calls {
+        let now = match &c.new {
+            Some(new) => format!("`{}`", cell(new)),
+            None => "unchanged: see E2K597".to_string(),
+        };
+        out.push_str(&format!(
+            "| {} | {} | `{}` | `{}` | {now} |\n",
+            cell(s.name),
+            cell(s.environment),
+            cell(&c.field),
+            cell(&c.old)
+        ));
+    }
+    out.push('\n');
+}
+
 /// One service's section: where it comes from, its cutover steps, its findings.
 fn service_section(
     s: &ServiceReport,
@@ -537,6 +676,9 @@ fn service_section(
     }
     out.push_str("\n\n");
     out.push_str(&cutover(wl, roles));
+    if let Some(p) = &s.plaintext_secret {
+        secret_to_create(p, out);
+    }
     if s.findings.is_empty() {
         out.push_str("No findings.\n\n");
         return;
@@ -558,6 +700,36 @@ fn service_section(
         out.push_str(" |\n");
     }
     out.push('\n');
+}
+
+/// How to create the secret a service's plaintext secrets moved to.
+fn secret_to_create(p: &SecretToCreate, out: &mut String) {
+    use std::fmt::Write as _;
+    let m = p.secret;
+    // Writing to a String does not fail.
+    let _ = write!(
+        out,
+        "#### Secret to create\n\nThe plain `environment` values that look like secrets are not in Git: the pods read them from Secrets Manager secret `{}`",
+        m.name
+    );
+    for (i, place) in [&m.account, &m.region]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .enumerate()
+    {
+        let _ = write!(out, "{}`{place}`", if i == 0 { " in " } else { " / " });
+    }
+    out.push_str(", through the app's ExternalSecret. Create it before the pods start, with the credentials of that account; the command reads the values from the old task definition and hands them to Secrets Manager without printing them:\n\n| key | container | variable |\n|---|---|---|\n");
+    for k in &m.keys {
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | `{}` |",
+            cell(&k.property),
+            cell(&k.container),
+            cell(&k.variable)
+        );
+    }
+    let _ = write!(out, "\n```sh\n{}\n```\n\n", p.command);
 }
 
 /// `cell(s)`, appended to `out` without a String of its own.
@@ -682,6 +854,7 @@ mod tests {
         let mut finding = Finding::new(Code::AwsTags, "tags", "2 \"tags\"\nnot converted");
         finding.input = "in/td.json".into();
         let findings: FindingList = [finding.clone(), finding].into_iter().collect();
+        let note = Finding::new(Code::DefaultProject, "argocd.project", "one note");
         let none = FindingList::default();
         let inputs = vec!["in/td.json".to_string()];
         let service = |i: usize| ServiceReport {
@@ -700,6 +873,8 @@ mod tests {
                 &findings
             },
             dns_names: &[],
+            dns_calls: &[],
+            plaintext_secret: None,
         };
         for n in [0, 1, 63, 64, 65, 2048, 5000] {
             let report = Report {
@@ -710,6 +885,7 @@ mod tests {
                     message: "syntax".into(),
                 }],
                 capacity: Vec::new(),
+                notes: std::slice::from_ref(&note),
             };
             let mut expected = serde_json::to_vec_pretty(&report).unwrap();
             expected.push(b'\n');

@@ -2,6 +2,7 @@
 //! `kubectl apply -f -`.
 
 use super::{Apps, yaml};
+use crate::mappings::Mappings;
 use crate::model::k8s::Object;
 use crate::model::target::{Conversion, Translated};
 use std::sync::Mutex;
@@ -31,8 +32,14 @@ impl Objects {
     }
 }
 
-/// The shared ClusterSecretStores first (once each), then every workload's objects.
-pub fn render(conversion: &Conversion, objects: &[Vec<Object>]) -> String {
-    let stores = conversion.secret_stores.iter().map(|s| &s.object);
-    yaml::documents(stores.chain(objects.iter().flatten()))
+/// The shared ClusterSecretStores and IngressGroups' classes first (once each), the apps' Fluent
+/// Bit outputs (one ConfigMap each), then every workload's objects.
+pub fn render(conversion: &Conversion, objects: &[Vec<Object>], mappings: &Mappings) -> String {
+    let shared = conversion
+        .secret_stores
+        .iter()
+        .chain(&conversion.ingress_classes)
+        .map(|s| &s.object);
+    let outputs = super::logging::per_app(&conversion.workloads, mappings);
+    yaml::documents(shared.chain(&outputs).chain(objects.iter().flatten()))
 }

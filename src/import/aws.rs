@@ -3,7 +3,7 @@
 //!
 //! Per account of the inventory: credentials (the inventory's `assumeRoleArn` through STS, or the
 //! ambient credential chain), checked against the account id; then per region one *unit* reads
-//! ECS (and the services' load balancers, roles, scaling). A unit either completes or fails as a
+//! ECS (and the services' load balancers, roles, scaling, schedules and Cloud Map names). A unit either completes or fails as a
 //! whole; one failing unit or account never stops the others, and each failure is an
 //! `ImportError` that the report prints as one stable line. Only read-only APIs are called (see
 //! docs/import.md for the IAM policy).
@@ -38,7 +38,24 @@ macro_rules! all_items {
     };
 }
 
+/// Sends `$request` (a fluent builder) with a `BodyCapture`: `(output, the answer's body as JSON)`.
+/// `$call` (a `Call`, evaluated on failure) says where a failure happened.
+macro_rules! send_captured {
+    ($request:expr, $call:expr) => {{
+        let capture = $crate::import::aws::calls::BodyCapture::default();
+        let output = $request
+            .customize()
+            .interceptor(capture.clone())
+            .send()
+            .await
+            .map_err(|e| $call.failed(&e))?;
+        let body = capture.json().map_err(|e| $call.unreadable(e))?;
+        (output, body)
+    }};
+}
+
 pub mod calls;
+mod cloud_map;
 mod credentials;
 mod ecs;
 mod elbv2;
@@ -575,16 +592,33 @@ async fn read_unit(
     );
     let events_client = client!(aws_sdk_eventbridge, base, unit.region, credentials, counter);
     let scheduler_client = client!(aws_sdk_scheduler, base, unit.region, credentials, counter);
-    let (lb, scaling, events, schedules) = tokio::join!(
+    let discovery_client = client!(
+        aws_sdk_servicediscovery,
+        base,
+        unit.region,
+        credentials,
+        counter
+    );
+    // Cloud Map only where a service registers in it or uses Service Connect: other units make
+    // no call (and need no permission) for it.
+    let cloud_map = async {
+        match ecs.uses_cloud_map {
+            true => cloud_map::read(unit, &discovery_client).await,
+            false => Ok(Files::new()),
+        }
+    };
+    let (lb, scaling, events, schedules, discovery) = tokio::join!(
         elbv2::read(unit, &elbv2_client, &ecs.target_group_arns),
         scaling::read_scaling(unit, &scaling_client, &ecs.service_resource_ids),
         scaling::read_events(unit, &events_client, &ecs.cluster_arns),
         scaling::read_schedules(unit, &scheduler_client, &ecs.cluster_arns),
+        cloud_map,
     );
     files.extend(lb?);
     files.extend(scaling?);
     files.extend(events?);
     files.extend(schedules?);
+    files.extend(discovery?);
     Ok(UnitRead {
         files,
         clusters: ecs.clusters,

@@ -9,6 +9,7 @@
 mod again;
 mod autoscaling;
 pub mod aws;
+mod cloud_map;
 mod elbv2;
 mod iam;
 mod schedules;
@@ -89,6 +90,11 @@ const SHAPES: &[Shape] = &[
         read: task_definitions::read_register_input,
     },
     Shape {
+        name: "an array of container definitions (Terraform container_definitions), or of task definitions",
+        recognise: task_definitions::is_array,
+        read: task_definitions::read_array,
+    },
+    Shape {
         name: "aws ecs describe-services",
         recognise: services::is_describe_output,
         read: services::read_describe_output,
@@ -132,6 +138,16 @@ const SHAPES: &[Shape] = &[
         name: "aws elbv2 describe-target-groups",
         recognise: elbv2::is_target_groups,
         read: elbv2::read_target_groups,
+    },
+    Shape {
+        name: "aws servicediscovery list-namespaces",
+        recognise: cloud_map::is_list_namespaces,
+        read: cloud_map::read_list_namespaces,
+    },
+    Shape {
+        name: "aws servicediscovery list-services",
+        recognise: cloud_map::is_list_services,
+        read: cloud_map::read_list_services,
     },
     Shape {
         name: "ecs2eks import report (skipped)",

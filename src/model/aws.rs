@@ -1,5 +1,6 @@
-//! The AWS side beyond ECS: Application Auto Scaling, EventBridge rules and targets, and
-//! EventBridge Scheduler schedules, as the AWS CLI spells them (PascalCase).
+//! The AWS side beyond ECS: Application Auto Scaling, EventBridge rules and targets,
+//! EventBridge Scheduler schedules and Cloud Map namespaces and services, as the AWS CLI spells
+//! them (PascalCase).
 //!
 //! Lenient like `model::ecs`: unknown fields are ignored, nulls mean "not set".
 
@@ -151,4 +152,56 @@ pub struct Schedule {
 pub struct FlexibleTimeWindow {
     pub mode: Option<String>,
     pub maximum_window_in_minutes: Option<i64>,
+}
+
+/// `aws servicediscovery list-namespaces`: `Namespaces[]`. Names the namespaces Service Connect
+/// configurations and Cloud Map services give by id or ARN.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct CloudMapNamespace {
+    pub id: Option<String>,
+    pub arn: Option<String>,
+    /// The DNS domain of a DNS namespace (`shop-prod.internal`), or an HTTP namespace's name.
+    pub name: Option<String>,
+    /// `DNS_PRIVATE`, `DNS_PUBLIC` or `HTTP`.
+    #[serde(rename = "Type")]
+    pub kind: Option<String>,
+}
+
+impl CloudMapNamespace {
+    /// Its services have DNS names (`<service>.<namespace>`); an HTTP namespace's are found
+    /// through the DiscoverInstances API only.
+    pub fn is_dns(&self) -> bool {
+        self.kind.as_deref().is_none_or(|k| k.starts_with("DNS"))
+    }
+}
+
+/// `aws servicediscovery list-services`: `Services[]` (also `get-service`'s `Service`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct CloudMapService {
+    pub id: Option<String>,
+    pub arn: Option<String>,
+    pub name: Option<String>,
+    /// `get-service` (and `ecs2eks import`) name the namespace here; `list-services` only in
+    /// `DnsConfig`.
+    pub namespace_id: Option<String>,
+    pub dns_config: Option<CloudMapDnsConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct CloudMapDnsConfig {
+    pub namespace_id: Option<String>,
+}
+
+impl CloudMapService {
+    /// The id of its namespace, where the input says it.
+    pub fn namespace(&self) -> Option<&str> {
+        let from_dns = self
+            .dns_config
+            .as_ref()
+            .and_then(|d| d.namespace_id.as_deref());
+        self.namespace_id.as_deref().or(from_dns)
+    }
 }

@@ -88,6 +88,34 @@ pub struct TaskDefinition {
     pub status: Option<String>,
     #[serde(deserialize_with = "nullable")]
     pub placement_constraints: Vec<PlacementConstraint>,
+    /// What describe output says the task can run on (a Windows marker with EC2).
+    #[serde(deserialize_with = "nullable")]
+    pub compatibilities: Vec<String>,
+    pub proxy_configuration: Option<ProxyConfiguration>,
+    /// Where each container is in the input, when some were left out of the pod
+    /// (`translate::pod`): findings name the input's positions. Empty: as listed.
+    #[serde(skip)]
+    pub container_positions: Vec<usize>,
+    /// Read from a bare array of container definitions (Terraform's `container_definitions`):
+    /// the file held no task-level field, and the family is the file's name.
+    #[serde(skip)]
+    pub containers_only: bool,
+}
+
+impl TaskDefinition {
+    /// The position in the input of container `i` (of `container_definitions`).
+    pub fn container_position(&self, i: usize) -> usize {
+        self.container_positions.get(i).copied().unwrap_or(i)
+    }
+}
+
+/// App Mesh: the Envoy container that proxies the task's traffic.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ProxyConfiguration {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub container_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -211,6 +239,9 @@ pub struct ContainerDefinition {
     pub dns_search_domains: Vec<String>,
     #[serde(deserialize_with = "nullable")]
     pub extra_hosts: Vec<HostEntry>,
+    /// Docker links, `name` or `name:alias`.
+    #[serde(deserialize_with = "nullable")]
+    pub links: Vec<String>,
     pub interactive: Option<bool>,
     pub pseudo_terminal: Option<bool>,
     #[serde(deserialize_with = "nullable")]
@@ -219,6 +250,24 @@ pub struct ContainerDefinition {
     pub health_check: Option<HealthCheck>,
     #[serde(deserialize_with = "nullable")]
     pub resource_requirements: Vec<ResourceRequirement>,
+    pub firelens_configuration: Option<FirelensConfiguration>,
+    #[serde(deserialize_with = "nullable")]
+    pub credential_specs: Vec<String>,
+    /// Reported (E2K127); read for the Windows marker of its `credentialspec:` entries.
+    #[serde(deserialize_with = "nullable")]
+    pub docker_security_options: Vec<String>,
+}
+
+/// A FireLens log router: the Fluent Bit (or Fluentd) container the task's `awsfirelens` logs
+/// go through.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct FirelensConfiguration {
+    /// `fluentbit` or `fluentd`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub options: BTreeMap<String, String>,
 }
 
 impl ContainerDefinition {
@@ -433,6 +482,9 @@ pub struct TaskDefinitionIdentity {
     /// Its revision, or the one its ARN names.
     pub revision: Option<i64>,
     pub place: Place,
+    /// Its container ports, each with its ECS port name ("" when none): the new Service names
+    /// and ports its service's discovery names move to.
+    pub ports: Box<[(Box<str>, i64)]>,
 }
 
 impl TaskDefinition {
@@ -454,8 +506,46 @@ impl TaskDefinition {
                 .revision
                 .or_else(|| arn.and_then(|a| task_definition_ref(a).1)),
             place: self.place(),
+            ports: self.ports().collect(),
         }
     }
+
+    /// The container ports a Service can expose, with their ECS port names ("" when none).
+    pub fn ports(&self) -> impl Iterator<Item = (Box<str>, i64)> + '_ {
+        self.container_definitions
+            .iter()
+            .flat_map(|c| &c.port_mappings)
+            .filter_map(|pm| {
+                let port = pm.container_port.filter(|p| (1..=65535).contains(p))?;
+                Some((pm.name.as_deref().unwrap_or("").into(), port))
+            })
+    }
+}
+
+/// A name a service gives its clients on ECS, as its configuration says it; namespaces and
+/// Cloud Map ids are resolved against the Cloud Map inputs by `translate::discovery`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Advertised {
+    /// A Service Connect name of `serviceConnectConfiguration.services[at]`: a client alias's
+    /// `dnsName` (`qualified`), else the discovery name (or port name) in `namespace`.
+    ServiceConnect {
+        at: usize,
+        name: Box<str>,
+        qualified: bool,
+        /// The namespace as the configuration gives it: a name, an id or an ARN.
+        namespace: Box<str>,
+        /// The client alias's port.
+        port: Option<i64>,
+        port_name: Box<str>,
+    },
+    /// The Cloud Map service of `serviceRegistries[at]`.
+    CloudMap {
+        at: usize,
+        registry_arn: Box<str>,
+        /// The SRV record's port, else the container port.
+        port: Option<i64>,
+        container_port: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -496,6 +586,8 @@ pub struct ServiceIdentity {
     pub place: Place,
     pub cluster: Box<str>,
     pub target_group_arns: Box<[Box<str>]>,
+    /// The names it gives its clients (Service Connect, Cloud Map), for the consumers of others.
+    pub advertised: Box<[Advertised]>,
 }
 
 impl Service {
@@ -535,7 +627,48 @@ impl Service {
                 .iter()
                 .filter_map(|lb| lb.target_group_arn.as_deref().map(Box::from))
                 .collect(),
+            advertised: self.advertised().into(),
         }
+    }
+
+    /// The names it gives its clients: its Cloud Map registries, then its Service Connect names
+    /// (each client alias, or the discovery name when a port has none).
+    pub fn advertised(&self) -> Vec<Advertised> {
+        let mut out: Vec<Advertised> = (self.service_registries.iter().enumerate())
+            .map(|(at, r)| Advertised::CloudMap {
+                at,
+                registry_arn: r.registry_arn.as_deref().unwrap_or("").into(),
+                port: r.port.or(r.container_port),
+                container_port: r.container_port,
+            })
+            .collect();
+        let Some(sc) =
+            (self.service_connect_configuration.as_ref()).filter(|c| c.enabled != Some(false))
+        else {
+            return out;
+        };
+        let namespace: Box<str> = sc.namespace.as_deref().unwrap_or("").into();
+        for (at, s) in sc.services.iter().enumerate() {
+            let port_name = s.port_name.as_deref().unwrap_or("");
+            let discovery = s.discovery_name.as_deref().unwrap_or(port_name);
+            let name = |dns: Option<&str>, port| Advertised::ServiceConnect {
+                at,
+                name: dns.unwrap_or(discovery).into(),
+                qualified: dns.is_some(),
+                namespace: namespace.clone(),
+                port,
+                port_name: port_name.into(),
+            };
+            out.extend(
+                s.client_aliases
+                    .iter()
+                    .map(|a| name(a.dns_name.as_deref(), a.port)),
+            );
+            if s.client_aliases.is_empty() {
+                out.push(name(None, None));
+            }
+        }
+        out
     }
 }
 

@@ -76,6 +76,9 @@ pub struct LoadBalancer {
     /// describe-load-balancer-attributes output, when embedded (`Attributes: [{Key, Value}]`).
     #[serde(deserialize_with = "attributes")]
     pub attributes: BTreeMap<String, String>,
+    /// describe-tags output (`TagDescriptions[].Tags`), when embedded (`Tags: [{Key, Value}]`).
+    #[serde(deserialize_with = "attributes")]
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -58,7 +58,9 @@ pub const TASK_DEFINITION: &[Field] = &[
     f("executionRoleArn", Mapped("not given to pods; E2K151")),
     f(
         "networkMode",
-        Mapped("pod networking: awsvpc as is; `host` → `hostNetwork: true`; bridge/none E2K150"),
+        Mapped(
+            "pod networking: awsvpc as is; `host` → `hostNetwork: true`; bridge (and unset, bridge on EC2)/none E2K150",
+        ),
     ),
     f(
         "volumes",
@@ -77,12 +79,14 @@ pub const TASK_DEFINITION: &[Field] = &[
     f(
         "cpu",
         Mapped(
-            "`resources.requests.cpu` of a single container that sets none (1024 units = 1000m)",
+            "`resources.requests.cpu` of the single or essential container that sets none, less the others' (1024 units = 1000m); E2K142",
         ),
     ),
     f(
         "memory",
-        Mapped("`resources.requests/limits.memory` of a single container that sets none"),
+        Mapped(
+            "`resources.requests/limits.memory` of the single or essential container that sets none, less the others'; the pod's total limit; E2K142",
+        ),
     ),
     f("tags", Reported(Code::AwsTags)),
     f(
@@ -93,18 +97,25 @@ pub const TASK_DEFINITION: &[Field] = &[
         "ipcMode",
         Mapped("`task` is the pod default; `host` → `hostIPC: true` and E2K149; `none` E2K149"),
     ),
-    f("proxyConfiguration", Reported(Code::ProxyConfiguration)),
+    f(
+        "proxyConfiguration",
+        Mapped("the App Mesh Envoy container it names leaves the pod; E2K148"),
+    ),
     f(
         "inferenceAccelerators",
         Reported(Code::InferenceAccelerator),
     ),
     f(
         "ephemeralStorage",
-        Mapped("`resources.requests.ephemeral-storage` of the main container; E2K310"),
+        Mapped(
+            "`resources.requests.ephemeral-storage` of the main container: sizeInGiB − 20 (Fargate's size includes the image layers), nothing when 20 or less; E2K310, and E2K314 naming the node volume needed",
+        ),
     ),
     f(
         "runtimePlatform",
-        Mapped("`nodeSelector` `kubernetes.io/arch` and `kubernetes.io/os`; E2K311"),
+        Mapped(
+            "`nodeSelector` `kubernetes.io/arch`, `kubernetes.io/os` (and `node.kubernetes.io/windows-build`); E2K311; ARM64 on Fargate E2K313",
+        ),
     ),
     f("enableFaultInjection", Reported(Code::FaultInjection)),
     f("status", Metadata),
@@ -131,19 +142,35 @@ pub const CONTAINER_DEFINITION: &[Field] = &[
         Mapped("`resources.limits.memory` (and the request when there is no reservation)"),
     ),
     f("memoryReservation", Mapped("`resources.requests.memory`")),
-    f("links", Reported(Code::Links)),
+    f(
+        "links",
+        Mapped("pod `hostAliases`: each name and alias resolves to 127.0.0.1; E2K125"),
+    ),
     f(
         "portMappings",
         Nested("`ports` and the ClusterIP Service", PORT_MAPPING),
     ),
     f(
         "essential",
-        Mapped("non-essential containers stay in the pod; E2K120"),
+        Mapped(
+            "non-essential containers stay in the pod; E2K120, or E2K166 with a health check or ports",
+        ),
     ),
     f("restartPolicy", Reported(Code::RestartPolicy)),
-    f("entryPoint", Mapped("`command`")),
-    f("command", Mapped("`args`")),
-    f("environment", Mapped("`env` (sorted by name)")),
+    f(
+        "entryPoint",
+        Mapped("`command` (`[\"\"]` clears the image's: `command` then takes the ECS command)"),
+    ),
+    f(
+        "command",
+        Mapped("`args` (`$(` and `$$` escaped for the kubelet)"),
+    ),
+    f(
+        "environment",
+        Mapped(
+            "`env` (sorted by name; `$(` and `$$` escaped for the kubelet); values that look like secrets read Secrets Manager (E2K413)",
+        ),
+    ),
     f(
         "environmentFiles",
         Mapped("nothing: the tool never reads S3; E2K158 names each file to move"),
@@ -177,12 +204,17 @@ pub const CONTAINER_DEFINITION: &[Field] = &[
     f("user", Mapped("`securityContext.runAsUser`/`runAsGroup`")),
     f("workingDirectory", Mapped("`workingDir`")),
     f("disableNetworking", Reported(Code::DisableNetworking)),
-    f("privileged", Mapped("`securityContext.privileged`")),
+    f("privileged", Mapped("`securityContext.privileged`; E2K167")),
     f(
         "readonlyRootFilesystem",
         Mapped("`securityContext.readOnlyRootFilesystem`"),
     ),
-    f("dnsServers", Mapped("pod `dnsConfig.nameservers`; E2K144")),
+    f(
+        "dnsServers",
+        Mapped(
+            "pod `dnsConfig.nameservers` after the cluster DNS (E2K144); mapping `dns.replace`: `dnsPolicy: None` with only them (E2K171)",
+        ),
+    ),
     f("dnsSearchDomains", Mapped("pod `dnsConfig.searches`")),
     f("extraHosts", Mapped("pod `hostAliases`")),
     f(
@@ -191,23 +223,40 @@ pub const CONTAINER_DEFINITION: &[Field] = &[
     ),
     f("interactive", Mapped("`stdin`")),
     f("pseudoTerminal", Mapped("`tty`")),
-    f("dockerLabels", Mapped("pod template annotations")),
+    f(
+        "dockerLabels",
+        Mapped("pod template annotations; a clash keeps the essential container's value (E2K162)"),
+    ),
     f("ulimits", Reported(Code::Ulimits)),
     f(
         "logConfiguration",
-        Mapped("nothing in the pod: awslogs E2K140, other drivers E2K141"),
+        Mapped(
+            "nothing in the pod: awslogs E2K140; `awsfirelens` → a node-level Fluent Bit `[OUTPUT]` (platform/logging/), E2K139; other drivers E2K141",
+        ),
     ),
     f(
         "healthCheck",
-        Mapped("`livenessProbe` exec (and a `startupProbe` for startPeriod)"),
+        Mapped(
+            "`livenessProbe` exec (and a `startupProbe` for startPeriod); none for a command ECS ignores, E2K122",
+        ),
     ),
     f("systemControls", Reported(Code::SystemControls)),
     f(
         "resourceRequirements",
-        Mapped("GPU → `limits.nvidia.com/gpu`; InferenceAccelerator E2K143"),
+        Mapped(
+            "GPU → `limits.nvidia.com/gpu` and the `nvidia.com/gpu` toleration (mapping); InferenceAccelerator E2K143",
+        ),
     ),
-    f("firelensConfiguration", Reported(Code::FireLens)),
-    f("credentialSpecs", Reported(Code::CredentialSpecs)),
+    f(
+        "firelensConfiguration",
+        Mapped(
+            "the log router leaves the pod; the `awsfirelens` options of the others become Fluent Bit outputs; E2K139",
+        ),
+    ),
+    f(
+        "credentialSpecs",
+        Mapped("`securityContext.windowsOptions.gmsaCredentialSpecName`; E2K138"),
+    ),
 ];
 
 pub const PORT_MAPPING: &[Field] = &[
@@ -217,19 +266,27 @@ pub const PORT_MAPPING: &[Field] = &[
     ),
     f(
         "hostPort",
-        Mapped("never `hostPort`; a host port other than the container port E2K134"),
+        Mapped(
+            "never `hostPort`; E2K134 for a static one (under awsvpc, only one other than the container port)",
+        ),
     ),
     f("protocol", Mapped("`protocol` (TCP/UDP)")),
     f(
         "name",
         Mapped("port `name` (when it is a valid IANA service name)"),
     ),
-    f("appProtocol", Mapped("Service port `appProtocol`")),
+    f(
+        "appProtocol",
+        Mapped("Service port `appProtocol` (an empty one is unset)"),
+    ),
     f("containerPortRange", Reported(Code::PortRange)),
 ];
 
 pub const LINUX_PARAMETERS: &[Field] = &[
-    f("capabilities", Mapped("`securityContext.capabilities`")),
+    f(
+        "capabilities",
+        Mapped("`securityContext.capabilities`; E2K167 beyond Pod Security's baseline"),
+    ),
     f("devices", Reported(Code::Devices)),
     f("initProcessEnabled", Reported(Code::InitProcess)),
     f(
@@ -245,7 +302,9 @@ pub const VOLUME: &[Field] = &[
     f("name", Mapped("volume `name` (a DNS-1123 label)")),
     f(
         "host",
-        Mapped("no sourcePath → `emptyDir`; sourcePath → `hostPath` and E2K200"),
+        Mapped(
+            "no sourcePath → `emptyDir`; sourcePath → `hostPath` (type `File`/`Socket` where the path says) and E2K200, E2K206 (Docker's), E2K207 (a file)",
+        ),
     ),
     f("dockerVolumeConfiguration", Mapped("`emptyDir` and E2K201")),
     f(
@@ -387,11 +446,15 @@ pub fn is_unset(v: &Value) -> bool {
     }
 }
 
-/// Template placeholders people leave in files kept in Git (ecspresso, envsubst, CI scripts).
+/// Template placeholders people leave in files kept in Git (ecspresso, envsubst, CI scripts,
+/// CodeDeploy, documentation): `{{ }}`, `<% %>`, `$$$X$$$`, `%NAME%`, `<NAME>`, `CHANGEME`,
+/// `PLACEHOLDER`, `XXXXXXXX`; and `${VAR}` or `$VAR` only where the whole value reads as a
+/// template (one token, such as `${REPO}:${TAG}`), not as a shell script using its variables.
 pub fn looks_like_placeholder(s: &str) -> bool {
     // Most values hold none of the characters a placeholder starts with.
-    if !s.bytes().any(|b| matches!(b, b'{' | b'$' | b'<' | b'%')) {
-        return false;
+    let special = s.bytes().any(|b| matches!(b, b'{' | b'$' | b'<' | b'%'));
+    if !special {
+        return placeholder_word(s);
     }
     let percent = s.matches('%').count() >= 2 && {
         // `%NAME%`, not `100%` or URL escapes like `%20`.
@@ -400,7 +463,70 @@ pub fn looks_like_placeholder(s: &str) -> bool {
             .step_by(2)
             .any(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
     };
-    s.contains("{{") || s.contains("${") || s.contains("<%") || s.contains("$$$") || percent
+    s.contains("{{")
+        || s.contains("<%")
+        || s.contains("$$$")
+        || percent
+        || angle_placeholder(s)
+        || (!s.contains(char::is_whitespace) && shell_variable(s))
+        || placeholder_word(s)
+}
+
+/// `CHANGEME`, `PLACEHOLDER`, `REPLACE_ME` or a run of eight `X`: written to be replaced.
+fn placeholder_word(s: &str) -> bool {
+    const WORDS: [&str; 5] = [
+        "CHANGEME",
+        "CHANGE_ME",
+        "PLACEHOLDER",
+        "REPLACE_ME",
+        "XXXXXXXX",
+    ];
+    let upper = s.bytes().any(|b| matches!(b, b'C' | b'P' | b'R' | b'X'));
+    (upper && WORDS.iter().any(|w| s.contains(w)))
+        || ["changeme", "placeholder", "xxxxxxxxxxxx"]
+            .iter()
+            .any(|w| s.eq_ignore_ascii_case(w))
+}
+
+/// `<IMAGE1_URI>`, `<account-id>`, `<your bucket>`: a name in angle brackets, not markup.
+fn angle_placeholder(s: &str) -> bool {
+    s.split('<').skip(1).any(|after| {
+        let Some((inner, _)) = after.split_once('>') else {
+            return false;
+        };
+        !inner.is_empty()
+            && inner.len() <= 64
+            && inner.starts_with(|c: char| c.is_ascii_alphabetic())
+            && inner
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || " _.-".contains(c))
+            && inner
+                .chars()
+                .any(|c| c.is_ascii_uppercase() || " _-".contains(c))
+    })
+}
+
+/// `${NAME}` anywhere, or `$NAME` (upper case) at the start or after a non-alphanumeric.
+fn shell_variable(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    (0..bytes.len()).any(|i| {
+        if bytes[i] != b'$' || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
+            return false;
+        }
+        match bytes.get(i + 1) {
+            Some(b'{') => {
+                let rest = &bytes[i + 2..];
+                let end = rest.iter().position(|b| !ident(*b)).unwrap_or(rest.len());
+                end > 0 && rest.get(end) == Some(&b'}') && !rest[0].is_ascii_digit()
+            }
+            Some(b) if b.is_ascii_uppercase() || *b == b'_' => bytes[i + 1..]
+                .iter()
+                .take_while(|b| ident(**b))
+                .all(|b| !b.is_ascii_lowercase()),
+            _ => false,
+        }
+    })
 }
 
 /// Walks `value` against `table`: reports fields Kubernetes cannot express, fields unknown to
@@ -456,10 +582,31 @@ fn check_at(value: &Value, table: &[Field], path: &mut String, findings: &mut Fi
             Some(Field {
                 handling: Handling::Mapped(_),
                 ..
-            }) => placeholders(v, path, findings),
+            }) => match fluent_bit_options(key, v) {
+                // Fluent Bit's own `${VAR}` references live there.
+                true => {
+                    for (k, item) in v.as_object().into_iter().flatten() {
+                        if k != "options" {
+                            let at = path.len();
+                            push_key(path, k);
+                            placeholders(item, path, findings);
+                            path.truncate(at);
+                        }
+                    }
+                }
+                false => placeholders(v, path, findings),
+            },
         }
         path.truncate(len);
     }
+}
+
+/// True for a FireLens router's configuration and an `awsfirelens` log configuration, whose
+/// `options` are Fluent Bit's.
+fn fluent_bit_options(key: &str, v: &Value) -> bool {
+    key == "firelensConfiguration"
+        || (key == "logConfiguration"
+            && v.get("logDriver").and_then(Value::as_str) == Some("awsfirelens"))
 }
 
 fn placeholders(v: &Value, path: &mut String, findings: &mut Findings) {
@@ -554,14 +701,54 @@ mod tests {
         for s in [
             "{{ must_env `X` }}",
             "${IMAGE}",
+            "${REPO}:${TAG}",
+            "arn:aws:iam::${AWS_ACCOUNT_ID}:role/app",
+            "$DB_HOST",
+            "postgres://$DB_HOST:5432/app",
             "%AWS_ID%.dkr.ecr",
             "$$$TAG$$$",
+            "<IMAGE1_URI>",
+            "arn:aws:iam::<account-id>:role/app",
+            "CHANGEME",
+            "changeme",
+            "__PLACEHOLDER__",
+            "arn:aws:iam::XXXXXXXXXXXX:role/app",
         ] {
             assert!(looks_like_placeholder(s), "{s}");
         }
-        for s in ["100%", "a%20b%20c", "nginx:1.25", "sh -c 'echo $HOME'"] {
+        for s in [
+            "100%",
+            "a%20b%20c",
+            "nginx:1.25",
+            "sh -c 'echo $HOME'",
+            "exec java ${JAVA_OPTS} -jar app.jar",
+            "echo ${HOME} && run",
+            "pa$sword",
+            "$1",
+            "${1}",
+            "<html>",
+            "a < b > c",
+            "Change me later",
+        ] {
             assert!(!looks_like_placeholder(s), "{s}");
         }
+    }
+
+    /// Fluent Bit's `${VAR}` in FireLens options is its own, not a placeholder.
+    #[test]
+    fn firelens_options_are_not_placeholders() {
+        let td = serde_json::json!({"containerDefinitions": [
+            {"name": "a", "logConfiguration": {"logDriver": "awsfirelens",
+                "options": {"Name": "cloudwatch", "log_stream_name": "${HOSTNAME}"}}},
+            {"name": "r", "image": "${ROUTER_IMAGE}",
+             "firelensConfiguration": {"type": "fluentbit", "options": {"x": "${Y}"}}}
+        ]});
+        let mut findings = Findings::default();
+        check(&td, TASK_DEFINITION, "", &mut findings);
+        assert_eq!(
+            findings.code_fields(),
+            [(Code::Placeholder, "containerDefinitions[1].image")]
+        );
     }
 
     #[test]

@@ -86,6 +86,8 @@ impl Object {
             "Namespace",
             "ServiceAccount",
             "ClusterSecretStore",
+            "IngressClassParams",
+            "IngressClass",
             "SecretStore",
             "ExternalSecret",
             "ConfigMap",
@@ -94,6 +96,7 @@ impl Object {
             "Service",
             "Deployment",
             "DaemonSet",
+            "Job",
             "CronJob",
             "CronWorkflow",
             "HorizontalPodAutoscaler",
@@ -111,7 +114,11 @@ impl Object {
     pub fn is_cluster_scoped(&self) -> bool {
         matches!(
             self.kind,
-            "Namespace" | "ClusterSecretStore" | "PersistentVolume"
+            "Namespace"
+                | "ClusterSecretStore"
+                | "PersistentVolume"
+                | "IngressClass"
+                | "IngressClassParams"
         )
     }
 
@@ -223,6 +230,9 @@ pub struct PodSpec {
     pub image_pull_secrets: Vec<NameRef>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub host_aliases: Vec<HostAlias>,
+    /// `None` when the pod asks only the servers of its `dnsConfig` (mapping `dns.replace`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_policy: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_config: Option<DnsConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -376,6 +386,8 @@ pub struct SecurityContext {
     pub read_only_root_filesystem: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<CapabilitiesSpec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows_options: Option<WindowsOptions>,
 }
 
 impl SecurityContext {
@@ -385,7 +397,14 @@ impl SecurityContext {
             && self.privileged.is_none()
             && self.read_only_root_filesystem.is_none()
             && self.capabilities.is_none()
+            && self.windows_options.is_none()
     }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowsOptions {
+    pub gmsa_credential_spec_name: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -410,6 +429,9 @@ pub enum VolumeSource {
     EmptyDir(EmptyDir),
     HostPath {
         path: String,
+        /// `File`, `Socket`…: what must be there on the node, when ECS's use says so.
+        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+        kind: Option<&'static str>,
     },
     PersistentVolumeClaim {
         #[serde(rename = "claimName")]

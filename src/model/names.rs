@@ -44,6 +44,21 @@ pub fn dns1035_label(name: &str, fallback: &str) -> String {
     }
 }
 
+/// A DNS-1123 subdomain: at most 253 characters of dot-separated labels, each of lowercase
+/// alphanumerics and `-`, not starting or ending with `-` (host aliases, annotation prefixes).
+pub fn is_dns_subdomain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
 fn truncate_label(s: &mut String, max: usize) {
     s.truncate(max);
     while s.ends_with('-') {

@@ -9,7 +9,8 @@
 use crate::diagnostics::Finding;
 use crate::error::InputError;
 use crate::model::aws::{
-    EventRule, RuleTargets, ScalableTarget, ScalingPolicy, Schedule, ScheduledAction,
+    CloudMapNamespace, CloudMapService, EventRule, RuleTargets, ScalableTarget, ScalingPolicy,
+    Schedule, ScheduledAction,
 };
 use crate::model::ecs::{ServiceIdentity, TaskDefinitionIdentity};
 use crate::model::elbv2::{Listener, LoadBalancer, Rule, TargetGroup};
@@ -71,6 +72,10 @@ pub struct Inputs {
     pub rule_targets: Vec<Sourced<RuleTargets>>,
     /// EventBridge Scheduler schedules (`get-schedule`).
     pub schedules: Vec<Sourced<Schedule>>,
+    /// Cloud Map namespaces (`aws servicediscovery list-namespaces`) and services
+    /// (`list-services`): the names services register and call.
+    pub cloud_map_namespaces: Vec<Sourced<CloudMapNamespace>>,
+    pub cloud_map_services: Vec<Sourced<CloudMapService>>,
     pub errors: Vec<InputError>,
     /// Built on the first lookup, once every input is read.
     index: OnceLock<Index>,
@@ -88,6 +93,9 @@ struct Index {
     /// By role name, lowercased (IAM role names are case-insensitive).
     roles: HashMap<String, Vec<u32>>,
     managed_policies: HashMap<String, Vec<u32>>,
+    /// Cloud Map namespaces and services by id and by ARN.
+    cloud_map_namespaces: HashMap<String, Vec<u32>>,
+    cloud_map_services: HashMap<String, Vec<u32>>,
 }
 
 /// Files `key` under `at` in `map`, when there is a key.
@@ -133,6 +141,14 @@ impl Index {
         }
         for (i, p) in inputs.managed_policies.iter().enumerate() {
             file_under(&mut index.managed_policies, p.value.arn.as_deref(), i);
+        }
+        for (i, n) in inputs.cloud_map_namespaces.iter().enumerate() {
+            file_under(&mut index.cloud_map_namespaces, n.value.id.as_deref(), i);
+            file_under(&mut index.cloud_map_namespaces, n.value.arn.as_deref(), i);
+        }
+        for (i, s) in inputs.cloud_map_services.iter().enumerate() {
+            file_under(&mut index.cloud_map_services, s.value.id.as_deref(), i);
+            file_under(&mut index.cloud_map_services, s.value.arn.as_deref(), i);
         }
         index
     }
@@ -212,6 +228,26 @@ impl Inputs {
         .next()
     }
 
+    /// The first Cloud Map namespace read with this id or ARN.
+    pub fn cloud_map_namespace(&self, id_or_arn: &str) -> Option<&Sourced<CloudMapNamespace>> {
+        let index = self.index();
+        at(
+            &self.cloud_map_namespaces,
+            index.cloud_map_namespaces.get(id_or_arn),
+        )
+        .next()
+    }
+
+    /// The first Cloud Map service read with this id or ARN.
+    pub fn cloud_map_service(&self, id_or_arn: &str) -> Option<&Sourced<CloudMapService>> {
+        let index = self.index();
+        at(
+            &self.cloud_map_services,
+            index.cloud_map_services.get(id_or_arn),
+        )
+        .next()
+    }
+
     /// What the IAM plan reads: the roles and managed policies (the rest is dropped).
     pub fn iam_only(self) -> Inputs {
         Inputs {
@@ -249,6 +285,8 @@ impl Inputs {
             event_rules,
             rule_targets,
             schedules,
+            cloud_map_namespaces,
+            cloud_map_services,
             errors,
             index: _,
         } = other;
@@ -268,6 +306,8 @@ impl Inputs {
         self.event_rules.extend(event_rules);
         self.rule_targets.extend(rule_targets);
         self.schedules.extend(schedules);
+        self.cloud_map_namespaces.extend(cloud_map_namespaces);
+        self.cloud_map_services.extend(cloud_map_services);
         self.errors.extend(errors);
     }
 }

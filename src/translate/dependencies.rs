@@ -59,20 +59,25 @@ pub fn arrange(
     let mut slots: Vec<Option<Container>> = containers.into_iter().map(Some).collect();
     for i in order {
         let k = slots[i].take().expect("each container is placed once");
-        let at = super::containers::path(td_path, i);
+        let at = super::containers::path(td, td_path, i);
         let init = init_container(k, roles[i], &defs[i], &at, windows, findings);
         pod.init_containers.push(init);
     }
     for (i, slot) in slots.into_iter().enumerate() {
         let Some(k) = slot else { continue };
         if !defs[i].is_essential() && roles[i] == Role::Main {
-            findings.push(
-                Code::NonEssentialContainer,
-                join(&super::containers::path(td_path, i), "essential"),
-                format!(
-                    "{} is not essential in ECS; in the pod it is restarted when it fails",
-                    k.name
+            // A probe or a port makes its failures the pod's readiness.
+            let (code, what) = match k.liveness_probe.is_some() || !k.ports.is_empty() {
+                true => (
+                    Code::NonEssentialReadiness,
+                    "it has a health check or ports, and while it crash-loops the pod is NotReady and leaves its Service",
                 ),
+                false => (Code::NonEssentialContainer, "it is restarted when it fails"),
+            };
+            findings.push(
+                code,
+                join(&super::containers::path(td, td_path, i), "essential"),
+                format!("{} is not essential in ECS; in the pod {what}", k.name),
             );
         }
         pod.containers.push(k);
@@ -87,7 +92,7 @@ fn dependencies(td: &TaskDefinition, td_path: &str, findings: &mut Findings) -> 
     let mut roles = vec![Role::Main; defs.len()];
     let mut waits_for: Vec<Vec<usize>> = vec![Vec::new(); defs.len()];
     for (i, c) in defs.iter().enumerate() {
-        let at = super::containers::path(td_path, i);
+        let at = super::containers::path(td, td_path, i);
         for (j, dep) in c.depends_on.iter().enumerate() {
             let here = join(&at, &format!("dependsOn[{j}]"));
             let target = dep.container_name.as_deref().unwrap_or("");

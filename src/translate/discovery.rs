@@ -4,9 +4,11 @@
 //! `ExternalName` Service keeps a single-label Service Connect alias resolving in the namespace.
 
 use crate::diagnostics::{Code, Findings};
-use crate::model::ecs::{Arn, Service, ServiceConnectConfiguration, ServiceConnectService};
+use crate::model::aws::CloudMapService;
+use crate::model::ecs::{Advertised, Arn, Service, ServiceConnectConfiguration};
 use crate::model::fields::{is_unset as unset, join};
 use crate::model::k8s::{Object, ObjectMeta};
+use crate::model::read::Inputs;
 use crate::model::target::{DnsRename, DnsSource};
 use serde_json::json;
 
@@ -38,7 +40,7 @@ impl<'a> Destination<'a> {
             .objects
             .iter()
             .find(|o| o.kind == "Service" && o.metadata.name == target.app);
-        let fqdn = format!("{}.{}.svc.cluster.local", target.app, target.namespace);
+        let fqdn = service_host(target.app, target.namespace);
         let new = if service.is_some() {
             fqdn.clone()
         } else {
@@ -50,16 +52,6 @@ impl<'a> Destination<'a> {
             fqdn,
             new,
         }
-    }
-
-    /// The Service port named `name`.
-    fn port_named(&self, name: &str) -> Option<i64> {
-        self.service
-            .and_then(|s| s.body()["spec"]["ports"].as_array().cloned())
-            .into_iter()
-            .flatten()
-            .find(|p| p["name"] == name)
-            .and_then(|p| p["port"].as_i64())
     }
 
     /// An ExternalName Service that keeps `old` resolving in the namespace, when the mappings
@@ -77,74 +69,170 @@ impl<'a> Destination<'a> {
     }
 }
 
+/// A name a service advertises, resolved against the Cloud Map inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub source: DnsSource,
+    /// The DNS name clients call, or (a Cloud Map service the inputs do not name) a description.
+    pub old: String,
+    /// `old` is a DNS name clients can call.
+    pub dns: bool,
+    pub old_port: Option<i64>,
+    /// The port of the new Service that takes the traffic.
+    pub new_port: Option<i64>,
+}
+
+/// What `advertised` is called by clients: a Service Connect alias as given, or the discovery
+/// name in its namespace (named by the Cloud Map inputs, else by its ARN); a Cloud Map service
+/// `<service>.<namespace>` when the inputs name both. `ports`: the task definition's container
+/// ports by ECS port name.
+pub fn resolve(advertised: &Advertised, ports: &[(Box<str>, i64)], inputs: &Inputs) -> Resolved {
+    match advertised {
+        Advertised::ServiceConnect {
+            name,
+            qualified,
+            namespace,
+            port,
+            port_name,
+            ..
+        } => {
+            let old = match qualified {
+                true => name.to_string(),
+                false => join_dns(name, &namespace_name(namespace, inputs)),
+            };
+            let new_port = ports
+                .iter()
+                .find(|(n, _)| !port_name.is_empty() && n == port_name)
+                .map(|(_, p)| *p);
+            Resolved {
+                source: DnsSource::ServiceConnect,
+                old,
+                dns: true,
+                old_port: *port,
+                new_port,
+            }
+        }
+        Advertised::CloudMap {
+            registry_arn,
+            port,
+            container_port,
+            ..
+        } => {
+            let named = cloud_map_name(registry_arn, inputs);
+            Resolved {
+                source: DnsSource::CloudMap,
+                dns: named.is_some(),
+                old: named
+                    .unwrap_or_else(|| format!("Cloud Map service {}", service_id(registry_arn))),
+                old_port: *port,
+                new_port: *container_port,
+            }
+        }
+    }
+}
+
+/// A Service Connect namespace's name: from the Cloud Map inputs when they hold it, else the
+/// last part of its ARN, or the name as given.
+fn namespace_name(namespace: &str, inputs: &Inputs) -> String {
+    if let Some(name) = inputs
+        .cloud_map_namespace(namespace)
+        .and_then(|n| n.value.name.clone())
+    {
+        return name;
+    }
+    match Arn::parse(namespace) {
+        Some(a) => a
+            .resource
+            .rsplit('/')
+            .next()
+            .unwrap_or(a.resource)
+            .to_string(),
+        None => namespace.to_string(),
+    }
+}
+
+/// The id of a Cloud Map service ARN (`service/srv-abc`).
+fn service_id(arn: &str) -> &str {
+    Arn::parse(arn)
+        .map(|a| a.resource.strip_prefix("service/").unwrap_or(a.resource))
+        .unwrap_or(arn)
+}
+
+/// `<service>.<namespace>` of a Cloud Map service in a DNS namespace, when the inputs name both.
+pub fn cloud_map_name(registry_arn: &str, inputs: &Inputs) -> Option<String> {
+    let service = (inputs.cloud_map_service(registry_arn))
+        .or_else(|| inputs.cloud_map_service(service_id(registry_arn)))?;
+    cloud_map_dns_name(&service.value, inputs)
+}
+
+/// `<service>.<namespace>` of a Cloud Map service, when its namespace is a DNS one in the inputs.
+pub fn cloud_map_dns_name(service: &CloudMapService, inputs: &Inputs) -> Option<String> {
+    let namespace = inputs.cloud_map_namespace(service.namespace()?)?;
+    let (name, domain) = (service.name.as_deref()?, namespace.value.name.as_deref()?);
+    namespace.value.is_dns().then(|| join_dns(name, domain))
+}
+
+/// The cluster DNS name of an app's Service in `namespace`.
+pub fn service_host(app: &str, namespace: &str) -> String {
+    format!("{app}.{namespace}.svc.cluster.local")
+}
+
 /// What the service's names become; ExternalName Services are appended to `extra` when
-/// `external_name` is on.
+/// `external_name` is on. `ports`: the task definition's container ports by ECS port name.
 pub fn renames(
     service: &Service,
     at: &str,
+    (ports, inputs): (&[(Box<str>, i64)], &Inputs),
     target: &Target<'_>,
     extra: &mut Vec<Object>,
     findings: &mut Findings,
 ) -> Vec<DnsRename> {
     let to = Destination::of(target);
-    let mut out = cloud_map(service, at, &to, findings);
     if let Some(sc) = service
         .service_connect_configuration
         .as_ref()
         .filter(|c| c.enabled != Some(false))
     {
-        out.extend(service_connect(sc, at, &to, extra, findings));
+        not_carried(sc, at, findings);
     }
-    out
-}
-
-/// The Cloud Map services of `serviceRegistries`.
-fn cloud_map(
-    service: &Service,
-    at: &str,
-    to: &Destination<'_>,
-    findings: &mut Findings,
-) -> Vec<DnsRename> {
     let mut out = Vec::new();
-    for (i, r) in service.service_registries.iter().enumerate() {
-        let arn = r.registry_arn.as_deref().unwrap_or("");
-        let id = Arn::parse(arn)
-            .map(|a| a.resource.strip_prefix("service/").unwrap_or(a.resource))
-            .unwrap_or(arn);
-        let old = format!("Cloud Map service {id}");
+    for advertised in service.advertised() {
+        let r = resolve(&advertised, ports, inputs);
+        let (here, what) = match advertised {
+            Advertised::CloudMap { at: i, .. } => (
+                join(at, &format!("serviceRegistries[{i}]")),
+                "Cloud Map name",
+            ),
+            Advertised::ServiceConnect { at: i, .. } => (
+                join(at, &format!("serviceConnectConfiguration.services[{i}]")),
+                "Service Connect name",
+            ),
+        };
+        let old_name = match r.dns {
+            true => format!("{what} {}", r.old),
+            false => r.old.clone(),
+        };
         findings.push(
             Code::DnsRenamed,
-            join(at, &format!("serviceRegistries[{i}]")),
-            format!("{old} is now {}", to.new),
+            here,
+            format!("{old_name} is now {}", to.new),
         );
+        if r.source == DnsSource::ServiceConnect {
+            extra.extend(to.alias(&r.old));
+        }
         out.push(DnsRename {
-            source: DnsSource::CloudMap,
-            old,
-            old_port: r.port.or(r.container_port),
+            source: r.source,
+            old: r.old,
+            old_port: r.old_port,
             new: to.new.clone(),
-            new_port: r.container_port,
+            new_port: r.new_port,
         });
     }
     out
 }
 
-/// The Service Connect names of the service's ports; what Service Connect does besides
-/// naming is reported.
-fn service_connect(
-    sc: &ServiceConnectConfiguration,
-    at: &str,
-    to: &Destination<'_>,
-    extra: &mut Vec<Object>,
-    findings: &mut Findings,
-) -> Vec<DnsRename> {
-    let ns = sc
-        .namespace
-        .as_deref()
-        .map(|n| match Arn::parse(n) {
-            Some(a) => a.resource.rsplit('/').next().unwrap_or(a.resource),
-            None => n,
-        })
-        .unwrap_or("");
+/// What Service Connect does besides naming: reported.
+fn not_carried(sc: &ServiceConnectConfiguration, at: &str, findings: &mut Findings) {
     let sc_at = join(at, "serviceConnectConfiguration");
     for (key, _) in sc.other.iter().filter(|(_, v)| !unset(v)) {
         findings.push(
@@ -153,7 +241,6 @@ fn service_connect(
             format!("Service Connect `{key}` was not carried"),
         );
     }
-    let mut out = Vec::new();
     for (i, s) in sc.services.iter().enumerate() {
         let here = join(at, &format!("serviceConnectConfiguration.services[{i}]"));
         for (key, _) in s.other.iter().filter(|(_, v)| !unset(v)) {
@@ -163,43 +250,7 @@ fn service_connect(
                 format!("Service Connect `{key}` of port {} was not carried (a mesh or the Ingress does this in Kubernetes)", s.port_name.as_deref().unwrap_or("?")),
             );
         }
-        let new_port = to.port_named(s.port_name.as_deref().unwrap_or(""));
-        for (old, old_port) in client_names(s, ns) {
-            findings.push(
-                Code::DnsRenamed,
-                &here,
-                format!("Service Connect name {old} is now {}", to.new),
-            );
-            extra.extend(to.alias(&old));
-            out.push(DnsRename {
-                source: DnsSource::ServiceConnect,
-                old,
-                old_port,
-                new: to.new.clone(),
-                new_port,
-            });
-        }
     }
-    out
-}
-
-/// The names (and ports) clients reach Service Connect port `s` by in namespace `ns`: its
-/// client aliases, else its discovery name.
-fn client_names(s: &ServiceConnectService, ns: &str) -> Vec<(String, Option<i64>)> {
-    let port_name = s.port_name.as_deref().unwrap_or("");
-    let discovery = s.discovery_name.as_deref().unwrap_or(port_name);
-    let mut names: Vec<(String, Option<i64>)> = s
-        .client_aliases
-        .iter()
-        .map(|a| {
-            let dns = a.dns_name.clone();
-            (dns.unwrap_or_else(|| join_dns(discovery, ns)), a.port)
-        })
-        .collect();
-    if names.is_empty() {
-        names.push((join_dns(discovery, ns), None));
-    }
-    names
 }
 
 fn join_dns(name: &str, namespace: &str) -> String {
@@ -258,7 +309,16 @@ mod tests {
             external_name: external,
             meta: &meta,
         };
-        let r = renames(s, "services[0]", &target, &mut extra, &mut f);
+        let ports: Vec<(Box<str>, i64)> = vec![("http".into(), 8080)];
+        let inputs = Inputs::default();
+        let r = renames(
+            s,
+            "services[0]",
+            (&ports, &inputs),
+            &target,
+            &mut extra,
+            &mut f,
+        );
         (r, extra, f.list.len())
     }
 

@@ -1,6 +1,7 @@
 //! What the passes after an app is written (Argo CD's whitelist, sharing the secret stores, the
 //! report's cutover steps) read of its objects, taken once before the objects go to the sink.
 
+use super::passes::store_sharing::{INGRESS_CLASSES, STORES};
 use crate::model::k8s::Object;
 use crate::model::target::facts::{ObjectFacts, StoreUse, TargetGroupBindingFacts};
 use serde_json::Value;
@@ -9,8 +10,9 @@ use serde_json::Value;
 pub fn of(objects: &[Object]) -> ObjectFacts {
     let mut facts = ObjectFacts::default();
     for o in objects {
-        // Shared ClusterSecretStores are written apart from the app (`passes::store_sharing`).
-        if o.is_cluster_scoped() && o.kind != "ClusterSecretStore" {
+        // Shared platform objects are written apart from the app (`passes::store_sharing`).
+        let shared = STORES.iter().chain(INGRESS_CLASSES).any(|k| *k == o.kind);
+        if o.is_cluster_scoped() && !shared {
             let group = o.api_version.rsplit_once('/').map_or("", |(g, _)| g);
             facts
                 .cluster_kinds

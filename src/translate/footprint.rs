@@ -3,26 +3,28 @@
 //! translated; the type is `model::target::footprint::Footprint`.
 //!
 //! The VPC CNI gives every pod (but host-network pods) its own VPC address, and a rollout runs
-//! old and new pods side by side: peak pods = replicas + maxSurge (or the HPA's maximum).
+//! old and new pods side by side: peak pods = replicas + maxSurge. An autoscaled Deployment runs
+//! the service's desiredCount at steady state (clamped to the HPA's minimum and maximum, as
+//! Application Auto Scaling clamps it), and peaks at the HPA's maximum plus its surge.
 
 use crate::model::k8s::Object;
 use crate::model::target::footprint::Footprint;
 use serde_json::Value;
 
-/// The footprint of a workload's objects.
-pub fn of(objects: &[Object]) -> Footprint {
+/// The footprint of a workload's objects; `desired`: the service's desiredCount, if any.
+pub fn of(objects: &[Object], desired: Option<i64>) -> Footprint {
     let mut c = Footprint::default();
-    let hpa_max = objects
+    let hpa = objects
         .iter()
         .find(|o| o.kind == "HorizontalPodAutoscaler")
-        .and_then(|o| {
-            o.body()
-                .pointer("/spec/maxReplicas")
-                .and_then(Value::as_i64)
+        .map(|o| {
+            let spec = &o.body()["spec"];
+            let max = spec["maxReplicas"].as_i64().unwrap_or(1);
+            (spec["minReplicas"].as_i64().unwrap_or(1).min(max), max)
         });
     for o in objects
         .iter()
-        .filter(|o| matches!(o.kind, "Deployment" | "DaemonSet" | "CronJob"))
+        .filter(|o| matches!(o.kind, "Deployment" | "DaemonSet" | "CronJob" | "Job"))
     {
         let body = o.body();
         let Some(pod) = pod_spec(o.kind, body) else {
@@ -36,10 +38,16 @@ pub fn of(objects: &[Object]) -> Footprint {
         let (pods, peak) = match o.kind {
             "Deployment" => {
                 c.replicas = body.pointer("/spec/replicas").and_then(Value::as_i64);
-                let replicas = c.replicas.or(hpa_max).unwrap_or(1);
-                let surge = surge_pods_of(body, replicas);
-                let peak = hpa_max.map_or(replicas + surge, |max| max + surge_pods_of(body, max));
-                (replicas, peak)
+                match hpa {
+                    Some((min, max)) => {
+                        let steady = desired.unwrap_or(min).clamp(min, max);
+                        (steady, max + surge_pods_of(body, max))
+                    }
+                    None => {
+                        let replicas = c.replicas.unwrap_or(1);
+                        (replicas, replicas + surge_pods_of(body, replicas))
+                    }
+                }
             }
             "DaemonSet" => {
                 c.daemonsets += 1;
@@ -52,6 +60,8 @@ pub fn of(objects: &[Object]) -> Footprint {
                     .unwrap_or(1);
                 (0, n)
             }
+            // Suspended: one pod once a person starts it.
+            "Job" => (0, 1),
             _ => (1, 1),
         };
         c.pods += pods;
@@ -79,7 +89,7 @@ fn surge_pods(surge: &str, replicas: i64) -> i64 {
 
 fn pod_spec<'a>(kind: &str, body: &'a Value) -> Option<&'a Value> {
     match kind {
-        "Deployment" | "DaemonSet" => body.pointer("/spec/template/spec"),
+        "Deployment" | "DaemonSet" | "Job" => body.pointer("/spec/template/spec"),
         "CronJob" => body.pointer("/spec/jobTemplate/spec/template/spec"),
         _ => None,
     }
@@ -158,6 +168,32 @@ mod tests {
         assert_eq!(surge_pods("100%", 3), 3);
         assert_eq!(surge_pods("25%", 3), 1);
         assert_eq!(surge_pods("2", 3), 2);
+    }
+
+    fn object(kind: &'static str, body: serde_json::Value) -> Object {
+        Object::new("v1", kind, crate::model::k8s::ObjectMeta::default(), body)
+    }
+
+    /// An autoscaled service runs its desiredCount (within the HPA's bounds) at steady state, and
+    /// peaks at the HPA's maximum plus the surge.
+    #[test]
+    fn autoscaled_steady_state_is_the_desired_count_within_the_hpa_bounds() {
+        let deployment = object(
+            "Deployment",
+            serde_json::json!({"spec": {"strategy": {"rollingUpdate": {"maxSurge": "50%"}},
+                "template": {"spec": {"containers": [{"name": "app",
+                    "resources": {"requests": {"cpu": "1000m", "memory": "1Gi"}}}]}}}}),
+        );
+        let hpa = object(
+            "HorizontalPodAutoscaler",
+            serde_json::json!({"spec": {"minReplicas": 2, "maxReplicas": 20}}),
+        );
+        let objects = [deployment, hpa];
+        let f = of(&objects, Some(4));
+        assert_eq!((f.pods, f.peak_pods, f.cpu_millicores), (4, 30, 4000));
+        assert_eq!(of(&objects, Some(50)).pods, 20);
+        assert_eq!(of(&objects, Some(1)).pods, 2);
+        assert_eq!(of(&objects, None).pods, 2);
     }
 
     #[test]

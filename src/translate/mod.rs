@@ -5,11 +5,13 @@
 //! return the target model; they never read files, write or print. What needs every app at once
 //! is in `passes`; the driver (`crate::driver`) decides the order.
 
+mod agents;
 mod autoscaling;
+mod calls;
 mod containers;
 pub mod cron;
 mod dependencies;
-mod discovery;
+pub(crate) mod discovery;
 mod disruption;
 mod facts;
 mod footprint;
@@ -21,11 +23,14 @@ mod logging;
 mod network;
 pub mod passes;
 mod placement;
+mod platform;
+mod pod;
 mod probes;
 mod resources;
 mod rollout;
 pub mod schedules;
 pub mod secrets;
+mod task_defaults;
 mod volumes;
 mod workload;
 
@@ -41,6 +46,7 @@ use crate::model::target::cluster::Clusters;
 use crate::model::target::{Translated, Workload};
 use passes::alb_ownership::AlbOwners;
 use passes::apps::{missing_app_name, service_name};
+use passes::dns_directory::Directory;
 
 /// Where a workload runs in AWS, read from its ARNs.
 #[derive(Debug, Clone, Default)]
@@ -77,6 +83,8 @@ pub struct Context<'a> {
     pub alb_owners: &'a AlbOwners,
     /// Several accounts and no inventory: each account's id is its environment.
     pub split_by_account: bool,
+    /// Every discovery name of the run and where its traffic goes now.
+    pub directory: &'a Directory,
 }
 
 /// The scheduled runs a workload makes jobs of, each with the revision it asks for when that is
@@ -193,36 +201,90 @@ fn failed_before_translation(
     }
 }
 
+/// How a workload is named before it is translated: its environment and the variables of its
+/// name templates. `convert` and the passes that plan ahead (`passes::dns_directory`) name it
+/// alike.
+#[derive(Clone, Copy)]
+pub struct Naming<'a> {
+    pub mappings: &'a Mappings,
+    pub inventory: Option<&'a Inventory>,
+    /// Several accounts and no inventory: each account's id is its environment.
+    pub split_by_account: bool,
+}
+
+impl<'a> Naming<'a> {
+    pub fn of(ctx: &Context<'a>) -> Naming<'a> {
+        Naming {
+            mappings: ctx.mappings,
+            inventory: ctx.inventory,
+            split_by_account: ctx.split_by_account,
+        }
+    }
+
+    /// The environment of a workload in `account`; false when an inventory is given that does
+    /// not know the account (the default environment is used).
+    pub fn environment(&self, account: &str) -> (String, bool) {
+        let default = || self.mappings.default_environment.clone();
+        match (
+            self.inventory,
+            self.inventory.and_then(|inv| inv.account(account)),
+        ) {
+            (_, Some(a)) => (a.environment.clone(), true),
+            (Some(_), None) => (default(), false),
+            // Without an inventory, several accounts would collide in one environment: each
+            // account's id is then its environment.
+            (None, None) if self.split_by_account && !account.is_empty() => {
+                (account.to_string(), true)
+            }
+            (None, None) => (default(), true),
+        }
+    }
+
+    /// The variables of the name templates of `app` in `environment`.
+    pub(crate) fn names<'b>(
+        &self,
+        app: &'b str,
+        environment: &'b str,
+        id: &'b Identity,
+        family: &'b str,
+    ) -> names::NameContext<'b>
+    where
+        'a: 'b,
+    {
+        let account = self.inventory.and_then(|inv| inv.account(&id.account));
+        names::NameContext {
+            service: app,
+            environment,
+            account: &id.account,
+            account_name: account
+                .and_then(|a| a.name.as_deref())
+                .unwrap_or(&id.account),
+            region: &id.region,
+            cluster: &id.cluster,
+            family,
+        }
+    }
+}
+
 /// The environment of a workload in `account`, and the finding when the inventory does not
 /// know the account.
 fn environment_of(account: &str, ctx: &Context<'_>, findings: &mut Findings) -> String {
-    let mappings = ctx.mappings;
-    match (
-        ctx.inventory,
-        ctx.inventory.and_then(|inv| inv.account(account)),
-    ) {
-        (_, Some(a)) => a.environment.clone(),
-        (Some(_), None) => {
-            findings.push(
-                Code::UnknownAccount,
-                "",
-                format!(
-                    "account {} is not in the inventory; environment {} was used",
-                    if account.is_empty() {
-                        "(unknown)"
-                    } else {
-                        account
-                    },
-                    mappings.default_environment
-                ),
-            );
-            mappings.default_environment.clone()
-        }
-        // Without an inventory, several accounts would collide in one environment: each
-        // account's id is then its environment.
-        (None, None) if ctx.split_by_account && !account.is_empty() => account.to_string(),
-        (None, None) => mappings.default_environment.clone(),
+    let (environment, known) = Naming::of(ctx).environment(account);
+    if !known {
+        findings.push(
+            Code::UnknownAccount,
+            "",
+            format!(
+                "account {} is not in the inventory; environment {environment} was used",
+                if account.is_empty() {
+                    "(unknown)"
+                } else {
+                    account
+                },
+            ),
+        );
     }
+    environment
 }
 
 /// Translates one task definition, with the service that runs it and the scheduled runs it owns.
@@ -233,24 +295,18 @@ pub fn convert(
     ctx: &Context<'_>,
 ) -> Translated {
     let mut findings = Findings::default();
+    // Identified as planned (`passes`), translated with the mappings' task-level fields.
     let td_id = td.value.identity();
+    let filled = task_defaults::fill(td, ctx.mappings, &mut findings);
+    let td = filled.as_ref();
     let service_id = service.map(|s| s.value.identity());
     let id = Identity::of(&td_id.place, service_id.as_ref());
     let account = ctx.inventory.and_then(|inv| inv.account(&id.account));
     let environment = environment_of(&id.account, ctx, &mut findings);
     let service_name = service_name(&td_id, service_id.as_ref());
     let app = renamed_app(td, service, service_name, ctx.mappings, &mut findings);
-    let names = names::NameContext {
-        service: &app,
-        environment: &environment,
-        account: &id.account,
-        account_name: account
-            .and_then(|a| a.name.as_deref())
-            .unwrap_or(&id.account),
-        region: &id.region,
-        cluster: &id.cluster,
-        family: td.value.family.as_deref().unwrap_or(""),
-    };
+    let family = td.value.family.as_deref().unwrap_or("");
+    let names = Naming::of(ctx).names(&app, &environment, &id, family);
     let mut workload = Workload {
         app: app.clone(),
         environment: environment.clone(),
@@ -261,16 +317,36 @@ pub fn convert(
         inputs: inputs_read(td, service, ctx.inputs),
         ..Workload::default()
     };
-    let secret_reads = secrets::reads(&td.value, &id.account, &id.region);
+    findings.input = td.input.clone();
+    let view = pod::view(td, ctx.mappings, &mut findings);
+    let mut secret_reads = secrets::reads(&view.td.value, &id.account, &id.region);
+    // The name template's failure is the translation's finding (secrets::apply).
+    let moved = secrets::moved_secret(
+        &view.td.value,
+        &ctx.mappings.external_secrets,
+        &app,
+        &environment,
+        &id.account,
+        &id.region,
+    );
+    if let Ok(Some(m)) = moved {
+        secret_reads.push(secrets::moved_read(&m));
+        workload.moved_secret = Some(m);
+    }
     let mut objects = Vec::new();
-    match workload::build(td, service, runs, ctx, &names, &mut findings) {
-        Ok((namespace, built, role)) => {
-            workload.role = role;
-            objects = complete(&mut workload, namespace, built, service, ctx, &mut findings);
+    let pod = (view.td.as_ref(), view.log_router.as_ref());
+    match workload::build(pod, service, runs, ctx, &names, &mut findings) {
+        Ok(built) => {
+            workload.role = built.role;
+            workload.log_outputs = built.log_outputs;
+            workload.dns_calls = built.calls;
+            let (namespace, built) = (built.namespace, built.objects);
+            let from = (&view.td.value, service);
+            objects = complete(&mut workload, namespace, built, from, ctx, &mut findings);
             findings.input = td.input.clone();
             let cluster = ctx.clusters.of(&environment);
             workload.facts.foreign_images =
-                images::foreign(&td.value, &td.path, cluster, &id.account, &mut findings);
+                images::foreign(&view.td.value, &td.path, cluster, &id.account, &mut findings);
         }
         Err(message) => findings.push(Code::NameTemplate, "", message),
     }
@@ -339,7 +415,7 @@ fn complete(
     workload: &mut Workload,
     namespace: String,
     mut built: Vec<Object>,
-    service: Option<&Sourced<Service>>,
+    (td, service): (&TaskDefinition, Option<&Sourced<Service>>),
     ctx: &Context<'_>,
     findings: &mut Findings,
 ) -> Vec<Object> {
@@ -365,12 +441,16 @@ fn complete(
             external_name: mappings.discovery.external_name,
             meta: &meta,
         };
-        workload.dns_names = discovery::renames(&s.value, &s.path, &target, &mut extra, findings);
+        let ports: Vec<(Box<str>, i64)> = td.ports().collect();
+        let (at, inputs) = (s.path.as_str(), (ports.as_slice(), ctx.inputs));
+        workload.dns_names =
+            discovery::renames(&s.value, at, inputs, &target, &mut extra, findings);
         built.extend(extra);
     }
     built.sort_by(|a, b| (a.kind_rank(), &a.metadata.name).cmp(&(b.kind_rank(), &b.metadata.name)));
     workload.namespace = namespace;
-    workload.footprint = footprint::of(&built);
+    let desired = service.and_then(|s| s.value.desired_count);
+    workload.footprint = footprint::of(&built, desired);
     workload.facts = facts::of(&built);
     built
 }

@@ -1,37 +1,20 @@
-//! Placement: where and how the pod runs on a node: OS and architecture, host namespaces,
-//! network mode and the launch type; and from the service and task placement rules, capacity
+//! Placement: where and how the pod runs on a node: host namespaces, network mode and the launch
+//! type (`platform` has OS and architecture); and from the service and task placement rules, capacity
 //! (spot or on-demand) as node affinity, spread as topology spread constraints, and `memberOf`
 //! constraints as node affinity where Kubernetes node labels can say the same.
 
 use crate::diagnostics::{Code, Finding, Findings};
 use crate::mappings::{CapacityTypeLabel, Placement};
 use crate::model::ecs::{
-    CapacityProviderStrategyItem, PlacementConstraint, RuntimePlatform, Service, TaskDefinition,
+    CapacityProviderStrategyItem, PlacementConstraint, Service, TaskDefinition,
 };
 use crate::model::fields::join;
-use crate::model::k8s::{Map, PodSpec};
+use crate::model::k8s::{Container, Map, PodSpec};
 use serde_json::{Value, json};
 
-/// True for Windows tasks: health checks then run under cmd, and nodes must be Windows.
-pub fn is_windows(td: &TaskDefinition) -> bool {
-    td.runtime_platform
-        .as_ref()
-        .and_then(|p| p.operating_system_family.as_deref())
-        .is_some_and(|os| os.to_ascii_uppercase().starts_with("WINDOWS"))
-}
-
-/// What the task definition says about the node and the pod's namespaces: OS and
-/// architecture, network, PID and IPC modes; and that its execution role is not the pods'.
+/// What the task definition says about the pod's namespaces: network, PID and IPC modes; and
+/// that its execution role is not the pods'.
 pub fn apply(td: &TaskDefinition, td_path: &str, pod: &mut PodSpec, findings: &mut Findings) {
-    if let Some(platform) = td.runtime_platform.as_ref() {
-        runtime_platform(
-            td,
-            platform,
-            &join(td_path, "runtimePlatform"),
-            pod,
-            findings,
-        );
-    }
     host_namespaces(td, td_path, pod, findings);
     if let Some(role) = td.execution_role_arn.as_deref().filter(|r| !r.is_empty()) {
         findings.push(
@@ -42,56 +25,18 @@ pub fn apply(td: &TaskDefinition, td_path: &str, pod: &mut PodSpec, findings: &m
     }
 }
 
-/// `runtimePlatform` (at `at`) as a node selector on architecture and OS.
-fn runtime_platform(
-    td: &TaskDefinition,
-    platform: &RuntimePlatform,
-    at: &str,
-    pod: &mut PodSpec,
-    findings: &mut Findings,
-) {
-    let mut set = Vec::new();
-    match platform
-        .cpu_architecture
-        .as_deref()
-        .map(str::to_ascii_uppercase)
-        .as_deref()
-    {
-        Some("X86_64") => set.push(("kubernetes.io/arch", "amd64")),
-        Some("ARM64") => set.push(("kubernetes.io/arch", "arm64")),
-        _ => {}
-    }
-    if let Some(os) = platform.operating_system_family.as_deref() {
-        if is_windows(td) {
-            set.push(("kubernetes.io/os", "windows"));
-            findings.push(
-                Code::Windows,
-                join(at, "operatingSystemFamily"),
-                format!("{os} needs Windows nodes"),
-            );
-        } else if os.eq_ignore_ascii_case("LINUX") {
-            set.push(("kubernetes.io/os", "linux"));
-        }
-    }
-    if !set.is_empty() {
-        let text: Vec<_> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        findings.push(
-            Code::RuntimePlatform,
-            at,
-            format!("node selector {}", text.join(", ")),
-        );
-    }
-    for (k, v) in set {
-        pod.node_selector.insert(k.to_string(), v.to_string());
-    }
-}
-
 /// Network, PID and IPC modes: the host's namespaces, or the pod's own.
 fn host_namespaces(td: &TaskDefinition, td_path: &str, pod: &mut PodSpec, findings: &mut Findings) {
-    let mode = td.network_mode.as_deref().unwrap_or("");
+    let mode = super::platform::network_mode(td);
     let at = join(td_path, "networkMode");
+    let unset = td.network_mode.as_deref().is_none_or(str::is_empty);
     match mode {
-        "awsvpc" | "" => {}
+        "awsvpc" => {}
+        "bridge" if unset => findings.push(
+            Code::NetworkMode,
+            &at,
+            "no network mode (bridge on EC2) became the pod's own network",
+        ),
         "host" => {
             pod.host_network = true;
             findings.push(
@@ -192,6 +137,18 @@ pub fn rules(r: &Rules<'_>, pod: &mut PodSpec, findings: &mut Findings) {
     for (i, c) in td.placement_constraints.iter().enumerate() {
         let here = join(at, &format!("placementConstraints[{i}]"));
         constraint(c, input, &here, r, pod, findings);
+    }
+}
+
+/// GPU node groups are commonly tainted `nvidia.com/gpu`: pods that ask for GPUs tolerate it,
+/// when the mappings say so.
+pub fn gpu_toleration(containers: &[Container], mappings: &Placement, pod: &mut PodSpec) {
+    let gpu = containers
+        .iter()
+        .any(|c| c.resources.limits.contains_key("nvidia.com/gpu"));
+    if gpu && mappings.gpu_toleration {
+        pod.tolerations
+            .push(json!({ "key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule" }));
     }
 }
 
@@ -605,6 +562,7 @@ mod tests {
         let selector: Map = [("app.kubernetes.io/name".to_string(), "web".to_string())].into();
         let mappings = Placement {
             capacity_type_label: label,
+            ..Placement::default()
         };
         let r = Rules {
             td: (td, "td.json", "taskDefinition"),

@@ -12,16 +12,18 @@ const TIMEOUT: i64 = 5;
 const RETRIES: i64 = 3;
 
 /// The probe command: `CMD-SHELL` runs under the shell (`sh -c`, or `cmd /S /C` on Windows),
-/// `CMD` runs as is.
+/// `CMD` runs as is. None for a command ECS runs no check for (Docker ignores an empty one, an
+/// unknown type and `NONE`): as a probe it would always fail and kill the container.
 pub fn command(
     hc: &HealthCheck,
     windows: bool,
     at: &str,
     findings: &mut Findings,
 ) -> Option<Vec<String>> {
-    let (first, rest) = hc.command.split_first()?;
-    match first.as_str() {
-        "CMD-SHELL" => {
+    let (first, rest) = hc.command.split_first().unzip();
+    let rest = rest.unwrap_or_default();
+    match first.map(|f| f.trim()) {
+        Some("CMD-SHELL") if rest.iter().any(|r| !r.trim().is_empty()) => {
             let script = rest.join(" ");
             Some(if windows {
                 vec!["cmd".into(), "/S".into(), "/C".into(), script]
@@ -29,16 +31,18 @@ pub fn command(
                 vec!["sh".into(), "-c".into(), script]
             })
         }
-        "CMD" if !rest.is_empty() => Some(rest.to_vec()),
+        Some("CMD") if rest.first().is_some_and(|r| !r.trim().is_empty()) => Some(rest.to_vec()),
+        Some("NONE") => None,
         _ => {
             findings.push(
                 Code::HealthCheckCommand,
                 join(at, "healthCheck.command"),
                 format!(
-                    "the command starts with {first:?}, not CMD or CMD-SHELL; it was run as given"
+                    "ECS runs no health check for command {:?}; no probe was made",
+                    hc.command
                 ),
             );
-            Some(hc.command.clone())
+            None
         }
     }
 }
@@ -115,6 +119,29 @@ mod tests {
         assert!(f.list.is_empty());
         let c = command(&hc(&["CMD-SHELL", "exit 0"]), true, "", &mut f);
         assert_eq!(c.unwrap(), ["cmd", "/S", "/C", "exit 0"]);
+    }
+
+    /// Commands ECS ignores make no probe, with the warning.
+    #[test]
+    fn malformed_commands_make_no_probe() {
+        for cmd in [
+            &[""][..],
+            &[],
+            &["CMD-SHELL"],
+            &["CMD-SHELL", " "],
+            &["CMD"],
+            &["/healthcheck"],
+        ] {
+            let mut f = Findings::default();
+            assert_eq!(command(&hc(cmd), false, "c", &mut f), None, "{cmd:?}");
+            assert_eq!(
+                f.code_fields(),
+                [(Code::HealthCheckCommand, "c.healthCheck.command")]
+            );
+        }
+        let mut f = Findings::default();
+        assert_eq!(command(&hc(&["NONE"]), false, "c", &mut f), None);
+        assert!(f.list.is_empty());
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub fn apply(
         .zip(containers.iter_mut())
         .enumerate()
     {
-        let at = super::containers::path(td_path, i);
+        let at = super::containers::path(td, td_path, i);
         mounts(c, &at, k, &carried, findings);
         if let Some(lp) = c.linux_parameters.as_ref() {
             memory_volumes(lp, &at, pod, k, findings);
@@ -105,14 +105,12 @@ fn volume_source(
         .and_then(|h| h.source_path.as_deref())
         .filter(|p| !p.is_empty())
     {
-        findings.push(
-            Code::HostPath,
-            join(at, "host.sourcePath"),
-            format!("volume {ecs_name} mounts {path} from the node"),
-        );
-        return Some(VolumeSource::HostPath {
-            path: path.to_string(),
-        });
+        return Some(host_path(
+            ecs_name,
+            path,
+            &join(at, "host.sourcePath"),
+            findings,
+        ));
     }
     if let Some(docker) = v.docker_volume_configuration.as_ref() {
         let scope = docker
@@ -126,6 +124,111 @@ fn volume_source(
         );
     }
     Some(VolumeSource::EmptyDir(EmptyDir::default()))
+}
+
+/// What a node path holds, as far as its name tells.
+#[derive(Debug, PartialEq, Eq)]
+enum NodePath {
+    /// Docker's socket or data: EKS nodes run containerd only, so they are not there.
+    Docker,
+    Socket,
+    /// A single file, which the container runtime would make an empty directory when missing.
+    File,
+    Other,
+}
+
+impl NodePath {
+    fn of(path: &str) -> NodePath {
+        let path = path.trim_end_matches('/');
+        let last = path.rsplit('/').next().unwrap_or("");
+        if path.ends_with("/docker.sock")
+            || path == "/var/lib/docker"
+            || path.starts_with("/var/lib/docker/")
+        {
+            return NodePath::Docker;
+        }
+        if last.ends_with(".sock") || last.ends_with(".socket") {
+            return NodePath::Socket;
+        }
+        const FILES: [&str; 8] = [
+            "/etc/localtime",
+            "/etc/timezone",
+            "/etc/hosts",
+            "/etc/hostname",
+            "/etc/resolv.conf",
+            "/etc/machine-id",
+            "/etc/passwd",
+            "/etc/group",
+        ];
+        const EXTENSIONS: [&str; 20] = [
+            "conf",
+            "cfg",
+            "cnf",
+            "ini",
+            "json",
+            "yaml",
+            "yml",
+            "xml",
+            "toml",
+            "properties",
+            "pem",
+            "crt",
+            "cer",
+            "key",
+            "txt",
+            "env",
+            "sh",
+            "py",
+            "lua",
+            "js",
+        ];
+        let extension = last
+            .rsplit_once('.')
+            .map(|(stem, ext)| (stem, ext.to_ascii_lowercase()));
+        let file_like = extension
+            .is_some_and(|(stem, ext)| !stem.is_empty() && EXTENSIONS.contains(&ext.as_str()));
+        match FILES.contains(&path) || file_like {
+            true => NodePath::File,
+            false => NodePath::Other,
+        }
+    }
+}
+
+/// Node path `path` of volume `ecs_name` (at `at`) as a hostPath, typed where its name says
+/// what it is, so that the pod fails to start rather than run with an empty directory.
+fn host_path(ecs_name: &str, path: &str, at: &str, findings: &mut Findings) -> VolumeSource {
+    let kind = NodePath::of(path);
+    let (code, message, kind) = match kind {
+        NodePath::Docker => (
+            Code::DockerHostPath,
+            format!("volume {ecs_name} mounts Docker's {path}, which EKS nodes do not have"),
+            Some(if path.ends_with(".sock") {
+                "Socket"
+            } else {
+                "Directory"
+            }),
+        ),
+        NodePath::File => (
+            Code::HostPathFile,
+            format!("volume {ecs_name} mounts file {path} from the node (type File)"),
+            Some("File"),
+        ),
+        NodePath::Socket => (
+            Code::HostPath,
+            format!("volume {ecs_name} mounts socket {path} from the node (type Socket)"),
+            Some("Socket"),
+        ),
+        NodePath::Other => (
+            Code::HostPath,
+            format!("volume {ecs_name} mounts {path} from the node"),
+            None,
+        ),
+    };
+    findings.push(code, at, message);
+    VolumeSource::HostPath {
+        path: path.to_string(),
+        kind,
+    }
 }
 
 /// The mount points of container `c` (at `at`) as volume mounts of `k`.
@@ -436,6 +539,29 @@ mod tests {
             }),
             ..EfsVolumeConfiguration::default()
         }
+    }
+
+    #[test]
+    fn node_paths_are_typed_by_what_they_hold() {
+        for (path, kind) in [
+            ("/var/run/docker.sock", NodePath::Docker),
+            ("/var/lib/docker/containers", NodePath::Docker),
+            ("/run/containerd/containerd.sock", NodePath::Socket),
+            ("/etc/localtime", NodePath::File),
+            ("/opt/app/config.yaml", NodePath::File),
+            ("/etc/nginx/conf.d", NodePath::Other),
+            ("/var/log", NodePath::Other),
+            ("/data/.hidden", NodePath::Other),
+        ] {
+            assert_eq!(NodePath::of(path), kind, "{path}");
+        }
+        let mut findings = Findings::default();
+        let v = host_path("sock", "/var/run/docker.sock", "v", &mut findings);
+        assert_eq!(
+            serde_json::to_value(&v).unwrap(),
+            json!({"hostPath": {"path": "/var/run/docker.sock", "type": "Socket"}})
+        );
+        assert_eq!(findings.list[0].code, Code::DockerHostPath);
     }
 
     #[test]

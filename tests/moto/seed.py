@@ -91,6 +91,10 @@ def container(name, image, account, region, port=8080, secrets=True):
 
 
 def register(ecs, account, region, family, image, port=8080, secrets=True):
+    c = container(family, image, account, region, port, secrets)
+    if family == "web":
+        # A consumer of api's Cloud Map name (api.shop.internal, seeded by cloud_map()).
+        c["environment"].append({"name": "API_URL", "value": "http://api.shop.internal:8080/v1"})
     return ecs.register_task_definition(
         family=family,
         taskRoleArn=f"arn:aws:iam::{account}:role/{family}-task",
@@ -99,7 +103,7 @@ def register(ecs, account, region, family, image, port=8080, secrets=True):
         requiresCompatibilities=["FARGATE"],
         cpu="512",
         memory="1024",
-        containerDefinitions=[container(family, image, account, region, port, secrets)],
+        containerDefinitions=[c],
         tags=[{"key": "team", "value": "shop"}, {"key": "cost-center", "value": "42"}],
     )["taskDefinition"]["taskDefinitionArn"]
 
@@ -266,8 +270,22 @@ def scheduler_schedule(scheduler, cluster_arn, td_arn, subnets, account):
     )
 
 
-def service(ecs, cluster, name, td, subnets, sg, count=2, target_group=None):
+def cloud_map(sd, vpc):
+    """A private DNS namespace shop.internal with the Cloud Map service api, which api-00
+    registers in: web's API_URL calls it by that name."""
+    sd.create_private_dns_namespace(Name="shop.internal", Vpc=vpc)
+    ns = next(n["Id"] for n in sd.list_namespaces()["Namespaces"] if n["Name"] == "shop.internal")
+    return sd.create_service(
+        Name="api",
+        NamespaceId=ns,
+        DnsConfig={"NamespaceId": ns, "RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 10}]},
+    )["Service"]["Arn"]
+
+
+def service(ecs, cluster, name, td, subnets, sg, count=2, target_group=None, registry=None):
     extra = {}
+    if registry:
+        extra["serviceRegistries"] = [{"registryArn": registry}]
     if target_group:
         extra["loadBalancers"] = [
             {"targetGroupArn": target_group, "containerName": name.split("-")[0], "containerPort": 8080}
@@ -368,10 +386,11 @@ def seed_region(endpoint, account, region, clusters, dump):
     if not seeded:
         vpc, subnets, sg = network(boto3.client("ec2", **conn))
         extras = EXTRAS.get((account, region), False)
-        tgs = {}
+        tgs, registry = {}, None
         if extras:
             iam_roles(boto3.client("iam", **conn), account)
             tgs = load_balancer(boto3.client("elbv2", **conn), vpc, subnets, sg)
+            registry = cloud_map(boto3.client("servicediscovery", **conn), vpc)
         revisions = {}
         for entries in clusters.values():
             for _, family, rev in entries:
@@ -385,7 +404,7 @@ def seed_region(endpoint, account, region, clusters, dump):
         for cluster, entries in clusters.items():
             cluster_arn = ecs.create_cluster(clusterName=cluster)["cluster"]["clusterArn"]
             for name, family, rev in entries:
-                service(ecs, cluster, name, arns[(family, rev)], subnets, sg, target_group=tgs.get(f"{family}-tg") if name in ("web-00", "api-00") else None)
+                service(ecs, cluster, name, arns[(family, rev)], subnets, sg, target_group=tgs.get(f"{family}-tg") if name in ("web-00", "api-00") else None, registry=registry if name == "api-00" else None)
             if extras and cluster == "batch":
                 schedule(boto3.client("events", **conn), cluster_arn, arns[("worker", 1)], subnets, account)
                 scheduler_schedule(boto3.client("scheduler", **conn), cluster_arn, arns[("worker", 1)], subnets, account)
@@ -470,6 +489,11 @@ def dump_extras(conn, account, region, clusters, roles, dump):
             group = summary.get("GroupName", "default")
             answer = cli_json(scheduler.get_schedule(GroupName=group, Name=summary["Name"]))
             write(f"{dump}/{region}/scheduler/get-schedule-{group}-{summary['Name']}.json", answer)
+
+    sd = boto3.client("servicediscovery", **conn)
+    base = f"{dump}/{region}/servicediscovery"
+    write(f"{base}/list-namespaces.json", cli_json(sd.list_namespaces()))
+    write(f"{base}/list-services.json", cli_json(sd.list_services()))
 
     iam = boto3.client("iam", **conn)
     details, policies = [], {}

@@ -40,6 +40,8 @@ pub struct EcsRead {
     pub service_resource_ids: BTreeSet<String>,
     pub task_definition_arns: BTreeSet<String>,
     pub cluster_arns: BTreeSet<String>,
+    /// A service registers in Cloud Map or uses Service Connect: Cloud Map is read too.
+    pub uses_cloud_map: bool,
 }
 
 fn name_of(arn: &str) -> &str {
@@ -111,6 +113,11 @@ fn add_cluster(unit: &Unit, out: &mut EcsRead, cluster: ClusterServices) {
             out.service_resource_ids
                 .insert(format!("service/{cluster}/{name}"));
         }
+        let set = |key: &str| {
+            s.get(key)
+                .is_some_and(|v| !crate::model::fields::is_unset(v))
+        };
+        out.uses_cloud_map |= set("serviceRegistries") || set("serviceConnectConfiguration");
         let load_balancers = s.get("loadBalancers").and_then(Value::as_array);
         for lb in load_balancers.into_iter().flatten() {
             if let Some(tg) = lb.get("targetGroupArn").and_then(Value::as_str) {

@@ -5,7 +5,6 @@
 //! than one per service). EventBridge: ListRuleNamesByTarget per cluster (the rules that run tasks
 //! in it) → DescribeRule + ListTargetsByRule per rule.
 
-use super::calls::BodyCapture;
 use super::json::{canonical, render};
 use super::{Files, ImportError, Unit};
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
@@ -31,22 +30,6 @@ fn of_services(items: &Value, resource_ids: &BTreeSet<String>) -> Vec<Value> {
         .collect();
     items.sort_by(|a, b| resource_id(a).cmp(resource_id(b)));
     items
-}
-
-/// Sends `$request` (a fluent builder) with a `BodyCapture`: `(output, the answer's body as JSON)`.
-/// `$call` (a `Call`, evaluated on failure) says where a failure happened.
-macro_rules! send_captured {
-    ($request:expr, $call:expr) => {{
-        let capture = BodyCapture::default();
-        let output = $request
-            .customize()
-            .interceptor(capture.clone())
-            .send()
-            .await
-            .map_err(|e| $call.failed(&e))?;
-        let body = capture.json().map_err(|e| $call.unreadable(e))?;
-        (output, body)
-    }};
 }
 
 /// Every page of one of the three `ecs`-namespace Describe calls (they page alike, but the

@@ -38,10 +38,17 @@ pub struct Workload {
     pub role: Option<iam::RoleBinding>,
     /// Old service discovery names (Cloud Map, Service Connect) → Kubernetes Service DNS names.
     pub dns_names: Vec<DnsRename>,
+    /// The discovery names of other services its containers call, and what they call now.
+    pub dns_calls: Vec<DnsCall>,
     /// What its pods ask of the cluster, for the capacity summary.
     pub footprint: footprint::Footprint,
     /// What later passes read of its objects.
     pub facts: facts::ObjectFacts,
+    /// Its FireLens routing as node-level Fluent Bit configuration (`[OUTPUT]` sections), which
+    /// the exporters put in a ConfigMap of the cluster's Fluent Bit.
+    pub log_outputs: Option<String>,
+    /// Where its plaintext secrets moved (`redactPlaintext`): the report says how to create it.
+    pub moved_secret: Option<secrets::MovedSecret>,
 }
 
 /// What the report says of a workload, from its worst finding.
@@ -114,13 +121,18 @@ pub struct Conversion {
     /// The IAM roles the pods get, sorted by folder then name, for `export::terraform`.
     pub iam_roles: Vec<iam::IamRole>,
     /// ClusterSecretStores shared by the apps of an environment. Sorted by environment, then name.
-    pub secret_stores: Vec<secrets::SharedStore>,
+    pub secret_stores: Vec<SharedObject>,
+    /// The fenced IngressClasses and IngressClassParams of the IngressGroups, shared by the apps
+    /// of an environment. Sorted by environment, kind, then name.
+    pub ingress_classes: Vec<SharedObject>,
     /// What External Secrets Operator must be able to read, per AWS account (sorted).
     pub secret_access: Vec<secrets::SecretAccess>,
     /// The cluster of each environment.
     pub clusters: cluster::Clusters,
     /// Target group roles and image pulls across accounts.
     pub cross_account: cross_account::CrossAccount,
+    /// What the report says once about the run as a whole (`passes::tenancy`).
+    pub notes: Vec<Finding>,
 }
 
 impl Conversion {
@@ -133,6 +145,14 @@ impl Conversion {
             .iter()
             .any(|w| w.status() != Status::Converted)
     }
+}
+
+/// A cluster-scoped object the apps of one environment (cluster) share: written once, apart from
+/// every app's overlay, with one owning Argo CD Application.
+#[derive(Debug, Clone)]
+pub struct SharedObject {
+    pub environment: String,
+    pub object: Object,
 }
 
 /// Where clients found a service on ECS.
@@ -169,4 +189,17 @@ pub struct DnsRename {
     pub new: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_port: Option<i64>,
+}
+
+/// A discovery name a workload's container calls (in an env value, its command or arguments).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DnsCall {
+    /// JSON path of the env var or argument in the task definition.
+    pub field: String,
+    /// The name (and port) called.
+    pub old: String,
+    /// The Service name (and port) called now; None: left as it was (E2K597).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<String>,
 }

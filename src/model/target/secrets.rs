@@ -1,10 +1,10 @@
 //! The AWS side of secrets on EKS: what External Secrets Operator must be allowed to read, and
-//! the ClusterSecretStores the apps of an environment share.
+//! the Secrets Manager secrets that plaintext variables move to.
 //!
 //! The translator fills these from the ECS secret references it resolved; `export::eso_iam` and
-//! `export::secret_stores` render them. They hold ARNs only, never a secret value.
+//! `export::report` render them. They hold ARNs and names only, never a secret value.
 
-use crate::model::k8s::Object;
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Everything ESO reads in one AWS account: the least-privilege policy of the role that reads
@@ -64,11 +64,44 @@ impl SecretRead {
     }
 }
 
-/// A ClusterSecretStore shared by the apps of one cluster, its `conditions` limited to the
-/// namespaces that use it: written once, apart from every app's overlay, with the environment
-/// of its first user (whose `secret-stores-<env>` Application owns it).
-#[derive(Debug, Clone)]
-pub struct SharedStore {
-    pub environment: String,
-    pub object: Object,
+/// The Secrets Manager secret the plaintext secrets of one workload's `environment` move to, so
+/// that their values stay out of Git: the report tells how to create it, its values read from the
+/// old task definition when the command runs, never by ecs2eks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MovedSecret {
+    /// Its name in Secrets Manager (`externalSecrets.plaintextSecretName`).
+    pub name: String,
+    /// The workload's account and region, where the app's own store reads it.
+    pub account: String,
+    pub region: String,
+    /// The task definition the values are read from: its ARN, else `family[:revision]`.
+    pub task_definition: String,
+    /// Its JSON keys, in the order the task definition gives the variables.
+    pub keys: Vec<MovedKey>,
+}
+
+/// One JSON key of a moved secret: the plain variable whose value it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MovedKey {
+    /// The JSON key: the variable's name, suffixed `-2`, `-3`… when containers give one name
+    /// different values.
+    pub property: String,
+    /// The ECS container and variable.
+    pub container: String,
+    pub variable: String,
+    /// The container's position in the task definition.
+    #[serde(skip)]
+    pub container_index: usize,
+}
+
+impl MovedSecret {
+    /// The JSON key holding variable `name` of container `index`.
+    pub fn property_of(&self, index: usize, name: &str) -> Option<&str> {
+        self.keys
+            .iter()
+            .find(|k| k.container_index == index && k.variable == name)
+            .map(|k| k.property.as_str())
+    }
 }

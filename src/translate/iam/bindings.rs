@@ -93,6 +93,15 @@ fn binding(c: &IamContext<'_>, findings: &mut Findings) -> Option<RoleBinding> {
             .as_deref()
             .filter(|r| !r.trim().is_empty())?;
     let field = join(&c.td.path, "taskRoleArn");
+    if crate::model::fields::looks_like_placeholder(reference) {
+        // A made-up ARN would be an IRSA annotation and a Terraform role of nobody's.
+        findings.push(
+            Code::TaskRolePlaceholder,
+            field,
+            format!("task role {reference} is a template placeholder: no role was made"),
+        );
+        return None;
+    }
     let app = c.names.service;
     let strategy = c.mappings.iam.strategy_of(app);
     if strategy == IamStrategy::PodIdentity && on_fargate(c, findings) {
@@ -122,7 +131,7 @@ fn binding(c: &IamContext<'_>, findings: &mut Findings) -> Option<RoleBinding> {
 
 /// True, with the finding, when the workload runs on Fargate, where Pod Identity is not.
 fn on_fargate(c: &IamContext<'_>, findings: &mut Findings) -> bool {
-    let Some((input, at, why)) = fargate(c.td, c.service) else {
+    let Some((input, at, why)) = super::super::platform::fargate(c.td, c.service) else {
         return false;
     };
     let mut f = Finding::new(
@@ -289,48 +298,6 @@ pub(super) fn matching_roles(inputs: &Inputs, account: &str, name: &str) -> Vec<
                 && (acct.is_empty() || account.is_empty() || acct == account)
         })
         .collect()
-}
-
-/// Where the workload says it runs on Fargate: `(input, JSON path, what says so)`.
-fn fargate(
-    td: &Sourced<TaskDefinition>,
-    service: Option<&Sourced<Service>>,
-) -> Option<(String, String, String)> {
-    if let Some(s) = service {
-        if let Some(lt) = s.value.launch_type.as_deref().filter(|l| !l.is_empty()) {
-            return lt.eq_ignore_ascii_case("FARGATE").then(|| {
-                (
-                    s.input.clone(),
-                    join(&s.path, "launchType"),
-                    "launchType FARGATE".into(),
-                )
-            });
-        }
-        let providers: Vec<&str> = s
-            .value
-            .capacity_provider_strategy
-            .iter()
-            .filter_map(|p| p.capacity_provider.as_deref())
-            .collect();
-        if !providers.is_empty() {
-            return providers.iter().all(|p| p.starts_with("FARGATE")).then(|| {
-                (
-                    s.input.clone(),
-                    join(&s.path, "capacityProviderStrategy"),
-                    format!("capacity providers {}", providers.join(", ")),
-                )
-            });
-        }
-    }
-    let compat = &td.value.requires_compatibilities;
-    let has = |k: &str| compat.iter().any(|c| c.eq_ignore_ascii_case(k));
-    (has("FARGATE") && !has("EC2") && !has("EXTERNAL")).then(|| {
-        (
-            td.input.clone(),
-            join(&td.path, "requiresCompatibilities"),
-            "requiresCompatibilities FARGATE".into(),
-        )
-    })
 }
 
 /// Renders the role name template and makes a valid IAM role name of it (`[\w+=,.@-]`, ≤ 64).

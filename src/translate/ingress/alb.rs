@@ -1,8 +1,15 @@
 //! Application Load Balancers → Ingresses: one per listener rule that reaches the service's
 //! target group, all Ingresses of one ALB in one IngressGroup, ordered by the rules' priorities.
+//!
+//! In a shared cluster an IngressGroup named by annotation is open: anyone who may create an
+//! Ingress can join it with a lower `group.order` and take over a host. So by default each group
+//! has its own IngressClass, whose IngressClassParams name the group, state the ALB's own
+//! settings once (scheme, IP address type, attributes, tags) and admit only the namespaces
+//! labelled as members of the group: those of the apps with rules on that ALB.
 
 use super::{
-    Context, TARGET_GROUP_HEALTH_DEFAULTS, Target, annotate, lb_name, pairs, push_at, unrouted,
+    Context, TARGET_GROUP_HEALTH_DEFAULTS, Target, annotate, lb_name, pairs, push_at,
+    set_attributes, unrouted,
 };
 use crate::diagnostics::{Code, Finding, Findings};
 use crate::model::elbv2::{Action, Condition, Listener, LoadBalancer, Rule, Stickiness};
@@ -16,6 +23,19 @@ use std::collections::BTreeSet;
 
 const ALB: &str = "alb.ingress.kubernetes.io/";
 
+/// The Namespace label that admits an app's Ingresses to IngressGroup `<group>`: the
+/// IngressClassParams of the group select the namespaces carrying `<prefix><group>: "true"`.
+pub const GROUP_MEMBER_LABEL: &str = "ingress-group.ecs2eks.io/";
+
+/// The fenced IngressClass of an ALB's group, before its objects are made: the group (which
+/// names the class, its parameters and the members' label), the ALB it stands for, and the
+/// IngressClassParams spec.
+pub(super) struct GroupClass {
+    pub group: String,
+    pub load_balancer_arn: String,
+    pub params: Value,
+}
+
 /// An Ingress before it is named.
 pub(super) struct IngressDraft {
     pub suffix: String,
@@ -25,13 +45,15 @@ pub(super) struct IngressDraft {
 
 /// Adds to `out` the Ingresses of the rules of the ALB `lb` that forward to the target group,
 /// and, when the service owns the ALB, of the rules that redirect or answer by themselves.
+/// Returns the fenced class of the ALB's group when they are in one (the default) and there are
+/// any.
 pub(super) fn alb_routes(
     ctx: &Context<'_>,
     target: &Target<'_>,
     lb: &Sourced<LoadBalancer>,
     out: &mut Vec<IngressDraft>,
     findings: &mut Findings,
-) {
+) -> Option<GroupClass> {
     let inputs = ctx.inputs;
     let lb_arn = lb.value.load_balancer_arn.as_deref().unwrap_or("");
     let mut listeners: Vec<ListenerRules<'_>> = inputs
@@ -50,7 +72,7 @@ pub(super) fn alb_routes(
                 lb_name(&lb.value)
             ),
         );
-        return;
+        return None;
     }
     let owner = ctx.alb_owners.of_lb(lb_arn) == ctx.service.value.service_name.as_deref();
     let orders = GroupOrders::of(&listeners);
@@ -66,6 +88,8 @@ pub(super) fn alb_routes(
             ),
         );
     }
+    let group = names::dns_label(lb_name(&lb.value), "alb");
+    let shared = ctx.mappings.load_balancing.ingress_class.as_deref();
     let alb = Alb {
         inputs,
         target,
@@ -77,16 +101,25 @@ pub(super) fn alb_routes(
             .iter()
             .filter_map(|l| Some((l.listener.value.port?, ssl_redirect(l)?)))
             .collect(),
-        lb_annotations: load_balancer_annotations(&lb.value),
+        class: shared.unwrap_or(&group).to_string(),
+        lb_annotations: match shared {
+            Some(_) => group_annotations(&lb.value, &group),
+            None => Map::new(),
+        },
         tg_annotations: target_group_annotations(target),
     };
-    let mut routed = false;
+    let (before, mut routed) = (out.len(), false);
     for listener in &listeners {
         routed |= alb.listener_routes(listener, out, findings);
     }
     if !routed {
         unrouted(findings, target, &lb.value, "listener rule", "Ingress");
     }
+    (shared.is_none() && out.len() > before).then(|| GroupClass {
+        params: group_params(&lb.value, &group),
+        load_balancer_arn: lb.value.load_balancer_arn.clone().unwrap_or_default(),
+        group,
+    })
 }
 
 /// A listener with its rules by priority: as read, or its default action alone when
@@ -205,14 +238,21 @@ impl GroupOrders {
     }
 }
 
-/// The annotations of the ALB itself, which every Ingress of its group carries.
-fn load_balancer_annotations(lb: &LoadBalancer) -> Map {
+/// The ALB's tags that AWS did not set itself (`aws:` keys are reserved).
+fn user_tags(lb: &LoadBalancer) -> impl Iterator<Item = (&String, &String)> {
+    lb.tags.iter().filter(|(k, _)| !k.starts_with("aws:"))
+}
+
+/// With a shared IngressClass (`loadBalancing.ingressClass`), what every Ingress of the ALB's
+/// group carries: the group's name and the ALB's own settings.
+fn group_annotations(lb: &LoadBalancer, group: &str) -> Map {
+    let tags: Vec<String> = user_tags(lb).map(|(k, v)| format!("{k}={v}")).collect();
     let mut annotations = Map::new();
     annotate(
         &mut annotations,
         ALB,
         [
-            ("group.name", Some(names::dns_label(lb_name(lb), "alb"))),
+            ("group.name", Some(group.to_string())),
             ("scheme", lb.scheme.clone()),
             (
                 "ip-address-type",
@@ -222,9 +262,44 @@ fn load_balancer_annotations(lb: &LoadBalancer) -> Map {
                 "load-balancer-attributes",
                 pairs(&lb.attributes, &[ALB_DEFAULTS]),
             ),
+            ("tags", (!tags.is_empty()).then(|| tags.join(","))),
         ],
     );
     annotations
+}
+
+/// The IngressClassParams spec of the ALB's group `group`: the group, the fence (namespaces
+/// labelled members), and the ALB's settings, stated once for all the group's Ingresses.
+fn group_params(lb: &LoadBalancer, group: &str) -> Value {
+    let key_values = |pairs: Vec<(&str, &str)>| -> Vec<Value> {
+        pairs
+            .into_iter()
+            .map(|(k, v)| json!({ "key": k, "value": v }))
+            .collect()
+    };
+    let mut spec = json!({
+        "group": { "name": group },
+        "namespaceSelector": { "matchLabels": { format!("{GROUP_MEMBER_LABEL}{group}"): "true" } },
+    });
+    if let Some(scheme) = &lb.scheme {
+        spec["scheme"] = json!(scheme);
+    }
+    if let Some(t) = lb.ip_address_type.as_ref().filter(|t| *t != "ipv4") {
+        spec["ipAddressType"] = json!(t);
+    }
+    let attributes = key_values(set_attributes(&lb.attributes, &[ALB_DEFAULTS]));
+    if !attributes.is_empty() {
+        spec["loadBalancerAttributes"] = json!(attributes);
+    }
+    let tags = key_values(
+        user_tags(lb)
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+    );
+    if !tags.is_empty() {
+        spec["tags"] = json!(tags);
+    }
+    spec
 }
 
 /// The annotations of the target group, which the Ingresses that forward to it carry: target
@@ -316,6 +391,9 @@ struct Alb<'a> {
     orders: GroupOrders,
     /// `(HTTP port, HTTPS port)` of the listeners that only redirect to HTTPS.
     redirects: Vec<(i64, i64)>,
+    /// The Ingresses' `ingressClassName`: the group's own class, or the shared one.
+    class: String,
+    /// What every Ingress of the group says of the ALB: nothing when its class says it.
     lb_annotations: Map,
     tg_annotations: Map,
 }
@@ -523,7 +601,7 @@ impl Alb<'_> {
         IngressDraft {
             suffix: format!("{port}-{prio}"),
             annotations,
-            spec: ingress_spec(r.rule, &m, backend.json(self.target)),
+            spec: ingress_spec(r.rule, &m, backend.json(self.target), &self.class),
         }
     }
 
@@ -698,9 +776,9 @@ const ALB_TARGET_GROUP_DEFAULTS: &[(&str, &str)] = &[
 
 /// The Ingress spec of one rule: a default backend for a listener's default action, or one
 /// Ingress rule per host (one without host when the rule matches any host).
-fn ingress_spec(rule: &Rule, m: &Match, backend: Value) -> Value {
+fn ingress_spec(rule: &Rule, m: &Match, backend: Value, class: &str) -> Value {
     if rule.is_default() && m.hosts.is_empty() && m.paths.is_empty() && m.conditions.is_empty() {
-        return json!({ "ingressClassName": "alb", "defaultBackend": backend });
+        return json!({ "ingressClassName": class, "defaultBackend": backend });
     }
     let paths: Vec<(String, &str)> = if m.paths.is_empty() {
         vec![("/".to_string(), "Prefix")]
@@ -721,7 +799,7 @@ fn ingress_spec(rule: &Rule, m: &Match, backend: Value) -> Value {
             .map(|h| json!({ "host": h, "http": http }))
             .collect()
     };
-    json!({ "ingressClassName": "alb", "rules": rules })
+    json!({ "ingressClassName": class, "rules": rules })
 }
 
 /// ALB path-pattern values (ORed) → Ingress `(path, pathType)`s, read exactly as the controller

@@ -33,6 +33,29 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The namespace label that makes the controller inject pod readiness gates.
 pub const READINESS_GATE_LABEL: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
 
+pub use alb::GROUP_MEMBER_LABEL;
+
+/// What the workload's Namespace must say for its load balancing.
+#[derive(Debug, Default)]
+pub struct NamespaceNeeds {
+    /// A target group registers the pods: the readiness-gate label.
+    pub readiness_gate: bool,
+    /// The fenced IngressGroups its Ingresses join: a member label each.
+    pub ingress_groups: Vec<String>,
+}
+
+impl NamespaceNeeds {
+    /// The labels, added to `labels`.
+    pub fn label(&self, labels: &mut Map) {
+        if self.readiness_gate {
+            labels.insert(READINESS_GATE_LABEL.into(), "enabled".into());
+        }
+        for group in &self.ingress_groups {
+            labels.insert(format!("{GROUP_MEMBER_LABEL}{group}"), "true".into());
+        }
+    }
+}
+
 /// What the workload needs to know about one service's load balancing.
 pub struct Context<'a> {
     pub service: &'a Sourced<Service>,
@@ -53,15 +76,15 @@ pub struct Context<'a> {
     pub selector: &'a Map,
 }
 
-/// Adds the Ingresses, NLB Services or TargetGroupBindings of the service to `objects`, turns
-/// its Service into a NodePort one where the targets are instances, and sets readiness probes.
-/// Returns true when the namespace needs the readiness-gate label.
+/// Adds the Ingresses (with their groups' fenced IngressClasses), NLB Services or
+/// TargetGroupBindings of the service to `objects`, turns its Service into a NodePort one where
+/// the targets are instances, and sets readiness probes. Returns what the namespace must say.
 pub fn apply(
     ctx: &Context<'_>,
     pod: &mut PodSpec,
     objects: &mut Vec<Object>,
     findings: &mut Findings,
-) -> bool {
+) -> NamespaceNeeds {
     let service = &ctx.service.value;
     let ecs_name = service.service_name.as_deref().unwrap_or(ctx.app);
     let entries = Entries {
@@ -82,11 +105,14 @@ pub fn apply(
             }
         }
     }
-    let readiness_gate = made.readiness_gate;
+    let needs = NamespaceNeeds {
+        readiness_gate: made.readiness_gate,
+        ingress_groups: made.groups.keys().cloned().collect(),
+    };
     let before = objects.len();
     made.add_named(ctx, &entries.svc, objects);
     certificates::check(ctx, &objects[before..], findings);
-    readiness_gate
+    needs
 }
 
 /// The ELBv2 input files that describe the service's target groups, their load balancers,
@@ -136,6 +162,8 @@ struct Entries<'a> {
 #[derive(Default)]
 struct Made {
     ingresses: Vec<alb::IngressDraft>,
+    /// The fenced classes of the IngressGroups the Ingresses join, by group.
+    groups: BTreeMap<String, alb::GroupClass>,
     /// Named after the app's Service already.
     nlb_services: Vec<Object>,
     /// Each with the name of its target group.
@@ -318,7 +346,11 @@ impl<'a> Entries<'a> {
                 }
                 Some("application") | None => {
                     made.needs_node_port |= target.instance;
-                    alb::alb_routes(self.ctx, target, lb, &mut made.ingresses, findings);
+                    let class =
+                        alb::alb_routes(self.ctx, target, lb, &mut made.ingresses, findings);
+                    if let Some(class) = class {
+                        made.groups.entry(class.group.clone()).or_insert(class);
+                    }
                 }
                 Some(other) => push_at(
                     findings,
@@ -371,7 +403,44 @@ impl Made {
             obj.metadata.name = unique(&obj.metadata.name, &mut used);
             objects.push(obj);
         }
+        for class in self.groups.into_values() {
+            objects.extend(group_class_objects(ctx, class));
+        }
     }
+}
+
+/// A group's IngressClassParams and the IngressClass that points to them, both named after the
+/// group. Cluster-scoped and shared by the group's apps: no namespace, no app label (the pass
+/// after the apps writes each once, as a platform object).
+fn group_class_objects(ctx: &Context<'_>, class: alb::GroupClass) -> [Object; 2] {
+    let meta = || {
+        let mut meta = (ctx.meta)(&class.group);
+        meta.namespace = None;
+        meta.labels.remove("app.kubernetes.io/name");
+        meta
+    };
+    let mut params_meta = meta();
+    params_meta.annotations.insert(
+        "ecs2eks.io/source-load-balancer".into(),
+        class.load_balancer_arn,
+    );
+    let params = Object::new(
+        "elbv2.k8s.aws/v1beta1",
+        "IngressClassParams",
+        params_meta,
+        json!({ "spec": class.params }),
+    );
+    let spec = json!({
+        "controller": "ingress.k8s.aws/alb",
+        "parameters": { "apiGroup": "elbv2.k8s.aws", "kind": "IngressClassParams", "name": class.group },
+    });
+    let ingress_class = Object::new(
+        "networking.k8s.io/v1",
+        "IngressClass",
+        meta(),
+        json!({ "spec": spec }),
+    );
+    [params, ingress_class]
 }
 
 /// One target group of the service, and the Service port that reaches it.
@@ -497,11 +566,12 @@ const TARGET_GROUP_HEALTH_DEFAULTS: &[(&str, &str)] = &[
     ("stickiness.enabled", "false"),
 ];
 
-/// `k=v,k2=v2`, the controller's string-map form, of the attributes that are set to something
-/// other than empty or an AWS default; None when none is.
-fn pairs(map: &BTreeMap<String, String>, defaults: &[&[(&str, &str)]]) -> Option<String> {
-    let set: Vec<String> = map
-        .iter()
+/// The attributes that are set to something other than empty or an AWS default, sorted.
+fn set_attributes<'m>(
+    map: &'m BTreeMap<String, String>,
+    defaults: &[&[(&str, &str)]],
+) -> Vec<(&'m str, &'m str)> {
+    map.iter()
         .filter(|(k, v)| {
             !v.is_empty()
                 && !defaults
@@ -509,6 +579,14 @@ fn pairs(map: &BTreeMap<String, String>, defaults: &[&[(&str, &str)]]) -> Option
                     .flat_map(|d| d.iter())
                     .any(|(dk, dv)| dk == k && dv == v)
         })
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+/// `k=v,k2=v2`, the controller's string-map form, of `set_attributes`; None when none is set.
+fn pairs(map: &BTreeMap<String, String>, defaults: &[&[(&str, &str)]]) -> Option<String> {
+    let set: Vec<String> = set_attributes(map, defaults)
+        .into_iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     (!set.is_empty()).then(|| set.join(","))

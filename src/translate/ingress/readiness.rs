@@ -9,7 +9,8 @@ use crate::model::read::Sourced;
 use serde_json::json;
 
 /// The readiness probe that mirrors the target group's health check: same path, port,
-/// protocol, interval, timeout and thresholds.
+/// protocol, interval, timeout and unhealthy threshold; one success is enough (the readiness
+/// gate counts the target group's healthy threshold).
 pub(super) fn readiness_probe(
     at: &Sourced<TargetGroup>,
     container_port: i64,
@@ -49,7 +50,9 @@ pub(super) fn readiness_probe(
         // ELBv2 defaults: 30 s interval, 5 s timeout, 5 healthy and 2 unhealthy checks.
         period_seconds: tg.health_check_interval_seconds.unwrap_or(30),
         timeout_seconds: tg.health_check_timeout_seconds.unwrap_or(5),
-        success_threshold: Some(tg.healthy_threshold_count.unwrap_or(5)),
+        // The controller's readiness gate already waits for the target group's healthy
+        // threshold; repeating it here would double the time to Ready.
+        success_threshold: Some(1),
         failure_threshold: tg.unhealthy_threshold_count.unwrap_or(2),
     })
 }
@@ -131,7 +134,7 @@ mod tests {
                 p.success_threshold,
                 p.failure_threshold
             ),
-            (15, 4, Some(2), 3)
+            (15, 4, Some(1), 3)
         );
         assert_eq!(f.list[0].code, Code::HealthCheckProbe);
         assert_eq!(f.list[0].input, "tg.json");

@@ -214,6 +214,7 @@ mod tests {
                     account: account.into(),
                     region: "eu-west-1".into(),
                 },
+                ports: Box::default(),
             },
             kept: None,
         }

@@ -1,40 +1,49 @@
-//! Store sharing: ClusterSecretStores are cluster-scoped, so no two apps' overlays may hold the
-//! same one (Argo CD apps would fight over it). Each app's stores are taken out as the app is
-//! converted (`StorePool::take`) and shared once every app is (`StorePool::share`): one store per
-//! cluster and name, limited to the namespaces that use it. Environments deployed to one cluster
-//! (one Argo CD destination) share its stores: the store is written once, in the folder of its
-//! first user's environment.
+//! Platform sharing: the cluster-scoped objects apps share (ClusterSecretStores; the fenced
+//! IngressClasses and IngressClassParams of the IngressGroups) must each have one owner, so no two
+//! apps' overlays may hold one (Argo CD apps would fight over it, and pruning one app would delete
+//! it under the others). Each app's are taken out as the app is converted (`SharedPool::take`)
+//! and shared once every app is (`SharedPool::share`): one object per cluster, kind and name;
+//! a store is then limited to the namespaces that use it (`share_stores`). Environments deployed
+//! to one cluster (one Argo CD destination) share its objects: each is written once, in the
+//! folder of its first user's environment, whose Application owns it.
 //!
-//! Apps are converted in parallel, so their stores reach the pool in any order: the store kept is
-//! the first user's (by the conversion's order), every app whose store differs gets E2K408 in the
-//! workloads' order, and a failed workload's stores are dropped.
+//! Apps are converted in parallel, so their objects reach the pool in any order: the object kept
+//! is the first user's (by the conversion's order), every app whose object differs gets the
+//! pool's conflict finding in the workloads' order, and a failed workload's objects are dropped.
 
 use super::secret_access::{Grouping, Reader};
 use crate::diagnostics::{Code, Finding};
 use crate::model::k8s::Object;
 use crate::model::target::cluster::Clusters;
 use crate::model::target::facts::StoreUse;
-use crate::model::target::secrets::{SecretRead, SharedStore};
-use crate::model::target::{Translated, Workload};
+use crate::model::target::secrets::SecretRead;
+use crate::model::target::{SharedObject, Translated, Workload};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-/// The ClusterSecretStores of the apps converted so far, per (cluster, store name).
-#[derive(Default)]
-pub struct StorePool {
-    stores: Mutex<BTreeMap<(String, String), Pooled>>,
+/// The kinds of the ClusterSecretStores' pool.
+pub const STORES: &[&str] = &["ClusterSecretStore"];
+/// The kinds of the IngressGroups' classes' pool.
+pub const INGRESS_CLASSES: &[&str] = &["IngressClass", "IngressClassParams"];
+
+/// The shared objects of some kinds, of the apps converted so far, per (cluster, kind, name).
+pub struct SharedPool {
+    kinds: &'static [&'static str],
+    /// The finding of an app whose object differs from the one kept.
+    conflict: Code,
+    objects: Mutex<BTreeMap<(String, &'static str, String), Pooled>>,
 }
 
-/// One store name of one cluster: each different body, with who uses it, and the namespaces of
-/// all its users.
+/// One object name of one cluster: each different version, with who uses it, and the
+/// namespaces of all its users.
 struct Pooled {
     variants: Vec<Variant>,
     namespaces: BTreeSet<String>,
 }
 
 struct Variant {
-    /// The store as the first of its users (by position) made it; stores of one body differ only
-    /// in labels and annotations.
+    /// The object as the first of its users (by position) made it; the objects of one variant
+    /// differ only in their labels.
     object: Object,
     first: usize,
     /// The environment of the first user.
@@ -42,24 +51,41 @@ struct Variant {
     users: Vec<usize>,
 }
 
-impl StorePool {
-    /// Takes the ClusterSecretStores out of one app's translations, whose first workload is at
-    /// `first` in the conversion's order.
+/// Two objects are one variant when their bodies and annotations agree.
+fn same(a: &Object, b: &Object) -> bool {
+    a.body() == b.body() && a.metadata.annotations == b.metadata.annotations
+}
+
+impl SharedPool {
+    /// A pool of `kinds`, whose differing objects get `conflict`.
+    pub fn new(kinds: &'static [&'static str], conflict: Code) -> SharedPool {
+        SharedPool {
+            kinds,
+            conflict,
+            objects: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Takes the objects of the pool's kinds out of one app's translations, whose first workload
+    /// is at `first` in the conversion's order.
     pub fn take(&self, first: usize, app: &mut [Translated], clusters: &Clusters) {
         for (i, t) in app.iter_mut().enumerate() {
-            let (stores, rest): (Vec<Object>, Vec<Object>) = std::mem::take(&mut t.objects)
+            let (shared, rest): (Vec<Object>, Vec<Object>) = std::mem::take(&mut t.objects)
                 .into_iter()
-                .partition(|o| o.kind == "ClusterSecretStore");
+                .partition(|o| self.kinds.contains(&o.kind));
             t.objects = rest;
             let w = &t.workload;
-            if w.failed() || stores.is_empty() {
+            if w.failed() || shared.is_empty() {
                 continue;
             }
             let user = first + i;
-            let mut pool = self.stores.lock().expect("no conversion panics");
-            for store in stores {
-                let cluster = clusters.deployed_to(&w.environment).to_string();
-                let key = (cluster, store.metadata.name.clone());
+            let mut pool = self.objects.lock().expect("no conversion panics");
+            for object in shared {
+                let key = (
+                    clusters.deployed_to(&w.environment).to_string(),
+                    object.kind,
+                    object.metadata.name.clone(),
+                );
                 let pooled = pool.entry(key).or_insert_with(|| Pooled {
                     variants: Vec::new(),
                     namespaces: BTreeSet::new(),
@@ -68,17 +94,17 @@ impl StorePool {
                 match pooled
                     .variants
                     .iter_mut()
-                    .find(|v| v.object.body() == store.body())
+                    .find(|v| same(&v.object, &object))
                 {
                     Some(v) => {
                         if user < v.first {
-                            (v.object, v.first) = (store, user);
+                            (v.object, v.first) = (object, user);
                             v.environment = w.environment.clone();
                         }
                         v.users.push(user);
                     }
                     None => pooled.variants.push(Variant {
-                        object: store,
+                        object,
                         first: user,
                         environment: w.environment.clone(),
                         users: vec![user],
@@ -88,19 +114,13 @@ impl StorePool {
         }
     }
 
-    /// One list of stores per cluster, each limited to the namespaces that use it, sorted by
-    /// the environment that owns it. The roles the stores assume go to `access`: ESO's role in
-    /// the cluster's account may assume them, and each is created trusting it.
-    pub fn share(
-        self,
-        workloads: &mut [Workload],
-        access: &mut Grouping,
-        clusters: &Clusters,
-    ) -> Vec<SharedStore> {
-        let pool = self.stores.into_inner().expect("no conversion panics");
-        let mut conflicts: Vec<(usize, String)> = Vec::new();
-        let mut stores: Vec<SharedStore> = Vec::new();
-        for ((_, name), pooled) in pool {
+    /// One object per cluster, kind and name, sorted by the environment that owns it, kind and
+    /// name, each with the namespaces of the apps that use it. The users of the variants not kept get the conflict finding.
+    pub fn share(self, workloads: &mut [Workload]) -> Vec<(SharedObject, BTreeSet<String>)> {
+        let pool = self.objects.into_inner().expect("no conversion panics");
+        let mut conflicts: Vec<(usize, &str, String)> = Vec::new();
+        let mut shared = Vec::new();
+        for ((_, kind, name), pooled) in pool {
             let Pooled {
                 mut variants,
                 namespaces,
@@ -109,55 +129,75 @@ impl StorePool {
                 continue;
             };
             for (_, v) in variants.iter().enumerate().filter(|(k, _)| *k != kept) {
-                conflicts.extend(v.users.iter().map(|&i| (i, name.clone())));
+                conflicts.extend(v.users.iter().map(|&i| (i, kind, name.clone())));
             }
             let Variant {
-                mut object,
+                object,
                 environment,
                 ..
             } = variants.swap_remove(kept);
-            if let Some(spec) = object
-                .body_mut()
-                .get_mut("spec")
-                .and_then(serde_json::Value::as_object_mut)
-            {
-                let conditions = serde_json::json!([{ "namespaces": namespaces }]);
-                spec.insert("conditions".into(), conditions);
-            }
-            stores.push(SharedStore {
-                environment,
-                object,
-            });
+            shared.push((
+                SharedObject {
+                    environment,
+                    object,
+                },
+                namespaces,
+            ));
         }
-        // In the workloads' order, then the stores' (their objects are sorted by name).
+        shared.sort_by(|(a, _), (b, _)| {
+            let key = |s: &SharedObject| (s.environment.clone(), s.object.kind, s.object.metadata.name.clone());
+            key(a).cmp(&key(b))
+        });
+        // In the workloads' order, then the objects'.
         conflicts.sort();
-        for (i, name) in conflicts {
+        for (i, kind, name) in conflicts {
             let w = &mut workloads[i];
             let finding = Finding {
                 input: w.inputs.last().cloned().unwrap_or_default(),
                 ..Finding::new(
-                    Code::StoreConflict,
+                    self.conflict,
                     "",
                     format!(
-                        "ClusterSecretStore {name} differs from the one another app made; the other was kept"
+                        "{kind} {name} differs from the one another app made; the other was kept"
                     ),
                 )
             };
             w.add_finding(finding);
         }
-        stores.sort_by(|a, b| {
-            (&a.environment, &a.object.metadata.name)
-                .cmp(&(&b.environment, &b.object.metadata.name))
-        });
-        assume_roles(&stores, workloads, access, clusters);
-        stores
+        shared
     }
+}
+
+/// The pooled ClusterSecretStores, each limited (`spec.conditions`) to the namespaces that use
+/// it. The roles the stores assume go to `access`: ESO's role in the cluster's account may assume
+/// them, and each is created trusting it.
+pub fn share_stores(
+    pool: SharedPool,
+    workloads: &mut [Workload],
+    access: &mut Grouping,
+    clusters: &Clusters,
+) -> Vec<SharedObject> {
+    let mut stores = Vec::new();
+    for (mut store, namespaces) in pool.share(workloads) {
+        if let Some(spec) = store
+            .object
+            .body_mut()
+            .get_mut("spec")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            let conditions = serde_json::json!([{ "namespaces": namespaces }]);
+            spec.insert("conditions".into(), conditions);
+        }
+        stores.push(store);
+    }
+    assume_roles(&stores, workloads, access, clusters);
+    stores
 }
 
 /// ESO's role in each workload's cluster account must be allowed to assume its stores' roles,
 /// and each role trusts the ESO role of the environments whose stores assume it.
 fn assume_roles(
-    stores: &[SharedStore],
+    stores: &[SharedObject],
     workloads: &[Workload],
     access: &mut Grouping,
     clusters: &Clusters,
@@ -254,15 +294,15 @@ mod tests {
             vec![translated("d", "us-east-1", false)],
         ];
         let firsts = [0, 1, 3, 4];
-        let pool = StorePool::default();
-        let clusters = Clusters::default();
+        let pool = SharedPool::new(STORES, Code::StoreConflict);
         for g in [3, 1, 2, 0] {
-            pool.take(firsts[g], &mut apps[g], &clusters);
+            pool.take(firsts[g], &mut apps[g], &Clusters::default());
         }
         let translated: Vec<Translated> = apps.into_iter().flatten().collect();
         assert!(translated.iter().all(|t| t.objects.is_empty()));
         let mut workloads: Vec<Workload> = translated.into_iter().map(|t| t.workload).collect();
-        let shared = pool.share(&mut workloads, &mut Grouping::default(), &clusters);
+        let clusters = Clusters::default();
+        let shared = share_stores(pool, &mut workloads, &mut Grouping::default(), &clusters);
         assert_eq!(shared.len(), 1);
         let kept = shared[0].object.body();
         assert_eq!(kept["spec"]["provider"]["aws"]["region"], "eu-west-1");
@@ -278,5 +318,61 @@ mod tests {
             .collect();
         assert_eq!(conflicted, ["b", "d"]);
         assert_eq!(workloads[1].findings.iter().next().unwrap().input, "b.json");
+    }
+
+    /// Issue 18: two ALBs of one name in one environment would put their apps in one
+    /// IngressGroup behind one fence; their classes differ in the ALB they stand for.
+    #[test]
+    fn ingress_classes_of_two_load_balancers_of_one_name_conflict() {
+        let params = |arn: &str| {
+            let mut meta = ObjectMeta {
+                name: "public".into(),
+                ..ObjectMeta::default()
+            };
+            meta.annotations
+                .insert("ecs2eks.io/source-load-balancer".into(), arn.into());
+            Object::new(
+                "elbv2.k8s.aws/v1beta1",
+                "IngressClassParams",
+                meta,
+                json!({"spec": {"group": {"name": "public"}}}),
+            )
+        };
+        let translated = |app: &str, arn: &str| Translated {
+            workload: Workload {
+                app: app.into(),
+                environment: "prod".into(),
+                namespace: format!("{app}-prod"),
+                ..Workload::default()
+            },
+            objects: vec![params(arn)],
+            ..Translated::default()
+        };
+        let pool = SharedPool::new(INGRESS_CLASSES, Code::IngressGroupConflict);
+        let mut apps = [
+            vec![translated("a", "arn:lb/1")],
+            vec![translated("b", "arn:lb/2")],
+            vec![translated("c", "arn:lb/1")],
+        ];
+        for (first, app) in apps.iter_mut().enumerate().rev() {
+            pool.take(first, app, &Clusters::default());
+        }
+        let mut workloads: Vec<Workload> = apps.into_iter().flatten().map(|t| t.workload).collect();
+        let shared = pool.share(&mut workloads);
+        assert_eq!(shared.len(), 1);
+        assert_eq!(
+            shared[0].0.object.metadata.annotations["ecs2eks.io/source-load-balancer"],
+            "arn:lb/1"
+        );
+        assert_eq!(
+            shared[0].1,
+            BTreeSet::from(["a-prod".into(), "b-prod".into(), "c-prod".into()])
+        );
+        let conflicted: Vec<&str> = workloads
+            .iter()
+            .filter(|w| w.findings.codes().any(|c| c == Code::IngressGroupConflict))
+            .map(|w| w.app.as_str())
+            .collect();
+        assert_eq!(conflicted, ["b"]);
     }
 }

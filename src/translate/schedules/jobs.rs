@@ -6,11 +6,12 @@ use crate::diagnostics::{Code, Findings};
 use crate::mappings::Mappings;
 use crate::mappings::ScheduleKind;
 use crate::model::aws::EventTarget;
-use crate::model::ecs::TaskDefinition;
+use crate::model::ecs::{ContainerDefinition, TaskDefinition};
 use crate::model::fields::join;
 use crate::model::k8s::{Container, EnvVar, Object, ObjectMeta, PodTemplate};
 use crate::model::names;
 use crate::translate::autoscaling::push_at;
+use crate::translate::containers::{command_and_args, kubelet_literal};
 use crate::translate::cron;
 use serde_json::{Map, Value, json};
 
@@ -317,7 +318,7 @@ fn overrides(run: &Run<'_>, ctx: &JobContext<'_>, pod: &mut PodTemplate, finding
         }
         for (i, o) in value.as_array().into_iter().flatten().enumerate() {
             let ecs_name = o.get("name").and_then(Value::as_str).unwrap_or("");
-            let Some(container) = overridden(ctx, pod, ecs_name) else {
+            let Some((def, container)) = overridden(ctx, pod, ecs_name) else {
                 here.report(
                     findings,
                     format!(
@@ -326,17 +327,18 @@ fn overrides(run: &Run<'_>, ctx: &JobContext<'_>, pod: &mut PodTemplate, finding
                 );
                 continue;
             };
-            container_override(container, o, ecs_name, &here, findings);
+            let redact = ctx.mappings.external_secrets.redact_plaintext;
+            container_override((def, container), o, (ecs_name, redact), &here, findings);
         }
     }
 }
 
-/// The container of `pod` that ECS container `ecs_name` became.
-fn overridden<'p>(
-    ctx: &JobContext<'_>,
+/// ECS container `ecs_name`, and the container of `pod` it became.
+fn overridden<'p, 't>(
+    ctx: &JobContext<'t>,
     pod: &'p mut PodTemplate,
     ecs_name: &str,
-) -> Option<&'p mut Container> {
+) -> Option<(&'t ContainerDefinition, &'p mut Container)> {
     let index = ctx
         .td
         .container_definitions
@@ -344,17 +346,20 @@ fn overridden<'p>(
         .position(|c| c.name.as_deref() == Some(ecs_name))?;
     let k8s = ctx.container_names.get(index)?;
     let spec = &mut pod.spec;
-    spec.containers
+    let container = spec
+        .containers
         .iter_mut()
         .chain(spec.init_containers.iter_mut())
-        .find(|c| c.name == *k8s)
+        .find(|c| c.name == *k8s)?;
+    Some((&ctx.td.container_definitions[index], container))
 }
 
-/// Lays one container override `o` (of ECS container `ecs_name`) over `container`.
+/// Lays one container override `o` (of ECS container `ecs_name`, defined by `def`) over
+/// `container`; `redact`: plain values that look like secrets are left out (`redactPlaintext`).
 fn container_override(
-    container: &mut Container,
+    (def, container): (&ContainerDefinition, &mut Container),
     o: &Value,
-    ecs_name: &str,
+    (ecs_name, redact): (&str, bool),
     here: &Overrides<'_>,
     findings: &mut Findings,
 ) {
@@ -362,14 +367,15 @@ fn container_override(
         match k.as_str() {
             "name" => {}
             "command" => {
-                container.args = v
+                let command: Vec<String> = v
                     .as_array()
                     .into_iter()
                     .flatten()
                     .filter_map(|s| s.as_str().map(str::to_string))
                     .collect();
+                (container.command, container.args) = command_and_args(def, &command);
             }
-            "environment" => merge_env(container, v),
+            "environment" => merge_env(container, v, redact, here, findings),
             _ if crate::model::fields::is_unset(v) => {}
             other => here.report(
                 findings,
@@ -382,16 +388,41 @@ fn container_override(
     }
 }
 
-fn merge_env(container: &mut Container, v: &Value) {
+/// Merges an override's `environment` into the container's env. A value that looks like a
+/// secret stays out of Git (E2K414) unless `redact` is off (E2K403): the override's value has no
+/// place in the moved secret, which holds the task definition's.
+fn merge_env(
+    container: &mut Container,
+    v: &Value,
+    redact: bool,
+    here: &Overrides<'_>,
+    findings: &mut Findings,
+) {
     for e in v.as_array().into_iter().flatten() {
         let Some(name) = e.get("name").and_then(Value::as_str) else {
             continue;
         };
-        let value = e
-            .get("value")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let value = e.get("value").and_then(Value::as_str).unwrap_or("");
+        if let Some(why) = crate::translate::secrets::plaintext_reason(name, value) {
+            let (code, what) = match redact {
+                true => (Code::PlaintextOverride, "it was left out of the job"),
+                false => (Code::PlaintextSecret, "its value is in the manifest"),
+            };
+            push_at(
+                findings,
+                here.run.target_input,
+                code,
+                &here.at,
+                format!(
+                    "{} {} overrides {name}, which looks like a secret in plain text ({why}); {what}",
+                    here.run.what, here.run.name
+                ),
+            );
+            if redact {
+                continue;
+            }
+        }
+        let value = kubelet_literal(value);
         container.env.retain(|x| x.name != name);
         container.env.push(EnvVar {
             name: name.to_string(),
@@ -400,6 +431,16 @@ fn merge_env(container: &mut Container, v: &Value) {
         });
     }
     container.env.sort_by(|a, b| a.name.cmp(&b.name));
+}
+
+/// A task definition that nothing runs on a schedule or as a service (`standaloneTaskDefinitions:
+/// job`): a Job that runs its pod once, suspended until a person starts it, with no retry, as
+/// ECS does not rerun a stopped task.
+pub fn suspended_job(ctx: &JobContext<'_>, template: &PodTemplate, meta: ObjectMeta) -> Object {
+    let mut pod = template.clone();
+    job_pod(ctx, &mut pod);
+    let spec = json!({ "suspend": true, "backoffLimit": 0, "template": pod });
+    Object::new("batch/v1", "Job", meta, json!({ "spec": spec }))
 }
 
 /// A job's pod runs to completion: `restartPolicy: Never` (ECS does not rerun a stopped task),

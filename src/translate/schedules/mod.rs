@@ -10,7 +10,7 @@
 mod jobs;
 mod runs;
 
-pub use jobs::{JobContext, MAX_NAME, objects};
+pub use jobs::{JobContext, MAX_NAME, objects, suspended_job};
 pub use runs::{Run, runs};
 
 #[cfg(test)]
@@ -191,6 +191,34 @@ mod tests {
             "job-job"
         );
         assert!(kinds(&c).contains(&"Deployment"));
+    }
+
+    /// Issue 18: an override's plain value that looks like a secret stays out of Git, unless the
+    /// user opts out of redaction.
+    #[test]
+    fn an_override_that_looks_like_a_secret_is_left_out_of_the_job() {
+        let secret = targets("Nightly_Job", "job:3", 1).replace(
+            r#"\"name\":\"B\",\"value\":\"2\""#,
+            r#"\"name\":\"DB_PASSWORD\",\"value\":\"hunter2\""#,
+        );
+        assert!(secret.contains("DB_PASSWORD"));
+        let env_of = |c: &Converted| {
+            let cj = c.objects[0].iter().find(|o| o.kind == "CronJob").unwrap();
+            cj.body()["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]
+                .clone()
+        };
+        let files = [TD.into(), rules("rate(1 hour)", "ENABLED"), secret];
+        let c = convert(&files, &Mappings::defaults());
+        assert_eq!(env_of(&c), json!([{"name": "A", "value": "1"}]));
+        assert!(codes(&c).contains(&"E2K414"), "{:?}", codes(&c));
+        let mut opt_out = Mappings::defaults();
+        opt_out.external_secrets.redact_plaintext = false;
+        let c = convert(&files, &opt_out);
+        assert_eq!(
+            env_of(&c)[1],
+            json!({"name": "DB_PASSWORD", "value": "hunter2"})
+        );
+        assert!(codes(&c).contains(&"E2K403"), "{:?}", codes(&c));
     }
 
     #[test]

@@ -292,14 +292,14 @@ fn store_object(
     }
     if let Some(sa) = &m.service_account {
         let mut sa_ref = json!({ "name": sa.name });
-        if m.store_kind == StoreKind::ClusterSecretStore {
+        if m.store_kind() == StoreKind::ClusterSecretStore {
             sa_ref["namespace"] = json!(sa.namespace.as_deref().unwrap_or("external-secrets"));
         }
         aws["auth"] = json!({ "jwt": { "serviceAccountRef": sa_ref } });
     }
     let spec = json!({ "provider": { "aws": aws } });
     let mut meta = (ctx.meta)(name);
-    match m.store_kind {
+    match m.store_kind() {
         StoreKind::ClusterSecretStore => {
             // Shared by every app of the cluster: no namespace, no app label.
             meta.namespace = None;

@@ -22,7 +22,7 @@ mod plaintext;
 mod pull_secrets;
 mod references;
 
-pub use plaintext::plaintext_reason;
+pub use plaintext::{moved_secret, plaintext_reason};
 pub use references::{Provider, Reference, parse_reference};
 
 use super::containers;
@@ -33,7 +33,7 @@ use crate::model::fields::join;
 use crate::model::k8s::{
     Container, EnvVar, EnvVarSource, Object, ObjectMeta, PodSpec, SecretKeySelector,
 };
-use crate::model::target::secrets::SecretRead;
+use crate::model::target::secrets::{MovedSecret, SecretRead};
 use external_secrets::Stores;
 use references::note_reference;
 use std::collections::BTreeSet;
@@ -63,6 +63,8 @@ struct Gathered<'c, 'a> {
     pulls: Vec<Object>,
     /// How many `secrets` became env vars, and where the first is (the summary's field).
     secret_count: usize,
+    /// How many plaintext variables moved to Secrets Manager.
+    moved_count: usize,
     first_secret_at: String,
 }
 
@@ -79,14 +81,23 @@ pub fn apply(
         stores: Stores::new(ctx),
         pulls: Vec::new(),
         secret_count: 0,
+        moved_count: 0,
         first_secret_at: String::new(),
     };
+    let m = ctx.mappings;
+    let moved = moved_secret(ctx.td, m, ctx.app, ctx.environment, ctx.account, ctx.region)
+        .unwrap_or_else(|e| {
+            findings.push(Code::NameTemplate, "", e);
+            None
+        });
+    gathered.moved_count = moved.as_ref().map_or(0, |m| m.keys.len());
     for (i, c) in ctx.td.container_definitions.iter().enumerate() {
         let Some(k) = containers.get_mut(i) else {
             continue;
         };
-        let at = containers::path(ctx.td_path, i);
-        plaintext::check(ctx, c, &at, k, findings);
+        let at = containers::path(ctx.td, ctx.td_path, i);
+        let moved = moved.as_ref();
+        plaintext::check((i, c, &at), k, moved, &mut gathered.stores, findings);
         environment_files(c, &at, findings);
         env_secrets(c, &at, k, &mut gathered, findings);
         let pull = pull_secrets::of(c, &at, &k.name, &mut gathered.stores, findings);
@@ -137,16 +148,29 @@ fn env_secrets(
             gathered.first_secret_at = here.clone();
         }
         gathered.secret_count += 1;
-        let (external_secret, key) = gathered.stores.add(&r, name, &here, findings);
-        set_env(
-            &mut k.env,
-            EnvVar {
-                name: name.to_string(),
-                value: None,
-                value_from: secret_ref(&external_secret, &key),
-            },
-        );
+        env_from(&mut gathered.stores, &r, (name, &here), k, findings);
     }
+}
+
+/// Points env var `name` of `k` at reference `r` (read at `at`) through its store's
+/// ExternalSecret; returns the ExternalSecret's name and the key.
+fn env_from(
+    stores: &mut Stores<'_, '_>,
+    r: &Reference,
+    (name, at): (&str, &str),
+    k: &mut Container,
+    findings: &mut Findings,
+) -> (String, String) {
+    let (external_secret, key) = stores.add(r, name, at, findings);
+    set_env(
+        &mut k.env,
+        EnvVar {
+            name: name.to_string(),
+            value: None,
+            value_from: secret_ref(&external_secret, &key),
+        },
+    );
+    (external_secret, key)
 }
 
 /// The name and reference of secret `s` (at `here`), or None when it has no name or its
@@ -177,9 +201,13 @@ fn resolve<'s>(s: &'s Secret, here: &str, findings: &mut Findings) -> Option<(&'
 /// which stores.
 fn summarize(ctx: &SecretsContext<'_>, gathered: &Gathered<'_, '_>, findings: &mut Findings) {
     let (secret_count, pulls) = (gathered.secret_count, gathered.pulls.len());
-    if secret_count == 0 && pulls == 0 {
+    if secret_count == 0 && pulls == 0 && gathered.moved_count == 0 {
         return;
     }
+    let moved = match gathered.moved_count {
+        0 => String::new(),
+        n => format!(", {n} plaintext variable(s) moved to Secrets Manager"),
+    };
     findings.push(
         Code::ExternalSecrets,
         if secret_count > 0 {
@@ -188,7 +216,7 @@ fn summarize(ctx: &SecretsContext<'_>, gathered: &Gathered<'_, '_>, findings: &m
             ctx.td_path.to_string()
         },
         format!(
-            "{secret_count} secret(s) and {pulls} registry credential(s) are read through {}",
+            "{secret_count} secret(s){moved} and {pulls} registry credential(s) are read through {}",
             gathered.stores.names().join(", ")
         ),
     );
@@ -271,6 +299,15 @@ pub fn reads(td: &TaskDefinition, account: &str, region: &str) -> Vec<SecretRead
     out.into_iter().collect()
 }
 
+/// What ESO reads for a moved secret: a secret of the workload's own account, known by name.
+pub fn moved_read(m: &MovedSecret) -> SecretRead {
+    let r = parse_reference(&m.name, Provider::SecretsManager).expect("a name is a reference");
+    SecretRead::Secret {
+        account: m.account.clone(),
+        arn: r.iam_arn(&m.account, &m.region),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,8 +385,8 @@ mod tests {
         );
         assert!(codes(&findings).contains(&"E2K401"));
         assert!(
-            codes(&findings).contains(&"E2K403"),
-            "the plain TOKEN_X is still reported"
+            !codes(&findings).contains(&"E2K403") && !codes(&findings).contains(&"E2K413"),
+            "the secret wins: the plain TOKEN_X never reaches the manifest"
         );
         assert!(codes(&findings).contains(&"E2K407"));
         let kinds: Vec<&str> = objects.iter().map(|o| o.kind).collect();
@@ -395,7 +432,7 @@ mod tests {
     #[test]
     fn secret_store_kind_and_service_account_auth() {
         let m = ExternalSecrets {
-            store_kind: StoreKind::SecretStore,
+            store_kind: Some(StoreKind::SecretStore),
             service_account: Some(crate::mappings::StoreServiceAccount {
                 name: "eso".into(),
                 namespace: Some("ignored".into()),
@@ -427,6 +464,100 @@ mod tests {
         );
         assert!(cs[0].env.is_empty() && objects.is_empty());
         assert_eq!(codes(&findings), ["E2K400", "E2K400"]);
+    }
+
+    /// Issue 18: by default a plaintext secret leaves Git for a key of the app's Secrets Manager
+    /// secret; a name two containers set to different values gets a key each.
+    #[test]
+    fn plaintext_secrets_move_to_secrets_manager_by_default() {
+        let td = r#"{"containerDefinitions": [
+            {"name": "api", "environment": [{"name": "DB_PASSWORD", "value": "one"}, {"name": "LOG", "value": "info"}]},
+            {"name": "worker", "environment": [{"name": "DB_PASSWORD", "value": "two"}]},
+            {"name": "cron", "environment": [{"name": "DB_PASSWORD", "value": "one"}]}]}"#;
+        let (cs, _, objects, findings) = run(td, &ExternalSecrets::default());
+        let sel = |i: usize| &cs[i].env[0].value_from.as_ref().unwrap().secret_key_ref;
+        assert_eq!(cs[0].env[0].value, None);
+        assert_eq!(
+            [
+                sel(0).key.as_str(),
+                sel(1).key.as_str(),
+                sel(2).key.as_str()
+            ],
+            ["DB_PASSWORD", "DB_PASSWORD-2", "DB_PASSWORD"]
+        );
+        assert_eq!(cs[0].env[1].value.as_deref(), Some("info"));
+        let data = &objects[0].body()["spec"]["data"];
+        assert_eq!(
+            data[0]["remoteRef"],
+            json!({"key": "ecs2eks/prod/web", "property": "DB_PASSWORD"})
+        );
+        assert_eq!(
+            data[1]["remoteRef"],
+            json!({"key": "ecs2eks/prod/web", "property": "DB_PASSWORD-2"})
+        );
+        assert_eq!(
+            codes(&findings),
+            ["E2K413", "E2K407", "E2K413", "E2K413", "E2K410"]
+        );
+        for f in &findings.list {
+            assert!(!f.message.contains("one") && !f.message.contains("two"));
+        }
+        let td: TaskDefinition = serde_json::from_str(td).unwrap();
+        let m = moved_secret(
+            &td,
+            &ExternalSecrets::default(),
+            "web",
+            "prod",
+            "1",
+            "eu-west-1",
+        )
+        .unwrap()
+        .unwrap();
+        let keys: Vec<(&str, &str, &str)> = m
+            .keys
+            .iter()
+            .map(|k| {
+                (
+                    k.property.as_str(),
+                    k.container.as_str(),
+                    k.variable.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("DB_PASSWORD", "api", "DB_PASSWORD"),
+                ("DB_PASSWORD-2", "worker", "DB_PASSWORD"),
+                ("DB_PASSWORD", "cron", "DB_PASSWORD"),
+            ]
+        );
+        assert_eq!(
+            moved_read(&m),
+            SecretRead::Secret {
+                account: "1".into(),
+                arn: "arn:aws:secretsmanager:eu-west-1:1:secret:ecs2eks/prod/web-??????".into()
+            }
+        );
+    }
+
+    #[test]
+    fn with_the_opt_out_a_plaintext_secret_stays_and_warns() {
+        let m = ExternalSecrets {
+            redact_plaintext: false,
+            ..ExternalSecrets::default()
+        };
+        let (cs, _, objects, findings) = run(
+            r#"{"containerDefinitions": [{"name": "api", "environment": [{"name": "DB_PASSWORD", "value": "one"}]}]}"#,
+            &m,
+        );
+        assert_eq!(cs[0].env[0].value.as_deref(), Some("one"));
+        assert!(objects.is_empty());
+        assert_eq!(codes(&findings), ["E2K403"]);
+        assert_eq!(
+            findings.list[0].severity,
+            crate::diagnostics::Severity::Warning
+        );
     }
 
     #[test]

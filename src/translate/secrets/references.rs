@@ -218,12 +218,9 @@ fn parameter_arn(
     Ok(arn)
 }
 
-/// An unrendered template placeholder (`${X}`, `{{x}}`, `<x>`, `$$$X$$$`).
+/// An unrendered template placeholder (`${X}`, `{{x}}`, `<x>`, `$$$X$$$`…).
 pub(super) fn placeholder(s: &str) -> bool {
-    s.contains("${")
-        || s.contains("{{")
-        || s.contains("$$$")
-        || (s.contains('<') && s.contains('>'))
+    crate::model::fields::looks_like_placeholder(s)
 }
 
 /// Findings every resolved reference may carry.
