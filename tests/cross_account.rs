@@ -361,3 +361,18 @@ fn without_a_cluster_account_the_report_says_so_once() {
     assert!(!report.contains("No cluster account is given"));
     assert!(report.contains("## Cross-account wiring"));
 }
+
+/// "Going live" names every Terraform root the repository holds, the tooling account's (only
+/// ECR repository policies) included.
+#[test]
+fn going_live_applies_every_root() {
+    let tree = sample_repo(SAMPLE);
+    let report = &tree["MIGRATION_REPORT.md"];
+    let step = report
+        .lines()
+        .find(|l| l.contains("**Create the AWS side**"))
+        .expect("a step creating the AWS side");
+    for dir in roots(&tree).keys() {
+        assert!(step.contains(&format!("`iam/{dir}`")), "{dir}: {step}");
+    }
+}

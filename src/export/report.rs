@@ -475,6 +475,7 @@ fn going_live(conversion: &Conversion) -> Vec<String> {
                 .iter()
                 .map(|a| a.directory.as_str()),
         )
+        .chain(conversion.cross_account.directories())
         .collect();
     if !roots.is_empty() {
         let roots: Vec<String> = roots.iter().map(|r| format!("`iam/{r}`")).collect();

@@ -345,8 +345,13 @@ pub fn convert(
             objects = complete(&mut workload, namespace, built, from, ctx, &mut findings);
             findings.input = td.input.clone();
             let cluster = ctx.clusters.of(&environment);
-            workload.facts.foreign_images =
-                images::foreign(&view.td.value, &td.path, cluster, &id.account, &mut findings);
+            workload.facts.foreign_images = images::foreign(
+                &view.td.value,
+                &td.path,
+                cluster,
+                &id.account,
+                &mut findings,
+            );
         }
         Err(message) => findings.push(Code::NameTemplate, "", message),
     }

@@ -660,7 +660,13 @@ mod tests {
         };
         let mut findings = Findings::default();
         efs_objects(&td, "taskDefinition", &ctx, &meta, &mut findings);
-        let cross = findings.list.iter().find(|f| f.code == Code::EfsCrossAccount);
-        assert!(cross.is_some_and(|f| f.message.contains("fs-1")), "{findings:?}");
+        let cross = findings
+            .list
+            .iter()
+            .find(|f| f.code == Code::EfsCrossAccount);
+        assert!(
+            cross.is_some_and(|f| f.message.contains("fs-1")),
+            "{findings:?}"
+        );
     }
 }

@@ -18,6 +18,19 @@ pub struct CrossAccount {
     pub repository_policies: Vec<RepositoryPolicy>,
 }
 
+impl CrossAccount {
+    /// The Terraform roots (folders under `iam/`) that hold any of it.
+    pub fn directories(&self) -> impl Iterator<Item = &str> {
+        let roles = self.target_group_roles.iter().map(|r| r.directory.as_str());
+        let access = self.controller_access.iter().map(|c| c.directory.as_str());
+        let policies = self
+            .repository_policies
+            .iter()
+            .map(|p| p.directory.as_str());
+        roles.chain(access).chain(policies)
+    }
+}
+
 /// A role in a target group's account that the controller of a cluster in another account
 /// assumes (`iamRoleArnToAssume`) to register pods in exactly these target groups.
 #[derive(Debug, Clone, PartialEq)]

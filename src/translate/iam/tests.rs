@@ -204,6 +204,35 @@ fn extend_task_role_keeps_the_trust_and_adds_oidc() {
     assert!(matches!(&role.trust[1], TrustStatement::Oidc { .. }));
 }
 
+/// extend-task-role across accounts: the task role keeps its trust, and adds the cluster's
+/// provider that the task role's root creates, for exactly its ServiceAccount.
+#[test]
+fn extend_task_role_in_another_account_than_the_cluster_trusts_a_provider_its_root_creates() {
+    let c = run(
+        &[
+            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
+            ("iam.json", role_details(SAFE)),
+        ],
+        "iam:\n  strategy: extend-task-role\n  cluster: {account: \"999999999999\"}\n",
+    );
+    let role = &c.conversion.iam_roles[0];
+    assert!(role.adopt);
+    assert_eq!(role.account, "111111111111");
+    assert_eq!(
+        role.trust[1],
+        TrustStatement::Oidc {
+            environment: "dev".into(),
+            created: true,
+            subjects: vec!["system:serviceaccount:web-dev:web".into()],
+        }
+    );
+    let sink = crate::export::TreeSink::default();
+    crate::export::terraform::render(&c.conversion, &sink);
+    let tree = sink.into_tree();
+    assert!(tree["iam/shop-dev/oidc-providers.tf"].contains("aws_iam_openid_connect_provider"));
+    assert!(tree["iam/shop-dev/app.tf"].contains("Federated = aws_iam_openid_connect_provider."));
+}
+
 #[test]
 fn extend_task_role_without_its_trust_policy_writes_nothing() {
     let c = run(

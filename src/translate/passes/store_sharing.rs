@@ -145,7 +145,13 @@ impl SharedPool {
             ));
         }
         shared.sort_by(|(a, _), (b, _)| {
-            let key = |s: &SharedObject| (s.environment.clone(), s.object.kind, s.object.metadata.name.clone());
+            let key = |s: &SharedObject| {
+                (
+                    s.environment.clone(),
+                    s.object.kind,
+                    s.object.metadata.name.clone(),
+                )
+            };
             key(a).cmp(&key(b))
         });
         // In the workloads' order, then the objects'.
