@@ -192,7 +192,7 @@ codes! {
     NlbSettings = "E2K510", Warning, "This NLB setting is not carried by the Service annotations; set it by hand after the cutover.";
     UnsupportedLoadBalancer = "E2K511", Warning, "Gateway Load Balancers and lambda/alb targets have no AWS Load Balancer Controller equivalent; keep them outside Kubernetes.";
     TargetGroupBindingCutover = "E2K512", Info, "The pods join the existing target group (TargetGroupBinding); follow the cutover steps in MIGRATION_REPORT.md.";
-    IngressGroupConflict = "E2K513", Warning, "Two load balancers of one environment have the same name, so their Ingresses would share one IngressGroup and its fence: rename one, or map their accounts to different environments.";
+    IngressGroupConflict = "E2K513", Warning, "Two load balancers deployed to one cluster (one environment, or environments of one Argo CD destination) have the same name, so their Ingresses would share one IngressGroup and its fence: rename one, or deploy their environments to different clusters.";
     CrossAccountTargetGroup = "E2K515", Warning, "The target group is in another account than the cluster: apply the role iam/<account>/target-group-binding.tf creates, and make the pods' addresses reachable from its VPC (shared VPC, peering or Transit Gateway); only ip targets work across accounts.";
     CrossAccountCertificate = "E2K516", Warning, "A load balancer uses certificates of its own account and region only: import the certificate into ACM in the cluster's account and region (or issue a new one there) and put its ARN in the annotation.";
     // 55x-59x: the rest of the ECS surface (autoscaling, schedules, EFS, placement, PDB, discovery)

@@ -381,4 +381,72 @@ mod tests {
             .collect();
         assert_eq!(conflicted, ["b"]);
     }
+
+    /// Issue 17: IngressClasses are cluster-scoped, so the ALBs of one name of two environments
+    /// deployed to one cluster (one Argo CD destination) would share one IngressGroup; on two
+    /// clusters each has its own.
+    #[test]
+    fn ingress_classes_are_shared_per_cluster_not_per_environment() {
+        let params = |arn: &str| {
+            let mut meta = ObjectMeta {
+                name: "public".into(),
+                ..ObjectMeta::default()
+            };
+            meta.annotations
+                .insert("ecs2eks.io/source-load-balancer".into(), arn.into());
+            Object::new(
+                "elbv2.k8s.aws/v1beta1",
+                "IngressClassParams",
+                meta,
+                json!({"spec": {"group": {"name": "public"}}}),
+            )
+        };
+        let translated = |env: &str, arn: &str| Translated {
+            workload: Workload {
+                app: "web".into(),
+                environment: env.into(),
+                namespace: format!("web-{env}"),
+                ..Workload::default()
+            },
+            objects: vec![params(arn)],
+            ..Translated::default()
+        };
+        let shared_by = |destinations: [&str; 2]| {
+            let mut inventory = crate::inventory::Inventory::default();
+            for (env, name) in ["dev", "prod"].into_iter().zip(destinations) {
+                let destination = crate::mappings::Destination {
+                    server: None,
+                    name: Some(name.into()),
+                };
+                let e = crate::inventory::Environment {
+                    destination: Some(destination),
+                    ..Default::default()
+                };
+                inventory.environments.insert(env.into(), e);
+            }
+            let clusters = Clusters::new(&crate::mappings::Mappings::defaults(), Some(&inventory));
+            let pool = SharedPool::new(INGRESS_CLASSES, Code::IngressGroupConflict);
+            let mut apps = [
+                vec![translated("dev", "arn:lb/dev")],
+                vec![translated("prod", "arn:lb/prod")],
+            ];
+            for (first, app) in apps.iter_mut().enumerate() {
+                pool.take(first, app, &clusters);
+            }
+            let mut workloads: Vec<Workload> =
+                apps.into_iter().flatten().map(|t| t.workload).collect();
+            let shared = pool.share(&mut workloads);
+            let envs: Vec<String> = shared.iter().map(|(s, _)| s.environment.clone()).collect();
+            let conflicted = workloads
+                .iter()
+                .filter(|w| w.findings.codes().any(|c| c == Code::IngressGroupConflict))
+                .count();
+            (envs, conflicted)
+        };
+        assert_eq!(shared_by(["eks", "eks"]), (vec!["dev".to_string()], 1));
+        assert_eq!(
+            shared_by(["eks-dev", "eks-prod"]),
+            (vec!["dev".to_string(), "prod".to_string()], 0)
+        );
+    }
 }
