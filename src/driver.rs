@@ -69,7 +69,7 @@ pub fn convert(
     let (done, total) = (AtomicUsize::new(0), plan.apps.len());
     progress(0, total);
     use rayon::prelude::*;
-    let mut workloads: Vec<Workload> = plan
+    let workloads: Vec<Workload> = plan
         .apps
         .par_iter()
         .zip(&firsts)
@@ -88,28 +88,45 @@ pub fn convert(
     // identities (tens of MB) go now.
     drop(plan);
     let read = read.iam_only();
+    let conversion = after_apps(shared, workloads, &read, &clusters, mappings, inventory);
+    Conversion {
+        errors,
+        clusters,
+        ..conversion
+    }
+}
+
+/// The passes that need every app: the shared objects, the IAM plan, what ESO reads and what
+/// else crosses accounts, per Terraform root; the run's notes.
+fn after_apps(
+    shared: Shared,
+    mut workloads: Vec<Workload>,
+    read: &Inputs,
+    clusters: &Clusters,
+    mappings: &Mappings,
+    inventory: Option<&Inventory>,
+) -> Conversion {
     let mut access = shared.access.into_inner().expect("no conversion panics");
-    let secret_stores = share_stores(shared.stores, &mut workloads, &mut access, &clusters);
+    let secret_stores = share_stores(shared.stores, &mut workloads, &mut access, clusters);
     let ingress_classes = shared.ingress_classes.share(&mut workloads);
     let ingress_classes = ingress_classes.into_iter().map(|(o, _)| o).collect();
     let iam_directory = |account: &str| account_directory(account_name(inventory, account));
-    let iam_roles = iam_plan::plan(&mut workloads, &read, &clusters, &iam_directory);
+    let iam_roles = iam_plan::plan(&mut workloads, read, clusters, &iam_directory);
     let mut secret_access = access.finish(&mappings.external_secrets.kms_keys);
     for a in &mut secret_access {
         a.directory = iam_directory(&a.account);
     }
-    let cross_account = cross_account::plan(&workloads, &clusters, &iam_directory);
+    let cross_account = cross_account::plan(&workloads, clusters, &iam_directory);
     let notes = tenancy::notes(&workloads, mappings);
     Conversion {
         notes,
         workloads,
-        errors,
         iam_roles,
         secret_stores,
         ingress_classes,
         secret_access,
-        clusters,
         cross_account,
+        ..Conversion::default()
     }
 }
 

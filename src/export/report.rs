@@ -461,22 +461,24 @@ fn findings_by_code(services: &[ServiceReport], severity: Severity) -> String {
     table
 }
 
+/// The folders under `iam/` of every Terraform root the repository holds.
+fn terraform_roots(conversion: &Conversion) -> BTreeSet<&str> {
+    let roles = conversion.iam_roles.iter().map(|r| r.directory.as_str());
+    let access = conversion
+        .secret_access
+        .iter()
+        .map(|a| a.directory.as_str());
+    roles
+        .chain(access)
+        .chain(conversion.cross_account.directories())
+        .collect()
+}
+
 /// The going-live steps, naming this repository's Terraform roots, secret-store Applications and
 /// the services to cut over.
 fn going_live(conversion: &Conversion) -> Vec<String> {
     let mut steps = Vec::new();
-    let roots: BTreeSet<&str> = conversion
-        .iam_roles
-        .iter()
-        .map(|r| r.directory.as_str())
-        .chain(
-            conversion
-                .secret_access
-                .iter()
-                .map(|a| a.directory.as_str()),
-        )
-        .chain(conversion.cross_account.directories())
-        .collect();
+    let roots = terraform_roots(conversion);
     if !roots.is_empty() {
         let roots: Vec<String> = roots.iter().map(|r| format!("`iam/{r}`")).collect();
         steps.push(format!(

@@ -355,18 +355,22 @@ pub fn convert(
         }
         Err(message) => findings.push(Code::NameTemplate, "", message),
     }
-    // Inputs other than the service and task definition (autoscaling, schedules) that the
-    // workload's findings come from.
-    for f in &findings.list {
-        if !f.input.is_empty() && !workload.inputs.contains(&f.input) {
-            workload.inputs.push(f.input.clone());
-        }
-    }
+    add_finding_inputs(&mut workload, &findings);
     workload.findings = findings.list.into_iter().collect();
     Translated {
         workload,
         objects,
         secret_reads,
+    }
+}
+
+/// Adds the inputs other than the service and task definition (autoscaling, schedules) that the
+/// workload's findings come from.
+fn add_finding_inputs(workload: &mut Workload, findings: &Findings) {
+    for f in &findings.list {
+        if !f.input.is_empty() && !workload.inputs.contains(&f.input) {
+            workload.inputs.push(f.input.clone());
+        }
     }
 }
 
