@@ -7,12 +7,12 @@
 
 use super::roots::Root;
 use super::terraform::{
-    Hcl, assumed_by, block, escape, iam_policy, quote, region_alias, template, text,
+    Hcl, assumable_role, block, escape, iam_policy, quote, region_alias, template, text,
 };
 use crate::model::iam::split_role;
 use crate::model::target::cluster::{ClusterValue, Clusters};
 use crate::model::target::cross_account::{ControllerAccess, RepositoryPolicy, TargetGroupRole};
-use crate::model::target::iam::{Text, ident};
+use crate::model::target::iam::ident;
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -74,32 +74,12 @@ fn oidc_providers(root: &Root<'_>) -> String {
     out
 }
 
-/// The values of `environments`' clusters, each once (environments of one cluster share them).
-fn distinct(
-    environments: &BTreeSet<String>,
-    value: ClusterValue,
-    clusters: &Clusters,
-) -> Vec<Text> {
-    let mut out: Vec<Text> = Vec::new();
-    for env in environments {
-        let t = clusters.value(env, value);
-        if !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    out
-}
-
 /// The role the controllers of other accounts' clusters assume to register pods in exactly
 /// these target groups, with that permission inline.
 fn target_group_role(r: &TargetGroupRole, clusters: &Clusters) -> String {
-    let (_, path, name) = split_role(&r.arn);
+    let (_, _, name) = split_role(&r.arn);
     let resource = ident(&name);
-    let trusted = distinct(
-        &r.environments,
-        ClusterValue::LoadBalancerControllerRoleArn,
-        clusters,
-    );
+    let trusted = clusters.values(&r.environments, ClusterValue::LoadBalancerControllerRoleArn);
     let groups: Vec<&str> = r.target_groups.iter().map(String::as_str).collect();
     let permissions = json!({
         "Version": "2012-10-17",
@@ -132,20 +112,10 @@ fn target_group_role(r: &TargetGroupRole, clusters: &Clusters) -> String {
         envs.join(", "),
         r.account
     );
-    out.push_str(&block(
-        &format!("resource \"aws_iam_role\" {}", quote(&resource)),
-        vec![
-            ("name".into(), Hcl::Str(escape(&name))),
-            ("path".into(), Hcl::Str(escape(&path))),
-            (
-                "description".into(),
-                Hcl::Str("Assumed by the AWS Load Balancer Controller of the EKS cluster to register pods in this account's target groups".into()),
-            ),
-            (
-                "assume_role_policy".into(),
-                Hcl::call("jsonencode", assumed_by(&trusted)),
-            ),
-        ],
+    out.push_str(&assumable_role(
+        &r.arn,
+        "Assumed by the AWS Load Balancer Controller of the EKS cluster to register pods in this account's target groups",
+        &trusted,
     ));
     out.push('\n');
     out.push_str(&block(

@@ -8,7 +8,7 @@
 //! of other accounts' clusters assume here, which this file creates trusting their ESO roles.
 //! Deterministic: ARNs sorted.
 
-use super::terraform::{self, Hcl, assumed_by, block, escape, quote, text};
+use super::terraform::{self, Hcl, block, quote, text};
 use crate::model::iam::split_role;
 use crate::model::target::cluster::{ClusterValue, Clusters};
 use crate::model::target::iam::{Text, ident};
@@ -106,37 +106,18 @@ fn reader_role(
     environments: &std::collections::BTreeSet<String>,
     clusters: &Clusters,
 ) -> String {
-    let (_, path, name) = split_role(arn);
+    let (_, _, name) = split_role(arn);
     let resource = ident(&name);
-    let mut trusted: Vec<Text> = Vec::new();
-    for env in environments {
-        let role = clusters.value(env, ClusterValue::ExternalSecretsRoleArn);
-        if !trusted.contains(&role) {
-            trusted.push(role);
-        }
-    }
+    let trusted = clusters.values(environments, ClusterValue::ExternalSecretsRoleArn);
     let envs: Vec<&str> = environments.iter().map(String::as_str).collect();
     let mut out = format!(
         "# The role the secret stores of environment(s) {} assume to read this account.\n",
         envs.join(", ")
     );
-    out.push_str(&block(
-        &format!("resource \"aws_iam_role\" {}", quote(&resource)),
-        vec![
-            ("name".into(), Hcl::Str(escape(&name))),
-            ("path".into(), Hcl::Str(escape(&path))),
-            (
-                "description".into(),
-                Hcl::Str(
-                    "Assumed by External Secrets Operator of the EKS cluster to read this account's secrets"
-                        .into(),
-                ),
-            ),
-            (
-                "assume_role_policy".into(),
-                Hcl::call("jsonencode", assumed_by(&trusted)),
-            ),
-        ],
+    out.push_str(&terraform::assumable_role(
+        arn,
+        "Assumed by External Secrets Operator of the EKS cluster to read this account's secrets",
+        &trusted,
     ));
     out.push('\n');
     out.push_str(&attachment(

@@ -394,6 +394,24 @@ pub(super) fn assumed_by(principals: &[Text]) -> Hcl {
     ])])
 }
 
+/// `aws_iam_role` of role `arn` (its name and path; the resource named after the name), which
+/// `trusted` may assume: a role that a controller of a cluster in another account assumes.
+pub(super) fn assumable_role(arn: &str, description: &str, trusted: &[Text]) -> String {
+    let (_, path, name) = crate::model::iam::split_role(arn);
+    block(
+        &format!("resource \"aws_iam_role\" {}", quote(&ident(&name))),
+        vec![
+            ("name".into(), Hcl::Str(escape(&name))),
+            ("path".into(), Hcl::Str(escape(&path))),
+            ("description".into(), Hcl::Str(escape(description))),
+            (
+                "assume_role_policy".into(),
+                Hcl::call("jsonencode", assumed_by(trusted)),
+            ),
+        ],
+    )
+}
+
 /// An HCL expression, enough for attributes and `jsonencode()` arguments.
 #[derive(Debug, Clone)]
 pub(super) enum Hcl {

@@ -126,6 +126,23 @@ impl Clusters {
             .unwrap_or(&self.default_destination)
     }
 
+    /// `value` of each of `environments`' clusters, once each (environments of one cluster share
+    /// them), in the environments' order.
+    pub fn values<'a>(
+        &self,
+        environments: impl IntoIterator<Item = &'a String>,
+        value: ClusterValue,
+    ) -> Vec<Text> {
+        let mut out: Vec<Text> = Vec::new();
+        for env in environments {
+            let t = self.value(env, value);
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        out
+    }
+
     /// `value` of `environment`'s cluster: the literal the mappings or inventory give, else a
     /// Terraform variable of the environment.
     pub fn value(&self, environment: &str, value: ClusterValue) -> Text {

@@ -57,6 +57,22 @@ fn run(files: &[(&str, String)], mappings: &str) -> Converted {
     crate::convert_read(inputs, &m, Some(&inv), &|_, _| {})
 }
 
+/// The app `web` of account 111111111111, whose task role `app` is in the IAM inputs.
+fn web_app(mappings: &str) -> Converted {
+    let td = task("web", "111111111111", Some("/app"), "EC2");
+    run(
+        &[("td.json", td), ("iam.json", role_details(SAFE))],
+        mappings,
+    )
+}
+
+/// The Terraform of `c`.
+fn terraform(c: &Converted) -> crate::export::Tree {
+    let sink = crate::export::TreeSink::default();
+    crate::export::terraform::render(&c.conversion, &sink);
+    sink.into_tree()
+}
+
 fn sa<'a>(c: &'a Converted, app: &str) -> &'a Object {
     let at = c.conversion.workloads.iter().position(|w| w.app == app);
     c.objects[at.unwrap()]
@@ -81,11 +97,7 @@ fn codes(c: &Converted, app: &str) -> Vec<&'static str> {
 
 #[test]
 fn new_role_annotates_the_service_account_and_trusts_exactly_it() {
-    let c = run(
-        &[
-            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
-            ("iam.json", role_details(SAFE)),
-        ],
+    let c = web_app(
         "iam:\n  cluster: {oidcIssuer: \"https://oidc.eks.eu-west-1.amazonaws.com/id/ABC/\"}\n",
     );
     let sa = sa(&c, "web");
@@ -182,13 +194,7 @@ fn a_missing_task_role_still_annotates_and_warns() {
 
 #[test]
 fn extend_task_role_keeps_the_trust_and_adds_oidc() {
-    let c = run(
-        &[
-            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
-            ("iam.json", role_details(SAFE)),
-        ],
-        "iam:\n  strategy: extend-task-role\n",
-    );
+    let c = web_app("iam:\n  strategy: extend-task-role\n");
     assert_eq!(
         sa(&c, "web").metadata.annotations[ROLE_ARN_ANNOTATION],
         "arn:aws:iam::111111111111:role/app"
@@ -208,13 +214,7 @@ fn extend_task_role_keeps_the_trust_and_adds_oidc() {
 /// provider that the task role's root creates, for exactly its ServiceAccount.
 #[test]
 fn extend_task_role_in_another_account_than_the_cluster_trusts_a_provider_its_root_creates() {
-    let c = run(
-        &[
-            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
-            ("iam.json", role_details(SAFE)),
-        ],
-        "iam:\n  strategy: extend-task-role\n  cluster: {account: \"999999999999\"}\n",
-    );
+    let c = web_app("iam:\n  strategy: extend-task-role\n  cluster: {account: \"999999999999\"}\n");
     let role = &c.conversion.iam_roles[0];
     assert!(role.adopt);
     assert_eq!(role.account, "111111111111");
@@ -226,9 +226,7 @@ fn extend_task_role_in_another_account_than_the_cluster_trusts_a_provider_its_ro
             subjects: vec!["system:serviceaccount:web-dev:web".into()],
         }
     );
-    let sink = crate::export::TreeSink::default();
-    crate::export::terraform::render(&c.conversion, &sink);
-    let tree = sink.into_tree();
+    let tree = terraform(&c);
     assert!(tree["iam/shop-dev/oidc-providers.tf"].contains("aws_iam_openid_connect_provider"));
     assert!(tree["iam/shop-dev/app.tf"].contains("Federated = aws_iam_openid_connect_provider."));
 }
@@ -250,13 +248,8 @@ fn extend_task_role_without_its_trust_policy_writes_nothing() {
 
 #[test]
 fn pod_identity_binds_without_annotation() {
-    let c = run(
-        &[
-            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
-            ("iam.json", role_details(SAFE)),
-        ],
-        "iam:\n  strategies: {web: pod-identity}\n  clusters: {dev: {name: shop-dev}}\n",
-    );
+    let c =
+        web_app("iam:\n  strategies: {web: pod-identity}\n  clusters: {dev: {name: shop-dev}}\n");
     assert!(sa(&c, "web").metadata.annotations.is_empty());
     let role = &c.conversion.iam_roles[0];
     assert_eq!(role.trust, vec![TrustStatement::PodIdentity]);
@@ -432,13 +425,7 @@ fn a_trust_policy_over_the_quota_is_a_warning() {
 
 #[test]
 fn pod_identity_role_outside_the_cluster_account_is_an_error_and_writes_no_role() {
-    let c = run(
-        &[
-            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
-            ("iam.json", role_details(SAFE)),
-        ],
-        "iam:\n  strategy: pod-identity\n  cluster: {account: \"999999999999\"}\n",
-    );
+    let c = web_app("iam:\n  strategy: pod-identity\n  cluster: {account: \"999999999999\"}\n");
     assert_eq!(codes(&c, "web"), vec!["E2K462"]);
     assert!(c.conversion.workloads[0].failed());
     assert!(c.conversion.iam_roles.is_empty());
@@ -448,11 +435,7 @@ fn pod_identity_role_outside_the_cluster_account_is_an_error_and_writes_no_role(
 /// cluster's OIDC provider; the role trusts it, for exactly its ServiceAccount.
 #[test]
 fn irsa_role_in_another_account_than_the_cluster_trusts_a_provider_its_root_creates() {
-    let c = run(
-        &[
-            ("td.json", task("web", "111111111111", Some("/app"), "EC2")),
-            ("iam.json", role_details(SAFE)),
-        ],
+    let c = web_app(
         "iam:\n  cluster: {account: \"999999999999\", oidcIssuer: oidc.eks.eu-west-1.amazonaws.com/id/ABC}\n",
     );
     let role = &c.conversion.iam_roles[0];
@@ -465,9 +448,7 @@ fn irsa_role_in_another_account_than_the_cluster_trusts_a_provider_its_root_crea
             subjects: vec!["system:serviceaccount:web-dev:web".into()],
         }]
     );
-    let sink = crate::export::TreeSink::default();
-    crate::export::terraform::render(&c.conversion, &sink);
-    let tree = sink.into_tree();
+    let tree = terraform(&c);
     let provider = &tree["iam/shop-dev/oidc-providers.tf"];
     assert!(
         provider.contains("resource \"aws_iam_openid_connect_provider\" \"eks_dev\"")

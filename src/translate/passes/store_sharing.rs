@@ -326,24 +326,26 @@ mod tests {
         assert_eq!(workloads[1].findings.iter().next().unwrap().input, "b.json");
     }
 
+    /// The IngressClassParams of group `public` that ALB `arn` stands for.
+    fn class_params(arn: &str) -> Object {
+        let mut meta = ObjectMeta {
+            name: "public".into(),
+            ..ObjectMeta::default()
+        };
+        meta.annotations
+            .insert("ecs2eks.io/source-load-balancer".into(), arn.into());
+        Object::new(
+            "elbv2.k8s.aws/v1beta1",
+            "IngressClassParams",
+            meta,
+            json!({"spec": {"group": {"name": "public"}}}),
+        )
+    }
+
     /// Issue 18: two ALBs of one name in one environment would put their apps in one
     /// IngressGroup behind one fence; their classes differ in the ALB they stand for.
     #[test]
     fn ingress_classes_of_two_load_balancers_of_one_name_conflict() {
-        let params = |arn: &str| {
-            let mut meta = ObjectMeta {
-                name: "public".into(),
-                ..ObjectMeta::default()
-            };
-            meta.annotations
-                .insert("ecs2eks.io/source-load-balancer".into(), arn.into());
-            Object::new(
-                "elbv2.k8s.aws/v1beta1",
-                "IngressClassParams",
-                meta,
-                json!({"spec": {"group": {"name": "public"}}}),
-            )
-        };
         let translated = |app: &str, arn: &str| Translated {
             workload: Workload {
                 app: app.into(),
@@ -351,7 +353,7 @@ mod tests {
                 namespace: format!("{app}-prod"),
                 ..Workload::default()
             },
-            objects: vec![params(arn)],
+            objects: vec![class_params(arn)],
             ..Translated::default()
         };
         let pool = SharedPool::new(INGRESS_CLASSES, Code::IngressGroupConflict);
@@ -387,20 +389,6 @@ mod tests {
     /// clusters each has its own.
     #[test]
     fn ingress_classes_are_shared_per_cluster_not_per_environment() {
-        let params = |arn: &str| {
-            let mut meta = ObjectMeta {
-                name: "public".into(),
-                ..ObjectMeta::default()
-            };
-            meta.annotations
-                .insert("ecs2eks.io/source-load-balancer".into(), arn.into());
-            Object::new(
-                "elbv2.k8s.aws/v1beta1",
-                "IngressClassParams",
-                meta,
-                json!({"spec": {"group": {"name": "public"}}}),
-            )
-        };
         let translated = |env: &str, arn: &str| Translated {
             workload: Workload {
                 app: "web".into(),
@@ -408,7 +396,7 @@ mod tests {
                 namespace: format!("web-{env}"),
                 ..Workload::default()
             },
-            objects: vec![params(arn)],
+            objects: vec![class_params(arn)],
             ..Translated::default()
         };
         let shared_by = |destinations: [&str; 2]| {
