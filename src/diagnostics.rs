@@ -55,7 +55,7 @@ codes! {
     DeploymentAlarms = "E2K108", Warning, "CloudWatch alarm rollback has no Kubernetes equivalent; use Argo Rollouts analysis with CloudWatch metrics.";
     ExecuteCommand = "E2K109", Info, "ECS Exec becomes kubectl exec, governed by RBAC on pods/exec.";
     AwsTags = "E2K110", Info, "AWS resource tags are not Kubernetes objects; cost allocation on EKS uses labels or split cost allocation data.";
-    NetworkConfiguration = "E2K111", Info, "Pods get subnets and security groups from the cluster (VPC CNI); use SecurityGroupPolicy for per-pod security groups.";
+    NetworkConfiguration = "E2K111", Info, "Pods take their addresses from the cluster's subnets (VPC CNI, or ENIConfig custom networking), not the service's: check that route tables, NACLs and VPC endpoints that served these subnets also serve the cluster's.";
     HealthCheckGracePeriod = "E2K112", Info, "Use a startupProbe or the target group's health check; the Deployment waits for readiness instead.";
     DaemonScheduling = "E2K113", Info, "DAEMON services became a DaemonSet: one pod per node.";
     PlatformVersion = "E2K114", Info, "Fargate platform versions have no Kubernetes equivalent; EKS Fargate picks its own.";
@@ -148,6 +148,11 @@ codes! {
     ArmOnFargate = "E2K313", Warning, "EKS Fargate runs x86_64 pods only: run this arm64 pod on Graviton nodes (a managed node group or Karpenter), or build its image for amd64.";
     EphemeralNodeVolume = "E2K314", Warning, "The pod requests more ephemeral storage than a default 20 GiB node root volume holds: give its nodes the root volume named (node group diskSize, or the Karpenter EC2NodeClass blockDeviceMappings).";
     UnreferencedPort = "E2K315", Info, "Nothing outside the pod reached this port in ECS, yet it is a port of the app's Service, which every pod of the cluster may call: drop it from the Service if no other app needs it (a sidecar's admin or forward port).";
+    SecurityGroupPolicy = "E2K316", Info, "The service's security groups go on its pods through a SecurityGroupPolicy: the cluster needs Security Groups for Pods (the going-live step in MIGRATION_REPORT.md), and the pods must be created after the policy.";
+    SecurityGroupsDropped = "E2K317", Warning, "The pods use their nodes' security groups (mapping network.securityGroups: none), so rules that admit these groups (a database's, a cache's) no longer match them: admit the nodes' group there, or set network.securityGroups: securityGroupPolicy.";
+    SecurityGroupOtherVpc = "E2K318", Warning, "A security group belongs to one VPC and cannot go on pods in another: recreate it in the cluster's VPC (with the rules that reference it, in both directions) and put the new id in the overlay's SecurityGroupPolicy.";
+    SecurityGroupVpcUnchecked = "E2K319", Info, "Whether these groups are in the cluster's VPC was not checked: give the cluster's VPC (inventory environments.<env>.clusterVpcId) and `aws ec2 describe-security-groups` output of the service's account.";
+    PublicIp = "E2K320", Warning, "Pods get no public IP (assignPublicIp is not carried): their internet egress must go through a NAT gateway from the cluster's subnets, and inbound only through a load balancer.";
     // 4xx: secrets (External Secrets Operator)
     SecretReference = "E2K400", Warning, "valueFrom must be a Secrets Manager ARN, an SSM parameter ARN or a parameter name; fix the reference, the variable was not created.";
     SecretOverridesEnv = "E2K401", Warning, "The name is both a plain variable and a secret; the secret was kept. Remove one of them.";

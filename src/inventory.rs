@@ -42,6 +42,10 @@ pub struct Environment {
     /// ARN of the nodes' IAM role in the cluster's account.
     #[serde(default)]
     pub node_role: Option<String>,
+    /// The VPC of the EKS cluster (`vpc-…`): the services' security groups must be in it to go on
+    /// pods (SecurityGroupPolicy).
+    #[serde(default)]
+    pub cluster_vpc_id: Option<String>,
 }
 
 impl Environment {

@@ -41,6 +41,8 @@ pub struct Mappings {
     pub app_mesh: AppMesh,
     #[serde(default)]
     pub dns: Dns,
+    #[serde(default)]
+    pub network: Network,
     /// Task-level fields per task definition family, for task definitions that lack them
     /// (Terraform `container_definitions` files hold none).
     #[serde(default)]
@@ -214,6 +216,23 @@ impl CapacityTypeLabel {
             CapacityTypeLabel::Eks => ("eks.amazonaws.com/capacityType", "SPOT", "ON_DEMAND"),
         }
     }
+}
+
+/// The pods' network: what becomes of an `awsvpc` service's security groups.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Network {
+    pub security_groups: SecurityGroups,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SecurityGroups {
+    /// A SecurityGroupPolicy per workload puts the service's groups on its pods.
+    #[default]
+    SecurityGroupPolicy,
+    /// Nothing: the pods use their nodes' groups (a warning names the groups).
+    None,
 }
 
 /// Service discovery: Cloud Map and Service Connect names.

@@ -18,7 +18,12 @@ fn sync_wave(kind: &str) -> Option<&'static str> {
     match kind {
         "Namespace" => Some("-3"),
         "ServiceAccount" | "ClusterSecretStore" | "SecretStore" => Some("-2"),
-        "ExternalSecret" | "ConfigMap" | "PersistentVolume" | "PersistentVolumeClaim" => Some("-1"),
+        // A SecurityGroupPolicy acts on pods created after it.
+        "ExternalSecret"
+        | "ConfigMap"
+        | "PersistentVolume"
+        | "PersistentVolumeClaim"
+        | "SecurityGroupPolicy" => Some("-1"),
         _ => None,
     }
 }

@@ -509,6 +509,7 @@ fn going_live(conversion: &Conversion) -> Vec<String> {
             moved.join(", ")
         ));
     }
+    steps.extend(pod_security_groups(conversion));
     if conversion.workloads.iter().any(|w| !w.failed()) {
         let platform: BTreeSet<String> = conversion
             .secret_stores
@@ -548,17 +549,36 @@ fn going_live(conversion: &Conversion) -> Vec<String> {
     steps
 }
 
+/// The cluster's prerequisites of Security Groups for Pods, once, naming the environments whose
+/// apps have a SecurityGroupPolicy; before the apps sync, since a policy acts on new pods only.
+fn pod_security_groups(conversion: &Conversion) -> Option<String> {
+    let environments: BTreeSet<&str> = conversion
+        .workloads
+        .iter()
+        .filter(|w| !w.failed() && w.facts.security_group_policy)
+        .map(|w| w.environment.as_str())
+        .collect();
+    if environments.is_empty() {
+        return None;
+    }
+    let environments: Vec<String> = environments.iter().map(|e| format!("`{e}`")).collect();
+    Some(format!(
+        "**Turn on Security Groups for Pods** in the cluster of {}, before the apps sync (a SecurityGroupPolicy acts only on pods created after it): set `ENABLE_POD_ENI=true` on the VPC CNI (the `aws-node` DaemonSet, or the `vpc-cni` add-on's configuration); attach the AWS managed policy `AmazonEKSVPCResourceController` to the cluster's IAM role; run these pods on Nitro instance types, sized by the capacity table's branch ENI pods. Pods on Fargate need nothing extra. The pods' groups must admit the nodes' security group (kubelet probes) and reach CoreDNS on port 53; with probes, also set `DISABLE_TCP_EARLY_DEMUX=true` on the CNI's `aws-vpc-cni-init` container.",
+        environments.join(", ")
+    ))
+}
+
 /// What the workloads ask of the cluster, per namespace and per environment.
 fn capacity_section(capacity: &[Capacity], out: &mut String) {
     if capacity.is_empty() {
         return;
     }
-    out.push_str("## Capacity\n\nPods at steady state and at peak (rollout surge or autoscaler maximum), the VPC pod IPs that takes, and the requests at steady state. DaemonSets run one pod per node and are counted apart.\n\n");
-    out.push_str("| environment | namespace | pods | peak pods | pod IPs | CPU requests | memory requests | DaemonSets |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("## Capacity\n\nPods at steady state and at peak (rollout surge or autoscaler maximum), the VPC pod IPs that takes, and the requests at steady state. Branch ENI pods are the pods at peak that carry security groups of their own (SecurityGroupPolicy) on EC2 nodes: each takes one of its node's branch network interfaces, whose number per instance type limits how many such pods a node runs. DaemonSets run one pod per node and are counted apart.\n\n");
+    out.push_str("| environment | namespace | pods | peak pods | pod IPs | CPU requests | memory requests | branch ENI pods | DaemonSets |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     let totals = capacity::totals(capacity);
     for c in capacity.iter().chain(totals.iter()) {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {}m | {}Mi | {} |\n",
+            "| {} | {} | {} | {} | {} | {}m | {}Mi | {} | {} |\n",
             c.environment,
             c.namespace,
             c.footprint.pods,
@@ -566,6 +586,7 @@ fn capacity_section(capacity: &[Capacity], out: &mut String) {
             c.footprint.pod_ips,
             c.footprint.cpu_millicores,
             c.footprint.memory_mib,
+            c.footprint.branch_eni_pods,
             c.footprint.daemonsets
         ));
     }

@@ -13,6 +13,7 @@ mod cloud_map;
 mod elbv2;
 mod iam;
 mod schedules;
+mod security_groups;
 mod services;
 mod task_definitions;
 
@@ -118,6 +119,11 @@ const SHAPES: &[Shape] = &[
         name: "aws iam get-role",
         recognise: iam::is_get_role,
         read: iam::read_get_role,
+    },
+    Shape {
+        name: "aws ec2 describe-security-groups",
+        recognise: security_groups::is_describe_security_groups,
+        read: security_groups::read_describe_security_groups,
     },
     Shape {
         name: "aws elbv2 describe-load-balancers",

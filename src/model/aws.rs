@@ -1,6 +1,6 @@
 //! The AWS side beyond ECS: Application Auto Scaling, EventBridge rules and targets,
-//! EventBridge Scheduler schedules and Cloud Map namespaces and services, as the AWS CLI spells
-//! them (PascalCase).
+//! EventBridge Scheduler schedules, Cloud Map namespaces and services and EC2 security groups, as
+//! the AWS CLI spells them (PascalCase).
 //!
 //! Lenient like `model::ecs`: unknown fields are ignored, nulls mean "not set".
 
@@ -204,4 +204,15 @@ impl CloudMapService {
             .and_then(|d| d.namespace_id.as_deref());
         self.namespace_id.as_deref().or(from_dns)
     }
+}
+
+/// `aws ec2 describe-security-groups`: `SecurityGroups[]`. Read for each group's VPC: a
+/// SecurityGroupPolicy can attach only groups of the cluster's VPC.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct SecurityGroup {
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+    pub vpc_id: Option<String>,
+    pub owner_id: Option<String>,
 }

@@ -574,6 +574,25 @@ pub struct Service {
     #[serde(deserialize_with = "nullable")]
     pub service_registries: Vec<ServiceRegistry>,
     pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    pub network_configuration: Option<NetworkConfiguration>,
+}
+
+/// `networkConfiguration` of an `awsvpc` service: where its tasks' ENIs go.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct NetworkConfiguration {
+    pub awsvpc_configuration: Option<AwsVpcConfiguration>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AwsVpcConfiguration {
+    #[serde(deserialize_with = "nullable")]
+    pub subnets: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub security_groups: Vec<String>,
+    /// `ENABLED` or `DISABLED`.
+    pub assign_public_ip: Option<String>,
 }
 
 /// What finds a service's task definition and places and groups the service, and its target

@@ -373,7 +373,13 @@ pub const SERVICE: &[Field] = &[
         "placementStrategy",
         Mapped("spread → `topologySpreadConstraints`; binpack/random E2K584"),
     ),
-    f("networkConfiguration", Reported(Code::NetworkConfiguration)),
+    f(
+        "networkConfiguration",
+        Nested(
+            "`awsvpcConfiguration`: security groups → `SecurityGroupPolicy` (mapping `network.securityGroups`)",
+            NETWORK_CONFIGURATION,
+        ),
+    ),
     f(
         "healthCheckGracePeriodSeconds",
         Reported(Code::HealthCheckGracePeriod),
@@ -433,6 +439,28 @@ pub const DEPLOYMENT_CONFIGURATION: &[Field] = &[
     f("strategy", Reported(Code::DeploymentController)),
     f("bakeTimeInMinutes", Reported(Code::DeploymentController)),
     f("lifecycleHooks", Reported(Code::DeploymentController)),
+];
+
+pub const NETWORK_CONFIGURATION: &[Field] = &[f(
+    "awsvpcConfiguration",
+    Nested(
+        "the pods' security groups (table below)",
+        AWSVPC_CONFIGURATION,
+    ),
+)];
+
+pub const AWSVPC_CONFIGURATION: &[Field] = &[
+    f(
+        "securityGroups",
+        Mapped(
+            "`SecurityGroupPolicy` (`vpcresources.k8s.aws/v1beta1`) selecting the app's pods, E2K316; mapping `network.securityGroups: none`: E2K317; not in the cluster's VPC: E2K318 (unchecked: E2K319)",
+        ),
+    ),
+    f("subnets", Reported(Code::NetworkConfiguration)),
+    f(
+        "assignPublicIp",
+        Mapped("`ENABLED`: E2K320 (pods get no public IP)"),
+    ),
 ];
 
 /// Nothing is set: absent, `null`, `[]`, `{}` or `""` all mean the same in AWS JSON.
@@ -674,6 +702,10 @@ pub fn markdown_table() -> String {
         (
             "Deployment configuration (`deploymentConfiguration`)",
             DEPLOYMENT_CONFIGURATION,
+        ),
+        (
+            "Network configuration (`networkConfiguration.awsvpcConfiguration`)",
+            AWSVPC_CONFIGURATION,
         ),
     ] {
         out.push_str(&format!(

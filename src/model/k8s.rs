@@ -93,6 +93,7 @@ impl Object {
             "ConfigMap",
             "PersistentVolume",
             "PersistentVolumeClaim",
+            "SecurityGroupPolicy",
             "Service",
             "Deployment",
             "DaemonSet",

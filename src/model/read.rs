@@ -10,7 +10,7 @@ use crate::diagnostics::Finding;
 use crate::error::InputError;
 use crate::model::aws::{
     CloudMapNamespace, CloudMapService, EventRule, RuleTargets, ScalableTarget, ScalingPolicy,
-    Schedule, ScheduledAction,
+    Schedule, ScheduledAction, SecurityGroup,
 };
 use crate::model::ecs::{ServiceIdentity, TaskDefinitionIdentity};
 use crate::model::elbv2::{Listener, LoadBalancer, Rule, TargetGroup};
@@ -76,6 +76,9 @@ pub struct Inputs {
     /// (`list-services`): the names services register and call.
     pub cloud_map_namespaces: Vec<Sourced<CloudMapNamespace>>,
     pub cloud_map_services: Vec<Sourced<CloudMapService>>,
+    /// EC2 security groups (`aws ec2 describe-security-groups`): the VPC of each group the
+    /// services name.
+    pub security_groups: Vec<Sourced<SecurityGroup>>,
     pub errors: Vec<InputError>,
     /// Built on the first lookup, once every input is read.
     index: OnceLock<Index>,
@@ -96,6 +99,8 @@ struct Index {
     /// Cloud Map namespaces and services by id and by ARN.
     cloud_map_namespaces: HashMap<String, Vec<u32>>,
     cloud_map_services: HashMap<String, Vec<u32>>,
+    /// Security groups by group id.
+    security_groups: HashMap<String, Vec<u32>>,
 }
 
 /// Files `key` under `at` in `map`, when there is a key.
@@ -149,6 +154,9 @@ impl Index {
         for (i, s) in inputs.cloud_map_services.iter().enumerate() {
             file_under(&mut index.cloud_map_services, s.value.id.as_deref(), i);
             file_under(&mut index.cloud_map_services, s.value.arn.as_deref(), i);
+        }
+        for (i, g) in inputs.security_groups.iter().enumerate() {
+            file_under(&mut index.security_groups, g.value.group_id.as_deref(), i);
         }
         index
     }
@@ -248,6 +256,11 @@ impl Inputs {
         .next()
     }
 
+    /// The first security group read with this id.
+    pub fn security_group(&self, id: &str) -> Option<&Sourced<SecurityGroup>> {
+        at(&self.security_groups, self.index().security_groups.get(id)).next()
+    }
+
     /// What the IAM plan reads: the roles and managed policies (the rest is dropped).
     pub fn iam_only(self) -> Inputs {
         Inputs {
@@ -287,6 +300,7 @@ impl Inputs {
             schedules,
             cloud_map_namespaces,
             cloud_map_services,
+            security_groups,
             errors,
             index: _,
         } = other;
@@ -308,6 +322,7 @@ impl Inputs {
         self.schedules.extend(schedules);
         self.cloud_map_namespaces.extend(cloud_map_namespaces);
         self.cloud_map_services.extend(cloud_map_services);
+        self.security_groups.extend(security_groups);
         self.errors.extend(errors);
     }
 }

@@ -24,6 +24,7 @@ pub fn of(objects: &[Object]) -> ObjectFacts {
                     facts.stores.push(store);
                 }
             }
+            "SecurityGroupPolicy" => facts.security_group_policy = true,
             "TargetGroupBinding" => {
                 let body = o.body();
                 let spec = |k: &str| text(&body["spec"][k]);

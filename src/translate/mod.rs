@@ -25,6 +25,7 @@ pub mod passes;
 mod placement;
 mod platform;
 mod pod;
+mod pod_security_groups;
 mod probes;
 mod resources;
 mod rollout;
@@ -352,6 +353,10 @@ pub fn convert(
                 &id.account,
                 &mut findings,
             );
+            // Fargate gives each pod a network interface of its own: no node's branch ENI.
+            if workload.facts.security_group_policy && platform::fargate(td, service).is_none() {
+                workload.footprint.branch_eni_pods = workload.footprint.pod_ips;
+            }
         }
         Err(message) => findings.push(Code::NameTemplate, "", message),
     }

@@ -5,7 +5,7 @@ use super::pod::LogRouter;
 use super::{Context, Runs};
 use super::{
     agents, autoscaling, calls, containers, dependencies, disruption, iam, ingress, logging,
-    network, placement, platform, probes, resources, rollout, schedules, secrets, volumes,
+    network, placement, platform, pod_security_groups, probes, resources, rollout, schedules, secrets, volumes,
 };
 use crate::diagnostics::{Code, Findings};
 use crate::mappings::Standalone;
@@ -137,6 +137,7 @@ pub fn build(
     if !a.job_only {
         objects.extend(cluster_ip_service(&a, &pod, &app_protocols, findings));
     }
+    objects.extend(security_group_policy(&a, findings));
     let needs = load_balancers(&a, &mut pod, &mut objects, findings);
     let template = PodTemplate {
         metadata: TemplateMeta {
@@ -466,6 +467,23 @@ fn cluster_ip_service(
         network::unreferenced_ports(&a.td.value, &a.td.path, &s.value, &object, findings);
     }
     Some(object)
+}
+
+/// The SecurityGroupPolicy that puts the service's security groups on its pods.
+fn security_group_policy(a: &Assembly<'_>, findings: &mut Findings) -> Option<Object> {
+    let cluster = pod_security_groups::Cluster {
+        environment: a.names.environment,
+        account: a.names.account,
+        inventory: a.others.inventory,
+        inputs: a.others.inputs,
+    };
+    let mode = a.others.mappings.network.security_groups;
+    let meta = (a.meta(a.names.service), &a.selector);
+    let service = a.service?;
+    findings.input = service.input.clone();
+    let policy = pod_security_groups::policy(service, mode, meta, &cluster, findings);
+    findings.input = a.td.input.clone();
+    policy
 }
 
 /// Load balancers: Service type and ports, Ingresses/TargetGroupBindings, readiness probes;

@@ -9,6 +9,9 @@ pub struct ObjectFacts {
     pub cluster_kinds: Vec<(String, String)>,
     /// The stores its ExternalSecrets use, sorted, once each.
     pub stores: Vec<StoreUse>,
+    /// A SecurityGroupPolicy puts security groups on its pods (the cluster needs Security Groups
+    /// for Pods).
+    pub security_group_policy: bool,
     /// Its TargetGroupBindings, in their order.
     pub target_group_bindings: Vec<TargetGroupBindingFacts>,
     /// The ECR repositories of its images in another account than its cluster's, sorted, once

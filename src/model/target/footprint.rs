@@ -17,6 +17,9 @@ pub struct Footprint {
     pub cpu_millicores: i64,
     /// Memory requests at steady state, in MiB.
     pub memory_mib: i64,
+    /// Pods at peak that need a branch network interface of their node (a SecurityGroupPolicy
+    /// selects them, and they do not run on Fargate): what limits pods per instance type.
+    pub branch_eni_pods: i64,
     /// DaemonSets: one pod per node, not counted above.
     pub daemonsets: i64,
     /// The Deployment's `replicas` (None without one, or when an autoscaler sets them).
@@ -32,6 +35,7 @@ impl Footprint {
         self.pod_ips += other.pod_ips;
         self.cpu_millicores += other.cpu_millicores;
         self.memory_mib += other.memory_mib;
+        self.branch_eni_pods += other.branch_eni_pods;
         self.daemonsets += other.daemonsets;
     }
 }
