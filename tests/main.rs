@@ -12,6 +12,7 @@ mod cross_account;
 mod iam;
 mod ingress;
 mod live_import;
+mod network;
 mod readme;
 mod real_world;
 mod samples;
