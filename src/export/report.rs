@@ -563,7 +563,7 @@ fn pod_security_groups(conversion: &Conversion) -> Option<String> {
     }
     let environments: Vec<String> = environments.iter().map(|e| format!("`{e}`")).collect();
     Some(format!(
-        "**Turn on Security Groups for Pods** in the cluster of {}, before the apps sync (a SecurityGroupPolicy acts only on pods created after it): set `ENABLE_POD_ENI=true` on the VPC CNI (the `aws-node` DaemonSet, or the `vpc-cni` add-on's configuration); attach the AWS managed policy `AmazonEKSVPCResourceController` to the cluster's IAM role; run these pods on Nitro instance types, sized by the capacity table's branch ENI pods. Pods on Fargate need nothing extra. The pods' groups must admit the nodes' security group (kubelet probes) and reach CoreDNS on port 53; with probes, also set `DISABLE_TCP_EARLY_DEMUX=true` on the CNI's `aws-vpc-cni-init` container.",
+        "**Turn on Security Groups for Pods** in the cluster of environment(s) {}, before the apps sync (a SecurityGroupPolicy acts only on pods created after it): set `ENABLE_POD_ENI=true` on the VPC CNI (the `aws-node` DaemonSet, or the `vpc-cni` add-on's configuration); attach the AWS managed policy `AmazonEKSVPCResourceController` to the cluster's IAM role; run these pods on Nitro instance types, sized by the capacity table's branch ENI pods. Pods on Fargate need nothing extra. The pods' groups must admit the nodes' security group (kubelet probes) and reach CoreDNS on port 53; with probes, also set `DISABLE_TCP_EARLY_DEMUX=true` on the CNI's `aws-vpc-cni-init` container.",
         environments.join(", ")
     ))
 }
