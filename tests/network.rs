@@ -75,8 +75,13 @@ fn a_group_outside_the_clusters_vpc_is_a_warning_naming_it() {
     let w = orders(&c);
     let other = messages(w, "E2K318");
     assert_eq!(other.len(), 1, "{other:?}");
-    assert!(other[0].contains("sg-0orders000000001 (orders-tasks)"), "{other:?}");
-    assert!(other[0].contains("vpc-0ecs0000000000444") && other[0].contains("vpc-0eks0000000000999"));
+    assert!(
+        other[0].contains("sg-0orders000000001 (orders-tasks)"),
+        "{other:?}"
+    );
+    assert!(
+        other[0].contains("vpc-0ecs0000000000444") && other[0].contains("vpc-0eks0000000000999")
+    );
     // The group of the cluster's VPC is fine, and everything was checked.
     assert!(!other[0].contains("sg-0shared00000002"));
     assert!(messages(w, "E2K319").is_empty());
@@ -95,13 +100,15 @@ fn without_the_clusters_vpc_the_check_says_it_was_not_made() {
     let m = &unchecked[0];
     assert!(m.contains("sg-0orders000000001, sg-0shared00000002"), "{m}");
     assert!(m.contains("no clusterVpcId for environment prod"), "{m}");
-    assert!(m.contains("444444444444 is not the cluster's (999999999999)"), "{m}");
+    assert!(
+        m.contains("444444444444 is not the cluster's (999999999999)"),
+        "{m}"
+    );
 }
 
 #[test]
 fn mapping_none_writes_no_policy_and_names_the_groups() {
-    let mappings =
-        Mappings::load(Some(("m.yaml", "network:\n  securityGroups: none\n"))).unwrap();
+    let mappings = Mappings::load(Some(("m.yaml", "network:\n  securityGroups: none\n"))).unwrap();
     let c = convert(&mappings, &fixture_inventory());
     let w = orders(&c);
     assert!(w.objects.iter().all(|o| o.kind != "SecurityGroupPolicy"));
@@ -117,7 +124,11 @@ fn mapping_none_writes_no_policy_and_names_the_groups() {
 fn a_public_ip_is_a_warning() {
     let c = convert(&Mappings::defaults(), &fixture_inventory());
     let w = orders(&c);
-    let f: Vec<_> = w.findings.iter().filter(|f| f.code.as_str() == "E2K320").collect();
+    let f: Vec<_> = w
+        .findings
+        .iter()
+        .filter(|f| f.code.as_str() == "E2K320")
+        .collect();
     assert_eq!(f.len(), 1);
     assert_eq!(
         f[0].field,
@@ -162,7 +173,9 @@ fn fargate_pods_need_no_branch_eni_and_overlays_carry_each_environments_groups()
     let base = &tree["apps/catalog/base/securitygrouppolicy.yaml"];
     assert!(base.contains("- sg-0911af3db1c548a27"), "{base}");
     let prod = &tree["apps/catalog/overlays/prod/kustomization.yaml"];
-    let at = prod.find("kind: SecurityGroupPolicy").expect("a patch of the policy");
+    let at = prod
+        .find("kind: SecurityGroupPolicy")
+        .expect("a patch of the policy");
     let patch = &prod[at..];
     // Replaced only where the base still holds dev's group (a JSON 6902 test first).
     assert!(patch.contains("op: test"), "{patch}");

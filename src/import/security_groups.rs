@@ -11,7 +11,8 @@ pub fn is_describe_security_groups(v: &Value) -> bool {
 
 pub fn read_describe_security_groups(input: &str, value: Value, read: &mut Read) {
     let errors = &mut read.inputs.errors;
-    let groups = super::read_list::<SecurityGroup>(input, value, "SecurityGroups", |_| true, errors);
+    let groups =
+        super::read_list::<SecurityGroup>(input, value, "SecurityGroups", |_| true, errors);
     read.inputs.security_groups.extend(groups);
 }
 

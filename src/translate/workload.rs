@@ -5,7 +5,8 @@ use super::pod::LogRouter;
 use super::{Context, Runs};
 use super::{
     agents, autoscaling, calls, containers, dependencies, disruption, iam, ingress, logging,
-    network, placement, platform, pod_security_groups, probes, resources, rollout, schedules, secrets, volumes,
+    network, placement, platform, pod_security_groups, probes, resources, rollout, schedules,
+    secrets, volumes,
 };
 use crate::diagnostics::{Code, Findings};
 use crate::mappings::Standalone;
