@@ -534,19 +534,24 @@ fn going_live(conversion: &Conversion) -> Vec<String> {
             "**Install and sync the Argo CD objects**: `kubectl apply -k argocd`, then sync{first} the apps: their sync waves put Namespaces and ServiceAccounts before secrets and workloads."
         ));
     }
+    steps.extend(cutover_step(conversion));
+    steps
+}
+
+/// The services whose pods join the ECS target groups, to cut over.
+fn cutover_step(conversion: &Conversion) -> Option<String> {
     let cutover: Vec<String> = conversion
         .workloads
         .iter()
         .filter(|w| !w.facts.target_group_bindings.is_empty())
         .map(|w| format!("`{} ({})`", w.app, w.environment))
         .collect();
-    if !cutover.is_empty() {
-        steps.push(format!(
+    (!cutover.is_empty()).then(|| {
+        format!(
             "**Cut over** the services whose pods join the ECS target groups, following the steps in their sections: {}.",
             cutover.join(", ")
-        ));
-    }
-    steps
+        )
+    })
 }
 
 /// The cluster's prerequisites of Security Groups for Pods, once, naming the environments whose

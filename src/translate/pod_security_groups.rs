@@ -144,3 +144,65 @@ fn check_vpc(groups: &[String], at: &str, cluster: &Cluster<'_>, findings: &mut 
         ),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(network: serde_json::Value) -> Sourced<Service> {
+        Sourced {
+            input: "services.json".into(),
+            path: "services[0]".into(),
+            value: serde_json::from_value(
+                json!({"serviceName": "orders", "networkConfiguration": network}),
+            )
+            .unwrap(),
+            findings: Vec::new(),
+        }
+    }
+
+    fn run(s: &Sourced<Service>, mode: SecurityGroups) -> (Option<Object>, Vec<&'static str>) {
+        let inputs = Inputs::default();
+        let cluster = Cluster {
+            environment: "prod",
+            account: "444444444444",
+            inventory: None,
+            inputs: &inputs,
+        };
+        let meta = ObjectMeta {
+            name: "orders".into(),
+            ..ObjectMeta::default()
+        };
+        let selector: Map = [("app.kubernetes.io/name".to_string(), "orders".to_string())].into();
+        let mut findings = Findings::default();
+        let object = policy(s, mode, (meta, &selector), &cluster, &mut findings);
+        let codes = findings.list.iter().map(|f| f.code.as_str()).collect();
+        (object, codes)
+    }
+
+    #[test]
+    fn groups_become_a_policy_or_a_warning() {
+        let s = service(
+            json!({"awsvpcConfiguration": {"securityGroups": ["sg-1", "sg-2"], "assignPublicIp": "ENABLED"}}),
+        );
+        let (object, codes) = run(&s, SecurityGroups::SecurityGroupPolicy);
+        let object = object.unwrap();
+        assert_eq!(
+            object.body()["spec"]["securityGroups"]["groupIds"],
+            json!(["sg-1", "sg-2"])
+        );
+        assert_eq!(codes, ["E2K320", "E2K316", "E2K319"]);
+        let (object, codes) = run(&s, SecurityGroups::None);
+        assert!(object.is_none());
+        assert_eq!(codes, ["E2K320", "E2K317"]);
+    }
+
+    #[test]
+    fn no_groups_no_policy() {
+        let s = service(
+            json!({"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": "DISABLED"}}),
+        );
+        let (object, codes) = run(&s, SecurityGroups::SecurityGroupPolicy);
+        assert!(object.is_none() && codes.is_empty());
+    }
+}
