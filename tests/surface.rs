@@ -49,6 +49,7 @@ fn autoscaling_schedules_sample() {
             "ServiceAccount",
             "PersistentVolume",
             "PersistentVolumeClaim",
+            "SecurityGroupPolicy",
             "Service",
             "Deployment",
             "HorizontalPodAutoscaler",
