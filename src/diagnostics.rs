@@ -153,6 +153,7 @@ codes! {
     SecurityGroupOtherVpc = "E2K318", Warning, "A security group belongs to one VPC and cannot go on pods in another: recreate it in the cluster's VPC (with the rules that reference it, in both directions) and put the new id in the overlay's SecurityGroupPolicy.";
     SecurityGroupVpcUnchecked = "E2K319", Info, "Whether these groups are in the cluster's VPC was not checked: give the cluster's VPC (inventory environments.<env>.clusterVpcId) and `aws ec2 describe-security-groups` output of the service's account.";
     PublicIp = "E2K320", Warning, "Pods get no public IP (assignPublicIp is not carried): their internet egress must go through a NAT gateway from the cluster's subnets, and inbound only through a load balancer.";
+    SecurityGroupsWindows = "E2K321", Warning, "Security Groups for Pods does not work on Windows nodes, so no SecurityGroupPolicy was written and the pods use their nodes' groups: admit the Windows node group's security group in the rules that admit these groups.";
     // 4xx: secrets (External Secrets Operator)
     SecretReference = "E2K400", Warning, "valueFrom must be a Secrets Manager ARN, an SSM parameter ARN or a parameter name; fix the reference, the variable was not created.";
     SecretOverridesEnv = "E2K401", Warning, "The name is both a plain variable and a secret; the secret was kept. Remove one of them.";

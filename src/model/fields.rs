@@ -453,7 +453,7 @@ pub const AWSVPC_CONFIGURATION: &[Field] = &[
     f(
         "securityGroups",
         Mapped(
-            "`SecurityGroupPolicy` (`vpcresources.k8s.aws/v1beta1`) selecting the app's pods, E2K316; mapping `network.securityGroups: none`: E2K317; not in the cluster's VPC: E2K318 (unchecked: E2K319)",
+            "`SecurityGroupPolicy` (`vpcresources.k8s.aws/v1beta1`) selecting the app's pods, E2K316; mapping `network.securityGroups: none`: E2K317; Windows pods: E2K321; not in the cluster's VPC: E2K318 (unchecked: E2K319)",
         ),
     ),
     f("subnets", Reported(Code::NetworkConfiguration)),

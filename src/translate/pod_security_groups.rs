@@ -18,6 +18,8 @@ pub struct Cluster<'a> {
     pub environment: &'a str,
     /// The service's account.
     pub account: &'a str,
+    /// The pods run on Windows nodes, where Security Groups for Pods does not work.
+    pub windows: bool,
     pub inventory: Option<&'a Inventory>,
     pub inputs: &'a Inputs,
 }
@@ -51,6 +53,14 @@ pub fn policy(
             Code::SecurityGroupsDropped,
             at,
             format!("security groups {list} are not put on the pods: the inbound rules that admit them no longer match these pods"),
+        );
+        return None;
+    }
+    if cluster.windows {
+        findings.push(
+            Code::SecurityGroupsWindows,
+            at,
+            format!("security groups {list} cannot go on Windows pods: the inbound rules that admit them no longer match these pods"),
         );
         return None;
     }
@@ -161,11 +171,16 @@ mod tests {
         }
     }
 
-    fn run(s: &Sourced<Service>, mode: SecurityGroups) -> (Option<Object>, Vec<&'static str>) {
+    fn run(
+        s: &Sourced<Service>,
+        mode: SecurityGroups,
+        windows: bool,
+    ) -> (Option<Object>, Vec<&'static str>) {
         let inputs = Inputs::default();
         let cluster = Cluster {
             environment: "prod",
             account: "444444444444",
+            windows,
             inventory: None,
             inputs: &inputs,
         };
@@ -185,16 +200,20 @@ mod tests {
         let s = service(
             json!({"awsvpcConfiguration": {"securityGroups": ["sg-1", "sg-2"], "assignPublicIp": "ENABLED"}}),
         );
-        let (object, codes) = run(&s, SecurityGroups::SecurityGroupPolicy);
+        let (object, codes) = run(&s, SecurityGroups::SecurityGroupPolicy, false);
         let object = object.unwrap();
         assert_eq!(
             object.body()["spec"]["securityGroups"]["groupIds"],
             json!(["sg-1", "sg-2"])
         );
         assert_eq!(codes, ["E2K320", "E2K316", "E2K319"]);
-        let (object, codes) = run(&s, SecurityGroups::None);
+        let (object, codes) = run(&s, SecurityGroups::None, false);
         assert!(object.is_none());
         assert_eq!(codes, ["E2K320", "E2K317"]);
+        // Security Groups for Pods does not work on Windows nodes.
+        let (object, codes) = run(&s, SecurityGroups::SecurityGroupPolicy, true);
+        assert!(object.is_none());
+        assert_eq!(codes, ["E2K320", "E2K321"]);
     }
 
     #[test]
@@ -202,7 +221,7 @@ mod tests {
         let s = service(
             json!({"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": "DISABLED"}}),
         );
-        let (object, codes) = run(&s, SecurityGroups::SecurityGroupPolicy);
+        let (object, codes) = run(&s, SecurityGroups::SecurityGroupPolicy, false);
         assert!(object.is_none() && codes.is_empty());
     }
 }
