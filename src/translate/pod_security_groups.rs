@@ -18,6 +18,8 @@ pub struct Cluster<'a> {
     pub environment: &'a str,
     /// The service's account.
     pub account: &'a str,
+    /// The cluster's account (mappings `iam.clusters.<env>`, else the inventory), when known.
+    pub cluster_account: Option<&'a str>,
     /// The pods run on Windows nodes, where Security Groups for Pods does not work.
     pub windows: bool,
     pub inventory: Option<&'a Inventory>,
@@ -140,8 +142,8 @@ fn check_vpc(groups: &[String], at: &str, cluster: &Cluster<'_>, findings: &mut 
         ),
         Some(_) => "no describe-security-groups input names them".to_string(),
     };
-    let other_account = environment
-        .and_then(|e| e.cluster_account.as_deref())
+    let other_account = cluster
+        .cluster_account
         .filter(|a| !cluster.account.is_empty() && *a != cluster.account)
         .map(|a| format!("; the service's account {} is not the cluster's ({a}): unless both use one shared VPC, the groups cannot go on the pods", cluster.account))
         .unwrap_or_default();
@@ -180,6 +182,7 @@ mod tests {
         let cluster = Cluster {
             environment: "prod",
             account: "444444444444",
+            cluster_account: None,
             windows,
             inventory: None,
             inputs: &inputs,

@@ -475,6 +475,7 @@ fn security_group_policy(a: &Assembly<'_>, findings: &mut Findings) -> Option<Ob
     let cluster = pod_security_groups::Cluster {
         environment: a.names.environment,
         account: a.names.account,
+        cluster_account: a.others.clusters.of(a.names.environment).account.as_deref(),
         windows: platform::is_windows(&a.td.value),
         inventory: a.others.inventory,
         inputs: a.others.inputs,
