@@ -187,3 +187,16 @@ pub fn check(
     let diff = export::files::check(dir, &sink.into_tree());
     (conversion, diff)
 }
+
+/// Inputs for the unit tests of the later stages, read from JSON text as the importer reads files.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::model::read::Inputs;
+
+    /// Reads each `(name, text)` into `inputs`, as a file of that name holding that text.
+    pub fn read_into(inputs: &mut Inputs, files: &[(&str, &str)]) {
+        for (name, text) in files {
+            crate::import::read_bytes(name, text.as_bytes(), inputs);
+        }
+    }
+}

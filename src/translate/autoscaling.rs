@@ -414,9 +414,9 @@ mod tests {
             "ServiceNamespace": "ecs", "ResourceId": "service/c/web",
             "ScalableDimension": "ecs:service:DesiredCount", "MinCapacity": min, "MaxCapacity": 10,
             "ScalableTargetARN": "arn:aws:application-autoscaling:eu-west-1:111111111111:scalable-target/x"}]});
-        crate::import::read_bytes("t.json", targets.to_string().as_bytes(), &mut inputs);
+        crate::fixtures::read_into(&mut inputs, &[("t.json", &targets.to_string())]);
         let policies = json!({ "ScalingPolicies": policies });
-        crate::import::read_bytes("p.json", policies.to_string().as_bytes(), &mut inputs);
+        crate::fixtures::read_into(&mut inputs, &[("p.json", &policies.to_string())]);
         assert!(inputs.errors.is_empty(), "{:?}", inputs.errors);
         inputs
     }

@@ -1,6 +1,5 @@
 use crate::Converted;
 use crate::diagnostics::Code;
-use crate::import::read_bytes;
 use crate::inventory::Inventory;
 use crate::mappings::Mappings;
 use crate::model::iam::split_role;
@@ -49,7 +48,7 @@ const SAFE: &str = r#""RolePolicyList": [{"PolicyName": "s3", "PolicyDocument": 
 fn run(files: &[(&str, String)], mappings: &str) -> Converted {
     let mut inputs = Inputs::default();
     for (name, text) in files {
-        read_bytes(name, text.as_bytes(), &mut inputs);
+        crate::fixtures::read_into(&mut inputs, &[(name, text)]);
     }
     assert!(inputs.errors.is_empty(), "{:?}", inputs.errors);
     let m = Mappings::load(Some(("m.yaml", mappings))).unwrap();

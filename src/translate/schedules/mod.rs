@@ -47,7 +47,7 @@ mod tests {
     fn convert(files: &[String], mappings: &Mappings) -> Converted {
         let mut inputs = Inputs::default();
         for (i, f) in files.iter().enumerate() {
-            crate::import::read_bytes(&format!("f{i}.json"), f.as_bytes(), &mut inputs);
+            crate::fixtures::read_into(&mut inputs, &[(&format!("f{i}.json"), f)]);
         }
         assert!(inputs.errors.is_empty(), "{:?}", inputs.errors);
         crate::convert_read(inputs, mappings, None, &|_, _| {})
