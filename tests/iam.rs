@@ -3,7 +3,7 @@
 //! source role is there.
 
 use ecs2eks::Converted;
-use ecs2eks::export::{Tree, terraform};
+use ecs2eks::export::{Tree, iam_roots};
 use ecs2eks::inventory::Inventory;
 use ecs2eks::mappings::Mappings;
 use hcl::eval::{Context, Evaluate, FuncArgs, FuncDef, ParamType};
@@ -39,7 +39,7 @@ fn convert_dir(dir: &std::path::Path, mappings: &str) -> (Converted, Tree) {
     let errors = &c.conversion.errors;
     assert!(errors.is_empty(), "{errors:?}");
     let sink = ecs2eks::export::TreeSink::default();
-    terraform::render(&c.conversion, &sink);
+    iam_roots::render(&c.conversion, &sink);
     (c, sink.into_tree())
 }
 

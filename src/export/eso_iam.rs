@@ -192,7 +192,7 @@ mod tests {
         };
         let render_tree = || {
             let sink = crate::export::TreeSink::default();
-            terraform::render(&conversion, &sink);
+            crate::export::iam_roots::render(&conversion, &sink);
             sink.into_tree()
         };
         let tree = render_tree();

@@ -10,6 +10,7 @@ pub mod capacity;
 pub mod cross_account;
 pub mod eso_iam;
 pub mod files;
+pub mod iam_roots;
 pub mod kustomize;
 pub mod logging;
 pub mod overlay_patch;
@@ -129,7 +130,7 @@ pub fn shared(
     inventory: Option<&Inventory>,
     sink: &dyn Sink,
 ) {
-    terraform::render(conversion, sink);
+    iam_roots::render(conversion, sink);
     let mut tree = Tree::new();
     // Platform objects first: argocd lists their Applications too.
     platform::render(conversion, mappings, inventory, &mut tree);

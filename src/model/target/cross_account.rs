@@ -2,7 +2,7 @@
 //! when the cluster is in another account than the workloads: roles the AWS Load Balancer
 //! Controller assumes to register pods in another account's target groups, and ECR repository
 //! policies that let the cluster's nodes pull another account's images.
-//! `translate::passes::cross_account` makes them; `export::terraform` renders them.
+//! `translate::passes::cross_account` makes them; `export::iam_roots` writes them into the roots.
 
 use super::facts::EcrRepository;
 use std::collections::BTreeSet;

@@ -68,7 +68,7 @@ fn web_app(mappings: &str) -> Converted {
 /// The Terraform of `c`.
 fn terraform(c: &Converted) -> crate::export::Tree {
     let sink = crate::export::TreeSink::default();
-    crate::export::terraform::render(&c.conversion, &sink);
+    crate::export::iam_roots::render(&c.conversion, &sink);
     sink.into_tree()
 }
 

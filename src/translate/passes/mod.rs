@@ -3,7 +3,8 @@
 //!
 //! 1. before any app is converted: the apps and their jobs (`apps`), which service owns each
 //!    shared ALB (`alb_ownership`), which task definition each scheduled run uses
-//!    (`schedule_assignment`) and where each discovery name's traffic goes (`dns_directory`);
+//!    (`schedule_assignment`, both finding task definitions through `task_definitions`) and where
+//!    each discovery name's traffic goes (`dns_directory`);
 //! 2. as each app is converted: its ClusterSecretStores go to the pool (`store_sharing`) and
 //!    what External Secrets Operator reads for it is grouped by account (`secret_access`);
 //! 3. once every app is: the stores are shared (`store_sharing`), the IAM roles planned
@@ -18,4 +19,5 @@ pub mod iam_plan;
 pub mod schedule_assignment;
 pub mod secret_access;
 pub mod store_sharing;
+pub mod task_definitions;
 pub mod tenancy;

@@ -3,7 +3,7 @@
 //! the inputs, else the latest), so a schedule becomes one job however many services share its
 //! task definition. A run whose task definition is not in the inputs is an input error.
 
-use super::apps::TaskDefinitionIndex;
+use super::task_definitions::TaskDefinitionIndex;
 use crate::diagnostics::Code;
 use crate::error::InputError;
 use crate::model::ecs::{Arn, TaskDefinitionIdentity, task_definition_ref};
