@@ -11,6 +11,33 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The public corpus of real task definitions and services (`taskdefs/`, `services/`): the folder
+/// `ECS2EKS_CORPUS` names (CI's `.ci/run` sets it, so there it must exist), else
+/// `../shared/corpus` beside the repository. None in a clone alone: the corpus tests then check
+/// nothing and say so on stderr.
+pub fn corpus() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("ECS2EKS_CORPUS") {
+        let dir = PathBuf::from(dir);
+        assert!(
+            dir.is_dir(),
+            "ECS2EKS_CORPUS={}: no such folder",
+            dir.display()
+        );
+        return Some(dir);
+    }
+    let beside = root().join("../shared/corpus");
+    if beside.is_dir() {
+        return Some(beside);
+    }
+    #[allow(clippy::print_stderr)] // a test's note: cargo test shows it with the test's output
+    {
+        eprintln!(
+            "no public corpus (../shared/corpus, or ECS2EKS_CORPUS): the corpus checks were not run"
+        );
+    }
+    None
+}
+
 /// The sample folders (each holds one scenario), sorted.
 pub fn sample_dirs() -> Vec<String> {
     let mut dirs: Vec<String> = std::fs::read_dir(root().join("samples"))
