@@ -26,6 +26,9 @@ fn corpus(kind: &str) -> Vec<PathBuf> {
 
 #[test]
 fn every_corpus_file_converts_or_names_its_error() {
+    if crate::common::corpus().is_none() {
+        return;
+    }
     let mappings = Mappings::defaults();
     let (mut workloads, mut refused) = (0, 0);
     let taskdefs = corpus("taskdefs");
@@ -101,6 +104,9 @@ fn present(value: &Value, table: &[Field], path: &str, out: &mut Vec<(String, bo
 
 #[test]
 fn every_field_in_the_corpus_is_mapped_or_named_in_a_finding() {
+    if crate::common::corpus().is_none() {
+        return;
+    }
     let mappings = Mappings::defaults();
     let mut reported_fields = 0;
     for file in corpus("taskdefs").into_iter().chain(corpus("services")) {
