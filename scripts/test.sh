@@ -10,7 +10,7 @@ export AWS_EC2_METADATA_DISABLED=true
 trap '.ci/moto.sh stop' EXIT
 export ECS2EKS_MOTO_ENDPOINT="$(cat target/moto.url)"
 # No incremental cache: CI builds once, and the cache would take disk a fresh machine may not have.
-echo "building and running the tests (about 10 minutes on 2 cores the first time)..."
+echo "building and running the tests (about 12 minutes on 2 cores the first time)..."
 CARGO_INCREMENTAL=0 cargo test --all-targets --quiet 2>&1
 # The binary the integration tests built (a `cargo run` would rebuild with other features).
 scripts/samples.sh target/samples target/debug/ecs2eks
