@@ -325,30 +325,25 @@ impl FindingList {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Finding> + '_ {
-        let mut at = 0;
         let mut input = "";
-        std::iter::from_fn(move || {
-            let bytes = &self.bytes;
-            if at >= bytes.len() {
-                return None;
-            }
-            let code = Code::ALL[usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]]))];
-            let same = bytes[at + 2] == 1;
-            at += 3;
-            if !same {
-                input = take_text(bytes, &mut at);
-            }
-            let field = take_text(bytes, &mut at);
-            let message = take_text(bytes, &mut at);
-            Some(Finding {
-                input: input.to_string(),
-                ..Finding::new(code, field, message)
+        self.records()
+            .map(move |(code, new_input, field, message)| {
+                input = new_input.unwrap_or(input);
+                Finding {
+                    input: input.to_string(),
+                    ..Finding::new(code, field, message)
+                }
             })
-        })
     }
 
-    /// The codes of the findings, in order, without decoding their texts.
+    /// The codes of the findings, in order, without copying their texts.
     pub fn codes(&self) -> impl Iterator<Item = Code> + '_ {
+        self.records().map(|(code, ..)| code)
+    }
+
+    /// The encoded findings as they lie in `bytes`: code, the input when it differs from the
+    /// previous finding's (None: the same), field and message.
+    fn records(&self) -> impl Iterator<Item = (Code, Option<&str>, &str, &str)> + '_ {
         let mut at = 0;
         std::iter::from_fn(move || {
             let bytes = &self.bytes;
@@ -358,11 +353,10 @@ impl FindingList {
             let code = Code::ALL[usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]]))];
             let same = bytes[at + 2] == 1;
             at += 3;
-            let texts = if same { 2 } else { 3 };
-            for _ in 0..texts {
-                take_text(bytes, &mut at);
-            }
-            Some(code)
+            let input = (!same).then(|| take_text(bytes, &mut at));
+            let field = take_text(bytes, &mut at);
+            let message = take_text(bytes, &mut at);
+            Some((code, input, field, message))
         })
     }
 
