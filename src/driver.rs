@@ -69,11 +69,14 @@ pub fn convert(
     let (done, total) = (AtomicUsize::new(0), plan.apps.len());
     progress(0, total);
     use rayon::prelude::*;
-    let workloads: Vec<Workload> = plan
+    // Collected per app into a list of exact size, then moved into one list made to measure: a
+    // flat collect grew each thread's list by doubling and copied them all at the end, up to three
+    // times the workloads' size at the moment the most is held.
+    let per_app: Vec<Vec<Workload>> = plan
         .apps
         .par_iter()
         .zip(&firsts)
-        .flat_map_iter(|(jobs, &first)| {
+        .map(|(jobs, &first)| {
             let mut app: Vec<Translated> = jobs
                 .iter()
                 .map(|job| convert_job(*job, &read, &plan, &ctx))
@@ -81,13 +84,18 @@ pub fn convert(
             shared.take(first, &mut app, &ctx);
             apps.app(first, &mut app);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            app.into_iter().map(|t| t.workload).collect::<Vec<_>>()
+            app.into_iter().map(|t| t.workload).collect()
         })
         .collect();
+    let mut workloads = Vec::with_capacity(plan.apps.iter().map(Vec::len).sum());
+    for app in per_app {
+        workloads.extend(app);
+    }
     // Only the IAM plan reads inputs from here on; a large run's load balancers, schedules and
     // identities (tens of MB) go now.
     drop(plan);
     let read = read.iam_only();
+    crate::allocator::give_back_freed_memory();
     let conversion = after_apps(shared, workloads, &read, &clusters, mappings, inventory);
     Conversion {
         errors,

@@ -179,7 +179,7 @@ pub fn build(conversion: &Conversion) -> Report<'_> {
                 findings: &w.findings,
                 dns_names: &w.dns_names,
                 dns_calls: &w.dns_calls,
-                plaintext_secret: w.moved_secret.as_ref().map(SecretToCreate::of),
+                plaintext_secret: w.moved_secret.as_deref().map(SecretToCreate::of),
             })
             .collect(),
         errors: conversion

@@ -150,6 +150,8 @@ impl Rule {
     }
 }
 
+/// Each `*Config` block is boxed (8 bytes when absent, as most are): a large run holds every rule
+/// of every listener while its apps convert.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Condition {
@@ -157,12 +159,12 @@ pub struct Condition {
     /// The legacy form: host-header and path-pattern only.
     #[serde(deserialize_with = "nullable")]
     pub values: Vec<String>,
-    pub host_header_config: Option<ValuesConfig>,
-    pub path_pattern_config: Option<ValuesConfig>,
-    pub http_header_config: Option<HttpHeaderConfig>,
-    pub query_string_config: Option<QueryStringConfig>,
-    pub http_request_method_config: Option<ValuesConfig>,
-    pub source_ip_config: Option<ValuesConfig>,
+    pub host_header_config: Option<Box<ValuesConfig>>,
+    pub path_pattern_config: Option<Box<ValuesConfig>>,
+    pub http_header_config: Option<Box<HttpHeaderConfig>>,
+    pub query_string_config: Option<Box<QueryStringConfig>>,
+    pub http_request_method_config: Option<Box<ValuesConfig>>,
+    pub source_ip_config: Option<Box<ValuesConfig>>,
 }
 
 impl Condition {
@@ -174,12 +176,12 @@ impl Condition {
     /// from the `*Config` block, or the legacy `Values` when the block is absent.
     pub fn values(&self) -> Vec<String> {
         let config = match self.field() {
-            "host-header" => self.host_header_config.as_ref(),
-            "path-pattern" => self.path_pattern_config.as_ref(),
-            "http-request-method" => self.http_request_method_config.as_ref(),
-            "source-ip" => self.source_ip_config.as_ref(),
+            "host-header" => self.host_header_config.as_deref(),
+            "path-pattern" => self.path_pattern_config.as_deref(),
+            "http-request-method" => self.http_request_method_config.as_deref(),
+            "source-ip" => self.source_ip_config.as_deref(),
             "http-header" => {
-                return match &self.http_header_config {
+                return match self.http_header_config.as_deref() {
                     Some(h) if !h.values.is_empty() => h.values.clone(),
                     _ => self.values.clone(),
                 };
@@ -222,6 +224,7 @@ pub struct KeyValue {
     pub value: Option<String>,
 }
 
+/// The `*Config` blocks are boxed, as `Condition`'s are.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Action {
@@ -231,9 +234,9 @@ pub struct Action {
     pub target_group_arn: Option<String>,
     #[serde(deserialize_with = "lenient_int")]
     pub order: Option<i64>,
-    pub forward_config: Option<ForwardConfig>,
-    pub redirect_config: Option<RedirectConfig>,
-    pub fixed_response_config: Option<FixedResponseConfig>,
+    pub forward_config: Option<Box<ForwardConfig>>,
+    pub redirect_config: Option<Box<RedirectConfig>>,
+    pub fixed_response_config: Option<Box<FixedResponseConfig>>,
 }
 
 impl Action {

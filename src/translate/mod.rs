@@ -332,13 +332,13 @@ pub fn convert(
     );
     if let Ok(Some(m)) = moved {
         secret_reads.push(secrets::moved_read(&m));
-        workload.moved_secret = Some(m);
+        workload.moved_secret = Some(Box::new(m));
     }
     let mut objects = Vec::new();
     let pod = (view.td.as_ref(), view.log_router.as_ref());
     match workload::build(pod, service, runs, ctx, &names, &mut findings) {
         Ok(built) => {
-            workload.role = built.role;
+            workload.role = built.role.map(Box::new);
             workload.log_outputs = built.log_outputs;
             workload.dns_calls = built.calls;
             let (namespace, built) = (built.namespace, built.objects);

@@ -34,8 +34,10 @@ pub struct Workload {
     /// The input files it was made from.
     pub inputs: Vec<String>,
     pub findings: FindingList,
-    /// The IAM role its pods get (None: no task role, or not converted).
-    pub role: Option<iam::RoleBinding>,
+    /// The IAM role its pods get (None: no task role, or not converted). This and
+    /// `moved_secret` are boxed: every workload is kept until the reports are written, and
+    /// inline they doubled its size.
+    pub role: Option<Box<iam::RoleBinding>>,
     /// Old service discovery names (Cloud Map, Service Connect) → Kubernetes Service DNS names.
     pub dns_names: Vec<DnsRename>,
     /// The discovery names of other services its containers call, and what they call now.
@@ -48,7 +50,7 @@ pub struct Workload {
     /// the exporters put in a ConfigMap of the cluster's Fluent Bit.
     pub log_outputs: Option<String>,
     /// Where its plaintext secrets moved (`redactPlaintext`): the report says how to create it.
-    pub moved_secret: Option<secrets::MovedSecret>,
+    pub moved_secret: Option<Box<secrets::MovedSecret>>,
 }
 
 /// What the report says of a workload, from its worst finding.
