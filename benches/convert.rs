@@ -1,7 +1,8 @@
 //! The batch benchmark: converts a synthetic inventory of N services × 3 environments into a
 //! repository and prints wall time, task definitions per second and peak memory, for N = 1,000,
-//! 5,000 and 20,000 (or the N given in ECS2EKS_BENCH_N, comma-separated). Goal: N = 5,000
-//! (15,000 task definitions) in under 3 s on 2 cores, under 500 MB.
+//! 5,000 and 20,000 (or the N given in ECS2EKS_BENCH_N, comma-separated). Goals (issue 23):
+//! N = 5,000 (15,000 task definitions) in at most 2× the time `tar -x` takes to write the same
+//! tree, t(5,000) / t(1,000) ≤ 5.5, peak memory ≤ 150 MB at N = 5,000 and ≤ 400 MB at 20,000.
 //!
 //! The inventory (benches/generate.rs: task definitions, services, their ALBs, listeners, rules
 //! and target groups, their task roles) is generated once per N; each run is a child process (so
