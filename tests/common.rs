@@ -167,6 +167,20 @@ pub fn workloads(c: &Converted) -> impl Iterator<Item = Made<'_>> {
         .map(|(workload, objects)| Made { workload, objects })
 }
 
+/// (field, message) of each of the workload's findings of `code`, in order.
+pub fn found(w: &ecs2eks::model::target::Workload, code: &str) -> Vec<(String, String)> {
+    w.findings
+        .iter()
+        .filter(|f| f.code.as_str() == code)
+        .map(|f| (f.field, f.message))
+        .collect()
+}
+
+/// The fields of the workload's findings of `code`, in order.
+pub fn fields(w: &ecs2eks::model::target::Workload, code: &str) -> Vec<String> {
+    found(w, code).into_iter().map(|(field, _)| field).collect()
+}
+
 /// A workload refused by design: its task role is an unrendered template (E2K461), an error
 /// naming the file and field, given once the whole translation ran (its findings are complete).
 pub fn refused_for_placeholder_role(w: &ecs2eks::model::target::Workload) -> bool {

@@ -1,7 +1,7 @@
 //! Issue 21: an `awsvpc` service's security groups follow its pods (SecurityGroupPolicy), or a
 //! warning names what breaks; groups outside the cluster's VPC, and public IPs, are warnings.
 
-use crate::common::{Made, object, sample_repo, workloads};
+use crate::common::{Made, fields, found, object, sample_repo, workloads};
 use ecs2eks::Converted;
 use ecs2eks::export::report;
 use ecs2eks::inventory::Inventory;
@@ -29,10 +29,9 @@ fn orders(c: &Converted) -> Made<'_> {
 
 /// The findings of `code`: their messages.
 fn messages(w: Made<'_>, code: &str) -> Vec<String> {
-    w.findings
-        .iter()
-        .filter(|f| f.code.as_str() == code)
-        .map(|f| f.message.clone())
+    found(&w, code)
+        .into_iter()
+        .map(|(_, message)| message)
         .collect()
 }
 
@@ -57,14 +56,8 @@ fn security_groups_become_a_security_group_policy_selecting_the_pods() {
     );
     assert_eq!(messages(w, "E2K316").len(), 1);
     // Only the subnets stay a finding of their own.
-    let e2k111: Vec<String> = w
-        .findings
-        .iter()
-        .filter(|f| f.code.as_str() == "E2K111")
-        .map(|f| f.field)
-        .collect();
     assert_eq!(
-        e2k111,
+        fields(&w, "E2K111"),
         ["services[0].networkConfiguration.awsvpcConfiguration.subnets"]
     );
 }

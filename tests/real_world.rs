@@ -57,19 +57,6 @@ fn names(pod: &Value, list: &str) -> Vec<String> {
         .collect()
 }
 
-/// (code, field) of each finding of `code`.
-fn found(w: &Made<'_>, code: &str) -> Vec<(String, String)> {
-    w.findings
-        .iter()
-        .filter(|f| f.code.as_str() == code)
-        .map(|f| (f.field.clone(), f.message.clone()))
-        .collect()
-}
-
-fn fields(w: &Made<'_>, code: &str) -> Vec<String> {
-    found(w, code).into_iter().map(|(f, _)| f).collect()
-}
-
 /// Item 1: an empty `appProtocol` is unset; the API server rejects `appProtocol: ""`.
 #[test]
 fn an_empty_app_protocol_is_unset() {

@@ -5,7 +5,7 @@
 //! The expected references are read from the raw JSON with a small parser of their own, so the
 //! test does not trust the translator's.
 
-use crate::common::{Made, workloads};
+use crate::common::{Made, found, workloads};
 use ecs2eks::Converted;
 use ecs2eks::export::{self, Tree};
 use ecs2eks::inventory::Inventory;
@@ -306,11 +306,9 @@ fn plaintext_secrets_never_reach_git_unless_the_user_opts_out() {
     let mappings = Mappings::defaults();
     let c = secrets_sample(&mappings);
     let w = &workloads(&c).next().unwrap();
-    let moved: Vec<String> = w
-        .findings
-        .iter()
-        .filter(|f| f.code.as_str() == "E2K413")
-        .map(|f| f.message.split_whitespace().next().unwrap().to_string())
+    let moved: Vec<String> = found(w, "E2K413")
+        .into_iter()
+        .map(|(_, message)| message.split_whitespace().next().unwrap().to_string())
         .collect();
     assert_eq!(
         moved,

@@ -2,7 +2,7 @@
 //! placement, disruption budgets and service discovery, from input files to objects, report and
 //! Kustomize repository.
 
-use crate::common::{Made, object, workloads};
+use crate::common::{Made, fields, found, object, workloads};
 use ecs2eks::Converted;
 use ecs2eks::export::{Tree, report, stream};
 use ecs2eks::inventory::Inventory;
@@ -273,12 +273,7 @@ fn ports_nothing_named_in_ecs_are_named_for_review() {
         &Mappings::defaults(),
     );
     let w = workload(&c, "inventory-sync-worker", "dev");
-    let unreferenced: Vec<(String, String)> = w
-        .findings
-        .iter()
-        .filter(|f| f.code.as_str() == "E2K315")
-        .map(|f| (f.field, f.message))
-        .collect();
+    let unreferenced = found(&w, "E2K315");
     assert_eq!(unreferenced.len(), 1, "{unreferenced:?}");
     assert_eq!(unreferenced[0].0, "containerDefinitions[2].portMappings[0]");
     assert!(
@@ -308,14 +303,8 @@ fn ports_nothing_named_in_ecs_are_named_for_review() {
             "services": [{"portName": "http", "discoveryName": "orders-api"}]}}]});
     let dir = folder(&[("td.json", td.to_string()), ("svc.json", svc.to_string())]);
     let c = convert(&[dir.path().to_path_buf()], &Mappings::defaults());
-    let fields: Vec<String> = workload(&c, "orders", "prod")
-        .findings
-        .iter()
-        .filter(|f| f.code.as_str() == "E2K315")
-        .map(|f| f.field)
-        .collect();
     assert_eq!(
-        fields,
+        fields(&workload(&c, "orders", "prod"), "E2K315"),
         ["taskDefinition.containerDefinitions[0].portMappings[1]"]
     );
     // Behind load balancers, every port of the load-balancers sample is named.
