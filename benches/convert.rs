@@ -98,7 +98,7 @@ fn read_done() {
 
 fn main() {
     // As the CLI does.
-    ecs2eks::allocator::release_freed_memory_sooner();
+    ecs2eks::allocator::set_up();
     if let Ok(input) = std::env::var("ECS2EKS_BENCH_INPUT") {
         return child(Path::new(&input));
     }

@@ -380,8 +380,6 @@ impl FromIterator<Finding> for FindingList {
         for f in findings {
             list.push(&f);
         }
-        // Kept until the reports are written: no room to grow.
-        list.bytes.shrink_to_fit();
         list
     }
 }

@@ -165,7 +165,7 @@ fn parse() -> Result<Cli, clap::Error> {
 }
 
 fn main() -> ExitCode {
-    ecs2eks::allocator::release_freed_memory_sooner();
+    ecs2eks::allocator::set_up();
     let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {
