@@ -6,8 +6,7 @@
 /// no constant for it.
 const MI_OPTION_PURGE_DELAY: std::os::raw::c_int = 15;
 
-/// How memory is held for the whole run, set once at start (by `main`, and by the bench that
-/// measures it).
+/// How memory is held for the whole run:
 ///
 /// - mimalloc returns freed memory to the system after 1 ms, not 10. A large run frees as much
 ///   as it keeps (each file's parse, each app's documents), and fast enough that the 10 ms delay
