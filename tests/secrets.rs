@@ -123,7 +123,7 @@ fn check_file(conversion: &Converted, file: &Path) -> usize {
     }
     let shown = file.display().to_string();
     let w = workloads(conversion)
-        .find(|w| w.inputs.iter().any(|i| i == &shown))
+        .find(|w| w.inputs.iter().any(|i| **i == *shown))
         .unwrap_or_else(|| panic!("no workload from {shown}"));
     if crate::common::refused_for_placeholder_role(&w) {
         return 0;

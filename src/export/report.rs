@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::io::Write;
+use std::sync::Arc;
 
 #[derive(Serialize)]
 pub struct Report<'a> {
@@ -61,7 +62,7 @@ pub struct ServiceReport<'a> {
     pub team: &'a str,
     pub namespace: &'a str,
     pub status: Status,
-    pub inputs: &'a [String],
+    pub inputs: &'a [Arc<str>],
     pub findings: &'a FindingList,
     /// Old service discovery names → Kubernetes Service DNS names.
     #[serde(skip_serializing_if = "<[DnsRename]>::is_empty")]
@@ -885,7 +886,7 @@ mod tests {
         let findings: FindingList = [finding.clone(), finding].into_iter().collect();
         let note = Finding::new(Code::DefaultProject, "argocd.project", "one note");
         let none = FindingList::default();
-        let inputs = vec!["in/td.json".to_string()];
+        let inputs: Vec<Arc<str>> = vec!["in/td.json".into()];
         let service = |i: usize| ServiceReport {
             name: if i.is_multiple_of(2) { "even" } else { "odd" },
             account: "111111111111",

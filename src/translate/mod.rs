@@ -35,7 +35,7 @@ mod task_defaults;
 mod volumes;
 mod workload;
 
-use crate::diagnostics::{Code, Finding, Findings};
+use crate::diagnostics::{self, Code, Finding, Findings};
 use crate::error::InputError;
 use crate::inventory::Inventory;
 use crate::mappings::Mappings;
@@ -48,6 +48,7 @@ use crate::model::target::{Translated, Workload};
 use passes::alb_ownership::AlbOwners;
 use passes::apps::{missing_app_name, service_name};
 use passes::dns_directory::Directory;
+use std::sync::Arc;
 
 /// Where a workload runs in AWS, read from its ARNs.
 #[derive(Debug, Clone, Default)]
@@ -152,8 +153,11 @@ pub fn unreadable(
     mappings: &Mappings,
 ) -> Translated {
     let id = Identity::of(&td.id.place, service.map(|s| &s.id));
-    let mut inputs: Vec<String> = service.map(|s| s.input.to_string()).into_iter().collect();
-    inputs.push(td.input.to_string());
+    let mut inputs: Vec<Arc<str>> = service
+        .map(|s| diagnostics::shared(&s.input))
+        .into_iter()
+        .collect();
+    inputs.push(diagnostics::shared(&td.input));
     let mut finding = Finding::new(Code::InputChanged, "", error.to_string());
     finding.input = error.input().to_string();
     let app = app_name(service_name(&td.id, service.map(|s| &s.id)), mappings);
@@ -175,7 +179,8 @@ pub fn missing_task_definition(
         format!("the service uses task definition {reference}, which is not in the inputs")
     };
     let finding = Finding::new(Code::TaskDefinitionNotFound, field, message);
-    failed_before_translation(app, id, vec![service.input.to_string()], finding, mappings)
+    let inputs = vec![diagnostics::shared(&service.input)];
+    failed_before_translation(app, id, inputs, finding, mappings)
 }
 
 /// A workload that failed before it could be translated: no objects, one error finding, in the
@@ -183,7 +188,7 @@ pub fn missing_task_definition(
 fn failed_before_translation(
     app: String,
     id: Identity,
-    inputs: Vec<String>,
+    inputs: Vec<Arc<str>>,
     finding: Finding,
     mappings: &Mappings,
 ) -> Translated {
@@ -373,8 +378,8 @@ pub fn convert(
 /// workload's findings come from.
 fn add_finding_inputs(workload: &mut Workload, findings: &Findings) {
     for f in &findings.list {
-        if !f.input.is_empty() && !workload.inputs.contains(&f.input) {
-            workload.inputs.push(f.input.clone());
+        if !f.input.is_empty() && !workload.inputs.iter().any(|i| **i == *f.input) {
+            workload.inputs.push(diagnostics::shared(&f.input));
         }
     }
 }
@@ -410,10 +415,10 @@ fn inputs_read(
     td: &Sourced<TaskDefinition>,
     service: Option<&Sourced<Service>>,
     inputs: &Inputs,
-) -> Vec<String> {
-    let mut files = vec![td.input.clone()];
+) -> Vec<Arc<str>> {
+    let mut files = vec![diagnostics::shared(&td.input)];
     if let Some(s) = service {
-        files.insert(0, s.input.clone());
+        files.insert(0, diagnostics::shared(&s.input));
     }
     files.dedup();
     if let Some(s) = service {

@@ -31,8 +31,9 @@ pub struct Workload {
     pub account: String,
     pub region: String,
     pub cluster: String,
-    /// The input files it was made from.
-    pub inputs: Vec<String>,
+    /// The input files it was made from, each name one copy for the run
+    /// (`diagnostics::shared`): hundreds of workloads name the same load balancer files.
+    pub inputs: Vec<std::sync::Arc<str>>,
     pub findings: FindingList,
     /// The IAM role its pods get (None: no task role, or not converted). This and
     /// `moved_secret` are boxed: every workload is kept until the reports are written, and

@@ -19,7 +19,7 @@ mod readiness;
 mod target_group_binding;
 
 use super::passes::alb_ownership::AlbOwners;
-use crate::diagnostics::{Code, Finding, Findings};
+use crate::diagnostics::{self, Code, Finding, Findings};
 use crate::mappings::{Cluster, LoadBalancingMode, Mappings};
 use crate::model::ecs::{Service, ServiceLoadBalancer, TaskDefinition};
 use crate::model::elbv2::{LoadBalancer, TargetGroup};
@@ -29,6 +29,7 @@ use crate::model::names::{self, NameContext};
 use crate::model::read::{Inputs, Sourced};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// The namespace label that makes the controller inject pod readiness gates.
 pub const READINESS_GATE_LABEL: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
@@ -117,7 +118,7 @@ pub fn apply(
 
 /// The ELBv2 input files that describe the service's target groups, their load balancers,
 /// listeners and rules, sorted: the report lists them with the workload's inputs.
-pub fn inputs_used(service: &Service, inputs: &Inputs) -> Vec<String> {
+pub fn inputs_used(service: &Service, inputs: &Inputs) -> Vec<Arc<str>> {
     let mut files: BTreeSet<&str> = BTreeSet::new();
     let arns = service
         .load_balancers
@@ -134,7 +135,7 @@ pub fn inputs_used(service: &Service, inputs: &Inputs) -> Vec<String> {
             }
         }
     }
-    files.into_iter().map(String::from).collect()
+    files.into_iter().map(diagnostics::shared).collect()
 }
 
 /// The Service's TCP port names by number (network.rs names Service ports after container ports).

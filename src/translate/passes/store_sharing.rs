@@ -159,7 +159,7 @@ impl SharedPool {
         for (i, kind, name) in conflicts {
             let w = &mut workloads[i];
             let finding = Finding {
-                input: w.inputs.last().cloned().unwrap_or_default(),
+                input: w.inputs.last().map(|i| i.to_string()).unwrap_or_default(),
                 ..Finding::new(
                     self.conflict,
                     "",
@@ -277,7 +277,7 @@ mod tests {
                 namespace: format!("{app}-dev"),
                 account: "111111111111".into(),
                 region: region.into(),
-                inputs: vec![format!("{app}.json")],
+                inputs: vec![format!("{app}.json").into()],
                 findings: match failed {
                     true => [Finding::new(Code::TaskDefinitionNotFound, "", "")]
                         .into_iter()
