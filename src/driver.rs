@@ -70,7 +70,7 @@ pub fn convert(
     use rayon::prelude::*;
     // Each app writes its workloads into its own part of one list made to measure: lists per
     // app, joined at the end, held every workload's fixed-size part twice just when the most is
-    // held (at N = 5,000 of the bench, 151-154 MiB at peak instead of 144-145).
+    // held (at N = 5,000 of the bench, 148-150 MiB at peak instead of 141-142).
     let mut workloads: Vec<Workload> = std::iter::repeat_with(Workload::default)
         .take(plan.apps.iter().map(Vec::len).sum())
         .collect();
